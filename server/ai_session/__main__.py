@@ -1,0 +1,3 @@
+from ai_session.cli import main
+
+raise SystemExit(main())

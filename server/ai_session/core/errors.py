@@ -1,0 +1,37 @@
+"""Errors the user can act on. Every adapter (CLI, API, LSP) turns these into one clear message."""
+
+
+class AiSessionError(Exception):
+    """Base class; `exit_code` is what the CLI returns for it."""
+
+    exit_code = 1
+
+
+class NotFound(AiSessionError):
+    exit_code = 3
+
+
+class Ambiguous(AiSessionError):
+    exit_code = 4
+
+
+class Conflict(AiSessionError):
+    """A name is taken, a session is in the wrong state for the operation."""
+
+    exit_code = 5
+
+
+class InvalidInput(AiSessionError):
+    """Bad arguments, a malformed or hostile import file."""
+
+    exit_code = 2
+
+
+class StoreError(AiSessionError):
+    """The store cannot be opened, is corrupt, or stayed locked past the retry budget."""
+
+    exit_code = 6
+
+
+class ProviderError(AiSessionError):
+    exit_code = 7

@@ -1,0 +1,181 @@
+"""The domain: sessions, their messages and command runs, templates and pools.
+
+Pydantic models, because every one of them crosses an edge (store rows, export files,
+CLI JSON, the language-server wire). Field names are snake_case in Python; `by_alias`
+dumps give camelCase for the wire.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from ai_session.core.ids import new_id
+
+DEFAULT_MAX_TOKENS = 4096
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class SessionStatus(StrEnum):
+    ACTIVE = "active"
+    IDLE = "idle"
+    PAUSED = "paused"
+    POOL = "pool"  # pre-created, waiting in a role's pool
+    ENDED = "ended"
+
+
+class Role(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+    TOOL = "tool"
+
+
+class MessageKind(StrEnum):
+    CHAT = "chat"
+    COMMAND = "command"
+    SUMMARY = "summary"
+    DECISION = "decision"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"  # exited on its own, whatever the exit code
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+    LOST = "lost"  # the process owning it died before it finished
+
+
+class Usage(Model):
+    """What a provider reported for one answer (or our own count when it reported nothing)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+    reported: bool = False  # True when the numbers came from the provider
+
+
+class Session(Model):
+    id: str = Field(default_factory=lambda: new_id("sess"))
+    name: str
+    status: SessionStatus = SessionStatus.ACTIVE
+    worktree: str | None = None
+    branch: str | None = None
+    agent: str | None = None
+    role: str | None = None
+    provider: str | None = None
+    # Provider-side conversation ids, oldest first (a resume that fails starts a new one).
+    provider_sessions: list[str] = Field(default_factory=list)
+    model: str | None = None
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    system_prompt: str | None = None
+    template: str | None = None
+    pool: str | None = None  # role of the pool it came from
+    tags: list[str] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_active: datetime = Field(default_factory=utcnow)
+    # The shell's state when its process last exited: restored by the next shell.
+    shell_cwd: str | None = None
+    shell_env: dict[str, str] = Field(default_factory=dict)
+    # Provenance and anything adapters attach (merged_from, forked_from, imported_from, ...).
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Message(Model):
+    id: str = Field(default_factory=lambda: new_id("msg"))
+    session_id: str = ""
+    seq: int = 0  # assigned by the store: 1, 2, 3... per session, gap-free
+    role: Role
+    content: str
+    kind: MessageKind = MessageKind.CHAT
+    created_at: datetime = Field(default_factory=utcnow)
+    tokens: int | None = None  # cached cl100k count; filled in when stored
+    pinned: bool = False
+    agent: str | None = None  # who wrote it, for shared sessions
+    run_id: str | None = None  # the CommandRun a command message stands for
+    covers: tuple[int, int] | None = None  # a summary's first and last covered seq
+    usage: Usage | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Diagnostic(Model):
+    file: str
+    line: int
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+    severity: str = "error"  # error | warning | info | hint
+    message: str
+    source: str = ""  # the tool: pytest, tsc, gcc...
+    code: str | None = None
+
+
+class CommandRun(Model):
+    id: str = Field(default_factory=lambda: new_id("run"))
+    session_id: str = ""
+    command: str
+    cwd: str | None = None
+    started_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+    exit_code: int | None = None
+    status: RunStatus = RunStatus.RUNNING
+    tool: str | None = None  # reducer that made the context form
+    context: str | None = None  # compressed form the agent sees
+    raw_bytes: int = 0  # size of the stored raw output
+    raw_truncated: bool = False  # raw was over the cap: head and tail kept
+    raw_tokens: int = 0
+    context_tokens: int = 0
+    diagnostics: list[Diagnostic] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def duration(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+class Template(Model):
+    name: str
+    system_prompt: str | None = None
+    agent: str | None = None
+    role: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    tags: list[str] = Field(default_factory=list)
+    # Messages preloaded into every session made from it (pinned system/context turns).
+    preload: list[Message] = Field(default_factory=list)
+    source_session: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PoolConfig(Model):
+    role: str
+    min_idle: int = 1
+    max_idle: int = 4
+    idle_timeout: int = 3600  # seconds a pooled session may wait before it is retired
+    agent: str | None = None
+    template: str | None = None
+
+
+class Change(Model):
+    """One entry of the store's change log, for live updates across processes."""
+
+    id: int
+    session_id: str | None
+    kind: str  # created | updated | deleted | message | run | template | pool
+    at: datetime
