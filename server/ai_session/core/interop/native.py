@@ -1,0 +1,70 @@
+"""Our own export format: versioned JSON that round-trips a session exactly.
+
+    {"format": "ai-session", "version": 1, "exportedAt": ...,
+     "session": {...}, "messages": [...], "runs": [{"run": {...}, "output": "..."}]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from ai_session.core.errors import InvalidInput
+from ai_session.core.interop import ImportBundle, limits
+from ai_session.core.models import CommandRun, Message, Session, utcnow
+
+FORMAT = "ai-session"
+VERSION = 1
+
+
+def to_document(session: Session, messages: Sequence[Message], runs: Sequence[tuple[CommandRun, str | None]]) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exportedAt": utcnow().isoformat(),
+        "session": session.model_dump(mode="json", by_alias=True),
+        "messages": [m.model_dump(mode="json", by_alias=True) for m in messages],
+        "runs": [{"run": r.model_dump(mode="json", by_alias=True), "output": raw} for r, raw in runs],
+    }
+
+
+def looks_native(doc: Any) -> bool:
+    return isinstance(doc, dict) and doc.get("format") == FORMAT
+
+
+def from_document(doc: Any) -> ImportBundle:
+    if not looks_native(doc):
+        raise InvalidInput("not an ai-session export (missing \"format\": \"ai-session\")")
+    version = doc.get("version")
+    if version != VERSION:
+        raise InvalidInput(f"ai-session export version {version!r} is not supported (this ai-session reads v{VERSION})")
+    try:
+        session = Session.model_validate(doc.get("session"))
+        raw_messages = limits.count(list(doc.get("messages") or []), "messages")
+        messages = [Message.model_validate(m) for m in raw_messages]
+        runs = []
+        for i, entry in enumerate(limits.count(list(doc.get("runs") or []), "runs")):
+            if not isinstance(entry, dict):
+                raise InvalidInput(f"runs[{i}]: expected an object")
+            output = entry.get("output")
+            if output is not None:
+                output = limits.text(output, f"runs[{i}].output")
+            runs.append((CommandRun.model_validate(entry.get("run")), output))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(f"invalid export: {where}: {first['msg']}") from None
+    limits.session_name(session.name, "session.name")
+    if not limits.SESSION_ID.match(session.id):
+        raise InvalidInput(f"session.id: {session.id!r} is not an ai-session id")
+    for i, m in enumerate(messages):
+        limits.text(m.content, f"messages[{i}].content")
+        if m.session_id and m.session_id != session.id:
+            raise InvalidInput(f"messages[{i}] belongs to another session ({m.session_id})")
+    for run, _ in runs:
+        if run.session_id and run.session_id != session.id:
+            raise InvalidInput(f"run {run.id} belongs to another session ({run.session_id})")
+        limits.foreign_id(run.id, "run.id")
+    return ImportBundle(session=session, messages=messages, runs=runs, source="native")

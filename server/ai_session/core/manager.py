@@ -1,0 +1,523 @@
+"""SessionManager: the one façade the CLI, the library API and the language server call.
+
+It owns the rules (names, state transitions, redaction, token counts, provenance); the
+store only stores. Feature modules (pool, maintenance, stats, interop) are functions over
+the store that the manager wires together.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from ai_session.core import maintenance, pool, stats
+from ai_session.core import worktree as git_worktree
+from ai_session.core.config import Config
+from ai_session.core.errors import Ambiguous, Conflict, InvalidInput, NotFound
+from ai_session.core.interop import ImportBundle, channelcoder, claude_code, limits, native
+from ai_session.core.models import (
+    CommandRun,
+    Message,
+    MessageKind,
+    PoolConfig,
+    Role,
+    RunStatus,
+    Session,
+    SessionStatus,
+    Template,
+    utcnow,
+)
+from ai_session.core.privacy import private_dir, write_private
+from ai_session.core.redact import redact
+from ai_session.core.store import SessionFilter, SessionStore, Totals, open_store
+from ai_session.core.tokens import count_tokens
+
+# Sessions untouched this long are reported (and stored) as idle.
+IDLE_AFTER = timedelta(hours=1)
+IMPORT_FORMATS = ("auto", "native", "channelcoder", "claude-code")
+
+
+@dataclass
+class SessionView:
+    """A session with what `show` needs: history, runs and totals."""
+
+    session: Session
+    totals: Totals
+    messages: list[Message] = field(default_factory=list)
+    runs: list[CommandRun] = field(default_factory=list)
+
+
+class SessionManager:
+    def __init__(self, config: Config | None = None, store: SessionStore | None = None) -> None:
+        self.config = config or Config.load()
+        private_dir(self.config.home)
+        self.store = store or open_store(self.config.store_url)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ------------------------------------------------------------------ lookup
+
+    def resolve(self, ref: str) -> Session:
+        """A session by exact id, exact name, or unique id prefix."""
+        if not ref:
+            raise InvalidInput("no session given")
+        found = self.store.get_session(ref) or self.store.get_session_by_name(ref)
+        if found:
+            return found
+        ids = self.store.find_session_ids(ref) if ref.startswith("sess_") or len(ref) >= 4 else []
+        if not ids and not ref.startswith("sess_"):
+            ids = self.store.find_session_ids("sess_" + ref)
+        if len(ids) == 1:
+            session = self.store.get_session(ids[0])
+            if session:
+                return session
+        if len(ids) > 1:
+            raise Ambiguous(f"{ref!r} matches {len(ids)} sessions ({', '.join(ids[:5])}); give more of the id")
+        raise NotFound(f"no session named or with id {ref!r} (see `ai-session list`)")
+
+    def exists(self, ref: str) -> bool:
+        try:
+            self.resolve(ref)
+        except (NotFound, Ambiguous):
+            return False
+        return True
+
+    def get_run(self, ref: str) -> CommandRun:
+        run = self.store.get_run(ref)
+        if run:
+            return run
+        ids = self.store.find_run_ids(ref if ref.startswith("run_") else "run_" + ref)
+        if len(ids) == 1 and (run := self.store.get_run(ids[0])):
+            return run
+        if len(ids) > 1:
+            raise Ambiguous(f"{ref!r} matches {len(ids)} runs; give more of the id")
+        raise NotFound(f"no command run {ref!r}")
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def unique_name(self, base: str) -> str:
+        base = base if limits.SESSION_NAME.match(base) else "session"
+        name = base
+        while self.store.get_session_by_name(name):
+            name = f"{base}-{secrets.token_hex(2)}"
+        return name
+
+    def create(
+        self,
+        name: str | None = None,
+        *,
+        agent: str | None = None,
+        role: str | None = None,
+        template: str | None = None,
+        from_pool: bool = False,
+        max_tokens: int | None = None,
+        worktree: str | None = None,
+        branch: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> Session:
+        if name is not None:
+            limits.session_name(name, "name")
+            if self.store.get_session_by_name(name):
+                raise Conflict(f"a session named {name!r} already exists")
+        if max_tokens is not None and max_tokens <= 0:
+            raise InvalidInput("--max-tokens must be positive")
+        if from_pool:
+            if not role:
+                raise InvalidInput("--pool needs --role: pools hold sessions per role")
+            pooled = pool.acquire(self, role, name=name)
+            if pooled:
+                return pooled
+        preload: list[Message] = []
+        tpl = None
+        if template:
+            tpl = self.store.get_template(template)
+            if tpl is None:
+                raise NotFound(f"no template {template!r} (see `ai-session template list`)")
+            preload = [m.model_copy(update={"id": Message.model_fields["id"].default_factory()}) for m in tpl.preload]
+        session = Session(
+            name=name or self.unique_name(agent or role or (tpl.name if tpl else "session")),
+            agent=agent or (tpl.agent if tpl else None),
+            role=role or (tpl.role if tpl else None),
+            template=tpl.name if tpl else None,
+            max_tokens=max_tokens or (tpl.max_tokens if tpl else self.config.max_tokens),
+            worktree=worktree,
+            branch=branch,
+            provider=provider or (tpl.provider if tpl else None),
+            model=model or (tpl.model if tpl else None),
+            system_prompt=system_prompt if system_prompt is not None else (tpl.system_prompt if tpl else None),
+            tags=list(tags) or (list(tpl.tags) if tpl else []),
+        )
+        return self.store.create_session(session, self._prepare(preload, session))
+
+    def list(
+        self,
+        *,
+        statuses: Iterable[SessionStatus] | None = None,
+        agent: str | None = None,
+        role: str | None = None,
+        worktree: str | None = None,
+        include_pool: bool = False,
+    ) -> list[Session]:
+        self.refresh_idle()
+        wanted = set(statuses) if statuses else None
+        if wanted is None and not include_pool:
+            wanted = {s for s in SessionStatus if s is not SessionStatus.POOL}
+        return self.store.list_sessions(SessionFilter(statuses=wanted, agent=agent, role=role, worktree=worktree))
+
+    def refresh_idle(self) -> int:
+        """Active sessions untouched for IDLE_AFTER become idle (what `list --idle` shows)."""
+        stale = self.store.list_sessions(
+            SessionFilter(statuses={SessionStatus.ACTIVE}, inactive_before=utcnow() - IDLE_AFTER)
+        )
+        for s in stale:
+            self.store.update_session(s.model_copy(update={"status": SessionStatus.IDLE}))
+        return len(stale)
+
+    def show(self, ref: str, *, history: bool = False, limit: int | None = 20) -> SessionView:
+        session = self.resolve(ref)
+        view = SessionView(session=session, totals=self.store.totals([session.id]).get(session.id, Totals()))
+        if history:
+            view.messages = self.store.list_messages(session.id, last=limit)
+            view.runs = self.store.list_runs(session.id, last=limit)
+        return view
+
+    def totals(self, sessions: Sequence[Session]) -> dict[str, Totals]:
+        return self.store.totals([s.id for s in sessions])
+
+    def _update(self, session: Session, **changes: object) -> Session:
+        updated = session.model_copy(update=changes)
+        self.store.update_session(updated)
+        return updated
+
+    def rename(self, ref: str, new_name: str) -> Session:
+        limits.session_name(new_name, "new name")
+        return self._update(self.resolve(ref), name=new_name)
+
+    def pause(self, ref: str) -> Session:
+        session = self.resolve(ref)
+        if session.status is SessionStatus.ENDED:
+            raise Conflict(f"session {session.name} has ended; it cannot be paused")
+        return self._update(session, status=SessionStatus.PAUSED)
+
+    def resume(self, ref: str) -> Session:
+        session = self.resolve(ref)
+        if session.status is SessionStatus.ENDED:
+            raise Conflict(f"session {session.name} has ended; fork it to continue (`ai-session fork`)")
+        return self._update(session, status=SessionStatus.ACTIVE, last_active=utcnow())
+
+    def end(self, ref: str) -> Session:
+        return self._update(self.resolve(ref), status=SessionStatus.ENDED)
+
+    def delete(self, ref: str) -> Session:
+        session = self.resolve(ref)
+        self.store.delete_session(session.id)
+        return session
+
+    def touch(self, session: Session) -> Session:
+        """Mark activity: an idle or pooled session a user works in is active again."""
+        if session.status in (SessionStatus.IDLE, SessionStatus.POOL):
+            return self._update(session, status=SessionStatus.ACTIVE, last_active=utcnow())
+        return session
+
+    def clear(
+        self,
+        *,
+        older_than: timedelta | None = None,
+        idle_only: bool = False,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> list[Session]:
+        """Delete stale sessions. Ended and idle ones qualify; active and paused ones need force."""
+        self.refresh_idle()
+        cutoff = utcnow() - older_than if older_than else None
+        statuses = {SessionStatus.IDLE} if idle_only else {SessionStatus.IDLE, SessionStatus.ENDED}
+        if force and not idle_only:
+            statuses |= {SessionStatus.ACTIVE, SessionStatus.PAUSED}
+        doomed = self.store.list_sessions(SessionFilter(statuses=statuses, inactive_before=cutoff))
+        if not dry_run:
+            for s in doomed:
+                self.store.delete_session(s.id)
+        return doomed
+
+    # ------------------------------------------------------------------ messages
+
+    def _prepare(self, messages: Iterable[Message], session: Session) -> list[Message]:
+        """Redact secrets and cache token counts before anything is stored."""
+        out = []
+        for m in messages:
+            content = redact(m.content)
+            tokens = m.tokens if m.tokens is not None and content == m.content else count_tokens(content, session.model)
+            out.append(m.model_copy(update={"content": content, "tokens": tokens}))
+        return out
+
+    def add_messages(self, ref: str | Session, messages: Sequence[Message]) -> list[Message]:
+        session = ref if isinstance(ref, Session) else self.resolve(ref)
+        if session.status is SessionStatus.ENDED:
+            raise Conflict(f"session {session.name} has ended; resume is not possible, fork it instead")
+        stored = self.store.append_messages(session.id, self._prepare(messages, session))
+        self.touch(session)
+        return stored
+
+    def add_message(
+        self,
+        ref: str | Session,
+        role: Role | str,
+        content: str,
+        *,
+        kind: MessageKind | str = MessageKind.CHAT,
+        pinned: bool = False,
+        agent: str | None = None,
+    ) -> Message:
+        message = Message(role=Role(role), content=content, kind=MessageKind(kind), pinned=pinned, agent=agent)
+        return self.add_messages(ref, [message])[0]
+
+    def messages(self, ref: str | Session, *, last: int | None = None) -> list[Message]:
+        session = ref if isinstance(ref, Session) else self.resolve(ref)
+        return self.store.list_messages(session.id, last=last)
+
+    def pin(self, ref: str, seq: int, pinned: bool = True) -> Message:
+        session = self.resolve(ref)
+        found = [m for m in self.store.list_messages(session.id, after_seq=seq - 1) if m.seq == seq]
+        if not found:
+            raise NotFound(f"session {session.name} has no message #{seq}")
+        message = found[0].model_copy(update={"pinned": pinned})
+        self.store.update_messages([message])
+        return message
+
+    def clear_history(self, ref: str, *, keep_last: int = 0) -> int:
+        session = self.resolve(ref)
+        messages = self.store.list_messages(session.id)
+        doomed = messages[: max(0, len(messages) - keep_last)]
+        return self.store.delete_messages(session.id, [m.seq for m in doomed if not m.pinned])
+
+    # ------------------------------------------------------------------ templates
+
+    def save_template(self, ref: str, name: str, *, system_prompt: str | None = None) -> Template:
+        limits.session_name(name, "template name")
+        session = self.resolve(ref)
+        preload = [m for m in self.store.list_messages(session.id) if m.pinned or m.role is Role.SYSTEM]
+        template = Template(
+            name=name,
+            system_prompt=system_prompt if system_prompt is not None else session.system_prompt,
+            agent=session.agent,
+            role=session.role,
+            provider=session.provider,
+            model=session.model,
+            max_tokens=session.max_tokens,
+            tags=session.tags,
+            preload=[m.model_copy(update={"session_id": "", "seq": 0}) for m in preload],
+            source_session=session.id,
+        )
+        self.store.save_template(template)
+        return template
+
+    def get_template(self, name: str) -> Template:
+        template = self.store.get_template(name)
+        if template is None:
+            raise NotFound(f"no template {name!r} (see `ai-session template list`)")
+        return template
+
+    def delete_template(self, name: str) -> None:
+        if not self.store.delete_template(name):
+            raise NotFound(f"no template {name!r}")
+
+    # ------------------------------------------------------------------ merge, fork
+
+    def merge(self, refs: Sequence[str], name: str | None = None) -> Session:
+        """A new session with the messages of all given sessions interleaved by time."""
+        if len(refs) < 2:
+            raise InvalidInput("merge needs two or more sessions")
+        sources = [self.resolve(r) for r in refs]
+        if len({s.id for s in sources}) != len(sources):
+            raise InvalidInput("merge got the same session twice")
+        tagged: list[tuple[datetime, int, int, Message]] = []
+        runs: list[tuple[CommandRun, str | None]] = []
+        for index, src in enumerate(sources):
+            run_ids = {}
+            for run in self.store.list_runs(src.id):
+                copy = run.model_copy(update={"id": CommandRun.model_fields["id"].default_factory()})
+                run_ids[run.id] = copy.id
+                runs.append((copy, self.store.run_output(run.id)))
+            for m in self.store.list_messages(src.id):
+                copy = m.model_copy(
+                    update={
+                        "id": Message.model_fields["id"].default_factory(),
+                        "run_id": run_ids.get(m.run_id, m.run_id),
+                        "metadata": {**m.metadata, "origin": {"session": src.id, "seq": m.seq}},
+                    }
+                )
+                tagged.append((m.created_at, index, m.seq, copy))
+        tagged.sort(key=lambda t: t[:3])
+        first = sources[0]
+        merged = Session(
+            name=name or self.unique_name("-".join(s.name for s in sources)[:100]),
+            agent=first.agent,
+            role=first.role,
+            worktree=first.worktree,
+            branch=first.branch,
+            provider=first.provider,
+            model=first.model,
+            max_tokens=max(s.max_tokens for s in sources),
+            system_prompt=first.system_prompt,
+            tags=sorted({t for s in sources for t in s.tags}),
+            metadata={"merged_from": [{"id": s.id, "name": s.name} for s in sources]},
+        )
+        if name:
+            limits.session_name(name, "--output")
+        return self.store.create_session(merged, [t[3] for t in tagged], runs)
+
+    def fork(self, ref: str, *, at: int | None = None, name: str | None = None) -> Session:
+        """A new session whose history is the source's up to message `at` (inclusive)."""
+        source = self.resolve(ref)
+        history = self.store.list_messages(source.id)
+        if at is not None:
+            if not any(m.seq == at for m in history):
+                raise NotFound(f"session {source.name} has no message #{at}")
+            history = [m for m in history if m.seq <= at]
+        if name:
+            limits.session_name(name, "name")
+        fork = source.model_copy(
+            update={
+                "id": Session.model_fields["id"].default_factory(),
+                "name": name or self.unique_name(f"{source.name}-fork"),
+                "status": SessionStatus.ACTIVE,
+                "provider_sessions": [],  # the provider's conversation does not fork with us
+                "created_at": utcnow(),
+                "last_active": utcnow(),
+                "metadata": {**source.metadata, "forked_from": {"id": source.id, "name": source.name, "at": at}},
+            }
+        )
+        copies = [m.model_copy(update={"id": Message.model_fields["id"].default_factory()}) for m in history]
+        return self.store.create_session(fork, copies)
+
+    # ------------------------------------------------------------------ worktree
+
+    def worktree_session(self, path: str | Path = ".", *, agent: str | None = None) -> tuple[Session, bool]:
+        """Find or create the session bound to the git worktree and branch of `path`."""
+        tree = git_worktree.detect(path)
+        if tree is None:
+            raise InvalidInput(f"{Path(path).resolve()} is not inside a git worktree")
+        branch = tree.branch or tree.label
+        found = self.store.list_sessions(
+            SessionFilter(
+                worktree=tree.root,
+                branch=branch,
+                statuses={SessionStatus.ACTIVE, SessionStatus.IDLE, SessionStatus.PAUSED},
+            )
+        )
+        if found:
+            return self.touch(found[0]), False
+        base = f"{Path(tree.root).name}-{branch}".replace("/", "-")
+        base = "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in base).lstrip(".-") or "worktree"
+        session = self.create(self.unique_name(base[:100]), agent=agent, worktree=tree.root, branch=branch)
+        return session, True
+
+    # ------------------------------------------------------------------ export, import
+
+    def export_document(self, ref: str) -> dict:
+        session = self.resolve(ref)
+        runs = [(r, self.store.run_output(r.id)) for r in self.store.list_runs(session.id)]
+        doc = native.to_document(session, self.store.list_messages(session.id), runs)
+        return doc
+
+    def export(self, ref: str, path: Path | None = None) -> Path:
+        doc = self.export_document(ref)
+        if path is None:
+            path = private_dir(self.config.export_dir) / f"{doc['session']['name']}.json"
+        text = redact(json.dumps(doc, ensure_ascii=False, indent=1))  # belt and braces: nothing secret leaves
+        write_private(Path(path), text.encode("utf-8"))
+        return Path(path)
+
+    def read_import(self, path: Path, fmt: str = "auto") -> ImportBundle:
+        if fmt not in IMPORT_FORMATS:
+            raise InvalidInput(f"unknown import format {fmt!r}: use one of {', '.join(IMPORT_FORMATS)}")
+        data = limits.read_bytes(Path(path))
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{path} is not UTF-8 text") from None
+        default_name = limits.SESSION_NAME.match(Path(path).stem) and Path(path).stem or "imported"
+        if fmt == "claude-code" or (fmt == "auto" and Path(path).suffix == ".jsonl"):
+            return claude_code.from_lines(text.splitlines(), default_name)
+        doc = limits.parse_json(text, str(path))
+        if fmt == "native" or (fmt == "auto" and native.looks_native(doc)):
+            return native.from_document(doc)
+        if fmt == "channelcoder" or (fmt == "auto" and channelcoder.looks_channelcoder(doc)):
+            return channelcoder.from_document(doc, default_name)
+        raise InvalidInput(f"{path}: unrecognised format; pass --format native, channelcoder or claude-code")
+
+    def import_file(self, path: Path, fmt: str = "auto", *, name: str | None = None) -> Session:
+        bundle = self.read_import(path, fmt)
+        session = bundle.session
+        if name:
+            session = session.model_copy(update={"name": limits.session_name(name, "--name")})
+        if self.store.get_session(session.id):
+            session = session.model_copy(update={"id": Session.model_fields["id"].default_factory()})
+        if self.store.get_session_by_name(session.name):
+            session = session.model_copy(update={"name": self.unique_name(f"{session.name}-imported")})
+        session = session.model_copy(
+            update={"metadata": {**session.metadata, "imported_at": utcnow().isoformat(), "imported_format": bundle.source}}
+        )
+        runs, messages = bundle.runs, bundle.messages
+        if any(self.store.get_run(r.id) for r, _ in runs):  # a copy next to the original
+            new_ids = {r.id: CommandRun.model_fields["id"].default_factory() for r, _ in runs}
+            runs = [(r.model_copy(update={"id": new_ids[r.id]}), raw) for r, raw in runs]
+            messages = [m.model_copy(update={"run_id": new_ids.get(m.run_id, m.run_id)}) for m in messages]
+        runs = [(r.model_copy(update={"session_id": session.id}), redact(raw) if raw else raw) for r, raw in runs]
+        messages = self._prepare(messages, session)
+        return self.store.create_session(session, messages, runs)
+
+    # ------------------------------------------------------------------ pools, maintenance, stats
+
+    def configure_pool(self, config: PoolConfig) -> PoolConfig:
+        return pool.configure(self, config)
+
+    def pool_status(self) -> list[pool.PoolState]:
+        return pool.status(self)
+
+    def replenish_pools(self, role: str | None = None) -> dict[str, tuple[int, int]]:
+        return pool.replenish(self, role)
+
+    def remove_pool(self, role: str) -> int:
+        return pool.remove(self, role)
+
+    def acquire(self, role: str, *, name: str | None = None) -> Session:
+        """A session for a task: an idle pooled one of `role` if any, else a new one."""
+        return pool.acquire(self, role, name=name) or self.create(name, role=role)
+
+    def validate(self, ref: str | None = None) -> list[maintenance.Problem]:
+        return maintenance.check(self, ref, fix=False)
+
+    def repair(self, ref: str | None = None) -> list[maintenance.Problem]:
+        return maintenance.check(self, ref, fix=True)
+
+    def optimize(self) -> dict[str, int]:
+        return self.store.optimize()
+
+    def stats(self, *, period: timedelta | None = None, group_by: stats.GroupBy = "session") -> stats.StatsReport:
+        return stats.compute(self, period=period, group_by=group_by)
+
+    def is_running(self, run_id: str) -> bool:
+        """Whether a run marked running still has a live owner process (maybe another one)."""
+        run = self.store.get_run(run_id)
+        if run is None or run.status is not RunStatus.RUNNING:
+            return False
+        pid = run.metadata.get("owner_pid")
+        if not isinstance(pid, int) or pid <= 0:
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True

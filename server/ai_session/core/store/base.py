@@ -1,0 +1,151 @@
+"""The storage interface every backend implements (SQLite embedded, PostgreSQL for teams).
+
+Backends store and fetch; they do not decide. Naming, state rules, redaction and
+token counting live in the SessionManager.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ai_session.core.models import Change, CommandRun, Message, PoolConfig, Session, SessionStatus, Template
+
+
+@dataclass
+class SessionFilter:
+    statuses: set[SessionStatus] | None = None
+    agent: str | None = None
+    role: str | None = None
+    worktree: str | None = None
+    branch: str | None = None
+    pool: str | None = None
+    inactive_before: datetime | None = None  # last_active older than this
+
+
+@dataclass
+class Totals:
+    """Per-session sums the store computes without loading bodies."""
+
+    messages: int = 0
+    message_tokens: int = 0
+    runs: int = 0
+    raw_tokens: int = 0
+    context_tokens: int = 0
+    cost_usd: float = 0.0
+    by_kind: dict[str, int] = field(default_factory=dict)  # message tokens per kind
+
+
+class SessionStore(ABC):
+    url: str
+
+    # sessions
+    @abstractmethod
+    def create_session(
+        self,
+        session: Session,
+        messages: Sequence[Message] = (),
+        runs: Sequence[tuple[CommandRun, str | None]] = (),
+    ) -> Session:
+        """Insert a session with its messages and runs (raw output beside each) atomically."""
+
+    @abstractmethod
+    def get_session(self, session_id: str) -> Session | None: ...
+
+    @abstractmethod
+    def get_session_by_name(self, name: str) -> Session | None: ...
+
+    @abstractmethod
+    def find_session_ids(self, prefix: str) -> list[str]: ...
+
+    @abstractmethod
+    def list_sessions(self, filter: SessionFilter | None = None) -> list[Session]: ...
+
+    @abstractmethod
+    def update_session(self, session: Session, *, expected_status: SessionStatus | None = None) -> bool:
+        """Write the session; with `expected_status`, only if its stored status still is that
+        (a compare-and-set, so two processes cannot take the same pooled session)."""
+
+    @abstractmethod
+    def delete_session(self, session_id: str) -> bool: ...
+
+    # messages
+    @abstractmethod
+    def append_messages(self, session_id: str, messages: Sequence[Message]) -> list[Message]:
+        """Append in order, assigning gap-free seq numbers; returns the stored messages."""
+
+    @abstractmethod
+    def list_messages(
+        self, session_id: str, *, last: int | None = None, after_seq: int = 0
+    ) -> list[Message]: ...
+
+    @abstractmethod
+    def update_messages(self, messages: Iterable[Message]) -> None:
+        """Rewrite tokens, pinned flag, content or metadata of stored messages (by id)."""
+
+    @abstractmethod
+    def delete_messages(self, session_id: str, seqs: Iterable[int]) -> int: ...
+
+    # command runs
+    @abstractmethod
+    def save_run(self, run: CommandRun, raw: str | None = None) -> None:
+        """Insert or update a run; `raw` (the full output) is replaced only when given."""
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> CommandRun | None: ...
+
+    @abstractmethod
+    def find_run_ids(self, prefix: str) -> list[str]: ...
+
+    @abstractmethod
+    def list_runs(self, session_id: str, *, last: int | None = None) -> list[CommandRun]: ...
+
+    @abstractmethod
+    def run_output(self, run_id: str) -> str | None: ...
+
+    # templates and pools
+    @abstractmethod
+    def save_template(self, template: Template) -> None: ...
+
+    @abstractmethod
+    def get_template(self, name: str) -> Template | None: ...
+
+    @abstractmethod
+    def list_templates(self) -> list[Template]: ...
+
+    @abstractmethod
+    def delete_template(self, name: str) -> bool: ...
+
+    @abstractmethod
+    def save_pool(self, pool: PoolConfig) -> None: ...
+
+    @abstractmethod
+    def list_pools(self) -> list[PoolConfig]: ...
+
+    @abstractmethod
+    def delete_pool(self, role: str) -> bool: ...
+
+    # aggregates, change log, maintenance
+    @abstractmethod
+    def totals(self, session_ids: Sequence[str] | None = None, since: datetime | None = None) -> dict[str, Totals]: ...
+
+    @abstractmethod
+    def last_change_id(self) -> int: ...
+
+    @abstractmethod
+    def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]: ...
+
+    @abstractmethod
+    def integrity_problems(self) -> list[str]:
+        """Storage-level damage (integrity check, orphaned rows); empty when healthy."""
+
+    @abstractmethod
+    def remove_orphans(self) -> int: ...
+
+    @abstractmethod
+    def optimize(self) -> dict[str, int]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...

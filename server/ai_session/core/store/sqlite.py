@@ -1,0 +1,569 @@
+"""The embedded store: one SQLite file in WAL mode, shared safely by several processes.
+
+Every write is one `BEGIN IMMEDIATE` transaction, retried while another process holds the
+write lock, so "database is locked" never reaches a user. Message bodies and outputs above
+a threshold are zstd-compressed (see `blob`). The db, its -wal and -shm are 0600 in a
+0700 directory whatever the umask.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ai_session.core import blob
+from ai_session.core.errors import Conflict, InvalidInput, NotFound, StoreError
+from ai_session.core.models import (
+    Change,
+    CommandRun,
+    Message,
+    MessageKind,
+    PoolConfig,
+    Role,
+    Session,
+    SessionStatus,
+    Template,
+    Usage,
+)
+from ai_session.core.privacy import private_dir, private_file
+from ai_session.core.store.base import SessionFilter, SessionStore, Totals
+from ai_session.core.store.schema import MIGRATIONS
+
+T = TypeVar("T")
+
+LOCK_WAIT_SECONDS = 60.0  # how long a writer waits for another process before giving up
+CHANGE_LOG_KEEP = 50_000  # change-log rows kept; older ones are pruned by optimize()
+
+
+def _ts(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat()
+
+
+def _utf8(text: str, what: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{what} is not valid Unicode (lone surrogate)") from None
+    return text
+
+
+class SQLiteStore(SessionStore):
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path).expanduser()
+        self.url = f"sqlite:///{self.path}"
+        private_dir(self.path.parent)
+        private_file(self.path)
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0.2)
+            self._db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {exc}") from None
+        self._db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=200")
+        self._migrate()
+        for suffix in ("-wal", "-shm"):
+            side = Path(f"{self.path}{suffix}")
+            if side.exists():
+                os.chmod(side, 0o600)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _migrate(self) -> None:
+        def upgrade(db: sqlite3.Connection) -> None:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise StoreError(
+                    f"the store at {self.path} has schema v{version}, newer than this ai-session "
+                    f"(v{len(MIGRATIONS)}); upgrade ai-session"
+                )
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in script:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version={number}")
+
+        self._write(upgrade)
+
+    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one BEGIN IMMEDIATE transaction, waiting out other writers."""
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        delay = 0.002
+        with self._lock:
+            while True:
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as exc:
+                    if not _is_busy(exc) or time.monotonic() > deadline:
+                        raise self._store_error(exc) from None
+                    time.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 2, 0.1)
+                    continue
+                try:
+                    result = work(self._db)
+                    self._db.execute("COMMIT")
+                    return result
+                except BaseException as exc:
+                    self._db.execute("ROLLBACK")
+                    if isinstance(exc, sqlite3.IntegrityError):
+                        if "FOREIGN KEY" in str(exc):  # e.g. appending to a session another process deleted
+                            raise NotFound("the session no longer exists (deleted by another process?)") from None
+                        raise Conflict(str(exc)) from None
+                    if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc) and time.monotonic() < deadline:
+                        continue
+                    if isinstance(exc, sqlite3.DatabaseError):
+                        raise self._store_error(exc) from None
+                    raise
+
+    def _store_error(self, exc: sqlite3.Error) -> StoreError:
+        if _is_busy(exc):
+            return StoreError(
+                f"the store {self.path} stayed locked by another process for {LOCK_WAIT_SECONDS:.0f}s; "
+                "is a process stuck holding it?"
+            )
+        return StoreError(f"store {self.path}: {exc}")
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise self._store_error(exc) from None
+
+    # ------------------------------------------------------------------ sessions
+
+    def create_session(
+        self,
+        session: Session,
+        messages: Sequence[Message] = (),
+        runs: Sequence[tuple[CommandRun, str | None]] = (),
+    ) -> Session:
+        _utf8(session.name, "session name")
+
+        def work(db: sqlite3.Connection) -> None:
+            if db.execute("SELECT 1 FROM sessions WHERE name = ?", (session.name,)).fetchone():
+                raise Conflict(f"a session named {session.name!r} already exists")
+            db.execute(
+                "INSERT INTO sessions (id, name, status, agent, role, worktree, branch, pool, created_at, last_active, data)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                self._session_row(session),
+            )
+            for run, raw in runs:
+                self._put_run(db, run.model_copy(update={"session_id": session.id}), raw)
+            self._insert_messages(db, session.id, messages, renumber=False)
+
+        self._write(work)
+        return session
+
+    @staticmethod
+    def _session_row(s: Session) -> tuple[Any, ...]:
+        return (
+            s.id,
+            s.name,
+            s.status.value,
+            s.agent,
+            s.role,
+            s.worktree,
+            s.branch,
+            s.pool,
+            _ts(s.created_at),
+            _ts(s.last_active),
+            s.model_dump_json(),
+        )
+
+    def get_session(self, session_id: str) -> Session | None:
+        rows = self._read("SELECT data, last_active FROM sessions WHERE id = ?", (session_id,))
+        return _session_from_row(rows[0]) if rows else None
+
+    def get_session_by_name(self, name: str) -> Session | None:
+        rows = self._read("SELECT data, last_active FROM sessions WHERE name = ?", (name,))
+        return _session_from_row(rows[0]) if rows else None
+
+    def find_session_ids(self, prefix: str) -> list[str]:
+        return [r[0] for r in self._read("SELECT id FROM sessions WHERE id >= ? AND id < ?", _prefix_range(prefix))]
+
+    def list_sessions(self, filter: SessionFilter | None = None) -> list[Session]:
+        f = filter or SessionFilter()
+        where, params = [], []
+        if f.statuses:
+            where.append(f"status IN ({','.join('?' * len(f.statuses))})")
+            params += [s.value for s in f.statuses]
+        for column in ("agent", "role", "worktree", "branch", "pool"):
+            value = getattr(f, column)
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if f.inactive_before is not None:
+            where.append("last_active < ?")
+            params.append(_ts(f.inactive_before))
+        sql = "SELECT data, last_active FROM sessions"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY last_active DESC"
+        return [_session_from_row(r) for r in self._read(sql, params)]
+
+    def update_session(self, session: Session, *, expected_status: SessionStatus | None = None) -> bool:
+        _utf8(session.name, "session name")
+
+        def work(db: sqlite3.Connection) -> bool:
+            clash = db.execute(
+                "SELECT id FROM sessions WHERE name = ? AND id != ?", (session.name, session.id)
+            ).fetchone()
+            if clash:
+                raise Conflict(f"a session named {session.name!r} already exists")
+            row = self._session_row(session)
+            sql = (
+                "UPDATE sessions SET name=?, status=?, agent=?, role=?, worktree=?, branch=?, pool=?,"
+                " created_at=?, last_active=?, data=? WHERE id=?"
+            )
+            params = row[1:] + (session.id,)
+            if expected_status is not None:
+                sql += " AND status = ?"
+                params += (expected_status.value,)
+            updated = db.execute(sql, params).rowcount > 0
+            if not updated and expected_status is None:
+                raise StoreError(f"session {session.id} vanished while being updated (deleted by another process?)")
+            return updated
+
+        return self._write(work)
+
+    def delete_session(self, session_id: str) -> bool:
+        return self._write(lambda db: db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0)
+
+    # ------------------------------------------------------------------ messages
+
+    def append_messages(self, session_id: str, messages: Sequence[Message]) -> list[Message]:
+        def work(db: sqlite3.Connection) -> list[Message]:
+            stored = self._insert_messages(db, session_id, messages, renumber=True)
+            if stored:
+                db.execute(
+                    "UPDATE sessions SET last_active = ? WHERE id = ?", (_ts(stored[-1].created_at), session_id)
+                )
+                # One change-log row per append, not per message (a trigger would write one each).
+                db.execute("INSERT INTO changes (session_id, kind) VALUES (?, 'message')", (session_id,))
+            return stored
+
+        return self._write(work)
+
+    def _insert_messages(
+        self, db: sqlite3.Connection, session_id: str, messages: Sequence[Message], *, renumber: bool
+    ) -> list[Message]:
+        if not messages:
+            return []
+        seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE session_id = ?", (session_id,)).fetchone()[0]
+        stored = []
+        rows = []
+        for message in messages:
+            # Imports keep their (increasing) sequence numbers; everything else gets the next one.
+            seq = message.seq if not renumber and message.seq > seq else seq + 1
+            m = message.model_copy(update={"session_id": session_id, "seq": seq})
+            body, packed = blob.pack(_utf8(m.content, f"message {m.id}"))
+            rows.append(
+                (
+                    session_id,
+                    m.seq,
+                    m.id,
+                    m.role.value,
+                    m.kind.value,
+                    _ts(m.created_at),
+                    m.tokens,
+                    int(m.pinned),
+                    m.agent,
+                    m.run_id,
+                    body,
+                    int(packed),
+                    _extra_json(m),
+                )
+            )
+            stored.append(m)
+        db.executemany(
+            "INSERT INTO messages (session_id, seq, id, role, kind, created_at, tokens, pinned, agent, run_id, body, zstd, extra)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+        return stored
+
+    def list_messages(self, session_id: str, *, last: int | None = None, after_seq: int = 0) -> list[Message]:
+        cols = "session_id, seq, id, role, kind, created_at, tokens, pinned, agent, run_id, body, zstd, extra"
+        if last is not None:
+            rows = self._read(
+                f"SELECT * FROM (SELECT {cols} FROM messages WHERE session_id = ? AND seq > ?"
+                " ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+                (session_id, after_seq, last),
+            )
+        else:
+            rows = self._read(
+                f"SELECT {cols} FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq", (session_id, after_seq)
+            )
+        return [_message_from_row(r) for r in rows]
+
+    def update_messages(self, messages: Iterable[Message]) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            for m in messages:
+                body, packed = blob.pack(_utf8(m.content, f"message {m.id}"))
+                db.execute(
+                    "UPDATE messages SET role=?, kind=?, tokens=?, pinned=?, agent=?, run_id=?, body=?, zstd=?, extra=?"
+                    " WHERE id = ?",
+                    (m.role.value, m.kind.value, m.tokens, int(m.pinned), m.agent, m.run_id, body, int(packed), _extra_json(m), m.id),
+                )
+
+        self._write(work)
+
+    def delete_messages(self, session_id: str, seqs: Iterable[int]) -> int:
+        seq_list = list(seqs)
+
+        def work(db: sqlite3.Connection) -> int:
+            return db.executemany(
+                "DELETE FROM messages WHERE session_id = ? AND seq = ?", [(session_id, s) for s in seq_list]
+            ).rowcount
+
+        return self._write(work)
+
+    # ------------------------------------------------------------------ runs
+
+    def save_run(self, run: CommandRun, raw: str | None = None) -> None:
+        self._write(lambda db: self._put_run(db, run, raw))
+
+    @staticmethod
+    def _put_run(db: sqlite3.Connection, run: CommandRun, raw: str | None) -> None:
+        data = run.model_dump_json()
+        args = (run.session_id, _ts(run.started_at), run.status.value, run.exit_code, data)
+        if raw is None:
+            db.execute(
+                "INSERT INTO runs (id, session_id, started_at, status, exit_code, data) VALUES (?,?,?,?,?,?)"
+                " ON CONFLICT(id) DO UPDATE SET session_id=excluded.session_id, started_at=excluded.started_at,"
+                " status=excluded.status, exit_code=excluded.exit_code, data=excluded.data",
+                (run.id, *args),
+            )
+            return
+        body, packed = blob.pack(_utf8(raw, f"output of {run.id}"))
+        db.execute(
+            "INSERT INTO runs (id, session_id, started_at, status, exit_code, data, raw, zstd) VALUES (?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(id) DO UPDATE SET session_id=excluded.session_id, started_at=excluded.started_at,"
+            " status=excluded.status, exit_code=excluded.exit_code, data=excluded.data, raw=excluded.raw, zstd=excluded.zstd",
+            (run.id, *args, body, int(packed)),
+        )
+
+    def get_run(self, run_id: str) -> CommandRun | None:
+        rows = self._read("SELECT data FROM runs WHERE id = ?", (run_id,))
+        return CommandRun.model_validate_json(rows[0][0]) if rows else None
+
+    def find_run_ids(self, prefix: str) -> list[str]:
+        return [r[0] for r in self._read("SELECT id FROM runs WHERE id >= ? AND id < ?", _prefix_range(prefix))]
+
+    def list_runs(self, session_id: str, *, last: int | None = None) -> list[CommandRun]:
+        sql = "SELECT data FROM runs WHERE session_id = ? ORDER BY started_at DESC, rowid DESC"
+        params: list[Any] = [session_id]
+        if last is not None:
+            sql += " LIMIT ?"
+            params.append(last)
+        runs = [CommandRun.model_validate_json(r[0]) for r in self._read(sql, params)]
+        runs.reverse()
+        return runs
+
+    def run_output(self, run_id: str) -> str | None:
+        rows = self._read("SELECT raw, zstd FROM runs WHERE id = ?", (run_id,))
+        if not rows or rows[0][0] is None:
+            return None
+        return blob.unpack(rows[0][0], bool(rows[0][1]))
+
+    # ------------------------------------------------------------------ templates, pools
+
+    def save_template(self, template: Template) -> None:
+        self._write(
+            lambda db: db.execute(
+                "INSERT INTO templates (name, data) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET data=excluded.data",
+                (template.name, template.model_dump_json()),
+            )
+        )
+
+    def get_template(self, name: str) -> Template | None:
+        rows = self._read("SELECT data FROM templates WHERE name = ?", (name,))
+        return Template.model_validate_json(rows[0][0]) if rows else None
+
+    def list_templates(self) -> list[Template]:
+        return [Template.model_validate_json(r[0]) for r in self._read("SELECT data FROM templates ORDER BY name")]
+
+    def delete_template(self, name: str) -> bool:
+        return self._write(lambda db: db.execute("DELETE FROM templates WHERE name = ?", (name,)).rowcount > 0)
+
+    def save_pool(self, pool: PoolConfig) -> None:
+        self._write(
+            lambda db: db.execute(
+                "INSERT INTO pools (role, data) VALUES (?, ?) ON CONFLICT(role) DO UPDATE SET data=excluded.data",
+                (pool.role, pool.model_dump_json()),
+            )
+        )
+
+    def list_pools(self) -> list[PoolConfig]:
+        return [PoolConfig.model_validate_json(r[0]) for r in self._read("SELECT data FROM pools ORDER BY role")]
+
+    def delete_pool(self, role: str) -> bool:
+        return self._write(lambda db: db.execute("DELETE FROM pools WHERE role = ?", (role,)).rowcount > 0)
+
+    # ------------------------------------------------------------------ aggregates
+
+    def totals(self, session_ids: Sequence[str] | None = None, since: datetime | None = None) -> dict[str, Totals]:
+        where, params = [], []
+        if session_ids is not None:
+            if not session_ids:
+                return {}
+            where.append(f"session_id IN ({','.join('?' * len(session_ids))})")
+            params += list(session_ids)
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(_ts(since))
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        out: dict[str, Totals] = {}
+        for sid, kind, count, tokens, cost in self._read(
+            "SELECT session_id, kind, COUNT(*), COALESCE(SUM(tokens), 0),"
+            " COALESCE(SUM(json_extract(extra, '$.usage.cost_usd')), 0.0)"
+            f" FROM messages{clause} GROUP BY session_id, kind",
+            params,
+        ):
+            t = out.setdefault(sid, Totals())
+            t.messages += count
+            t.message_tokens += tokens
+            t.cost_usd += cost
+            t.by_kind[kind] = tokens
+        run_clause = clause.replace("created_at", "started_at")
+        for sid, count, raw, ctx in self._read(
+            "SELECT session_id, COUNT(*), COALESCE(SUM(json_extract(data, '$.raw_tokens')), 0),"
+            f" COALESCE(SUM(json_extract(data, '$.context_tokens')), 0) FROM runs{run_clause} GROUP BY session_id",
+            params,
+        ):
+            t = out.setdefault(sid, Totals())
+            t.runs, t.raw_tokens, t.context_tokens = count, raw, ctx
+        return out
+
+    # ------------------------------------------------------------------ change log
+
+    def last_change_id(self) -> int:
+        return self._read("SELECT COALESCE(MAX(id), 0) FROM changes")[0][0]
+
+    def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]:
+        rows = self._read(
+            "SELECT id, session_id, kind, at FROM changes WHERE id > ? ORDER BY id LIMIT ?", (change_id, limit)
+        )
+        return [Change(id=r[0], session_id=r[1], kind=r[2], at=datetime.fromisoformat(r[3])) for r in rows]
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits: a cheap "anything new?" probe."""
+        return self._read("PRAGMA data_version")[0][0]
+
+    # ------------------------------------------------------------------ maintenance
+
+    def integrity_problems(self) -> list[str]:
+        problems = [r[0] for r in self._read("PRAGMA integrity_check") if r[0] != "ok"]
+        orphans = self._read("SELECT COUNT(*) FROM runs WHERE session_id NOT IN (SELECT id FROM sessions)")[0][0]
+        if orphans:
+            problems.append(f"{orphans} command run(s) belong to no session")
+        return problems
+
+    def remove_orphans(self) -> int:
+        return self._write(
+            lambda db: db.execute("DELETE FROM runs WHERE session_id NOT IN (SELECT id FROM sessions)").rowcount
+        )
+
+    def optimize(self) -> dict[str, int]:
+        """Re-compress bodies stored plain that are over the threshold, prune the change log, vacuum."""
+
+        def recompress(db: sqlite3.Connection) -> int:
+            count = 0
+            for table, key in (("messages", "id"), ("runs", "id")):
+                column = "body" if table == "messages" else "raw"
+                for ident, data in db.execute(
+                    f"SELECT {key}, {column} FROM {table} WHERE zstd = 0 AND length({column}) >= ?",
+                    (blob.COMPRESS_THRESHOLD,),
+                ).fetchall():
+                    db.execute(f"UPDATE {table} SET {column} = ?, zstd = 1 WHERE {key} = ?", (blob.compress(data), ident))
+                    count += 1
+            return count
+
+        size_before = self.path.stat().st_size
+        recompressed = self._write(recompress)
+        pruned = self._write(
+            lambda db: db.execute(
+                "DELETE FROM changes WHERE id <= (SELECT MAX(id) FROM changes) - ?", (CHANGE_LOG_KEEP,)
+            ).rowcount
+        )
+        with self._lock:
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("PRAGMA optimize")
+        return {
+            "recompressed": recompressed,
+            "changes_pruned": pruned,
+            "bytes_before": size_before,
+            "bytes_after": self.path.stat().st_size,
+        }
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Consistent reads across several queries (a read transaction)."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _prefix_range(prefix: str) -> tuple[str, str]:
+    # A range scan on the primary key instead of LIKE, which would treat _ as a wildcard.
+    return prefix, prefix + "\U0010ffff"
+
+
+def _session_from_row(row: tuple[Any, ...]) -> Session:
+    session = Session.model_validate_json(row[0])
+    session.last_active = datetime.fromisoformat(row[1])  # appends bump the column only
+    return session
+
+
+def _extra_json(m: Message) -> str | None:
+    extra: dict[str, Any] = {}
+    if m.covers is not None:
+        extra["covers"] = list(m.covers)
+    if m.usage is not None:
+        extra["usage"] = m.usage.model_dump()
+    if m.metadata:
+        extra["metadata"] = m.metadata
+    return json.dumps(extra) if extra else None
+
+
+def _message_from_row(r: sqlite3.Row | tuple[Any, ...]) -> Message:
+    extra = json.loads(r[12]) if r[12] else {}
+    return Message.model_construct(
+        session_id=r[0],
+        seq=r[1],
+        id=r[2],
+        role=Role(r[3]),
+        kind=MessageKind(r[4]),
+        created_at=datetime.fromisoformat(r[5]),
+        tokens=r[6],
+        pinned=bool(r[7]),
+        agent=r[8],
+        run_id=r[9],
+        content=blob.unpack(r[10], bool(r[11])),
+        covers=tuple(extra["covers"]) if "covers" in extra else None,
+        usage=Usage(**extra["usage"]) if "usage" in extra else None,
+        metadata=extra.get("metadata", {}),
+    )

@@ -1,0 +1,45 @@
+"""Which git worktree and branch a directory belongs to (works for `git worktree add` trees)."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Worktree:
+    root: str  # the worktree's top-level directory (not the main repository's, for linked trees)
+    branch: str | None  # None when HEAD is detached
+    head: str | None  # short commit, for naming detached worktrees
+
+    @property
+    def label(self) -> str:
+        return self.branch or (f"detached-{self.head}" if self.head else "detached")
+
+
+def _git(path: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(path), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def detect(path: str | Path) -> Worktree | None:
+    """The worktree containing `path`, or None when it is not inside one."""
+    path = Path(path).resolve()
+    if not path.is_dir():
+        path = path.parent
+    root = _git(path, "rev-parse", "--show-toplevel")
+    if not root:
+        return None
+    branch = _git(path, "symbolic-ref", "--short", "-q", "HEAD")
+    head = _git(path, "rev-parse", "--short", "HEAD")
+    return Worktree(root=str(Path(root).resolve()), branch=branch or None, head=head)

@@ -1,0 +1,82 @@
+"""The CLI as a user runs it: a subprocess against a real store."""
+
+import json
+
+
+def test_issue_walkthrough_create_list_show_pause_resume_export_delete_import(cli, tmp_path):
+    created = cli.json("create", "--name", "dev", "--agent", "frontend", "--role", "Frontend")
+    assert created["name"] == "dev" and created["status"] == "active"
+    cli("add", "dev", "Header overlaps the nav on mobile", "--pin")
+    cli("add", "dev", "--role", "assistant", input="Fixed in src/Header.tsx:42\n")
+    listing = cli("list").stdout
+    assert "dev" in listing and "frontend" in listing and "Frontend" in listing
+    shown = cli("show", "dev", "--history").stdout
+    assert "Header overlaps the nav" in shown and "src/Header.tsx:42" in shown
+    assert cli.json("pause", "dev")["status"] == "paused"
+    assert cli.json("list", "--paused")[0]["name"] == "dev"
+    assert cli.json("resume", "dev")["status"] == "active"
+    original = cli.json("show", "dev", "--history", "--limit", "0")
+    export = tmp_path / "dev.json"
+    cli("export", "dev", "--output", str(export))
+    cli("delete", "dev", "--force")
+    assert cli("exists", "dev", check=False).returncode == 1
+    cli("import", "--file", str(export))
+    again = cli.json("show", "dev", "--history", "--limit", "0")
+    assert again["messages"] == original["messages"]
+    assert again["totals"] == original["totals"]
+    assert {k: v for k, v in again.items() if k not in ("metadata", "lastActive")} == {
+        k: v for k, v in original.items() if k not in ("metadata", "lastActive")
+    }
+
+
+def test_errors_are_one_line_on_stderr_with_meaningful_exit_codes(cli):
+    missing = cli("show", "nosuch", check=False)
+    assert missing.returncode == 3
+    assert missing.stderr.count("\n") == 1 and "no session named" in missing.stderr
+    cli("create", "a")
+    taken = cli("create", "a", check=False)
+    assert taken.returncode == 5 and "already exists" in taken.stderr
+    bad = cli("clear", "--older-than", "soon", check=False)
+    assert bad.returncode == 2 and "bad duration" in bad.stderr
+    assert "Traceback" not in missing.stderr + taken.stderr + bad.stderr
+
+
+def test_stats_export_csv_and_json(cli, tmp_path):
+    cli("create", "s1", "--agent", "a")
+    cli("add", "s1", "hello world")
+    report = cli.json("stats", "--by-agent")
+    assert report["rows"][0]["key"] == "a" and report["total"]["messages"] == 1
+    out = tmp_path / "metrics.csv"
+    cli("stats", "--export", str(out), "--show-savings")
+    assert out.read_text().splitlines()[0].startswith("key,sessions,messages")
+    assert "saved = 1 - context/raw" in cli("stats", "--show-savings").stdout
+
+
+def test_clear_templates_pool_validate_optimize_and_worktree(cli, tmp_path):
+    cli("create", "base", "--agent", "rev", "--system-prompt", "Be terse.")
+    cli("template", "save", "base", "terse")
+    assert cli.json("create", "--name", "t1", "--template", "terse")["systemPrompt"] == "Be terse."
+    assert [t["name"] for t in cli.json("template", "list")] == ["terse"]
+    cli("pool", "set", "QA", "--min-idle", "2", "--idle-timeout", "30m")
+    assert cli.json("pool", "list")[0]["idle"] == 2
+    got = cli.json("pool", "acquire", "QA", "--name", "qa-task")
+    assert got["name"] == "qa-task" and got["status"] == "active"
+    assert cli("validate").stdout.strip() == "no problems found"
+    assert "re-compressed" in cli("optimize").stdout
+    assert "deleted 0 session(s)" in cli("clear", "--older-than", "7d").stdout
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", "-b", "trunk", str(repo)], check=True)
+    first = cli.json("worktree", cwd=repo)
+    second = cli.json("worktree", cwd=repo)
+    assert first["created"] and not second["created"] and first["id"] == second["id"]
+    assert first["branch"] == "trunk"
+
+
+def test_help_teaches(cli):
+    text = cli("--help").stdout
+    for word in ("create", "worktree", "import", "AI_SESSION_HOME", "exit codes"):
+        assert word in text
+    assert "--older-than" in cli("clear", "--help").stdout
