@@ -140,3 +140,30 @@ def test_append_to_a_deleted_session_is_not_found(tmp_path):
     SQLiteStore(tmp_path / "s.db").delete_session(s.id)  # another connection, as another process would
     with pytest.raises(NotFound, match="no longer exists"):
         store.append_messages(s.id, [Message(role="user", content="x", tokens=1)])
+
+
+async def test_watch_sees_writes_from_another_connection(tmp_path):
+    import asyncio
+
+    watcher = SQLiteStore(tmp_path / "s.db")
+    writer = SQLiteStore(tmp_path / "s.db")
+    start = watcher.last_change_id()
+    stream = watcher.watch(start, interval=0.01)
+    s = writer.create_session(Session(name="w"))
+    batch = await asyncio.wait_for(anext(stream), 5)
+    assert [(c.session_id, c.kind) for c in batch] == [(s.id, "created")]
+    writer.append_messages(s.id, [Message(role="user", content="x", tokens=1)])
+    batch = await asyncio.wait_for(anext(stream), 5)
+    assert [(c.session_id, c.kind) for c in batch] == [(s.id, "message")]
+    await stream.aclose()
+
+
+async def test_watch_sees_its_own_connection_writes_too(tmp_path):
+    import asyncio
+
+    store = SQLiteStore(tmp_path / "s.db")
+    stream = store.watch(store.last_change_id(), interval=0.01)
+    s = store.create_session(Session(name="own"))
+    batch = await asyncio.wait_for(anext(stream), 5)
+    assert batch[-1].session_id == s.id
+    await stream.aclose()

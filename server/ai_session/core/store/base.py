@@ -6,8 +6,9 @@ token counting live in the SessionManager.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -136,6 +137,26 @@ class SessionStore(ABC):
 
     @abstractmethod
     def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]: ...
+
+    def has_new_changes(self, change_id: int) -> bool:
+        """Cheap probe before `changes_since`; backends override with something cheaper."""
+        return self.last_change_id() > change_id
+
+    async def watch(self, since: int, *, interval: float = 0.2) -> AsyncIterator[list[Change]]:
+        """Yield batches of changes after `since`, from any process, as they happen.
+
+        The default polls (SQLite: a `PRAGMA data_version` probe, no query when nothing
+        changed); a backend with push notifications (PostgreSQL LISTEN/NOTIFY) overrides it.
+        """
+        last = since
+        while True:
+            if self.has_new_changes(last):
+                batch = self.changes_since(last)
+                if batch:
+                    last = batch[-1].id
+                    yield batch
+                    continue
+            await asyncio.sleep(interval)
 
     @abstractmethod
     def integrity_problems(self) -> list[str]:

@@ -63,6 +63,8 @@ class SQLiteStore(SessionStore):
         private_dir(self.path.parent)
         private_file(self.path)
         self._lock = threading.RLock()
+        self._commits = 0
+        self._seen_probe: tuple[int, int, int] | None = None
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0.2)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -111,6 +113,7 @@ class SQLiteStore(SessionStore):
                 try:
                     result = work(self._db)
                     self._db.execute("COMMIT")
+                    self._commits += 1
                     return result
                 except BaseException as exc:
                     self._db.execute("ROLLBACK")
@@ -456,9 +459,14 @@ class SQLiteStore(SessionStore):
         )
         return [Change(id=r[0], session_id=r[1], kind=r[2], at=datetime.fromisoformat(r[3])) for r in rows]
 
-    def data_version(self) -> int:
-        """Changes whenever another connection commits: a cheap "anything new?" probe."""
-        return self._read("PRAGMA data_version")[0][0]
+    def has_new_changes(self, change_id: int) -> bool:
+        # PRAGMA data_version moves when another connection commits and `_commits` when
+        # this one does; only then is the change log queried.
+        probe = (self._read("PRAGMA data_version")[0][0], self._commits, change_id)
+        if probe == self._seen_probe:
+            return False
+        self._seen_probe = probe
+        return self.last_change_id() > change_id
 
     # ------------------------------------------------------------------ maintenance
 
