@@ -21,10 +21,10 @@ import os
 import shutil
 import signal
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ai_session.core.errors import InvalidInput, ProviderError
 from ai_session.core.models import Usage
@@ -48,6 +48,7 @@ SETTINGS = {"executable", "model", "extra_args", "timeout", "partial_messages"}
 ARGV_PROMPT_LIMIT = 100_000
 _LINE_LIMIT = 64 * 1024 * 1024  # a stream-json line carries whole tool results
 _STDERR_KEEP = 8192
+T = TypeVar("T")
 
 
 @dataclass
@@ -199,38 +200,46 @@ class ClaudeCodeProvider(Provider):
             raise ProviderError(f"claude: cannot start {args[0]}: {exc.strerror or exc}") from None
         assert proc.stdout is not None and proc.stderr is not None
         stderr_task = asyncio.create_task(_tail(proc.stderr))
+        # A deadline per await, not an asyncio.timeout() block: this generator yields, and a
+        # cancel scope must not stay armed while the caller's code runs between our yields.
+        deadline = asyncio.get_running_loop().time() + self.timeout
         try:
-            async with asyncio.timeout(self.timeout):
-                if via_stdin:
-                    assert proc.stdin is not None
+            if via_stdin:
+                assert proc.stdin is not None
+                try:
                     proc.stdin.write(prompt.encode("utf-8"))
-                    await proc.stdin.drain()
+                    await self._before(deadline, proc.stdin.drain())
                     proc.stdin.close()
-                partial = False
-                async for raw in proc.stdout:
-                    line = raw.decode("utf-8", "replace").strip()
-                    if not line.startswith("{"):
-                        continue  # the CLI may print a warning line; stream-json lines are objects
-                    try:
-                        data = json.loads(line)
-                    except ValueError:
-                        continue
-                    for text in _texts(data, run, partial):
-                        run.streamed = True
-                        yield TextDelta(text)
-                    partial = partial or _is_text_delta(data)
-                run.returncode = await proc.wait()
-                run.stderr = await stderr_task
-        except TimeoutError:
-            raise ProviderError(
-                f"claude: no answer within {self.timeout:g}s; raise providers.claude.timeout"
-            ) from None
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # it exited without reading; its exit status says why
+            partial = False
+            while raw := await self._before(deadline, proc.stdout.readline()):
+                line = raw.decode("utf-8", "replace").strip()
+                if not line.startswith("{"):
+                    continue  # the CLI may print a warning line; stream-json lines are objects
+                try:
+                    data = json.loads(line)
+                except ValueError:
+                    continue
+                for text in _texts(data, run, partial):
+                    run.streamed = True
+                    yield TextDelta(text)
+                partial = partial or _is_text_delta(data)
+            run.returncode = await self._before(deadline, proc.wait())
+            run.stderr = await self._before(deadline, stderr_task)
         finally:
             if proc.returncode is None:
                 _stop(proc)
                 await proc.wait()
             if not stderr_task.done():
                 stderr_task.cancel()
+
+    async def _before(self, deadline: float, awaitable: Awaitable[T]) -> T:
+        remaining = deadline - asyncio.get_running_loop().time()
+        try:
+            return await asyncio.wait_for(awaitable, max(remaining, 0))
+        except TimeoutError:
+            raise ProviderError(f"claude: no answer within {self.timeout:g}s; raise providers.claude.timeout") from None
 
     def _completion(self, run: _Run, requested_id: str, cwd: str, note: str | None) -> Completion:
         result = run.result or {}
