@@ -224,12 +224,18 @@ def _render(items: _Items, covers: tuple[int, int], max_tokens: int, model: str 
     ]
     keep = set(range(len(entries)))
     order = sorted(range(len(entries)), key=lambda i: (entries[i][0], entries[i][1]))
-    text = _compose(entries, keep, covers, method, 0)
+    # Drop by per-item estimates first (one count per item, not per attempt), then check
+    # the exact count of the composed text and drop more only if it is still over.
+    cost = [count_tokens(f"- {e[3]}\n", model) for e in entries]
+    estimate = count_tokens(_compose(entries, keep, covers, method, 0), model)
     omitted = 0
-    for victim in order:
-        if count_tokens(text, model) <= max_tokens:
-            break
-        keep.discard(victim)
+    while omitted < len(order) and estimate > max_tokens:
+        keep.discard(order[omitted])
+        estimate -= cost[order[omitted]]
+        omitted += 1
+    text = _compose(entries, keep, covers, method, omitted)
+    while omitted < len(order) and count_tokens(text, model) > max_tokens:
+        keep.discard(order[omitted])
         omitted += 1
         text = _compose(entries, keep, covers, method, omitted)
     return Summary(text=text, covers=covers, tokens=count_tokens(text, model), method=method, omitted=omitted)
