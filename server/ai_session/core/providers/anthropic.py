@@ -1,0 +1,204 @@
+"""The Anthropic Messages API with streaming (`POST /v1/messages`, `stream: true`).
+
+Events: `message_start` (model, input usage including cache creation/read),
+`content_block_start/delta/stop` (text arrives as `text_delta`), `message_delta`
+(stop reason, cumulative output usage), `message_stop`, `ping`, and `error`, which can
+arrive mid-stream with a 200 status (e.g. `overloaded_error`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import httpx
+
+from ai_session.core.errors import ProviderError
+from ai_session.core.models import Usage
+from ai_session.core.providers.base import (
+    ChatMessage,
+    ChatRequest,
+    Completion,
+    Notice,
+    Provider,
+    StreamEvent,
+    TextDelta,
+    wire_messages,
+)
+from ai_session.core.providers.http import (
+    HttpSettings,
+    Sleep,
+    client_for,
+    error_detail,
+    open_stream,
+    parse_json,
+    sse_events,
+    transport_error,
+)
+from ai_session.core.providers.options import Options
+from ai_session.core.providers.pricing import PriceTable
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+DEFAULT_MODEL = "claude-sonnet-4-5"
+API_VERSION = "2023-06-01"
+DEFAULT_MAX_OUTPUT = 4096  # the API requires max_tokens on every request
+SETTINGS = {
+    "base_url", "api_key", "api_key_env", "model", "timeout", "connect_timeout", "max_retries",
+    "max_retry_wait", "headers", "max_output_tokens", "prompt_caching",
+}  # fmt: skip
+
+
+class AnthropicProvider(Provider):
+    name = "anthropic"
+
+    def __init__(
+        self,
+        settings: HttpSettings,
+        *,
+        prices: PriceTable | None = None,
+        max_output_tokens: int = DEFAULT_MAX_OUTPUT,
+        prompt_caching: bool = True,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.settings = settings
+        self.prices = prices or PriceTable()
+        self.max_output_tokens = max_output_tokens
+        self.prompt_caching = prompt_caching
+        self._sleep = sleep
+
+    @classmethod
+    def from_config(
+        cls, raw: Mapping[str, Any] | None, env: Mapping[str, str], prices: PriceTable | None = None
+    ) -> AnthropicProvider:
+        opts = Options("anthropic", raw, SETTINGS)
+        key, key_source = opts.secret("api_key", env, "ANTHROPIC_API_KEY")
+        base_url = env.get("ANTHROPIC_BASE_URL") or opts.text("base_url") or DEFAULT_BASE_URL
+        settings = HttpSettings(
+            base_url=base_url.rstrip("/"),
+            api_key=key,
+            key_source=key_source,
+            model=env.get("ANTHROPIC_MODEL") or opts.text("model") or DEFAULT_MODEL,
+            section=opts.section,
+            timeout=opts.number("timeout", 120.0, minimum=0.001),
+            connect_timeout=opts.number("connect_timeout", 10.0, minimum=0.001),
+            max_retries=opts.integer("max_retries", 3),
+            max_retry_wait=opts.number("max_retry_wait", 60.0),
+            headers=opts.table("headers"),
+        )
+        return cls(
+            settings,
+            prices=prices,
+            max_output_tokens=opts.integer("max_output_tokens", DEFAULT_MAX_OUTPUT, minimum=1),
+            prompt_caching=opts.flag("prompt_caching", True),
+        )
+
+    @property
+    def url(self) -> str:
+        return f"{self.settings.base_url}/v1/messages"
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        system_parts = [request.system] if request.system else []
+        turns: list[ChatMessage] = []
+        for message in wire_messages(request.messages):
+            if message.role == "system":  # the API has no system turns: they join the system prompt
+                system_parts.append(message.content)
+            elif turns and turns[-1].role == message.role:  # roles must alternate
+                turns[-1] = ChatMessage(message.role, f"{turns[-1].content}\n\n{message.content}")
+            else:
+                turns.append(message)
+        if turns and turns[0].role != "user":  # and the first turn must be the user's
+            turns.insert(0, ChatMessage("user", "[ai-session] The conversation so far:"))
+        body: dict[str, Any] = {
+            "model": request.model or self.settings.model,
+            "max_tokens": request.max_output_tokens or self.max_output_tokens,
+            "messages": [{"role": m.role, "content": m.content} for m in turns],
+            "stream": True,
+        }
+        if system_parts:
+            block: dict[str, Any] = {"type": "text", "text": "\n\n".join(system_parts)}
+            if self.prompt_caching:  # a stable prefix; below the API's minimum size it is simply not cached
+                block["cache_control"] = {"type": "ephemeral"}
+            body["system"] = [block]
+        return body
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "content-type": "application/json",
+            "accept": "text/event-stream",
+            "anthropic-version": API_VERSION,
+            "x-api-key": self.settings.api_key or "",
+            **self.settings.headers,
+        }
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        request.validate()
+        if not self.settings.api_key:
+            raise ProviderError(f"anthropic: no API key; set {self.settings.key_source}")
+        body = self.body(request)
+        notices: list[str] = []
+        async with client_for(self.settings) as client:
+            response: httpx.Response | None = None
+            async for item in open_stream(self.name, client, self.url, self.headers(), body, self.settings, self._sleep):
+                if isinstance(item, Notice):
+                    notices.append(item.message)
+                    yield item
+                else:
+                    response = item
+            assert response is not None
+            parts: list[str] = []
+            usage: dict[str, int] = {}
+            model: str | None = None
+            stop: str | None = None
+            finished = False
+            try:
+                async for event in sse_events(response.aiter_lines()):
+                    data = parse_json(self.name, event.data)
+                    kind = data.get("type") or event.event
+                    if kind == "message_start":
+                        message = data.get("message") or {}
+                        model = message.get("model") or model
+                        usage.update(_ints(message.get("usage")))
+                    elif kind == "content_block_delta":
+                        delta = data.get("delta") or {}
+                        if delta.get("type") == "text_delta" and delta.get("text"):
+                            parts.append(delta["text"])
+                            yield TextDelta(delta["text"])
+                    elif kind == "message_delta":
+                        stop = (data.get("delta") or {}).get("stop_reason") or stop
+                        usage.update(_ints(data.get("usage")))  # cumulative counts
+                    elif kind == "message_stop":
+                        finished = True
+                        break
+                    elif kind == "error":
+                        raise ProviderError(f"anthropic: the API failed mid-answer: {error_detail(event.data)}")
+                    # ping, content_block_start/stop and unknown new event types: nothing to do
+            except httpx.HTTPError as exc:
+                raise transport_error(self.name, self.url, exc, self.settings) from None
+            finally:
+                await response.aclose()
+        if not finished:
+            raise ProviderError(f"anthropic: the stream from {self.url} ended before message_stop")
+        text = "".join(parts)
+        model = model or body["model"]
+        reported = Usage(
+            input_tokens=usage.get("input_tokens", 0),
+            output_tokens=usage.get("output_tokens", 0),
+            cache_read_tokens=usage.get("cache_read_input_tokens", 0),
+            cache_write_tokens=usage.get("cache_creation_input_tokens", 0),
+            reported=True,
+        )
+        yield Completion(
+            text=text,
+            usage=self.prices.priced(reported, model),
+            model=model,
+            stop_reason=stop,
+            notices=tuple(notices),
+        )
+
+
+def _ints(raw: Any) -> dict[str, int]:
+    """The integer counters of a usage block (it also holds nested objects and strings)."""
+    if not isinstance(raw, dict):
+        return {}
+    return {k: v for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool)}
