@@ -485,6 +485,25 @@ def cmd_worktree(m: SessionManager, a: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------- language server
+
+
+def serve(a: argparse.Namespace) -> int:
+    """Runs before a SessionManager exists: the server owns its own and stdout is the wire."""
+    from ai_session.lsp.server import create_server, serve_stdio, serve_tcp, setup_logging
+
+    log_file = setup_logging(a.verbose)
+    print(f"ai-session serve: logging to {log_file}", file=sys.stderr)
+    server = create_server()
+    if a.tcp:
+        if a.host not in ("127.0.0.1", "::1", "localhost"):
+            print(f"ai-session serve: listening on {a.host}, beyond loopback", file=sys.stderr)
+        serve_tcp(server, a.host, a.port)
+    else:
+        serve_stdio(server)
+    return 0
+
+
 # ---------------------------------------------------------------------- parser
 
 
@@ -618,6 +637,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-savings", action="store_true", help="raw vs context tokens of command outputs")
     p.add_argument("--export", metavar="FILE", help="write the report to FILE (.csv or .json)")
 
+    p = sub.add_parser("serve", help="run the JSON-RPC server for editors (stdio by default)",
+                       description="Run the JSON-RPC server editors start. Logs go to stderr and the user log dir.")
+    p.add_argument("--tcp", action="store_true", help="listen on TCP instead of stdio (for debugging)")
+    p.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1; loopback only unless you ask)")
+    p.add_argument("--port", type=int, default=7658, help="TCP port (default 7658)")
+    p.add_argument("--verbose", "-v", action="store_true", help="debug logging")
+
     p = add("worktree", "find or create the session of the current git worktree and branch")
     p.add_argument("path", nargs="?", default=".")
     p.add_argument("--agent")
@@ -627,6 +653,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
     manager = None
     try:
         manager = SessionManager()

@@ -1,0 +1,1 @@
+"""The language server: thin pygls adapters mapping protocol methods to the SessionManager."""

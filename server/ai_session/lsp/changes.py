@@ -1,0 +1,28 @@
+"""Follow the store and tell the client what changed, whoever changed it."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from ai_session.protocol import payloads as p
+
+if TYPE_CHECKING:
+    from ai_session.lsp.server import AiSessionServer
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 0.2  # well inside the 1 s a change may take to reach every client
+
+
+async def follow_store(server: AiSessionServer) -> None:
+    store = server.manager.store
+    async for batch in store.watch(store.last_change_id(), interval=POLL_SECONDS):
+        seen: dict[tuple[str | None, str], None] = {}
+        for change in batch:
+            seen[(change.session_id, change.kind)] = None
+        server.send("aiSession/sessionsChanged",
+                    p.SessionsChanged(changes=[p.SessionChange(session_id=s, kind=k) for s, k in seen]))
+
+
+def register(server: AiSessionServer) -> None:
+    server.initialized_hooks.append(lambda: server.spawn(follow_store(server), "follow-store"))

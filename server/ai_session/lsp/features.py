@@ -1,0 +1,15 @@
+"""Every feature module registers its handlers here; the server itself knows none of them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ai_session.lsp.server import AiSessionServer
+
+
+def register_all(server: AiSessionServer) -> None:
+    from ai_session.lsp import changes, lifecycle, sessions, workspace
+
+    for module in (lifecycle, sessions, workspace, changes):
+        module.register(server)

@@ -1,0 +1,176 @@
+"""`ai-session serve`: the JSON-RPC server editors talk to.
+
+One server per editor workspace. It knows the workspace's git worktree and branch, keeps
+"the current session" for it, follows the store for changes made by any process, and
+exits when its editor does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from lsprotocol import types
+from pydantic import BaseModel
+from pygls.lsp.server import LanguageServer
+
+from ai_session import __version__
+from ai_session.core.manager import SessionManager
+from ai_session.core.privacy import private_dir, private_file
+from ai_session.core.worktree import Worktree
+from ai_session.lsp.transport import StreamWriter, read_frames
+from ai_session.lsp.wire import converter_factory
+from ai_session.protocol.methods import NOTIFICATIONS
+
+log = logging.getLogger("ai_session.lsp")
+PARENT_CHECK_SECONDS = 2.0
+
+
+class AiSessionServer(LanguageServer):
+    def __init__(self, manager_factory: Callable[[], SessionManager] = SessionManager) -> None:
+        super().__init__(name="ai-session", version=__version__, converter_factory=converter_factory)
+        self.manager = manager_factory()
+        self.root: Path | None = None
+        self.worktree: Worktree | None = None
+        self.current_session_id: str | None = None
+        self.auto_attach = True
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+        # Feature modules hook in here instead of each registering the same LSP method.
+        self.initialized_hooks: list[Callable[[], None]] = []
+        self.close_hooks: list[Callable[[], None]] = []
+
+    # ------------------------------------------------------------------ helpers for features
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run background work, keep a reference, log (never lose) its failure."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("background task %s failed", name, exc_info=t.exception())
+
+        task.add_done_callback(done)
+        return task
+
+    def send(self, method: str, payload: BaseModel) -> None:
+        """Send a declared notification."""
+        assert method in NOTIFICATIONS, method
+        if not self._closed:
+            self.protocol.notify(method, payload)
+
+    def warn_client(self, message: str) -> None:
+        if not self._closed:
+            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
+
+    def supports_progress(self) -> bool:
+        caps = self.client_capabilities
+        return bool(caps and caps.window and caps.window.work_done_progress)
+
+    # ------------------------------------------------------------------ lifetime
+
+    async def watch_parent(self, pid: int) -> None:
+        """Exit when the editor that started us is gone (it may die without saying so)."""
+        while True:
+            await asyncio.sleep(PARENT_CHECK_SECONDS)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                log.warning("client process %d is gone; exiting", pid)
+                self.close()
+                os._exit(0)
+            except PermissionError:
+                pass
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        for hook in self.close_hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("close hook failed")
+        self.manager.close()
+
+
+def setup_logging(verbose: bool = False) -> Path:
+    """Log to stderr and to a 0600 file in the user log dir; pygls at WARNING (it logs bodies at INFO)."""
+    log_dir = private_dir(Path(platformdirs.user_log_dir("ai-session")))
+    log_file = private_file(log_dir / "server.log")
+    fmt = logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for handler in (logging.StreamHandler(sys.stderr), logging.FileHandler(log_file)):
+        handler.setFormatter(fmt)
+        root.addHandler(handler)
+    logging.getLogger("pygls").setLevel(logging.WARNING)
+    return log_file
+
+
+def create_server(manager_factory: Callable[[], SessionManager] = SessionManager) -> AiSessionServer:
+    from ai_session.lsp import features
+
+    server = AiSessionServer(manager_factory)
+    features.register_all(server)
+    return server
+
+
+async def _serve_streams(server: AiSessionServer, reader: asyncio.StreamReader, writer: StreamWriter) -> None:
+    server.protocol.set_writer(writer)
+    try:
+        await read_frames(reader, server)
+    finally:
+        log.info("client stream closed")
+
+
+def serve_stdio(server: AiSessionServer) -> None:
+    # Take private copies of stdin/stdout, then point fds 0 and 1 at /dev/null and stderr:
+    # a stray print or a child process can never corrupt the JSON-RPC stream.
+    rpc_in = os.fdopen(os.dup(0), "rb", buffering=0)
+    rpc_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=1 << 16)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), rpc_in)
+        await _serve_streams(server, reader, StreamWriter(rpc_out.write, rpc_out.flush))
+
+    try:
+        asyncio.run(main())
+    finally:
+        server.close()
+
+
+def serve_tcp(server: AiSessionServer, host: str, port: int) -> None:
+    async def main() -> None:
+        done = asyncio.Event()
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await _serve_streams(server, reader, StreamWriter(writer.write, None, writer.close))
+            done.set()
+
+        tcp = await asyncio.start_server(connection, host, port, limit=1 << 16)
+        log.info("listening on %s:%d", host, port)
+        async with tcp:
+            await done.wait()
+
+    try:
+        asyncio.run(main())
+    finally:
+        server.close()

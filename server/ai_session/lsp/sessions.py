@@ -1,0 +1,125 @@
+"""Session lifecycle, history operations, templates, pools, stats and maintenance requests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ai_session.core.models import Message, MessageKind, Role
+from ai_session.lsp.summaries import summaries, summary, totals_payload
+from ai_session.lsp.wire import request
+from ai_session.protocol import payloads as p
+
+if TYPE_CHECKING:
+    from ai_session.lsp.server import AiSessionServer
+
+
+def register(server: AiSessionServer) -> None:
+    m = server.manager
+
+    @request(server, "aiSession/sessions/list")
+    def list_sessions(params: p.ListSessionsParams) -> p.ListSessionsResult:
+        sessions = m.list(statuses=params.statuses, agent=params.agent, role=params.role,
+                          worktree=params.worktree, include_pool=params.include_pool)
+        return p.ListSessionsResult(sessions=summaries(server, sessions), current_session_id=server.current_session_id)
+
+    @request(server, "aiSession/sessions/get")
+    def get_session(params: p.GetSessionParams) -> p.SessionDetail:
+        view = m.show(params.session, history=params.history, limit=params.limit)
+        return p.SessionDetail(
+            summary=p.SessionSummary(session=view.session, totals=totals_payload(view.totals),
+                                     current=view.session.id == server.current_session_id),
+            messages=view.messages,
+            runs=view.runs,
+        )
+
+    @request(server, "aiSession/sessions/create")
+    def create(params: p.CreateSessionParams) -> p.SessionSummary:
+        worktree = branch = None
+        if params.worktree:
+            from ai_session.core import worktree as git_worktree
+
+            tree = git_worktree.detect(params.worktree)
+            if tree:
+                worktree, branch = tree.root, tree.label
+        session = m.create(params.name, agent=params.agent, role=params.role, template=params.template,
+                           from_pool=params.from_pool, max_tokens=params.max_tokens, worktree=worktree, branch=branch,
+                           provider=params.provider, model=params.model, system_prompt=params.system_prompt,
+                           tags=params.tags)
+        return summary(server, session)
+
+    @request(server, "aiSession/sessions/rename")
+    def rename(params: p.RenameSessionParams) -> p.SessionSummary:
+        return summary(server, m.rename(params.session, params.new_name))
+
+    for verb, action in (("pause", m.pause), ("resume", m.resume), ("end", m.end)):
+        request(server, f"aiSession/sessions/{verb}")(lambda params, action=action: summary(server, action(params.session)))
+
+    @request(server, "aiSession/sessions/delete")
+    def delete(params: p.SessionRef) -> p.DeleteResult:
+        session = m.delete(params.session)
+        if session.id == server.current_session_id:
+            server.current_session_id = None
+        return p.DeleteResult(deleted=session.id)
+
+    @request(server, "aiSession/sessions/fork")
+    def fork(params: p.ForkSessionParams) -> p.SessionSummary:
+        return summary(server, m.fork(params.session, at=params.at, name=params.name))
+
+    @request(server, "aiSession/sessions/merge")
+    def merge(params: p.MergeSessionsParams) -> p.SessionSummary:
+        return summary(server, m.merge(params.sessions, params.name))
+
+    @request(server, "aiSession/sessions/export")
+    def export(params: p.ExportSessionParams) -> p.ExportSessionResult:
+        return p.ExportSessionResult(path=str(m.export(params.session, Path(params.path) if params.path else None)))
+
+    @request(server, "aiSession/sessions/import")
+    def import_(params: p.ImportSessionParams) -> p.SessionSummary:
+        return summary(server, m.import_file(Path(params.path), params.format, name=params.name))
+
+    @request(server, "aiSession/sessions/addMessage")
+    def add_message(params: p.AddMessageParams) -> p.SessionSummary:
+        session = m.resolve(params.session)
+        m.add_messages(session, [Message(role=Role(params.role), content=params.content, kind=MessageKind(params.kind),
+                                         pinned=params.pinned, agent=params.agent)])
+        return summary(server, m.resolve(session.id))
+
+    @request(server, "aiSession/templates/list")
+    def templates(_: p.Empty) -> p.TemplateList:
+        return p.TemplateList(templates=m.store.list_templates())
+
+    @request(server, "aiSession/templates/save")
+    def save_template(params: p.TemplateSaveParams):
+        return m.save_template(params.session, params.name, system_prompt=params.system_prompt)
+
+    @request(server, "aiSession/templates/delete")
+    def delete_template(params: p.NameParams) -> p.DeleteResult:
+        m.delete_template(params.name)
+        return p.DeleteResult(deleted=params.name)
+
+    @request(server, "aiSession/pool/list")
+    def pools(_: p.Empty) -> p.PoolList:
+        return p.PoolList(pools=[p.PoolState(config=s.config, idle=s.idle) for s in m.pool_status()])
+
+    @request(server, "aiSession/pool/set")
+    def set_pool(config) -> p.PoolState:
+        m.configure_pool(config)
+        state = next(s for s in m.pool_status() if s.config.role == config.role)
+        return p.PoolState(config=state.config, idle=state.idle)
+
+    @request(server, "aiSession/pool/acquire")
+    def acquire(params: p.PoolAcquireParams) -> p.SessionSummary:
+        return summary(server, m.acquire(params.role, name=params.name))
+
+    @request(server, "aiSession/stats/get")
+    def stats(params: p.StatsParams) -> p.StatsResult:
+        period = timedelta(days=params.period_days) if params.period_days else None
+        return p.StatsResult.model_validate(m.stats(period=period, group_by=params.group_by).as_dict())
+
+    @request(server, "aiSession/store/validate")
+    def validate(params: p.ValidateParams) -> p.ValidateResult:
+        problems = m.repair(params.session) if params.repair else m.validate(params.session)
+        return p.ValidateResult(problems=[p.ProblemInfo(session_id=x.session_id, what=x.what, fixable=x.fixable,
+                                                        fixed=x.fixed) for x in problems])

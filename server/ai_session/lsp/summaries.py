@@ -1,0 +1,37 @@
+"""Sessions as clients see them: the session, its totals, whether it is the current one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ai_session.core.models import Session
+from ai_session.core.store import Totals
+from ai_session.protocol.payloads import SessionSummary, SessionTotals
+
+if TYPE_CHECKING:
+    from ai_session.lsp.server import AiSessionServer
+
+
+def totals_payload(t: Totals) -> SessionTotals:
+    return SessionTotals(
+        messages=t.messages,
+        message_tokens=t.message_tokens,
+        runs=t.runs,
+        raw_tokens=t.raw_tokens,
+        context_tokens=t.context_tokens,
+        cost_usd=t.cost_usd,
+        savings=(1 - t.context_tokens / t.raw_tokens) if t.raw_tokens else None,
+    )
+
+
+def summaries(server: AiSessionServer, sessions: Sequence[Session]) -> list[SessionSummary]:
+    totals = server.manager.totals(sessions)
+    return [
+        SessionSummary(session=s, totals=totals_payload(totals.get(s.id, Totals())), current=s.id == server.current_session_id)
+        for s in sessions
+    ]
+
+
+def summary(server: AiSessionServer, session: Session) -> SessionSummary:
+    return summaries(server, [session])[0]

@@ -1,0 +1,86 @@
+"""pygls plumbing: pydantic models on the wire (camelCase), validated params, domain errors.
+
+pygls turns unknown methods' params into namedtuples and serialises plain objects through
+`__dict__`; here our methods keep their params as plain JSON, validated by the protocol's
+pydantic models, and any pydantic result is dumped by alias.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.protocol import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    _params_field_structure_hook,
+    default_converter,
+)
+
+from ai_session.core.errors import AiSessionError
+from ai_session.protocol.methods import REQUESTS
+
+if TYPE_CHECKING:
+    from ai_session.lsp.server import AiSessionServer
+
+PREFIX = "aiSession/"
+# Domain errors get codes in JSON-RPC's server range; `data.kind` names the error class.
+ERROR_CODES = {"NotFound": -32001, "Ambiguous": -32002, "Conflict": -32003, "InvalidInput": -32602,
+               "StoreError": -32004, "ProviderError": -32005}
+P = TypeVar("P", bound=BaseModel)
+
+
+def converter_factory():
+    converter = default_converter()
+    converter.register_unstructure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, BaseModel),
+        lambda model: model.model_dump(mode="json", by_alias=True),
+    )
+
+    def keep_raw_params(obj: dict[str, Any], cls: type) -> Any:
+        if str(obj.get("method", "")).startswith(PREFIX):
+            return cls(**obj)
+        return _params_field_structure_hook(obj, cls)
+
+    converter.register_structure_hook(JsonRPCRequestMessage, keep_raw_params)
+    converter.register_structure_hook(JsonRPCNotification, keep_raw_params)
+    return converter
+
+
+def parse(model: type[P], raw: Any) -> P:
+    try:
+        return model.model_validate(raw if raw is not None else {})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        raise JsonRpcInvalidParams(message=f"invalid params: {problems}") from None
+
+
+def domain_error(exc: AiSessionError) -> JsonRpcException:
+    kind = type(exc).__name__
+    return JsonRpcException(message=str(exc), code=ERROR_CODES.get(kind, -32000), data={"kind": kind})
+
+
+def request(server: AiSessionServer, method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register `fn(params) -> result` (sync or async) for a declared request method."""
+    spec = REQUESTS[method]
+
+    def register(fn: Callable[[Any], Any | Awaitable[Any]]) -> Callable[..., Any]:
+        async def handler(raw: Any) -> Any:
+            params = parse(spec.params, raw)
+            try:
+                result = fn(params)
+                if inspect.isawaitable(result):
+                    result = await result
+            except AiSessionError as exc:
+                raise domain_error(exc) from None
+            return result
+
+        server.feature(method)(handler)
+        return fn
+
+    return register

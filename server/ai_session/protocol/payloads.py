@@ -1,0 +1,257 @@
+"""Payload models of the wire protocol (camelCase on the wire, snake_case in Python).
+
+Domain models (Session, Message, CommandRun, Diagnostic, Template, PoolConfig, Usage) are
+reused as they are; these add what only the wire needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ai_session.core.models import (
+    CommandRun,
+    Diagnostic,
+    Message,
+    Model,
+    PoolConfig,
+    Session,
+    SessionStatus,
+    Template,
+)
+
+
+class Empty(Model):
+    """No parameters."""
+
+
+class SessionRef(Model):
+    session: str = Field(description="session name, id or unique id prefix")
+
+
+class SessionTotals(Model):
+    messages: int = 0
+    message_tokens: int = 0
+    runs: int = 0
+    raw_tokens: int = 0
+    context_tokens: int = 0
+    cost_usd: float = 0.0
+    savings: float | None = Field(None, description="1 - context/raw over command output; null when nothing ran")
+
+
+class SessionSummary(Model):
+    session: Session
+    totals: SessionTotals
+    current: bool = Field(False, description="the session of the server's workspace worktree")
+
+
+# ------------------------------------------------------------------ sessions
+
+
+class ListSessionsParams(Model):
+    statuses: list[SessionStatus] | None = None
+    agent: str | None = None
+    role: str | None = None
+    worktree: str | None = None
+    include_pool: bool = False
+
+
+class ListSessionsResult(Model):
+    sessions: list[SessionSummary]
+    current_session_id: str | None = None
+
+
+class GetSessionParams(SessionRef):
+    history: bool = False
+    limit: int | None = Field(20, description="last N messages and runs; null for all")
+
+
+class SessionDetail(Model):
+    summary: SessionSummary
+    messages: list[Message] = []
+    runs: list[CommandRun] = []
+
+
+class CreateSessionParams(Model):
+    name: str | None = None
+    agent: str | None = None
+    role: str | None = None
+    template: str | None = None
+    from_pool: bool = False
+    max_tokens: int | None = Field(None, gt=0)
+    worktree: str | None = Field(None, description="bind to the git worktree containing this path")
+    provider: Literal["claude", "openai", "anthropic"] | None = None
+    model: str | None = None
+    system_prompt: str | None = None
+    tags: list[str] = []
+
+
+class RenameSessionParams(SessionRef):
+    new_name: str
+
+
+class ForkSessionParams(SessionRef):
+    at: int | None = Field(None, description="last message seq to keep")
+    name: str | None = None
+
+
+class MergeSessionsParams(Model):
+    sessions: list[str] = Field(min_length=2)
+    name: str | None = None
+
+
+class ExportSessionParams(SessionRef):
+    path: str | None = Field(None, description="file to write; default: the exports dir")
+
+
+class ExportSessionResult(Model):
+    path: str
+
+
+class ImportSessionParams(Model):
+    path: str
+    format: Literal["auto", "native", "channelcoder", "claude-code"] = "auto"
+    name: str | None = None
+
+
+class AddMessageParams(SessionRef):
+    role: Literal["user", "assistant", "system", "tool"] = "user"
+    content: str
+    kind: Literal["chat", "command", "summary", "decision"] = "chat"
+    pinned: bool = False
+    agent: str | None = None
+
+
+class DeleteResult(Model):
+    deleted: str
+
+
+# ------------------------------------------------------------------ templates, pools, worktree
+
+
+class TemplateSaveParams(SessionRef):
+    name: str
+    system_prompt: str | None = None
+
+
+class NameParams(Model):
+    name: str
+
+
+class TemplateList(Model):
+    templates: list[Template]
+
+
+class PoolState(Model):
+    config: PoolConfig
+    idle: int
+
+
+class PoolList(Model):
+    pools: list[PoolState]
+
+
+class PoolAcquireParams(Model):
+    role: str
+    name: str | None = None
+
+
+class WorktreeAttachParams(Model):
+    path: str | None = Field(None, description="a folder in the worktree; default: the workspace root")
+    agent: str | None = None
+
+
+class WorktreeAttachResult(Model):
+    summary: SessionSummary
+    created: bool
+    worktree: str
+    branch: str | None
+
+
+class CurrentSessionResult(Model):
+    summary: SessionSummary | None = None
+    worktree: str | None = None
+    branch: str | None = None
+
+
+# ------------------------------------------------------------------ stats
+
+
+class StatsParams(Model):
+    period_days: float | None = Field(None, gt=0)
+    group_by: Literal["session", "agent", "role"] = "session"
+
+
+class StatsRow(Model):
+    key: str
+    sessions: int
+    messages: int
+    message_tokens: int
+    commands: int
+    raw_tokens: int
+    context_tokens: int
+    cost_usd: float
+    saved_tokens: int
+    savings: float
+
+
+class StatsResult(Model):
+    group_by: str
+    period_days: float | None
+    rows: list[StatsRow]
+    total: StatsRow
+
+
+# ------------------------------------------------------------------ maintenance
+
+
+class ValidateParams(Model):
+    session: str | None = None
+    repair: bool = False
+
+
+class ProblemInfo(Model):
+    session_id: str | None
+    what: str
+    fixable: bool
+    fixed: bool
+
+
+class ValidateResult(Model):
+    problems: list[ProblemInfo]
+
+
+# ------------------------------------------------------------------ notifications
+
+
+class SessionChange(Model):
+    session_id: str | None
+    kind: str = Field(description="created | updated | deleted | message | run | template | pool")
+
+
+class SessionsChanged(Model):
+    changes: list[SessionChange]
+
+
+class CurrentSessionChanged(Model):
+    summary: SessionSummary | None
+    worktree: str | None
+    branch: str | None
+
+
+class StatsChanged(Model):
+    session_id: str
+    session_name: str
+    context_tokens: int = Field(description="tokens of the context the model would get next")
+    budget: int
+    raw_tokens: int
+    savings: float | None
+    cost_usd: float
+
+
+class RunDiagnostics(Model):
+    diagnostics: list[Diagnostic]
+
+
+JSONValue = Any
