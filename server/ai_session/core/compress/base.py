@@ -1,0 +1,111 @@
+"""What every reducer shares: its input context, the output builder, line classifiers.
+
+A reducer reads cleaned lines and says which of them to keep (by index, so order and
+faithfulness come for free), plus `[ai-session]` notes about what it left out. It never
+writes text of its own except in notes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ai_session.core.compress.text import cut
+
+SYNTHETIC = "[ai-session]"
+LINE_LIMIT = 1000  # longest line kept whole; longer ones keep this prefix
+
+
+@dataclass(frozen=True)
+class Ctx:
+    command: str
+    exit_code: int | None
+    tool: str
+    subcommand: str = ""  # e.g. "log" for git log, "test" for cargo test
+
+
+@dataclass
+class Out:
+    """Kept lines keyed by position; notes and regrouped lines get keys in between."""
+
+    lines: list[str]
+    _items: dict[tuple[int, int], str] = field(default_factory=dict)
+    omitted: Counter[str] = field(default_factory=Counter)
+
+    def keep(self, i: int) -> None:
+        self._items[(i, 0)] = self.lines[i]
+
+    def keep_range(self, start: int, stop: int) -> None:
+        for i in range(max(0, start), min(stop, len(self.lines))):
+            self._items[(i, 0)] = self.lines[i]
+
+    def keep_at(self, key: tuple[int, int], i: int) -> None:
+        """Keep line i but show it at `key` (used to group repeats under their first)."""
+        self._items[key] = self.lines[i]
+
+    def keep_prefix(self, i: int, limit: int) -> None:
+        self._items[(i, 0)] = cut(self.lines[i], limit)
+
+    def kept(self, i: int) -> bool:
+        return (i, 0) in self._items
+
+    def note(self, i: int, text: str, sub: int = 1) -> None:
+        self._items[(i, sub)] = f"{SYNTHETIC} {text}"
+
+    def drop(self, what: str, n: int = 1) -> None:
+        self.omitted[what] += n
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def render(self, keep_last: bool = True) -> list[str]:
+        if keep_last:  # the last words of a tool are nearly always its verdict
+            for i in range(len(self.lines) - 1, -1, -1):
+                if self.lines[i].strip():
+                    self._items.setdefault((i, 0), self.lines[i])
+                    break
+        out = [cut(self._items[k], LINE_LIMIT) for k in sorted(self._items)]
+        if self.omitted:
+            parts = [f"{n} {what}" for what, n in self.omitted.items() if n]
+            if parts:
+                out.append(f"{SYNTHETIC} omitted: " + ", ".join(parts))
+        return out
+
+
+Reducer = Callable[[list[str], Ctx], list[str]]
+
+# Words that mark a line worth keeping whatever the tool (errors, failures, crashes).
+IMPORTANT_RE = re.compile(
+    r"\b(?:error|errors|fatal|failed|failure|failures|fail|panic|panicked|exception|traceback"
+    r"|denied|segmentation fault|core dumped|aborted|critical|warning|cannot|can't|could not"
+    r"|unable to|undefined reference|not found|no such file|timed? ?out|killed)\b"
+    r"|ERR!|\bE\d{4}\b|\*\*\*",
+    re.IGNORECASE,
+)
+# `path:line` or `path:line:col` (with an extension so that times like 12:30 do not match).
+LOCATION_RE = re.compile(r"[\w./\\-]+\.[A-Za-z]\w*:\d+(?::\d+)?")
+# Numbers, hex ids, hashes, uuids, durations: what differs between otherwise equal lines.
+VARIABLE_RE = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|\b(?=[0-9a-f]*\d)[0-9a-f]{7,64}\b"
+    r"|0x[0-9a-fA-F]+"
+    r"|\d+(?:[.,:]\d+)*"
+)
+
+
+def is_important(line: str) -> bool:
+    return bool(IMPORTANT_RE.search(line))
+
+
+def template(line: str) -> str:
+    return VARIABLE_RE.sub("#", line)
+
+
+def keep_important(out: Out, i: int, what: str) -> None:
+    """Default for a line a reducer does not recognise: keep it if it looks like trouble."""
+    if is_important(out.lines[i]):
+        out.keep(i)
+    elif out.lines[i].strip():
+        out.drop(what)
