@@ -15,7 +15,8 @@ from typing import Callable
 from ai_session.core.compress.text import cut
 
 SYNTHETIC = "[ai-session]"
-LINE_LIMIT = 1000  # longest line kept whole; longer ones keep this prefix
+LINE_LIMIT = 1000
+NOTE_KINDS = 3  # longest line kept whole; longer ones keep this prefix
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,10 @@ class Out:
                     self._items.setdefault((i, 0), self.lines[i])
                     break
         out = [cut(self._items[k], LINE_LIMIT) for k in sorted(self._items)]
-        if self.omitted:
-            parts = [f"{n} {what}" for what, n in self.omitted.items() if n]
+        if self.omitted:  # the biggest few kinds: enough to know what is not shown
+            parts = [f"{n} {what}" for what, n in self.omitted.most_common(NOTE_KINDS) if n]
             if parts:
-                out.append(f"{SYNTHETIC} omitted: " + ", ".join(parts))
+                out.append(f"{SYNTHETIC} omitted " + ", ".join(parts))
         return out
 
 

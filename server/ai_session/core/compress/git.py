@@ -34,7 +34,7 @@ SHORT_STATUS_RE = re.compile(r"^(?:[ MADRCUT?!]{2}) \S|^## ")
 PROGRESS_RE = re.compile(
     r"^(?:remote: )?(?:Enumerating|Counting|Compressing|Writing|Receiving|Resolving|Total|Delta compression|Unpacking|Updating files|Checking out files)\b"
 )
-STAT_FILES_KEPT = 3
+STAT_FILES_KEPT = 2
 DIFF_LINES_PER_FILE = 150
 STATUS_PER_SECTION = 100
 

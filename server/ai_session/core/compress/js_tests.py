@@ -122,10 +122,7 @@ def reduce_js_tests(lines: list[str], ctx: Ctx) -> list[str]:
                     out.drop("stack frames")
                 continue
             if CODE_FRAME_RE.match(line):
-                if s.startswith(">"):
-                    out.keep(i)
-                else:
-                    out.drop("code frame lines")
+                out.drop("code frame lines")  # the stack frame below gives file:line:col
                 continue
             if CARET_FRAME_RE.match(line):
                 out.drop("code frame lines")

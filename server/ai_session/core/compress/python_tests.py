@@ -26,6 +26,7 @@ PCT_RE = re.compile(r"\s*\[\s*\d+%\]$")
 LOCATION_LINE_RE = re.compile(r"^[^\s>].*?:\d+:(?: |$)")
 NUMBERED_EXAMPLE_RE = re.compile(r"^\d+\s+(?:>>>|\.\.\.)")
 FILE_FRAME_RE = re.compile(r'^\s+File "[^"]*", line \d+')
+LIBRARY_FRAME_RE = re.compile(r'File "(?:[^"]*/(?:site-packages|dist-packages|lib/python\d[\d.]*)/|<frozen )')
 CARET_RE = re.compile(r"^\s*[~^]+\s*$")
 HEADER_DROP_RE = re.compile(
     r"^(platform |cachedir|rootdir|configfile|plugins|testpaths|inifile|Using --randomly-seed"
@@ -116,13 +117,18 @@ def reduce_pytest(lines: list[str], ctx: Ctx) -> list[str]:
                 continue
             if in_tb:
                 if FILE_FRAME_RE.match(line):
-                    out.keep(i)
+                    if not LIBRARY_FRAME_RE.search(line):
+                        out.keep(i)
+                    else:
+                        out.drop("library frames")
                     last_frame = i
                     continue
                 if line.startswith(" "):
                     out.drop("traceback source lines")
                     continue
                 in_tb = False
+                if last_frame >= 0:
+                    out.keep(last_frame)  # the innermost frame, library or not
                 if last_frame >= 0 and last_frame + 1 < i and not CARET_RE.match(lines[last_frame + 1]):
                     out.keep(last_frame + 1)  # the statement that raised
                 out.keep(i)
