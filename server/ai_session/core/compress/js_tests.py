@@ -153,4 +153,4 @@ def reduce_js_tests(lines: list[str], ctx: Ctx) -> list[str]:
             out.keep(i)
         else:
             out.drop("other lines")
-    return out.render()
+    return out.render(keep_last=False)

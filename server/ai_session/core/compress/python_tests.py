@@ -225,7 +225,7 @@ def _progress_line(out: Out, i: int, line: str, has_short: bool) -> None:
         else:
             out.drop("progress lines")
         return
-    if is_important(line):
+    if is_important(line) or LOCATION_LINE_RE.match(line):
         out.keep(i)
     else:
         out.drop("other lines")
