@@ -82,7 +82,7 @@ IMPORTANT_RE = re.compile(
     r"\b(?:error|errors|fatal|failed|failure|failures|fail|panic|panicked|exception|traceback"
     r"|denied|segmentation fault|core dumped|aborted|critical|warning|cannot|can't|could not"
     r"|unable to|undefined reference|not found|no such file|timed? ?out|killed)\b"
-    r"|ERR!|\bE\d{4}\b|\*\*\*",
+    r"|ERR!|\bE\d{4}\b|\*\*\*|[a-z](?:Error|Exception)\b",
     re.IGNORECASE,
 )
 # `path:line` or `path:line:col` (with an extension so that times like 12:30 do not match).

@@ -43,8 +43,22 @@ def reduce_packages(lines: list[str], ctx: Ctx) -> list[str]:
     warns = 0
     seen: set[str] = set()
     block: list[int] = []
+    boxed = False  # inside pip's "╰─> [N lines of output]" ... "[end of output]"
     for i, line in enumerate(lines):
         s = line.strip()
+        if boxed:
+            if s == "[end of output]":
+                boxed = False
+                _flush_block(out, block)
+                block = []
+                out.keep(i)
+            else:
+                block.append(i)
+            continue
+        if s.startswith("╰─> [") and "output" in s:
+            out.keep(i)
+            boxed = True
+            continue
         if SUBPROCESS_RE.match(line):
             block.append(i)
             continue
