@@ -86,7 +86,7 @@ def grep_lines(
     last = -2
     for i in hits:
         lo, hi = max(0, i - context), min(len(lines) - 1, i + context)
-        if last >= 0 and lo > last + 1:
+        if context and last >= 0 and lo > last + 1:
             out.append("--")
         for j in range(max(lo, last + 1), hi + 1):
             out.append(f"{j + 1}{':' if j in hit_set else '-'}{lines[j]}")
