@@ -50,6 +50,10 @@ def reduce_cargo(lines: list[str], ctx: Ctx) -> list[str]:
             if mode in ("diag", "targets", "failures"):
                 mode = ""
             continue
+        if mode in ("diag", "first", "dup") and (line[0] in " \t|=" or line[0].isdigit()):
+            if mode == "diag":  # snippet, `|` gutter, `= help`; the `-->` line was taken with the headline
+                out.drop("snippet/help lines")
+            continue
         if STATUS_RE.match(line):
             out.drop("status lines")
             continue

@@ -91,9 +91,9 @@ def compress_lines(
         if any(l.strip() for l in lines):  # a reducer that kept nothing misread the output
             tool = "generic"
             body = reduce_generic(lines, ctx)
-    cleaned_chars = sum(len(l) + 1 for l in lines)
+    cleaned_chars = sum(map(len, lines)) + len(lines)
     passthrough = False
-    if cleaned_chars <= PASS_THROUGH_CHARS or sum(len(l) + 1 for l in body) >= cleaned_chars:
+    if cleaned_chars <= PASS_THROUGH_CHARS or sum(map(len, body)) + len(body) >= cleaned_chars:
         body = list(lines)
         while body and not body[-1].strip():
             body.pop()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ai_session.core.compress.base import LOCATION_RE, Ctx, Out, is_important, template
+from ai_session.core.compress.base import HAS_LOCATION_RE, Ctx, Out, important_indexes, template
 
 HEAD = 12
 TAIL = 25
@@ -29,15 +29,28 @@ def fold(lines: list[str], idx: list[int]) -> list[Entry]:
     entries: list[Entry] = []
     n = len(idx)
     j = 0
+    next_key: str | None = None  # template of idx[j] when already computed
     while j < n:
         line = lines[idx[j]]
         k = j + 1
         if not line.strip():
             while k < n and not lines[idx[k]].strip():
                 k += 1
+            next_key = None
         else:
-            key = template(line)
-            while k < n and lines[idx[k]] and (lines[idx[k]] == line or template(lines[idx[k]]) == key):
+            key = next_key if next_key is not None else template(line)
+            next_key = None
+            while k < n:
+                other = lines[idx[k]]
+                if other == line:
+                    k += 1
+                    continue
+                if not other:
+                    break
+                t = template(other)
+                if t != key:
+                    next_key = t
+                    break
                 k += 1
         entries.append(Entry(idx[j], idx[k - 1], k - j))
         j = k
@@ -74,14 +87,11 @@ def reduce_into(out: Out, idx: list[int]) -> None:
         return
     chosen = set(range(min(HEAD, len(entries))))
     chosen.update(range(max(0, len(entries) - TAIL), len(entries)))
-    important = 0
-    for k, e in enumerate(entries):
-        line = lines[e.first]
-        if line.strip() and (is_important(line) or LOCATION_RE.search(line)):
-            important += 1
-            if important > MAX_IMPORTANT:
-                break
-            chosen.update((k - 1, k, k + 1))
+    firsts = [lines[e.first] for e in entries]
+    marked = important_indexes(firsts)
+    marked.update(k for k, line in enumerate(firsts) if HAS_LOCATION_RE.search(line))
+    for k in sorted(marked)[:MAX_IMPORTANT]:
+        chosen.update((k - 1, k, k + 1))
     order = sorted(c for c in chosen if 0 <= c < len(entries))
     prev = -1
     for k in order:

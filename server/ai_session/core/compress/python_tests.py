@@ -202,6 +202,9 @@ def reduce_pytest(lines: list[str], ctx: Ctx) -> list[str]:
 
 
 def _progress_line(out: Out, i: int, line: str, has_short: bool) -> None:
+    if " PASSED" in line and "::" in line:  # the bulk of a -v run, decided without a regex
+        out.drop("passed tests")
+        return
     if HEADER_DROP_RE.match(line):
         return
     if line.startswith("collected ") or line.startswith("collecting ") and "collected" in line:

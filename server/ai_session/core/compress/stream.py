@@ -13,7 +13,7 @@ import codecs
 from collections import deque
 from collections.abc import Iterable
 
-from ai_session.core.compress.base import LOCATION_RE, SYNTHETIC, is_important
+from ai_session.core.compress.base import HAS_LOCATION_RE, SYNTHETIC, important_indexes
 from ai_session.core.compress.compressor import Compressed, compress_lines
 from ai_session.core.compress.text import clean_lines
 from ai_session.core.tokens import count_tokens
@@ -21,7 +21,8 @@ from ai_session.core.tokens import count_tokens
 HEAD_CHARS = 4_000_000
 TAIL_CHARS = 4_000_000
 MIDDLE_CHARS = 2_000_000
-MAX_LINE = 65_536  # a "line" longer than this is cut to a prefix
+MAX_LINE = 65_536
+EVICT_BATCH = 1_000_000  # a "line" longer than this is cut to a prefix
 
 
 class StreamCompressor:
@@ -47,6 +48,8 @@ class StreamCompressor:
         self._middle_chars = 0
         self._middle_seen = 0
         self._middle_first = 0
+        self._evicted: list[str] = []  # checked in batches: one bulk scan beats per-line regexes
+        self._evicted_chars = 0
         self.lines = 0
         self.raw_chars = 0
         self.raw_tokens = 0 if count_raw_tokens else None
@@ -97,9 +100,23 @@ class StreamCompressor:
             if not self._middle_seen:
                 self._middle_first = self.lines - len(self._tail)
             self._middle_seen += 1
-            if (is_important(old) or LOCATION_RE.search(old)) and self._middle_chars < self._middle_cap:
-                self._middle.append(old)
-                self._middle_chars += len(old) + 1
+            self._evicted.append(old)
+            self._evicted_chars += len(old) + 1
+            if self._evicted_chars > EVICT_BATCH:
+                self._scan_evicted()
+
+    def _scan_evicted(self) -> None:
+        batch = self._evicted
+        self._evicted, self._evicted_chars = [], 0
+        if self._middle_chars >= self._middle_cap:
+            return
+        keep = important_indexes(batch)
+        keep.update(k for k, line in enumerate(batch) if ":" in line and HAS_LOCATION_RE.search(line))
+        for k in sorted(keep):
+            if self._middle_chars >= self._middle_cap:
+                break
+            self._middle.append(batch[k])
+            self._middle_chars += len(batch[k]) + 1
 
     def finish(self, exit_code: int | None, *, run_id: str | None = None) -> Compressed:
         tail_text = self._decoder.decode(b"", final=True)
@@ -110,6 +127,7 @@ class StreamCompressor:
         if rest and not self._discarding:
             for line in clean_lines(rest):
                 self._add(line)
+        self._scan_evicted()
         preamble: list[str] = []
         if self._middle_seen:
             first = self._middle_first

@@ -51,9 +51,9 @@ def clean_lines(raw: str) -> list[str]:
     has_cr = "\r" in raw
     out = []
     for line in lines:
+        line = line.rstrip(" \t\r")  # CRLF endings and trailing blanks
         if has_cr and "\r" in line:
-            line = _resolve_cr(line)
-        line = line.rstrip(" \t\r")
+            line = _resolve_cr(line).rstrip(" \t")
         if line and line[0] >= "\u2800" and _SPINNER_RE.match(line):
             line = ""  # a spinner frame left alone on its line
         out.append(line)
