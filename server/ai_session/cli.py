@@ -12,14 +12,16 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ai_session import __version__
+from ai_session.core.compress import StreamCompressor
 from ai_session.core.durations import parse_duration
 from ai_session.core.errors import AiSessionError, InvalidInput
 from ai_session.core.manager import SessionManager
 from ai_session.core.models import CommandRun, Message, PoolConfig, Session, SessionStatus, utcnow
 from ai_session.core.store import Totals
+from ai_session.core.tokens import count_tokens
 
 EPILOG = """\
 sessions are named by name, id, or a unique prefix of the id.
@@ -37,11 +39,14 @@ exit codes:
 
 Handler = Callable[[SessionManager, argparse.Namespace], int]
 COMMANDS: dict[str, Handler] = {}
+STORELESS: set[str] = set()  # commands that never open the store (filters like `compress`)
 
 
-def command(name: str) -> Callable[[Handler], Handler]:
+def command(name: str, store: bool = True) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         COMMANDS[name] = fn
+        if not store:
+            STORELESS.add(name)
         return fn
 
     return register
@@ -488,6 +493,27 @@ def cmd_worktree(m: SessionManager, a: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- parser
 
 
+# ---------------------------------------------------------------------- output filter
+
+
+@command("compress", store=False)
+def cmd_compress(m: SessionManager, a: argparse.Namespace) -> int:
+    # Reads stdin in chunks: memory stays bounded however much a tool prints.
+    sc = StreamCompressor(a.cmd, count_raw_tokens=a.stats)
+    stdin = sys.stdin.buffer
+    while chunk := stdin.read1(1 << 16) if hasattr(stdin, "read1") else stdin.read(1 << 16):
+        sc.feed(chunk)
+    result = sc.finish(a.exit_code)
+    sys.stdout.write(result.text)
+    sys.stdout.flush()
+    if a.stats:
+        raw = sc.raw_tokens or 0
+        ctx = count_tokens(result.text)
+        saved = f"{(1 - ctx / raw) * 100:.1f}%" if raw else "-"
+        print(f"ai-session: {result.tool}: raw {raw} tokens, context {ctx} tokens, saved {saved}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.ArgumentParser(add_help=False)
     fmt.add_argument("--format", choices=["table", "json"], default="table", help="table for people, json for scripts")
@@ -618,6 +644,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-savings", action="store_true", help="raw vs context tokens of command outputs")
     p.add_argument("--export", metavar="FILE", help="write the report to FILE (.csv or .json)")
 
+    p = sub.add_parser("compress", help="filter: read a command's output on stdin, print its context form",
+                       description="Read raw command output on stdin and print the compact context form "
+                       "(every failing test, error and location kept). Example: pytest 2>&1 | ai-session compress "
+                       "--cmd pytest --exit-code $?")
+    p.add_argument("--cmd", default=None, help="the command line that produced the output (picks the reducer)")
+    p.add_argument("--exit-code", type=int, default=None, help="its exit status (printed as [ai-session] exit N)")
+    p.add_argument("--stats", action="store_true", help="print raw and context token counts to stderr")
+
     p = add("worktree", "find or create the session of the current git worktree and branch")
     p.add_argument("path", nargs="?", default=".")
     p.add_argument("--agent")
@@ -629,6 +663,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     manager = None
     try:
+        if args.command in STORELESS:
+            return COMMANDS[args.command](cast(SessionManager, None), args)
         manager = SessionManager()
         return COMMANDS[args.command](manager, args)
     except AiSessionError as exc:
