@@ -265,3 +265,19 @@ def test_cmake_and_ninja():
         assert fact in r.text, fact
     assert "[1/4] Building" not in r.text and "Detecting C compiler" not in r.text
     assert "/usr/bin/cc" not in r.text
+
+
+GO_VET = """\
+go: downloading golang.org/x/tools v0.20.0
+# example.com/app/internal/db
+vet: internal/db/query.go:31:14: fmt.Sprintf format %d has arg name of wrong type string
+# example.com/app
+./main.go:12:2: printf: fmt.Printf call needs 1 arg but has 2 args
+"""
+
+
+def test_go_vet_keeps_every_finding_even_without_error_words():
+    r = compress(GO_VET * 3, "go vet ./...", 1)
+    assert "vet: internal/db/query.go:31:14: fmt.Sprintf format %d has arg name of wrong type string" in r.text
+    assert "./main.go:12:2: printf: fmt.Printf call needs 1 arg but has 2 args" in r.text
+    assert "go: downloading" not in r.text

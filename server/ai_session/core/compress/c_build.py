@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import Ctx, Out, is_important
+from ai_session.core.compress.base import HAS_LOCATION_RE, Ctx, Out, is_important
 
 DIAG_RE = re.compile(r"^(?:\S.*?):\d+(?::\d+)?: (fatal error|error|warning|note|remark|internal compiler error)\b")
 CONTEXT_RE = re.compile(
@@ -99,7 +99,7 @@ def reduce_c_build(lines: list[str], ctx: Ctx) -> list[str]:
         if PROGRESS_RE.match(line) and not is_important(line):
             out.drop("progress lines")
             continue
-        if is_important(line):
+        if is_important(line) or HAS_LOCATION_RE.search(line):
             if line in seen:
                 out.drop("duplicate lines")
                 continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import Ctx, Out, is_important
+from ai_session.core.compress.base import HAS_LOCATION_RE, Ctx, Out, is_important
 
 MARK_RE = re.compile(r"^\s*=== (?:RUN|PAUSE|CONT|NAME)\s+(\S+)")
 RESULT_RE = re.compile(r"^\s*--- (PASS|FAIL|SKIP): (\S+)")
@@ -94,7 +94,7 @@ def reduce_go(lines: list[str], ctx: Ctx) -> list[str]:
             logs.setdefault(current, []).append(i)
             continue
         # Plain (non -v) mode prints only failing tests' logs, after their --- FAIL line.
-        if line.startswith((" ", "\t")) or is_important(line) or DIAG_RE.match(line):
+        if line.startswith((" ", "\t")) or is_important(line) or HAS_LOCATION_RE.search(line):
             out.keep(i)
         else:
             out.drop("other lines")
