@@ -12,14 +12,16 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ai_session import __version__
+from ai_session.core.compress import StreamCompressor
 from ai_session.core.durations import parse_duration
 from ai_session.core.errors import AiSessionError, InvalidInput
 from ai_session.core.manager import SessionManager
 from ai_session.core.models import CommandRun, Message, PoolConfig, Session, SessionStatus, utcnow
 from ai_session.core.store import Totals
+from ai_session.core.tokens import count_tokens
 
 EPILOG = """\
 sessions are named by name, id, or a unique prefix of the id.
@@ -37,11 +39,14 @@ exit codes:
 
 Handler = Callable[[SessionManager, argparse.Namespace], int]
 COMMANDS: dict[str, Handler] = {}
+STORELESS: set[str] = set()  # commands that never open the store (filters like `compress`)
 
 
-def command(name: str) -> Callable[[Handler], Handler]:
+def command(name: str, store: bool = True) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         COMMANDS[name] = fn
+        if not store:
+            STORELESS.add(name)
         return fn
 
     return register
@@ -488,8 +493,9 @@ def cmd_worktree(m: SessionManager, a: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- language server
 
 
-def serve(a: argparse.Namespace) -> int:
-    """Runs before a SessionManager exists: the server owns its own and stdout is the wire."""
+@command("serve", store=False)
+def cmd_serve(_: SessionManager, a: argparse.Namespace) -> int:
+    """The server opens its own store; stdout is the wire from here on."""
     from ai_session.lsp.server import create_server, serve_stdio, serve_tcp, setup_logging
 
     log_file = setup_logging(a.verbose)
@@ -505,6 +511,27 @@ def serve(a: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- parser
+
+
+# ---------------------------------------------------------------------- output filter
+
+
+@command("compress", store=False)
+def cmd_compress(m: SessionManager, a: argparse.Namespace) -> int:
+    # Reads stdin in chunks: memory stays bounded however much a tool prints.
+    sc = StreamCompressor(a.cmd, count_raw_tokens=a.stats)
+    stdin = sys.stdin.buffer
+    while chunk := stdin.read1(1 << 16) if hasattr(stdin, "read1") else stdin.read(1 << 16):
+        sc.feed(chunk)
+    result = sc.finish(a.exit_code)
+    sys.stdout.write(result.text)
+    sys.stdout.flush()
+    if a.stats:
+        raw = sc.raw_tokens or 0
+        ctx = count_tokens(result.text)
+        saved = f"{(1 - ctx / raw) * 100:.1f}%" if raw else "-"
+        print(f"ai-session: {result.tool}: raw {raw} tokens, context {ctx} tokens, saved {saved}", file=sys.stderr)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -644,6 +671,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7658, help="TCP port (default 7658)")
     p.add_argument("--verbose", "-v", action="store_true", help="debug logging")
 
+    p = sub.add_parser("compress", help="filter: read a command's output on stdin, print its context form",
+                       description="Read raw command output on stdin and print the compact context form "
+                       "(every failing test, error and location kept). Example: pytest 2>&1 | ai-session compress "
+                       "--cmd pytest --exit-code $?")
+    p.add_argument("--cmd", default=None, help="the command line that produced the output (picks the reducer)")
+    p.add_argument("--exit-code", type=int, default=None, help="its exit status (printed as [ai-session] exit N)")
+    p.add_argument("--stats", action="store_true", help="print raw and context token counts to stderr")
+
     p = add("worktree", "find or create the session of the current git worktree and branch")
     p.add_argument("path", nargs="?", default=".")
     p.add_argument("--agent")
@@ -653,10 +688,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        return serve(args)
     manager = None
     try:
+        if args.command in STORELESS:
+            return COMMANDS[args.command](cast(SessionManager, None), args)
         manager = SessionManager()
         return COMMANDS[args.command](manager, args)
     except AiSessionError as exc:

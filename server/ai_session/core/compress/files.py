@@ -1,0 +1,151 @@
+"""Listings and searches: find/fd, ls (incl. -l, -R), tree, grep/rg/ag/git grep.
+
+Kept: every entry outside dependency/cache/build folders up to a budget, errors
+(`find: …: Permission denied`, first few), tree's "N directories, M files", grep
+matches (capped per file, long matched lines cut to a prefix). Folded: entries under
+node_modules, .git, __pycache__, .venv/venv, site-packages, target, dist, build,
+vendor, .tox and other caches become one note per folder with a count (unless the
+whole listing is inside such a folder); entries beyond the budget become counts per
+top-level folder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from ai_session.core.compress.base import Ctx, Out
+
+VENDOR = {
+    "node_modules", ".git", "__pycache__", ".venv", "venv", "site-packages", ".tox", ".nox", ".mypy_cache",
+    ".pytest_cache", ".ruff_cache", "target", "dist", "build", ".next", ".nuxt", "vendor", "bower_components",
+    ".cache", ".gradle", ".idea", "coverage", ".eggs", ".terraform", "Pods", "DerivedData", ".svelte-kit",
+}
+BUDGET = 200
+GREP_PER_FILE = 20
+GREP_LINE = 300
+ERRORS_KEPT = 5
+TREE_RE = re.compile(r"^((?:[│|] {2,3}|    )*)(?:[├└|`]── |[├└]─ |[|`]-- )(.*)$")
+TREE_SUMMARY_RE = re.compile(r"^\d+ director(?:y|ies)(?:, \d+ files?)?$")
+LS_DIR_RE = re.compile(r"^(\S.*):$")
+ERROR_RE = re.compile(r"^(?:find|ls|tree|grep|rg|fd|ag): ")
+
+
+def _path_of(line: str, mode: str) -> str:
+    if mode == "grep":
+        m = re.match(r"^([^:\s][^:]*?)(?::\d+)?[:-]", line)
+        return m.group(1) if m else line
+    if mode == "ls" and re.match(r"^[dlcbps-][rwxsStT-]{9}", line):
+        return line.split()[-1]
+    return line
+
+
+def _vendor_root(path: str) -> str | None:
+    parts = path.split("/")
+    for k, part in enumerate(parts):
+        if part in VENDOR:
+            return "/".join(parts[: k + 1])
+    return None
+
+
+def reduce_files(lines: list[str], ctx: Ctx) -> list[str]:
+    mode = ctx.subcommand or "find"
+    if mode == "tree":
+        return _reduce_tree(lines)
+    out = Out(lines)
+    entries: list[int] = []
+    errors = 0
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if ERROR_RE.match(line):
+            errors += 1
+            if errors <= ERRORS_KEPT:
+                out.keep(i)
+            else:
+                out.drop("errors like the above")
+            continue
+        entries.append(i)
+    roots = [_vendor_root(_path_of(lines[i], mode)) for i in entries]
+    fold_vendor = any(r is None for r in roots)  # a listing all inside node_modules is the point
+    folded: Counter[str] = Counter()
+    first_at: dict[str, int] = {}
+    shown: list[int] = []
+    per_file: Counter[str] = Counter()
+    ls_section_vendor = False
+    for i, root in zip(entries, roots):
+        line = lines[i]
+        if mode == "ls":
+            d = LS_DIR_RE.match(line)
+            if d:
+                ls_section_vendor = fold_vendor and _vendor_root(d.group(1)) is not None
+                if ls_section_vendor:
+                    key = _vendor_root(d.group(1)) or d.group(1)
+                    folded[key] += 1
+                    first_at.setdefault(key, i)
+                    continue
+            elif ls_section_vendor:
+                continue
+        if fold_vendor and root is not None:
+            folded[root] += 1
+            first_at.setdefault(root, i)
+            continue
+        if mode == "grep":
+            path = _path_of(line, mode)
+            per_file[path] += 1
+            if per_file[path] > GREP_PER_FILE:
+                out.drop("more matches in files shown")
+                continue
+        shown.append(i)
+    over: Counter[str] = Counter()
+    for k, i in enumerate(shown):
+        if k < BUDGET:
+            if mode == "grep" and len(lines[i]) > GREP_LINE:
+                out.keep_prefix(i, GREP_LINE)
+            else:
+                out.keep(i)
+        else:
+            top = _path_of(lines[i], mode).lstrip("./").split("/")[0] or "."
+            over[top] += 1
+    for root, n in folded.items():
+        out.note(first_at[root], f"{n} entries under {root}/ not shown")
+    if over:
+        parts = ", ".join(f"{top} ({n})" for top, n in over.most_common(12))
+        out.note(len(lines), f"{sum(over.values())} more entries: {parts}")
+    return out.render(keep_last=not folded and not over)
+
+
+def _reduce_tree(lines: list[str]) -> list[str]:
+    out = Out(lines)
+    skip_depth: int | None = None
+    skipped = 0
+    skip_at = -1
+    skip_name = ""
+    shown = 0
+    for i, line in enumerate(lines):
+        if TREE_SUMMARY_RE.match(line.strip()):
+            out.keep(i)
+            continue
+        m = TREE_RE.match(line)
+        if not m:
+            if line.strip():
+                out.keep(i)
+            continue
+        depth = len(m.group(1))
+        name = m.group(2).split(" -> ")[0].strip()
+        if skip_depth is not None:
+            if depth > skip_depth:
+                skipped += 1
+                continue
+            out.note(skip_at, f"{skipped} entries under {skip_name}/ not shown")
+            skip_depth = None
+        shown += 1
+        if shown <= BUDGET:
+            out.keep(i)
+        else:
+            out.drop("tree entries")
+        if name in VENDOR:
+            skip_depth, skipped, skip_at, skip_name = depth, 0, i, name
+    if skip_depth is not None and skipped:
+        out.note(skip_at, f"{skipped} entries under {skip_name}/ not shown")
+    return out.render(keep_last=False)
