@@ -33,6 +33,7 @@ environment:
 
 exit codes:
   0 ok   1 failed   2 bad input   3 not found   4 ambiguous   5 conflict   6 store error
+  7 provider error   8 access denied (team store)
 """
 
 Handler = Callable[[SessionManager, argparse.Namespace], int]
