@@ -56,7 +56,7 @@ class SessionManager:
     def __init__(self, config: Config | None = None, store: SessionStore | None = None) -> None:
         self.config = config or Config.load()
         private_dir(self.config.home)
-        self.store = store or open_store(self.config.store_url)
+        self.store = store or open_store(self.config.store_url, user=self.config.user)
 
     def close(self) -> None:
         self.store.close()

@@ -119,6 +119,9 @@ def _translate(exc: psycopg.Error, where: str) -> AiSessionError:
         return Conflict(f"already stored: {exc.diag.message_detail or exc}")
     if isinstance(exc, pgerr.ForeignKeyViolation):
         return NotFound("the session no longer exists (deleted by another process?)")
+    if isinstance(exc, pgerr.InsufficientPrivilege) and "row-level security" in str(exc):
+        # Writing under a session the role cannot see: to it, the session does not exist.
+        return NotFound("the session no longer exists or is not shared with you")
     if isinstance(exc, pgerr.InsufficientPrivilege):
         return AccessDenied(f"{where}: {exc.diag.message_primary or exc}")
     if isinstance(exc, (pgerr.DataError, pgerr.CharacterNotInRepertoire)):
