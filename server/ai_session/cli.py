@@ -16,10 +16,11 @@ from typing import Any
 
 from ai_session import __version__
 from ai_session.core.durations import parse_duration
+from ai_session.core.config import Config
 from ai_session.core.errors import AiSessionError, InvalidInput
 from ai_session.core.manager import SessionManager
 from ai_session.core.models import CommandRun, Message, PoolConfig, Session, SessionStatus, utcnow
-from ai_session.core.store import Totals
+from ai_session.core.store import SessionAccess, Totals, is_postgres_url, open_store
 
 EPILOG = """\
 sessions are named by name, id, or a unique prefix of the id.
@@ -38,11 +39,23 @@ exit codes:
 
 Handler = Callable[[SessionManager, argparse.Namespace], int]
 COMMANDS: dict[str, Handler] = {}
+# Commands that work on a store URL rather than through a manager (the store may not be
+# usable yet, e.g. before `store migrate`).
+ConfigHandler = Callable[[Config, argparse.Namespace], int]
+CONFIG_COMMANDS: dict[str, ConfigHandler] = {}
 
 
 def command(name: str) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def config_command(name: str) -> Callable[[ConfigHandler], ConfigHandler]:
+    def register(fn: ConfigHandler) -> ConfigHandler:
+        CONFIG_COMMANDS[name] = fn
         return fn
 
     return register
@@ -486,6 +499,85 @@ def cmd_worktree(m: SessionManager, a: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------- team store
+
+
+def _access_json(s: Session, access: SessionAccess | None) -> dict[str, Any]:
+    return {"id": s.id, "name": s.name, "owner": access.owner if access else None,
+            "members": access.members if access else []}
+
+
+@command("share")
+def cmd_share(m: SessionManager, a: argparse.Namespace) -> int:
+    if a.remove and not a.users:
+        raise InvalidInput("--remove needs --with USER")
+    s, access = m.access(a.session)
+    for user in a.users or ():
+        s, access = m.share(s.id, user, remove=a.remove)
+    if a.format == "json":
+        emit_json(_access_json(s, access))
+    elif access is None:
+        print(f"session {s.name} is in a single-user store ({m.store.url}); nothing is shared")
+    else:
+        members = ", ".join(access.members) or "nobody else"
+        print(f"session {s.name} ({s.id}): owner {access.owner}; shared with {members}")
+    return 0
+
+
+def _store_endpoint(config: Config, spec: str) -> str:
+    """`sqlite` (this user's embedded store), `sqlite:PATH`, `sqlite:///PATH`, or a postgresql:// URL."""
+    if spec == "sqlite":
+        return str(config.home / "sessions.db")
+    if spec.startswith("sqlite:") and not spec.startswith("sqlite:///"):
+        return str(Path(spec[len("sqlite:"):]).expanduser().resolve())
+    return spec
+
+
+@config_command("store")
+def cmd_store(config: Config, a: argparse.Namespace) -> int:
+    if a.action == "migrate":
+        url = a.url or config.store_url
+        if not is_postgres_url(url):
+            open_store(url).close()  # the embedded store upgrades itself when opened
+            print(f"embedded store {url} is up to date")
+            return 0
+        from ai_session.core.store.postgres import PostgresStore, redacted_url
+
+        before, after = PostgresStore.migrate(url, user=config.user)
+        if a.format == "json":
+            emit_json({"store": redacted_url(url), "from": before, "to": after})
+        elif before == after:
+            print(f"team store {redacted_url(url)} is up to date (schema v{after})")
+        else:
+            print(f"team store {redacted_url(url)} migrated from schema v{before} to v{after}")
+        return 0
+    from ai_session.core.store.copy import copy_store
+
+    source_url, target_url = _store_endpoint(config, a.source), _store_endpoint(config, a.target or config.store_url)
+    if source_url == target_url:
+        raise InvalidInput("--from and --to are the same store")
+    source = open_store(source_url, user=config.user)
+    try:
+        target = open_store(target_url, user=config.user)
+        try:
+            quiet = a.format == "json"
+            report = copy_store(source, target, progress=None if quiet else lambda line: print(line, flush=True))
+        finally:
+            target.close()
+    finally:
+        source.close()
+    if a.format == "json":
+        emit_json(report.__dict__)
+    else:
+        print(f"copied {report.sessions} session(s), {report.messages} message(s), {report.runs} run(s), "
+              f"{report.templates} template(s), {report.pools} pool(s) to {target.url}")
+        if report.skipped:
+            print(f"skipped {len(report.skipped)} already there: {', '.join(report.skipped)}")
+        if report.conflicts:
+            print(f"not copied, name taken there by another session: {', '.join(report.conflicts)}", file=sys.stderr)
+    return 1 if report.conflicts else 0
+
+
 # ---------------------------------------------------------------------- parser
 
 
@@ -619,6 +711,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-savings", action="store_true", help="raw vs context tokens of command outputs")
     p.add_argument("--export", metavar="FILE", help="write the report to FILE (.csv or .json)")
 
+    p = add("share", "show who shares a session, or share it --with a user (team store)")
+    p.add_argument("session")
+    p.add_argument("--with", dest="users", action="append", metavar="USER", help="database role to share with (repeatable)")
+    p.add_argument("--remove", action="store_true", help="stop sharing with the --with users")
+
+    p = add("store", "team store administration: create/upgrade the schema, copy sessions between stores")
+    ssub = p.add_subparsers(dest="action", required=True)
+    q = ssub.add_parser("migrate", parents=[fmt], help="create or upgrade the store's schema (an admin role)")
+    q.add_argument("--url", help="store URL (default: the configured store)")
+    q = ssub.add_parser("copy", parents=[fmt], help="copy all sessions, runs, templates and pools to another store")
+    q.add_argument("--from", dest="source", required=True, metavar="STORE",
+                   help="sqlite (your embedded store), sqlite:PATH, or postgresql://...")
+    q.add_argument("--to", dest="target", metavar="STORE", help="same forms (default: the configured store)")
+
     p = add("worktree", "find or create the session of the current git worktree and branch")
     p.add_argument("path", nargs="?", default=".")
     p.add_argument("--agent")
@@ -630,6 +736,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     manager = None
     try:
+        if args.command in CONFIG_COMMANDS:
+            return CONFIG_COMMANDS[args.command](Config.load(), args)
         manager = SessionManager()
         return COMMANDS[args.command](manager, args)
     except AiSessionError as exc:

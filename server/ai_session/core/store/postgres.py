@@ -495,7 +495,9 @@ class PostgresStore(SessionStore):
         backoff = 0.2
         while True:
             try:
-                conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+                conn = await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True, application_name="ai-session watch"
+                )
             except psycopg.OperationalError as exc:
                 log.warning("team store %s: watcher cannot connect (%s); retrying", self.url, str(exc).strip())
                 await asyncio.sleep(backoff)
