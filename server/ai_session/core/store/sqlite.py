@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ai_session.core import blob
-from ai_session.core.errors import Conflict, InvalidInput, NotFound, StoreError
+from ai_session.core.errors import Conflict, NotFound, StoreError
 from ai_session.core.models import (
     Change,
     CommandRun,
