@@ -12,15 +12,16 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal
 
 from ai_session import __version__
 from ai_session.core.compress import StreamCompressor
 from ai_session.core.durations import parse_duration
+from ai_session.core.config import Config
 from ai_session.core.errors import AiSessionError, InvalidInput
 from ai_session.core.manager import SessionManager
 from ai_session.core.models import CommandRun, Message, PoolConfig, Session, SessionStatus, utcnow
-from ai_session.core.store import Totals
+from ai_session.core.store import SessionAccess, Totals, is_postgres_url, open_store
 from ai_session.core.tokens import count_tokens
 
 EPILOG = """\
@@ -35,18 +36,21 @@ environment:
 
 exit codes:
   0 ok   1 failed   2 bad input   3 not found   4 ambiguous   5 conflict   6 store error
+  7 provider error   8 access denied (team store)
 """
 
-Handler = Callable[[SessionManager, argparse.Namespace], int]
+Handler = Callable[[Any, argparse.Namespace], int]
 COMMANDS: dict[str, Handler] = {}
-STORELESS: set[str] = set()  # commands that never open the store (filters like `compress`)
+# What a handler gets: the SessionManager (most), the Config (store administration, which
+# must work before the store is usable) or nothing (filters like `compress`, the server).
+Needs = Literal["manager", "config", "nothing"]
+NEEDS: dict[str, Needs] = {}
 
 
-def command(name: str, store: bool = True) -> Callable[[Handler], Handler]:
+def command(name: str, needs: Needs = "manager") -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         COMMANDS[name] = fn
-        if not store:
-            STORELESS.add(name)
+        NEEDS[name] = needs
         return fn
 
     return register
@@ -493,7 +497,7 @@ def cmd_worktree(m: SessionManager, a: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- language server
 
 
-@command("serve", store=False)
+@command("serve", needs="nothing")
 def cmd_serve(_: SessionManager, a: argparse.Namespace) -> int:
     """The server opens its own store; stdout is the wire from here on."""
     from ai_session.lsp.server import create_server, serve_stdio, serve_tcp, setup_logging
@@ -510,13 +514,89 @@ def cmd_serve(_: SessionManager, a: argparse.Namespace) -> int:
     return 0
 
 
-# ---------------------------------------------------------------------- parser
+# ---------------------------------------------------------------------- team store
+
+
+def _access_json(s: Session, access: SessionAccess | None) -> dict[str, Any]:
+    return {"id": s.id, "name": s.name, "owner": access.owner if access else None,
+            "members": access.members if access else []}
+
+
+@command("share")
+def cmd_share(m: SessionManager, a: argparse.Namespace) -> int:
+    if a.remove and not a.users:
+        raise InvalidInput("--remove needs --with USER")
+    s, access = m.access(a.session)
+    for user in a.users or ():
+        s, access = m.share(s.id, user, remove=a.remove)
+    if a.format == "json":
+        emit_json(_access_json(s, access))
+    elif access is None:
+        print(f"session {s.name} is in a single-user store ({m.store.url}); nothing is shared")
+    else:
+        members = ", ".join(access.members) or "nobody else"
+        print(f"session {s.name} ({s.id}): owner {access.owner}; shared with {members}")
+    return 0
+
+
+def _store_endpoint(config: Config, spec: str) -> str:
+    """`sqlite` (this user's embedded store), `sqlite:PATH`, `sqlite:///PATH`, or a postgresql:// URL."""
+    if spec == "sqlite":
+        return str(config.home / "sessions.db")
+    if spec.startswith("sqlite:") and not spec.startswith("sqlite:///"):
+        return str(Path(spec[len("sqlite:"):]).expanduser().resolve())
+    return spec
+
+
+@command("store", needs="config")
+def cmd_store(config: Config, a: argparse.Namespace) -> int:
+    if a.action == "migrate":
+        url = a.url or config.store_url
+        if not is_postgres_url(url):
+            open_store(url).close()  # the embedded store upgrades itself when opened
+            print(f"embedded store {url} is up to date")
+            return 0
+        from ai_session.core.store.postgres import PostgresStore, redacted_url
+
+        before, after = PostgresStore.migrate(url, user=config.user)
+        if a.format == "json":
+            emit_json({"store": redacted_url(url), "from": before, "to": after})
+        elif before == after:
+            print(f"team store {redacted_url(url)} is up to date (schema v{after})")
+        else:
+            print(f"team store {redacted_url(url)} migrated from schema v{before} to v{after}")
+        return 0
+    from ai_session.core.store.copy import copy_store
+
+    source_url, target_url = _store_endpoint(config, a.source), _store_endpoint(config, a.target or config.store_url)
+    if source_url == target_url:
+        raise InvalidInput("--from and --to are the same store")
+    source = open_store(source_url, user=config.user)
+    try:
+        target = open_store(target_url, user=config.user)
+        try:
+            quiet = a.format == "json"
+            report = copy_store(source, target, progress=None if quiet else lambda line: print(line, flush=True))
+        finally:
+            target.close()
+    finally:
+        source.close()
+    if a.format == "json":
+        emit_json(report.__dict__)
+    else:
+        print(f"copied {report.sessions} session(s), {report.messages} message(s), {report.runs} run(s), "
+              f"{report.templates} template(s), {report.pools} pool(s) to {target.url}")
+        if report.skipped:
+            print(f"skipped {len(report.skipped)} already there: {', '.join(report.skipped)}")
+        if report.conflicts:
+            print(f"not copied, name taken there by another session: {', '.join(report.conflicts)}", file=sys.stderr)
+    return 1 if report.conflicts else 0
 
 
 # ---------------------------------------------------------------------- output filter
 
 
-@command("compress", store=False)
+@command("compress", needs="nothing")
 def cmd_compress(m: SessionManager, a: argparse.Namespace) -> int:
     # Reads stdin in chunks: memory stays bounded however much a tool prints.
     sc = StreamCompressor(a.cmd, count_raw_tokens=a.stats)
@@ -532,6 +612,9 @@ def cmd_compress(m: SessionManager, a: argparse.Namespace) -> int:
         saved = f"{(1 - ctx / raw) * 100:.1f}%" if raw else "-"
         print(f"ai-session: {result.tool}: raw {raw} tokens, context {ctx} tokens, saved {saved}", file=sys.stderr)
     return 0
+
+
+# ---------------------------------------------------------------------- parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -679,6 +762,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exit-code", type=int, default=None, help="its exit status (printed as [ai-session] exit N)")
     p.add_argument("--stats", action="store_true", help="print raw and context token counts to stderr")
 
+    p = add("share", "show who shares a session, or share it --with a user (team store)")
+    p.add_argument("session")
+    p.add_argument("--with", dest="users", action="append", metavar="USER", help="database role to share with (repeatable)")
+    p.add_argument("--remove", action="store_true", help="stop sharing with the --with users")
+
+    p = add("store", "team store administration: create/upgrade the schema, copy sessions between stores")
+    ssub = p.add_subparsers(dest="action", required=True)
+    q = ssub.add_parser("migrate", parents=[fmt], help="create or upgrade the store's schema (an admin role)")
+    q.add_argument("--url", help="store URL (default: the configured store)")
+    q = ssub.add_parser("copy", parents=[fmt], help="copy all sessions, runs, templates and pools to another store")
+    q.add_argument("--from", dest="source", required=True, metavar="STORE",
+                   help="sqlite (your embedded store), sqlite:PATH, or postgresql://...")
+    q.add_argument("--to", dest="target", metavar="STORE", help="same forms (default: the configured store)")
+
     p = add("worktree", "find or create the session of the current git worktree and branch")
     p.add_argument("path", nargs="?", default=".")
     p.add_argument("--agent")
@@ -690,8 +787,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     manager = None
     try:
-        if args.command in STORELESS:
-            return COMMANDS[args.command](cast(SessionManager, None), args)
+        needs = NEEDS.get(args.command, "manager")
+        if needs != "manager":
+            return COMMANDS[args.command](Config.load() if needs == "config" else None, args)
         manager = SessionManager()
         return COMMANDS[args.command](manager, args)
     except AiSessionError as exc:

@@ -1,48 +1,250 @@
-import os
+"""The SessionStore contract, run against every backend (the `store` fixture is parametrised
+over SQLite and PostgreSQL), then what only the embedded SQLite store promises."""
+
+import asyncio
 import sqlite3
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
-from ai_session.core.errors import Conflict, StoreError
-from ai_session.core.models import CommandRun, Message, RunStatus, Session
+from ai_session.core.errors import Conflict, NotFound, StoreError
+from ai_session.core.models import CommandRun, Message, PoolConfig, RunStatus, Session, SessionStatus, Template, Usage, utcnow
+from ai_session.core.store import SessionFilter
 from ai_session.core.store.sqlite import SQLiteStore
 from tests.conftest import cli_env
 
+# ---------------------------------------------------------------------- the contract, every backend
 
-def test_messages_get_gap_free_sequence_and_big_bodies_are_zstd(tmp_path):
-    store = SQLiteStore(tmp_path / "s.db")
+
+def test_messages_get_gap_free_sequence_and_big_bodies_round_trip(store):
     s = store.create_session(Session(name="a"))
     store.append_messages(s.id, [Message(role="user", content=f"m{i}", tokens=1) for i in range(3)])
     big = "error: something failed at src/x.py:10\n" * 500
     store.append_messages(s.id, [Message(role="tool", content=big, tokens=5)])
     assert [m.seq for m in store.list_messages(s.id)] == [1, 2, 3, 4]
     assert store.list_messages(s.id, last=2)[0].seq == 3
+    assert [m.seq for m in store.list_messages(s.id, after_seq=2)] == [3, 4]
     assert store.list_messages(s.id)[-1].content == big
-    raw = sqlite3.connect(tmp_path / "s.db").execute("SELECT zstd, length(body) FROM messages WHERE seq = 4").fetchone()
-    assert raw[0] == 1 and raw[1] < len(big) / 10
 
 
-def test_duplicate_name_is_a_conflict(tmp_path):
-    store = SQLiteStore(tmp_path / "s.db")
-    store.create_session(Session(name="a"))
+def test_message_fields_round_trip_and_can_be_rewritten(store):
+    s = store.create_session(Session(name="a"))
+    usage = Usage(input_tokens=10, output_tokens=5, cost_usd=0.25, reported=True)
+    stored = store.append_messages(
+        s.id,
+        [Message(role="assistant", content="ünïcode ✓", tokens=3, pinned=True, agent="bot", usage=usage,
+                 covers=(1, 2), metadata={"k": [1, "v"]})],
+    )[0]
+    back = store.list_messages(s.id)[0]
+    assert back.model_dump() == stored.model_dump()
+    store.update_messages([back.model_copy(update={"pinned": False, "tokens": 7, "content": "new"})])
+    again = store.list_messages(s.id)[0]
+    assert (again.pinned, again.tokens, again.content, again.usage) == (False, 7, "new", usage)
+    assert store.delete_messages(s.id, [1, 99]) == 1
+    assert store.list_messages(s.id) == []
+
+
+def test_duplicate_name_is_a_conflict(store):
+    first = store.create_session(Session(name="a"))
     with pytest.raises(Conflict, match="already exists"):
         store.create_session(Session(name="a"))
+    other = store.create_session(Session(name="b"))
+    with pytest.raises(Conflict, match="already exists"):
+        store.update_session(other.model_copy(update={"name": "a"}))
+    assert store.get_session_by_name("a").id == first.id
 
 
-def test_run_output_round_trips_and_change_log_records_writes(tmp_path):
-    store = SQLiteStore(tmp_path / "s.db")
+def test_sessions_filter_find_by_prefix_update_and_delete(store):
+    old = utcnow() - timedelta(days=3)
+    a = store.create_session(Session(name="a", agent="x", role="R", worktree="/w", branch="main"))
+    b = store.create_session(Session(name="b", agent="y", status=SessionStatus.PAUSED, last_active=old))
+    assert [s.name for s in store.list_sessions()] == ["a", "b"]  # newest activity first
+    assert [s.name for s in store.list_sessions(SessionFilter(agent="x"))] == ["a"]
+    assert [s.name for s in store.list_sessions(SessionFilter(statuses={SessionStatus.PAUSED}))] == ["b"]
+    assert [s.name for s in store.list_sessions(SessionFilter(worktree="/w", branch="main"))] == ["a"]
+    assert [s.name for s in store.list_sessions(SessionFilter(inactive_before=utcnow() - timedelta(days=1)))] == ["b"]
+    assert store.find_session_ids(a.id[:8]) == sorted(i for i in (a.id, b.id) if i.startswith(a.id[:8]))
+    assert store.find_session_ids("sess%") == [] and store.find_session_ids("sess_") == sorted([a.id, b.id])
+    assert store.get_session(a.id).model_dump() == a.model_dump()
+    store.update_session(a.model_copy(update={"tags": ["t"], "status": SessionStatus.ENDED}))
+    assert store.get_session(a.id).tags == ["t"]
+    assert store.delete_session(a.id) and not store.delete_session(a.id)
+    assert store.get_session(a.id) is None and store.get_session_by_name("a") is None
+
+
+def test_compare_and_set_lets_only_one_taker_win(store, open_test_store):
+    pooled = store.create_session(Session(name="p", status=SessionStatus.POOL, pool="R"))
+    other = open_test_store()
+    taken = pooled.model_copy(update={"status": SessionStatus.ACTIVE})
+    assert store.update_session(taken, expected_status=SessionStatus.POOL)
+    assert not other.update_session(taken.model_copy(update={"name": "q"}), expected_status=SessionStatus.POOL)
+    assert other.get_session(pooled.id).name == "p"
+
+
+def test_run_output_round_trips_and_change_log_records_writes(store):
     s = store.create_session(Session(name="a"))
     start = store.last_change_id()
-    run = CommandRun(session_id=s.id, command="pytest", status=RunStatus.FINISHED, exit_code=1)
+    run = CommandRun(session_id=s.id, command="pytest", status=RunStatus.FINISHED, exit_code=1, raw_tokens=900,
+                     context_tokens=90)
     store.save_run(run, "F" * 5000)
     assert store.run_output(run.id) == "F" * 5000
     store.save_run(run.model_copy(update={"context": "short"}))  # raw kept when not given
     assert store.run_output(run.id) == "F" * 5000
+    assert store.get_run(run.id).context == "short"
     assert {c.kind for c in store.changes_since(start)} == {"run"}
+    assert store.has_new_changes(start) and not store.has_new_changes(store.last_change_id())
+    second = CommandRun(session_id=s.id, command="ls", started_at=run.started_at + timedelta(seconds=1))
+    store.save_run(second)
+    assert [r.id for r in store.list_runs(s.id)] == [run.id, second.id]
+    assert [r.id for r in store.list_runs(s.id, last=1)] == [second.id]
+    assert store.find_run_ids(run.id[:-2]) == [run.id] and store.run_output(second.id) is None
+
+
+def test_totals_templates_and_pools(store):
+    s = store.create_session(Session(name="a"))
+    store.append_messages(s.id, [
+        Message(role="user", content="q", tokens=4),
+        Message(role="assistant", content="a", tokens=6, usage=Usage(cost_usd=0.5)),
+        Message(role="tool", kind="command", content="c", tokens=2),
+    ])
+    store.save_run(CommandRun(session_id=s.id, command="x", raw_tokens=100, context_tokens=10))
+    t = store.totals([s.id])[s.id]
+    assert (t.messages, t.message_tokens, t.runs, t.raw_tokens, t.context_tokens) == (3, 12, 1, 100, 10)
+    assert t.cost_usd == 0.5 and t.by_kind == {"chat": 10, "command": 2}
+    assert store.totals([]) == {} and store.totals(since=utcnow() + timedelta(days=1)) == {}
+    store.save_template(Template(name="t2", system_prompt="be brief"))
+    store.save_template(Template(name="t1", preload=[Message(role="system", content="x")]))
+    store.save_template(Template(name="t2", system_prompt="be briefer"))
+    assert [t.name for t in store.list_templates()] == ["t1", "t2"]
+    assert store.get_template("t2").system_prompt == "be briefer"
+    assert store.get_template("t1").preload[0].content == "x"
+    assert store.delete_template("t1") and not store.delete_template("t1") and store.get_template("nope") is None
+    store.save_pool(PoolConfig(role="B", min_idle=2))
+    store.save_pool(PoolConfig(role="A"))
+    store.save_pool(PoolConfig(role="B", min_idle=3))
+    assert [(p.role, p.min_idle) for p in store.list_pools()] == [("A", 1), ("B", 3)]
+    assert store.delete_pool("A") and [p.role for p in store.list_pools()] == ["B"]
+
+
+def test_create_with_history_keeps_imported_sequence_numbers(store):
+    run = CommandRun(command="make")
+    s = store.create_session(
+        Session(name="imp"),
+        [Message(role="user", content="a", seq=3), Message(role="user", content="b", seq=7, run_id=run.id)],
+        [(run, "build output")],
+    )
+    assert [m.seq for m in store.list_messages(s.id)] == [3, 7]
+    assert store.get_run(run.id).session_id == s.id and store.run_output(run.id) == "build output"
+    store.append_messages(s.id, [Message(role="user", content="c")])
+    assert [m.seq for m in store.list_messages(s.id)] == [3, 7, 8]
+
+
+def test_append_to_a_deleted_session_is_not_found(store, open_test_store):
+    s = store.create_session(Session(name="gone"))
+    open_test_store().delete_session(s.id)  # another connection, as another process would
+    with pytest.raises(NotFound, match="no longer exists"):
+        store.append_messages(s.id, [Message(role="user", content="x", tokens=1)])
+    with pytest.raises(NotFound):
+        store.save_run(CommandRun(session_id=s.id, command="x"))
+
+
+def test_maintenance_reports_health_and_optimizes(store):
+    s = store.create_session(Session(name="m"))
+    store.append_messages(s.id, [Message(role="user", content="x" * 5000, tokens=1)])
+    assert store.integrity_problems() == [] and store.remove_orphans() == 0
+    report = store.optimize()
+    assert set(report) >= {"recompressed", "changes_pruned", "bytes_before", "bytes_after"}
+    assert store.list_messages(s.id)[0].content == "x" * 5000
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from ai_session.core.models import Message
+    from ai_session.core.store import open_store
+    store = open_store(sys.argv[1])
+    sid, tag, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
+    for i in range(n):
+        store.append_messages(sid, [Message(role="user", content=f"{tag}-{i}", tokens=1)])
+        print(f"{tag}-{i}", flush=True)
+    """
+)
+
+
+def test_eight_processes_append_300_each_without_errors(store, store_url, home):
+    s = store.create_session(Session(name="shared"))
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, store_url, s.id, f"w{k}", "300"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(home))
+        for k in range(8)
+    ]
+    for p in procs:
+        out, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err
+        assert err == ""
+        assert out.count("\n") == 300
+    messages = store.list_messages(s.id)
+    assert len(messages) == 2400
+    assert [m.seq for m in messages] == list(range(1, 2401))
+    assert len({m.content for m in messages}) == 2400
+    for k in range(8):  # each writer's own messages in the order it wrote them
+        mine = [int(m.content.split("-")[1]) for m in messages if m.content.startswith(f"w{k}-")]
+        assert mine == list(range(300))
+
+
+def test_sigkill_mid_write_loses_no_acknowledged_message(store, store_url, home):
+    s = store.create_session(Session(name="crash"))
+    acknowledged: list[str] = []
+    for round_ in range(8):
+        p = subprocess.Popen([sys.executable, "-c", WRITER, store_url, s.id, f"r{round_}", "100000"],
+                             stdout=subprocess.PIPE, text=True, env=cli_env(home))
+        for _ in range(40 + round_ * 13):  # kill at a different point every round
+            acknowledged.append(p.stdout.readline().strip())
+        p.kill()
+        p.wait()
+        p.stdout.close()
+    messages = store.list_messages(s.id)
+    assert set(acknowledged) <= {m.content for m in messages}
+    assert [m.seq for m in messages] == list(range(1, len(messages) + 1))
+    assert store.integrity_problems() == []
+
+
+async def test_watch_sees_writes_from_another_connection(store, open_test_store):
+    writer = open_test_store()
+    stream = store.watch(store.last_change_id(), interval=0.01)
+    s = writer.create_session(Session(name="w"))
+    batch = await asyncio.wait_for(anext(stream), 10)
+    assert [(c.session_id, c.kind) for c in batch] == [(s.id, "created")]
+    writer.append_messages(s.id, [Message(role="user", content="x", tokens=1)])
+    batch = await asyncio.wait_for(anext(stream), 10)
+    assert [(c.session_id, c.kind) for c in batch] == [(s.id, "message")]
+    writer.delete_session(s.id)
+    batch = await asyncio.wait_for(anext(stream), 10)
+    assert [(c.session_id, c.kind) for c in batch] == [(s.id, "deleted")]
+    await stream.aclose()
+
+
+async def test_watch_sees_its_own_connection_writes_too(store):
+    stream = store.watch(store.last_change_id(), interval=0.01)
+    s = store.create_session(Session(name="own"))
+    batch = await asyncio.wait_for(anext(stream), 10)
+    assert batch[-1].session_id == s.id
+    await stream.aclose()
+
+
+# ---------------------------------------------------------------------- the embedded store only
+
+
+def test_sqlite_big_bodies_are_stored_zstd(tmp_path):
+    store = SQLiteStore(tmp_path / "s.db")
+    s = store.create_session(Session(name="a"))
+    big = "error: something failed at src/x.py:10\n" * 500
+    store.append_messages(s.id, [Message(role="tool", content=big, tokens=5)])
+    raw = sqlite3.connect(tmp_path / "s.db").execute("SELECT zstd, length(body) FROM messages WHERE seq = 1").fetchone()
+    assert raw[0] == 1 and raw[1] < len(big) / 10
 
 
 def test_newer_schema_is_refused_with_a_clear_error(tmp_path):
@@ -77,93 +279,3 @@ def test_files_are_private_under_umask_022(tmp_path, home):
     assert out.strip().endswith("''")
     loose = subprocess.run(["find", str(home), "-perm", "/077"], capture_output=True, text=True).stdout
     assert loose == ""
-
-
-WRITER = textwrap.dedent(
-    """
-    import sys
-    from ai_session.core.models import Message
-    from ai_session.core.store.sqlite import SQLiteStore
-    store = SQLiteStore(sys.argv[1])
-    sid, tag, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
-    for i in range(n):
-        store.append_messages(sid, [Message(role="user", content=f"{tag}-{i}", tokens=1)])
-        print(f"{tag}-{i}", flush=True)
-    """
-)
-
-
-def test_eight_processes_append_300_each_without_errors(tmp_path, home):
-    path = tmp_path / "s.db"
-    store = SQLiteStore(path)
-    s = store.create_session(Session(name="shared"))
-    procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(path), s.id, f"w{k}", "300"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(home))
-        for k in range(8)
-    ]
-    for p in procs:
-        out, err = p.communicate(timeout=240)
-        assert p.returncode == 0, err
-        assert err == ""
-    messages = store.list_messages(s.id)
-    assert len(messages) == 2400
-    assert [m.seq for m in messages] == list(range(1, 2401))
-    assert len({m.content for m in messages}) == 2400
-
-
-def test_sigkill_mid_write_loses_no_acknowledged_message(tmp_path, home):
-    path = tmp_path / "s.db"
-    store = SQLiteStore(path)
-    s = store.create_session(Session(name="crash"))
-    acknowledged: list[str] = []
-    for round_ in range(8):
-        p = subprocess.Popen([sys.executable, "-c", WRITER, str(path), s.id, f"r{round_}", "100000"],
-                             stdout=subprocess.PIPE, text=True, env=cli_env(home))
-        for _ in range(40 + round_ * 13):  # kill at a different point every round
-            acknowledged.append(p.stdout.readline().strip())
-        p.kill()
-        p.wait()
-        p.stdout.close()
-    stored = {m.content for m in store.list_messages(s.id)}
-    assert set(acknowledged) <= stored
-    assert store.integrity_problems() == []
-    check = sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0]
-    assert check == "ok"
-
-
-def test_append_to_a_deleted_session_is_not_found(tmp_path):
-    from ai_session.core.errors import NotFound
-
-    store = SQLiteStore(tmp_path / "s.db")
-    s = store.create_session(Session(name="gone"))
-    SQLiteStore(tmp_path / "s.db").delete_session(s.id)  # another connection, as another process would
-    with pytest.raises(NotFound, match="no longer exists"):
-        store.append_messages(s.id, [Message(role="user", content="x", tokens=1)])
-
-
-async def test_watch_sees_writes_from_another_connection(tmp_path):
-    import asyncio
-
-    watcher = SQLiteStore(tmp_path / "s.db")
-    writer = SQLiteStore(tmp_path / "s.db")
-    start = watcher.last_change_id()
-    stream = watcher.watch(start, interval=0.01)
-    s = writer.create_session(Session(name="w"))
-    batch = await asyncio.wait_for(anext(stream), 5)
-    assert [(c.session_id, c.kind) for c in batch] == [(s.id, "created")]
-    writer.append_messages(s.id, [Message(role="user", content="x", tokens=1)])
-    batch = await asyncio.wait_for(anext(stream), 5)
-    assert [(c.session_id, c.kind) for c in batch] == [(s.id, "message")]
-    await stream.aclose()
-
-
-async def test_watch_sees_its_own_connection_writes_too(tmp_path):
-    import asyncio
-
-    store = SQLiteStore(tmp_path / "s.db")
-    stream = store.watch(store.last_change_id(), interval=0.01)
-    s = store.create_session(Session(name="own"))
-    batch = await asyncio.wait_for(anext(stream), 5)
-    assert batch[-1].session_id == s.id
-    await stream.aclose()

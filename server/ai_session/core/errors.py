@@ -35,3 +35,9 @@ class StoreError(AiSessionError):
 
 class ProviderError(AiSessionError):
     exit_code = 7
+
+
+class AccessDenied(AiSessionError):
+    """The store refused: the user's role may not read or change that (team store sharing)."""
+
+    exit_code = 8

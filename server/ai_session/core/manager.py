@@ -34,7 +34,7 @@ from ai_session.core.models import (
 )
 from ai_session.core.privacy import private_dir, write_private
 from ai_session.core.redact import redact
-from ai_session.core.store import SessionFilter, SessionStore, Totals, open_store
+from ai_session.core.store import SessionAccess, SessionFilter, SessionStore, Totals, open_store
 from ai_session.core.tokens import count_tokens
 
 # Sessions untouched this long are reported (and stored) as idle.
@@ -56,7 +56,7 @@ class SessionManager:
     def __init__(self, config: Config | None = None, store: SessionStore | None = None) -> None:
         self.config = config or Config.load()
         private_dir(self.config.home)
-        self.store = store or open_store(self.config.store_url)
+        self.store = store or open_store(self.config.store_url, user=self.config.user)
 
     def close(self) -> None:
         self.store.close()
@@ -475,6 +475,18 @@ class SessionManager:
         runs = [(r.model_copy(update={"session_id": session.id}), redact(raw) if raw else raw) for r, raw in runs]
         messages = self._prepare(messages, session)
         return self.store.create_session(session, messages, runs)
+
+    # ------------------------------------------------------------------ sharing (team store)
+
+    def access(self, ref: str) -> tuple[Session, SessionAccess | None]:
+        """A session with its owner and members (None on a single-user store)."""
+        session = self.resolve(ref)
+        return session, self.store.session_access(session.id)
+
+    def share(self, ref: str, user: str, *, remove: bool = False) -> tuple[Session, SessionAccess]:
+        """Let `user` (a database role) see and work in a session, or stop letting them."""
+        session = self.resolve(ref)
+        return session, self.store.share_session(session.id, user, remove=remove)
 
     # ------------------------------------------------------------------ pools, maintenance, stats
 

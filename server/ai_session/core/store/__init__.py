@@ -5,15 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from ai_session.core.errors import InvalidInput
-from ai_session.core.store.base import SessionFilter, SessionStore, Totals
+from ai_session.core.store.base import SessionAccess, SessionFilter, SessionStore, Totals
 
-__all__ = ["SessionFilter", "SessionStore", "Totals", "open_store"]
+__all__ = ["SessionAccess", "SessionFilter", "SessionStore", "Totals", "is_postgres_url", "open_store"]
 
 
-def open_store(url: str) -> SessionStore:
-    """`sqlite:///abs/path.db`, or a plain path, for the embedded store."""
-    if url.startswith(("postgresql://", "postgres://")):
-        raise InvalidInput("the PostgreSQL team store is not available in this version")
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def open_store(url: str, *, user: str | None = None) -> SessionStore:
+    """`sqlite:///abs/path.db`, or a plain path, for the embedded store;
+    `postgresql://...` for the team store, connecting as `user` when the URL names no role."""
+    if is_postgres_url(url):
+        from ai_session.core.store.postgres import PostgresStore
+
+        return PostgresStore(url, user=user)
     if url.startswith("sqlite:///"):
         url = url[len("sqlite:///") - 1 :]
     elif "://" in url:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ai_session.core.errors import InvalidInput
 from ai_session.core.models import Change, CommandRun, Message, PoolConfig, Session, SessionStatus, Template
 
 
@@ -37,6 +38,14 @@ class Totals:
     context_tokens: int = 0
     cost_usd: float = 0.0
     by_kind: dict[str, int] = field(default_factory=dict)  # message tokens per kind
+
+
+@dataclass
+class SessionAccess:
+    """Who may see a session in a team store: its owner and the members it is shared with."""
+
+    owner: str
+    members: list[str] = field(default_factory=list)
 
 
 class SessionStore(ABC):
@@ -157,6 +166,18 @@ class SessionStore(ABC):
                     yield batch
                     continue
             await asyncio.sleep(interval)
+
+    # sharing (team stores); the embedded store belongs to one user and has nothing to share
+    def session_access(self, session_id: str) -> SessionAccess | None:
+        """Owner and members of a session, or None for a single-user store."""
+        return None
+
+    def share_session(self, session_id: str, user: str, *, remove: bool = False) -> SessionAccess:
+        """Add (or remove) `user` as a member of a session; only its owner may."""
+        raise InvalidInput(
+            f"the store {self.url} belongs to one user and cannot share sessions; "
+            "sharing needs the team store (store = \"postgresql://...\", see docs/team-store.md)"
+        )
 
     @abstractmethod
     def integrity_problems(self) -> list[str]:

@@ -8,7 +8,6 @@ a threshold are zstd-compressed (see `blob`). The db, its -wal and -shm are 0600
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import sqlite3
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ai_session.core import blob
-from ai_session.core.errors import Conflict, InvalidInput, NotFound, StoreError
+from ai_session.core.errors import Conflict, NotFound, StoreError
 from ai_session.core.models import (
     Change,
     CommandRun,
@@ -32,10 +31,10 @@ from ai_session.core.models import (
     Session,
     SessionStatus,
     Template,
-    Usage,
 )
 from ai_session.core.privacy import private_dir, private_file
 from ai_session.core.store.base import SessionFilter, SessionStore, Totals
+from ai_session.core.store.codec import extra_fields, extra_json, utf8_text
 from ai_session.core.store.schema import MIGRATIONS
 
 T = TypeVar("T")
@@ -46,14 +45,6 @@ CHANGE_LOG_KEEP = 50_000  # change-log rows kept; older ones are pruned by optim
 
 def _ts(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat()
-
-
-def _utf8(text: str, what: str) -> str:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidInput(f"{what} is not valid Unicode (lone surrogate)") from None
-    return text
 
 
 class SQLiteStore(SessionStore):
@@ -150,7 +141,7 @@ class SQLiteStore(SessionStore):
         messages: Sequence[Message] = (),
         runs: Sequence[tuple[CommandRun, str | None]] = (),
     ) -> Session:
-        _utf8(session.name, "session name")
+        utf8_text(session.name, "session name")
 
         def work(db: sqlite3.Connection) -> None:
             if db.execute("SELECT 1 FROM sessions WHERE name = ?", (session.name,)).fetchone():
@@ -215,7 +206,7 @@ class SQLiteStore(SessionStore):
         return [_session_from_row(r) for r in self._read(sql, params)]
 
     def update_session(self, session: Session, *, expected_status: SessionStatus | None = None) -> bool:
-        _utf8(session.name, "session name")
+        utf8_text(session.name, "session name")
 
         def work(db: sqlite3.Connection) -> bool:
             clash = db.execute(
@@ -269,7 +260,7 @@ class SQLiteStore(SessionStore):
             # Imports keep their (increasing) sequence numbers; everything else gets the next one.
             seq = message.seq if not renumber and message.seq > seq else seq + 1
             m = message.model_copy(update={"session_id": session_id, "seq": seq})
-            body, packed = blob.pack(_utf8(m.content, f"message {m.id}"))
+            body, packed = blob.pack(utf8_text(m.content, f"message {m.id}"))
             rows.append(
                 (
                     session_id,
@@ -284,7 +275,7 @@ class SQLiteStore(SessionStore):
                     m.run_id,
                     body,
                     int(packed),
-                    _extra_json(m),
+                    extra_json(m),
                 )
             )
             stored.append(m)
@@ -312,11 +303,11 @@ class SQLiteStore(SessionStore):
     def update_messages(self, messages: Iterable[Message]) -> None:
         def work(db: sqlite3.Connection) -> None:
             for m in messages:
-                body, packed = blob.pack(_utf8(m.content, f"message {m.id}"))
+                body, packed = blob.pack(utf8_text(m.content, f"message {m.id}"))
                 db.execute(
                     "UPDATE messages SET role=?, kind=?, tokens=?, pinned=?, agent=?, run_id=?, body=?, zstd=?, extra=?"
                     " WHERE id = ?",
-                    (m.role.value, m.kind.value, m.tokens, int(m.pinned), m.agent, m.run_id, body, int(packed), _extra_json(m), m.id),
+                    (m.role.value, m.kind.value, m.tokens, int(m.pinned), m.agent, m.run_id, body, int(packed), extra_json(m), m.id),
                 )
 
         self._write(work)
@@ -348,7 +339,7 @@ class SQLiteStore(SessionStore):
                 (run.id, *args),
             )
             return
-        body, packed = blob.pack(_utf8(raw, f"output of {run.id}"))
+        body, packed = blob.pack(utf8_text(raw, f"output of {run.id}"))
         db.execute(
             "INSERT INTO runs (id, session_id, started_at, status, exit_code, data, raw, zstd) VALUES (?,?,?,?,?,?,?,?)"
             " ON CONFLICT(id) DO UPDATE SET session_id=excluded.session_id, started_at=excluded.started_at,"
@@ -546,19 +537,7 @@ def _session_from_row(row: tuple[Any, ...]) -> Session:
     return session
 
 
-def _extra_json(m: Message) -> str | None:
-    extra: dict[str, Any] = {}
-    if m.covers is not None:
-        extra["covers"] = list(m.covers)
-    if m.usage is not None:
-        extra["usage"] = m.usage.model_dump()
-    if m.metadata:
-        extra["metadata"] = m.metadata
-    return json.dumps(extra) if extra else None
-
-
 def _message_from_row(r: sqlite3.Row | tuple[Any, ...]) -> Message:
-    extra = json.loads(r[12]) if r[12] else {}
     return Message.model_construct(
         session_id=r[0],
         seq=r[1],
@@ -571,7 +550,5 @@ def _message_from_row(r: sqlite3.Row | tuple[Any, ...]) -> Message:
         agent=r[8],
         run_id=r[9],
         content=blob.unpack(r[10], bool(r[11])),
-        covers=tuple(extra["covers"]) if "covers" in extra else None,
-        usage=Usage(**extra["usage"]) if "usage" in extra else None,
-        metadata=extra.get("metadata", {}),
+        **extra_fields(r[12]),
     )

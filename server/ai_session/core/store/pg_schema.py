@@ -1,0 +1,177 @@
+"""Schema migrations for the PostgreSQL team store: MIGRATIONS[n] upgrades v(n) to v(n+1).
+
+Append new migrations; never edit a released one. `ai_session.schema_version` records the
+version. Everything lives in the `ai_session` schema; the role that runs the migrations owns
+the tables (an admin role, not a person's: the owner is not subject to row-level security).
+
+Access: a session row names its `owner` and `members`; row-level security policies keyed on
+`current_user` (the database role) decide which sessions, messages, runs and change-log rows
+a role sees or touches. People's roles get their table privileges through the group role
+`ai_session_users`.
+
+Change log: rows are written by deferred (commit-time) triggers under one transaction-level
+advisory lock, so change ids are handed out in commit order — a watcher that has read up to
+id N can never later find a committed change with a smaller id. The same triggers `pg_notify`
+the channel in the same transaction, so listeners hear about it exactly when it is visible.
+"""
+
+from __future__ import annotations
+
+SCHEMA = "ai_session"
+USERS_ROLE = "ai_session_users"
+NOTIFY_CHANNEL = "ai_session_changes"
+CHANGE_LOCK = 0x61695F6368616E  # advisory-lock key serialising change-log ids ("ai_chan")
+
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE sessions (
+            id text COLLATE "C" PRIMARY KEY,
+            name text COLLATE "C" NOT NULL UNIQUE,
+            status text NOT NULL,
+            agent text, role text, worktree text, branch text, pool text,
+            created_at timestamptz NOT NULL,
+            last_active timestamptz NOT NULL,
+            data text NOT NULL,
+            owner name NOT NULL DEFAULT current_user,
+            members name[] NOT NULL DEFAULT '{}',
+            appends bigint NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX sessions_last_active ON sessions (last_active)",
+        "CREATE INDEX sessions_worktree ON sessions (worktree, branch)",
+        "CREATE INDEX sessions_owner ON sessions (owner)",
+        """CREATE TABLE messages (
+            session_id text COLLATE "C" NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            seq integer NOT NULL,
+            id text COLLATE "C" NOT NULL UNIQUE,
+            role text NOT NULL,
+            kind text NOT NULL,
+            created_at timestamptz NOT NULL,
+            tokens integer,
+            pinned boolean NOT NULL DEFAULT false,
+            agent text,
+            run_id text,
+            body bytea NOT NULL,
+            zstd boolean NOT NULL DEFAULT false,
+            extra text,
+            cost_usd double precision NOT NULL DEFAULT 0,
+            PRIMARY KEY (session_id, seq)
+        )""",
+        """CREATE TABLE runs (
+            n bigint GENERATED ALWAYS AS IDENTITY,
+            id text COLLATE "C" PRIMARY KEY,
+            session_id text COLLATE "C" NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            started_at timestamptz NOT NULL,
+            status text NOT NULL,
+            exit_code integer,
+            raw_tokens bigint NOT NULL DEFAULT 0,
+            context_tokens bigint NOT NULL DEFAULT 0,
+            data text NOT NULL,
+            raw bytea,
+            zstd boolean NOT NULL DEFAULT false
+        )""",
+        "CREATE INDEX runs_session ON runs (session_id, started_at)",
+        'CREATE TABLE templates (name text COLLATE "C" PRIMARY KEY, data text NOT NULL)',
+        'CREATE TABLE pools (role text COLLATE "C" PRIMARY KEY, data text NOT NULL)',
+        """CREATE TABLE changes (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            session_id text,
+            kind text NOT NULL,
+            at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            audience name[] NOT NULL DEFAULT '{}'
+        )""",
+        # --- change log: only these SECURITY DEFINER functions write it; nobody can forge ids.
+        f"""CREATE FUNCTION log_change(sid text, what text, audience name[]) RETURNS void
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SCHEMA}, pg_temp AS $$
+            BEGIN
+                PERFORM pg_advisory_xact_lock({CHANGE_LOCK});
+                INSERT INTO changes (session_id, kind, audience) VALUES (sid, what, audience);
+                PERFORM pg_notify('{NOTIFY_CHANNEL}', '');
+            END $$""",
+        "REVOKE ALL ON FUNCTION log_change(text, text, name[]) FROM PUBLIC",
+        f"""CREATE FUNCTION sessions_changed() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SCHEMA}, pg_temp AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    PERFORM log_change(NEW.id, 'created', NEW.owner || NEW.members);
+                ELSIF TG_OP = 'DELETE' THEN
+                    PERFORM log_change(OLD.id, 'deleted', OLD.owner || OLD.members);
+                ELSE
+                    -- old members hear it too: being removed from a session is a change for them
+                    PERFORM log_change(NEW.id, TG_ARGV[0], NEW.owner || NEW.members || OLD.members);
+                END IF;
+                RETURN NULL;
+            END $$""",
+        f"""CREATE FUNCTION runs_changed() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SCHEMA}, pg_temp AS $$
+            DECLARE who name[];
+            BEGIN
+                SELECT owner || members INTO who FROM sessions WHERE id = NEW.session_id;
+                PERFORM log_change(NEW.session_id, 'run', COALESCE(who, '{{}}'));
+                RETURN NULL;
+            END $$""",
+        f"""CREATE FUNCTION shared_changed() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SCHEMA}, pg_temp AS $$
+            BEGIN
+                PERFORM log_change(NULL, TG_ARGV[0], '{{}}');
+                RETURN NULL;
+            END $$""",
+        # Deferred: fire at COMMIT, so the advisory lock is held only for the commit itself.
+        "CREATE CONSTRAINT TRIGGER sessions_ins AFTER INSERT ON sessions DEFERRABLE INITIALLY DEFERRED"
+        " FOR EACH ROW EXECUTE FUNCTION sessions_changed()",
+        "CREATE CONSTRAINT TRIGGER sessions_upd AFTER UPDATE OF name, status, data, owner, members ON sessions"
+        " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sessions_changed('updated')",
+        # An append bumps `appends` (and takes the row lock that orders seq numbers): one entry per append.
+        "CREATE CONSTRAINT TRIGGER sessions_msg AFTER UPDATE OF appends ON sessions"
+        " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sessions_changed('message')",
+        "CREATE CONSTRAINT TRIGGER sessions_del AFTER DELETE ON sessions DEFERRABLE INITIALLY DEFERRED"
+        " FOR EACH ROW EXECUTE FUNCTION sessions_changed()",
+        "CREATE CONSTRAINT TRIGGER runs_chg AFTER INSERT OR UPDATE ON runs DEFERRABLE INITIALLY DEFERRED"
+        " FOR EACH ROW EXECUTE FUNCTION runs_changed()",
+        "CREATE CONSTRAINT TRIGGER templates_chg AFTER INSERT OR UPDATE ON templates DEFERRABLE INITIALLY DEFERRED"
+        " FOR EACH ROW EXECUTE FUNCTION shared_changed('template')",
+        "CREATE CONSTRAINT TRIGGER pools_chg AFTER INSERT OR UPDATE ON pools DEFERRABLE INITIALLY DEFERRED"
+        " FOR EACH ROW EXECUTE FUNCTION shared_changed('pool')",
+        f"""CREATE FUNCTION prune_changes(keep bigint) RETURNS bigint
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SCHEMA}, pg_temp AS $$
+            DECLARE gone bigint;
+            BEGIN
+                DELETE FROM changes WHERE id <= (SELECT max(id) FROM changes) - keep;
+                GET DIAGNOSTICS gone = ROW_COUNT;
+                RETURN gone;
+            END $$""",
+        # --- access: only the owner changes who shares a session (runs as the caller).
+        """CREATE FUNCTION guard_sharing() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF OLD.owner <> current_user THEN
+                    RAISE EXCEPTION 'only the owner (%) can change who shares session %', OLD.owner, OLD.id
+                        USING ERRCODE = 'insufficient_privilege';
+                END IF;
+                RETURN NEW;
+            END $$""",
+        "CREATE TRIGGER sessions_guard BEFORE UPDATE OF owner, members ON sessions"
+        " FOR EACH ROW WHEN (NEW.owner IS DISTINCT FROM OLD.owner OR NEW.members IS DISTINCT FROM OLD.members)"
+        " EXECUTE FUNCTION guard_sharing()",
+        "ALTER TABLE sessions ENABLE ROW LEVEL SECURITY",
+        "CREATE POLICY sessions_read ON sessions FOR SELECT USING (owner = current_user OR current_user = ANY (members))",
+        "CREATE POLICY sessions_add ON sessions FOR INSERT WITH CHECK (owner = current_user)",
+        "CREATE POLICY sessions_change ON sessions FOR UPDATE"
+        " USING (owner = current_user OR current_user = ANY (members))",
+        "CREATE POLICY sessions_remove ON sessions FOR DELETE USING (owner = current_user)",
+        # Messages and runs follow their session: the subquery is itself filtered by the policy above.
+        "ALTER TABLE messages ENABLE ROW LEVEL SECURITY",
+        "CREATE POLICY messages_access ON messages"
+        " USING (EXISTS (SELECT 1 FROM sessions s WHERE s.id = messages.session_id))",
+        "ALTER TABLE runs ENABLE ROW LEVEL SECURITY",
+        "CREATE POLICY runs_access ON runs USING (EXISTS (SELECT 1 FROM sessions s WHERE s.id = runs.session_id))",
+        "ALTER TABLE changes ENABLE ROW LEVEL SECURITY",
+        "CREATE POLICY changes_read ON changes FOR SELECT"
+        " USING (session_id IS NULL OR current_user = ANY (audience))",
+        f"GRANT USAGE ON SCHEMA {SCHEMA} TO {USERS_ROLE}",
+        f"GRANT SELECT, INSERT, DELETE ON sessions TO {USERS_ROLE}",
+        f"GRANT UPDATE (name, status, agent, role, worktree, branch, pool, created_at, last_active, data,"
+        f" owner, members, appends) ON sessions TO {USERS_ROLE}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON messages, runs, templates, pools TO {USERS_ROLE}",
+        f"GRANT SELECT ON changes, schema_version TO {USERS_ROLE}",
+        f"GRANT EXECUTE ON FUNCTION prune_changes(bigint) TO {USERS_ROLE}",
+    ],
+]

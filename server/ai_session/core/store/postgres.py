@@ -1,0 +1,784 @@
+"""The team store: PostgreSQL through psycopg 3, shared by several people and machines.
+
+Same guarantees as the embedded store:
+
+- Every write is one transaction on a pooled connection. Deadlocks and serialization
+  failures are retried, so concurrent writers never see them.
+- Per-session sequence numbers are gap-free and ordered: an append first updates its
+  session row (which row-locks it until commit), then reads MAX(seq) in a fresh snapshot.
+- Statements are prepared server-side after `PREPARE_THRESHOLD` uses (psycopg's automatic
+  prepare), so the hot paths (append, list) skip parsing and planning.
+- The schema is versioned (`pg_schema`); `migrate()` creates or upgrades it, and a store
+  with an older or newer schema is refused with a message saying what to do.
+
+Beyond it: access control by row-level security on the database role (see pg_schema),
+and live updates by LISTEN/NOTIFY (`watch`), with the change log as the source of truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors as pgerr
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from ai_session.core import blob
+from ai_session.core.errors import AccessDenied, AiSessionError, Conflict, InvalidInput, NotFound, StoreError
+from ai_session.core.models import (
+    Change,
+    CommandRun,
+    Message,
+    MessageKind,
+    PoolConfig,
+    Role,
+    Session,
+    SessionStatus,
+    Template,
+)
+from ai_session.core.store.base import SessionAccess, SessionFilter, SessionStore, Totals
+from ai_session.core.store.codec import extra_fields, extra_json, utf8_text
+from ai_session.core.store.pg_schema import MIGRATIONS, NOTIFY_CHANNEL, SCHEMA, USERS_ROLE
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+PREPARE_THRESHOLD = 2  # executions of a statement before psycopg prepares it on the server
+POOL_SIZE = 4
+CONNECT_TIMEOUT = 10  # seconds
+WRITE_ATTEMPTS = 8  # deadlock / serialization failure retries
+CHANGE_LOG_KEEP = 50_000
+FALLBACK_POLL = 5.0  # seconds between change-log reads when no notification arrives
+RECONNECT_MAX = 10.0  # longest wait between reconnection attempts of a watcher
+MIGRATION_LOCK = 0x61695F6D6967  # advisory lock: one migrator at a time ("ai_mig")
+
+_MESSAGE_COLS = "session_id, seq, id, role, kind, created_at, tokens, pinned, agent, run_id, body, zstd, extra"
+_SESSION_COLS = "id, name, status, agent, role, worktree, branch, pool, created_at, last_active, data"
+
+
+def connection_info(url: str, user: str | None = None) -> dict[str, Any]:
+    """libpq parameters for a store URL: the schema on the search path, UTC, and `user` as the
+    role when neither the URL nor PGUSER names one (the identity from the config)."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise InvalidInput(f"bad PostgreSQL URL {redacted_url(url)!r}: {exc}") from None
+    if user and "user" not in params and not os.environ.get("PGUSER"):
+        params["user"] = user
+    options = str(params.get("options") or "")
+    params["options"] = f"{options} -c search_path={SCHEMA},pg_catalog -c timezone=UTC".strip()
+    params.setdefault("connect_timeout", str(CONNECT_TIMEOUT))
+    params.setdefault("application_name", "ai-session")
+    return params
+
+
+def redacted_url(url: str) -> str:
+    """The URL without its password, for messages and `store.url` (secrets are never shown)."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "postgresql://(unparseable URL)"
+    user = params.get("user", "")
+    host = params.get("host", "")
+    port = f":{params['port']}" if params.get("port") else ""
+    dbname = params.get("dbname", "")
+    hidden = {"user", "host", "port", "dbname", "password"}
+    query = "&".join(f"{k}={v}" for k, v in params.items() if k not in hidden)
+    authority = f"{user}@" if user else ""
+    if host.startswith("/"):  # a Unix-socket directory goes in the query
+        query = f"host={host}" + (f"&{query}" if query else "")
+        host = ""
+    return f"postgresql://{authority}{host}{port}/{dbname}" + (f"?{query}" if query else "")
+
+
+def _ts(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc)
+
+
+def _text(text: str, what: str) -> str:
+    utf8_text(text, what)
+    if "\x00" in text:
+        raise InvalidInput(f"{what} contains a NUL character")
+    return text
+
+
+def _translate(exc: psycopg.Error, where: str) -> AiSessionError:
+    """A database error as the error a user can act on."""
+    if isinstance(exc, pgerr.UniqueViolation):
+        if exc.diag.constraint_name == "sessions_name_key":
+            return Conflict("a session with that name already exists (names are unique across the team store)")
+        return Conflict(f"already stored: {exc.diag.message_detail or exc}")
+    if isinstance(exc, pgerr.ForeignKeyViolation):
+        return NotFound("the session no longer exists (deleted by another process?)")
+    if isinstance(exc, pgerr.InsufficientPrivilege) and "row-level security" in str(exc):
+        # Writing under a session the role cannot see: to it, the session does not exist.
+        return NotFound("the session no longer exists or is not shared with you")
+    if isinstance(exc, pgerr.InsufficientPrivilege):
+        return AccessDenied(f"{where}: {exc.diag.message_primary or exc}")
+    if isinstance(exc, (pgerr.DataError, pgerr.CharacterNotInRepertoire)):
+        return InvalidInput(f"{where}: {exc.diag.message_primary or exc}")
+    if isinstance(exc, pgerr.UndefinedTable):
+        return StoreError(f"{where}: the team store has no ai-session schema; run `ai-session store migrate`")
+    return StoreError(f"{where}: {str(exc).strip() or type(exc).__name__}")
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, (pgerr.DeadlockDetected, pgerr.SerializationFailure, pgerr.LockNotAvailable))
+
+
+class PostgresStore(SessionStore):
+    def __init__(
+        self,
+        url: str,
+        *,
+        user: str | None = None,
+        migrate: bool = False,
+        pool_size: int = POOL_SIZE,
+    ) -> None:
+        self.url = redacted_url(url)
+        self._params = connection_info(url, user)
+        self._conninfo = make_conninfo(**self._params)
+        with self._direct() as conn:
+            if migrate:
+                _migrate(conn, self.url)
+            self.user: str = conn.execute("SELECT current_user").fetchone()[0]
+            _check_version(conn, self.url)
+        self._pool = ConnectionPool(
+            self._conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True, "prepare_threshold": PREPARE_THRESHOLD},
+            open=False,
+            name="ai-session",
+            timeout=60,
+        )
+        try:
+            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+        except PoolTimeout:
+            raise StoreError(f"cannot connect to the team store {self.url} (timed out)") from None
+
+    @classmethod
+    def migrate(cls, url: str, *, user: str | None = None) -> tuple[int, int]:
+        """Create or upgrade the schema; returns (version before, version after)."""
+        params = connection_info(url, user)
+        try:
+            conn = psycopg.connect(make_conninfo(**params), autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"cannot connect to the team store {redacted_url(url)}: {str(exc).strip()}") from None
+        with conn:
+            return _migrate(conn, redacted_url(url))
+
+    # ------------------------------------------------------------------ plumbing
+
+    @contextmanager
+    def _direct(self) -> Iterator[psycopg.Connection]:
+        try:
+            conn = psycopg.connect(self._conninfo, autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"cannot connect to the team store {self.url}: {str(exc).strip()}") from None
+        with conn:
+            yield conn
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        # A read is safe to repeat: once more on a fresh connection if the pooled one had died.
+        for attempt in (1, 2):
+            try:
+                with self._pool.connection() as conn:
+                    return conn.execute(sql, params).fetchall()
+            except psycopg.OperationalError as exc:
+                if attempt == 2:
+                    raise _translate(exc, f"team store {self.url}") from None
+            except PoolTimeout:
+                raise StoreError(f"no connection to the team store {self.url} became free") from None
+            except psycopg.Error as exc:
+                raise _translate(exc, f"team store {self.url}") from None
+        raise AssertionError("unreachable")
+
+    def _write(self, work: Callable[[psycopg.Connection], T]) -> T:
+        """Run `work` in one transaction, retrying deadlocks and serialization failures."""
+        delay = 0.005
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self._pool.connection() as conn:
+                    with conn.transaction():
+                        return work(conn)
+            except psycopg.Error as exc:
+                if _retryable(exc) and attempt < WRITE_ATTEMPTS:
+                    time.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 2, 0.5)
+                    continue
+                raise _translate(exc, f"team store {self.url}") from None
+            except PoolTimeout:
+                raise StoreError(f"no connection to the team store {self.url} became free") from None
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------------ sessions
+
+    def create_session(
+        self,
+        session: Session,
+        messages: Sequence[Message] = (),
+        runs: Sequence[tuple[CommandRun, str | None]] = (),
+    ) -> Session:
+        _text(session.name, "session name")
+
+        def work(conn: psycopg.Connection) -> None:
+            conn.execute(
+                f"INSERT INTO sessions ({_SESSION_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                _session_row(session),
+            )
+            for run, raw in runs:
+                _put_run(conn, run.model_copy(update={"session_id": session.id}), raw)
+            _insert_messages(conn, session.id, messages, start=0, renumber=False)
+
+        try:
+            self._write(work)
+        except Conflict as exc:
+            if "session with that name" in str(exc):
+                raise Conflict(f"a session named {session.name!r} already exists") from None
+            raise
+        return session
+
+    def get_session(self, session_id: str) -> Session | None:
+        rows = self._read("SELECT data, last_active FROM sessions WHERE id = %s", (session_id,))
+        return _session_from_row(rows[0]) if rows else None
+
+    def get_session_by_name(self, name: str) -> Session | None:
+        if "\x00" in name:
+            return None
+        rows = self._read("SELECT data, last_active FROM sessions WHERE name = %s", (name,))
+        return _session_from_row(rows[0]) if rows else None
+
+    def find_session_ids(self, prefix: str) -> list[str]:
+        return [r[0] for r in self._read("SELECT id FROM sessions WHERE id LIKE %s ORDER BY id", (_like_prefix(prefix),))]
+
+    def list_sessions(self, filter: SessionFilter | None = None) -> list[Session]:
+        f = filter or SessionFilter()
+        where: list[str] = []
+        params: list[Any] = []
+        if f.statuses:
+            where.append("status = ANY(%s)")
+            params.append(sorted(s.value for s in f.statuses))
+        for column in ("agent", "role", "worktree", "branch", "pool"):
+            value = getattr(f, column)
+            if value is not None:
+                where.append(f"{column} = %s")
+                params.append(value)
+        if f.inactive_before is not None:
+            where.append("last_active < %s")
+            params.append(_ts(f.inactive_before))
+        sql = "SELECT data, last_active FROM sessions"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY last_active DESC"
+        return [_session_from_row(r) for r in self._read(sql, params)]
+
+    def update_session(self, session: Session, *, expected_status: SessionStatus | None = None) -> bool:
+        _text(session.name, "session name")
+        sql = (
+            "UPDATE sessions SET name=%s, status=%s, agent=%s, role=%s, worktree=%s, branch=%s, pool=%s,"
+            " created_at=%s, last_active=%s, data=%s WHERE id=%s"
+        )
+        params = _session_row(session)[1:] + (session.id,)
+        if expected_status is not None:
+            sql += " AND status = %s"  # compare-and-set: the row lock makes it atomic
+            params += (expected_status.value,)
+
+        def work(conn: psycopg.Connection) -> bool:
+            updated = conn.execute(sql, params).rowcount > 0
+            if not updated and expected_status is None:
+                raise StoreError(f"session {session.id} vanished while being updated (deleted by another process?)")
+            return updated
+
+        try:
+            return self._write(work)
+        except Conflict as exc:
+            if "session with that name" in str(exc):
+                raise Conflict(f"a session named {session.name!r} already exists") from None
+            raise
+
+    def delete_session(self, session_id: str) -> bool:
+        return self._write(lambda c: c.execute("DELETE FROM sessions WHERE id = %s", (session_id,)).rowcount > 0)
+
+    # ------------------------------------------------------------------ messages
+
+    def append_messages(self, session_id: str, messages: Sequence[Message]) -> list[Message]:
+        if not messages:
+            return []
+
+        def work(conn: psycopg.Connection) -> list[Message]:
+            # Row-locks the session until commit: appends to one session queue up here, and
+            # bumping `appends` writes one change-log entry (a deferred trigger) per append.
+            locked = conn.execute(
+                "UPDATE sessions SET last_active = %s, appends = appends + 1 WHERE id = %s",
+                (_ts(messages[-1].created_at), session_id),
+            ).rowcount
+            if not locked:
+                raise NotFound("the session no longer exists (deleted by another process?)")
+            # A new statement, so a new snapshot: it sees what the previous lock holder committed.
+            start = conn.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE session_id = %s", (session_id,)
+            ).fetchone()[0]
+            return _insert_messages(conn, session_id, messages, start=start, renumber=True)
+
+        return self._write(work)
+
+    def list_messages(self, session_id: str, *, last: int | None = None, after_seq: int = 0) -> list[Message]:
+        if last is not None:
+            rows = self._read(
+                f"SELECT {_MESSAGE_COLS} FROM messages WHERE session_id = %s AND seq > %s ORDER BY seq DESC LIMIT %s",
+                (session_id, after_seq, last),
+            )
+            rows.reverse()
+        else:
+            rows = self._read(
+                f"SELECT {_MESSAGE_COLS} FROM messages WHERE session_id = %s AND seq > %s ORDER BY seq",
+                (session_id, after_seq),
+            )
+        return [_message_from_row(r) for r in rows]
+
+    def update_messages(self, messages: Iterable[Message]) -> None:
+        rows = []
+        for m in messages:
+            body, packed = blob.pack(utf8_text(m.content, f"message {m.id}"))
+            rows.append(
+                (m.role.value, m.kind.value, m.tokens, m.pinned, m.agent, m.run_id, body, packed, extra_json(m),
+                 _cost(m), m.id)
+            )
+        if not rows:
+            return
+
+        def work(conn: psycopg.Connection) -> None:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "UPDATE messages SET role=%s, kind=%s, tokens=%s, pinned=%s, agent=%s, run_id=%s, body=%s,"
+                    " zstd=%s, extra=%s, cost_usd=%s WHERE id = %s",
+                    rows,
+                )
+
+        self._write(work)
+
+    def delete_messages(self, session_id: str, seqs: Iterable[int]) -> int:
+        seq_list = list(seqs)
+        return self._write(
+            lambda c: c.execute(
+                "DELETE FROM messages WHERE session_id = %s AND seq = ANY(%s)", (session_id, seq_list)
+            ).rowcount
+        )
+
+    # ------------------------------------------------------------------ runs
+
+    def save_run(self, run: CommandRun, raw: str | None = None) -> None:
+        self._write(lambda c: _put_run(c, run, raw))
+
+    def get_run(self, run_id: str) -> CommandRun | None:
+        rows = self._read("SELECT data FROM runs WHERE id = %s", (run_id,))
+        return CommandRun.model_validate_json(rows[0][0]) if rows else None
+
+    def find_run_ids(self, prefix: str) -> list[str]:
+        return [r[0] for r in self._read("SELECT id FROM runs WHERE id LIKE %s ORDER BY id", (_like_prefix(prefix),))]
+
+    def list_runs(self, session_id: str, *, last: int | None = None) -> list[CommandRun]:
+        sql = "SELECT data FROM runs WHERE session_id = %s ORDER BY started_at DESC, n DESC"
+        params: list[Any] = [session_id]
+        if last is not None:
+            sql += " LIMIT %s"
+            params.append(last)
+        runs = [CommandRun.model_validate_json(r[0]) for r in self._read(sql, params)]
+        runs.reverse()
+        return runs
+
+    def run_output(self, run_id: str) -> str | None:
+        rows = self._read("SELECT raw, zstd FROM runs WHERE id = %s", (run_id,))
+        if not rows or rows[0][0] is None:
+            return None
+        return blob.unpack(bytes(rows[0][0]), rows[0][1])
+
+    # ------------------------------------------------------------------ templates, pools
+
+    def save_template(self, template: Template) -> None:
+        self._write(
+            lambda c: c.execute(
+                "INSERT INTO templates (name, data) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET data = excluded.data",
+                (_text(template.name, "template name"), template.model_dump_json()),
+            )
+        )
+
+    def get_template(self, name: str) -> Template | None:
+        rows = self._read("SELECT data FROM templates WHERE name = %s", (name,))
+        return Template.model_validate_json(rows[0][0]) if rows else None
+
+    def list_templates(self) -> list[Template]:
+        return [Template.model_validate_json(r[0]) for r in self._read("SELECT data FROM templates ORDER BY name")]
+
+    def delete_template(self, name: str) -> bool:
+        return self._write(lambda c: c.execute("DELETE FROM templates WHERE name = %s", (name,)).rowcount > 0)
+
+    def save_pool(self, pool: PoolConfig) -> None:
+        self._write(
+            lambda c: c.execute(
+                "INSERT INTO pools (role, data) VALUES (%s, %s) ON CONFLICT (role) DO UPDATE SET data = excluded.data",
+                (_text(pool.role, "pool role"), pool.model_dump_json()),
+            )
+        )
+
+    def list_pools(self) -> list[PoolConfig]:
+        return [PoolConfig.model_validate_json(r[0]) for r in self._read("SELECT data FROM pools ORDER BY role")]
+
+    def delete_pool(self, role: str) -> bool:
+        return self._write(lambda c: c.execute("DELETE FROM pools WHERE role = %s", (role,)).rowcount > 0)
+
+    # ------------------------------------------------------------------ aggregates
+
+    def totals(self, session_ids: Sequence[str] | None = None, since: datetime | None = None) -> dict[str, Totals]:
+        where: list[str] = []
+        params: list[Any] = []
+        if session_ids is not None:
+            if not session_ids:
+                return {}
+            where.append("session_id = ANY(%s)")
+            params.append(list(session_ids))
+        if since is not None:
+            where.append("created_at >= %s")
+            params.append(_ts(since))
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        out: dict[str, Totals] = {}
+        for sid, kind, count, tokens, cost in self._read(
+            "SELECT session_id, kind, count(*), COALESCE(sum(tokens), 0)::bigint, COALESCE(sum(cost_usd), 0.0)"
+            f" FROM messages{clause} GROUP BY session_id, kind",
+            params,
+        ):
+            t = out.setdefault(sid, Totals())
+            t.messages += count
+            t.message_tokens += tokens
+            t.cost_usd += cost
+            t.by_kind[kind] = tokens
+        for sid, count, raw, ctx in self._read(
+            "SELECT session_id, count(*), COALESCE(sum(raw_tokens), 0)::bigint, COALESCE(sum(context_tokens), 0)::bigint"
+            f" FROM runs{clause.replace('created_at', 'started_at')} GROUP BY session_id",
+            params,
+        ):
+            t = out.setdefault(sid, Totals())
+            t.runs, t.raw_tokens, t.context_tokens = count, raw, ctx
+        return out
+
+    # ------------------------------------------------------------------ change log, live updates
+
+    def last_change_id(self) -> int:
+        return self._read("SELECT COALESCE(max(id), 0) FROM changes")[0][0]
+
+    def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]:
+        return [_change(r) for r in self._read(_CHANGES_SQL, (change_id, limit))]
+
+    def has_new_changes(self, change_id: int) -> bool:
+        return self._read("SELECT EXISTS (SELECT 1 FROM changes WHERE id > %s)", (change_id,))[0][0]
+
+    async def watch(self, since: int, *, interval: float = FALLBACK_POLL) -> AsyncIterator[list[Change]]:
+        """Yield batches of changes after `since` as they are committed, by any machine.
+
+        A dedicated connection LISTENs; a notification (sent in the writing transaction, so
+        delivered at its commit) wakes it to read the change log, which stays the source of
+        truth: a lost notification is caught by the next read (at the latest after `interval`
+        seconds), and a dropped connection is re-opened with back-off, resuming from the last
+        change seen — batches are the same as a polling reader's, never duplicated or skipped.
+        """
+        last = since
+        backoff = 0.2
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True, application_name="ai-session watch"
+                )
+            except psycopg.OperationalError as exc:
+                log.warning("team store %s: watcher cannot connect (%s); retrying", self.url, str(exc).strip())
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, RECONNECT_MAX)
+                continue
+            try:
+                async with conn:
+                    await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    backoff = 0.2
+                    while True:
+                        # Read first: changes committed before LISTEN took effect are found here.
+                        while True:
+                            cur = await conn.execute(_CHANGES_SQL, (last, 1000))
+                            batch = [_change(r) for r in await cur.fetchall()]
+                            if not batch:
+                                break
+                            last = batch[-1].id
+                            yield batch
+                        async for _ in conn.notifies(timeout=max(interval, 0.01), stop_after=1):
+                            pass
+            except psycopg.OperationalError as exc:
+                log.warning("team store %s: watcher connection lost (%s); reconnecting", self.url, str(exc).strip())
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, RECONNECT_MAX)
+
+    # ------------------------------------------------------------------ sharing
+
+    def session_access(self, session_id: str) -> SessionAccess | None:
+        rows = self._read("SELECT owner, members FROM sessions WHERE id = %s", (session_id,))
+        if not rows:
+            raise NotFound(f"no session {session_id} (or it is not shared with {self.user})")
+        return SessionAccess(owner=rows[0][0], members=list(rows[0][1]))
+
+    def share_session(self, session_id: str, user: str, *, remove: bool = False) -> SessionAccess:
+        if not user or len(user.encode()) > 63 or "\x00" in user:
+            raise InvalidInput(f"{user!r} is not a database role name")
+        if not remove and not self._read("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)):
+            raise InvalidInput(f"no database role {user!r}: an admin creates it first (see docs/team-store.md)")
+        change = "array_remove(members, %s::name)" if remove else (
+            "CASE WHEN %s::name = ANY(members) OR %s::name = owner THEN members ELSE members || %s::name END"
+        )
+        params = (user,) if remove else (user, user, user)
+
+        def work(conn: psycopg.Connection) -> SessionAccess:
+            row = conn.execute(
+                f"UPDATE sessions SET members = {change} WHERE id = %s RETURNING owner, members",
+                (*params, session_id),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no session {session_id} (or it is not shared with {self.user})")
+            return SessionAccess(owner=row[0], members=list(row[1]))
+
+        return self._write(work)
+
+    # ------------------------------------------------------------------ maintenance
+
+    def integrity_problems(self) -> list[str]:
+        problems = []
+        orphans = self._read(
+            "SELECT count(*) FROM runs r WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session_id)"
+        )[0][0]
+        if orphans:
+            problems.append(f"{orphans} command run(s) belong to no session")
+        return problems
+
+    def remove_orphans(self) -> int:
+        return self._write(
+            lambda c: c.execute(
+                "DELETE FROM runs r WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session_id)"
+            ).rowcount
+        )
+
+    def optimize(self) -> dict[str, int]:
+        """Re-compress plain bodies over the threshold, prune the change log, refresh statistics."""
+
+        def recompress(conn: psycopg.Connection) -> int:
+            count = 0
+            for table, column in (("messages", "body"), ("runs", "raw")):
+                found = conn.execute(
+                    f"SELECT id, {column} FROM {table} WHERE NOT zstd AND length({column}) >= %s FOR UPDATE",
+                    (blob.COMPRESS_THRESHOLD,),
+                ).fetchall()
+                for ident, data in found:
+                    conn.execute(
+                        f"UPDATE {table} SET {column} = %s, zstd = true WHERE id = %s", (blob.compress(bytes(data)), ident)
+                    )
+                    count += 1
+            return count
+
+        size_before = self._size()
+        recompressed = self._write(recompress)
+        pruned = self._write(lambda c: c.execute("SELECT prune_changes(%s)", (CHANGE_LOG_KEEP,)).fetchone()[0])
+        with self._pool.connection() as conn:
+            for table in ("sessions", "messages", "runs", "changes"):
+                try:
+                    conn.execute(f"ANALYZE {table}")
+                except psycopg.errors.InsufficientPrivilege:
+                    pass  # only the schema owner may; autovacuum does it anyway
+        return {
+            "recompressed": recompressed,
+            "changes_pruned": pruned,
+            "bytes_before": size_before,
+            "bytes_after": self._size(),
+        }
+
+    def _size(self) -> int:
+        return self._read(
+            "SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
+            (SCHEMA,),
+        )[0][0]
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+_CHANGES_SQL = "SELECT id, session_id, kind, at FROM changes WHERE id > %s ORDER BY id LIMIT %s"
+
+
+# ---------------------------------------------------------------------- schema versions
+
+
+def _version(conn: psycopg.Connection) -> int | None:
+    exists = conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.schema_version",)).fetchone()[0]
+    if exists is None:
+        return None
+    row = conn.execute(f"SELECT version FROM {SCHEMA}.schema_version").fetchone()
+    return row[0] if row else 0
+
+
+def _check_version(conn: psycopg.Connection, url: str) -> None:
+    version = _version(conn)
+    latest = len(MIGRATIONS)
+    if version is None:
+        raise StoreError(f"the team store {url} has no ai-session schema; an admin runs `ai-session store migrate`")
+    if version > latest:
+        raise StoreError(
+            f"the team store {url} has schema v{version}, newer than this ai-session (v{latest}); upgrade ai-session"
+        )
+    if version < latest:
+        raise StoreError(
+            f"the team store {url} has schema v{version}, older than this ai-session (v{latest}); "
+            "an admin runs `ai-session store migrate`"
+        )
+
+
+def _migrate(conn: psycopg.Connection, url: str) -> tuple[int, int]:
+    """Create the group role, the schema and every migration not applied yet, one
+    transaction per migration, under an advisory lock so two migrators cannot interleave."""
+    try:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (USERS_ROLE,)).fetchone():
+                conn.execute(f"CREATE ROLE {USERS_ROLE} NOLOGIN")
+            with conn.transaction():
+                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+                conn.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_version (version integer NOT NULL)")
+                if not conn.execute(f"SELECT 1 FROM {SCHEMA}.schema_version").fetchone():
+                    conn.execute(f"INSERT INTO {SCHEMA}.schema_version VALUES (0)")
+            before = _version(conn) or 0
+            if before > len(MIGRATIONS):
+                raise StoreError(
+                    f"the team store {url} has schema v{before}, newer than this ai-session (v{len(MIGRATIONS)}); "
+                    "upgrade ai-session"
+                )
+            for number, script in enumerate(MIGRATIONS[before:], start=before + 1):
+                with conn.transaction():
+                    conn.execute(f"SET LOCAL search_path = {SCHEMA}, pg_catalog")
+                    for statement in script:
+                        conn.execute(statement)
+                    conn.execute(f"UPDATE {SCHEMA}.schema_version SET version = %s", (number,))
+            return before, len(MIGRATIONS)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise AccessDenied(
+            f"migrating the team store {url} needs an admin role (to create the schema and the "
+            f"{USERS_ROLE} role): {exc.diag.message_primary}"
+        ) from None
+    except psycopg.Error as exc:
+        raise StoreError(f"migrating the team store {url}: {str(exc).strip()}") from None
+
+
+# ---------------------------------------------------------------------- rows
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _session_row(s: Session) -> tuple[Any, ...]:
+    return (
+        s.id,
+        s.name,
+        s.status.value,
+        s.agent,
+        s.role,
+        s.worktree,
+        s.branch,
+        s.pool,
+        _ts(s.created_at),
+        _ts(s.last_active),
+        s.model_dump_json(),
+    )
+
+
+def _session_from_row(row: tuple[Any, ...]) -> Session:
+    session = Session.model_validate_json(row[0])
+    session.last_active = row[1]  # appends bump the column only
+    return session
+
+
+def _cost(m: Message) -> float:
+    return m.usage.cost_usd if m.usage is not None else 0.0
+
+
+def _insert_messages(
+    conn: psycopg.Connection, session_id: str, messages: Sequence[Message], *, start: int, renumber: bool
+) -> list[Message]:
+    if not messages:
+        return []
+    seq = start
+    stored: list[Message] = []
+    rows = []
+    for message in messages:
+        # Imports keep their (increasing) sequence numbers; everything else gets the next one.
+        seq = message.seq if not renumber and message.seq > seq else seq + 1
+        m = message.model_copy(update={"session_id": session_id, "seq": seq})
+        body, packed = blob.pack(utf8_text(m.content, f"message {m.id}"))
+        rows.append(
+            (session_id, m.seq, m.id, m.role.value, m.kind.value, _ts(m.created_at), m.tokens, m.pinned, m.agent,
+             m.run_id, body, packed, extra_json(m), _cost(m))
+        )
+        stored.append(m)
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO messages ({_MESSAGE_COLS}, cost_usd) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            rows,
+        )
+    return stored
+
+
+def _put_run(conn: psycopg.Connection, run: CommandRun, raw: str | None) -> None:
+    args = (run.id, run.session_id, _ts(run.started_at), run.status.value, run.exit_code, run.raw_tokens,
+            run.context_tokens, run.model_dump_json())
+    cols = "id, session_id, started_at, status, exit_code, raw_tokens, context_tokens, data"
+    update = (
+        "session_id=excluded.session_id, started_at=excluded.started_at, status=excluded.status,"
+        " exit_code=excluded.exit_code, raw_tokens=excluded.raw_tokens, context_tokens=excluded.context_tokens,"
+        " data=excluded.data"
+    )
+    if raw is None:
+        conn.execute(
+            f"INSERT INTO runs ({cols}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (id) DO UPDATE SET {update}", args
+        )
+        return
+    body, packed = blob.pack(utf8_text(raw, f"output of {run.id}"))
+    conn.execute(
+        f"INSERT INTO runs ({cols}, raw, zstd) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+        f" ON CONFLICT (id) DO UPDATE SET {update}, raw=excluded.raw, zstd=excluded.zstd",
+        (*args, body, packed),
+    )
+
+
+def _message_from_row(r: tuple[Any, ...]) -> Message:
+    return Message.model_construct(
+        session_id=r[0],
+        seq=r[1],
+        id=r[2],
+        role=Role(r[3]),
+        kind=MessageKind(r[4]),
+        created_at=r[5],
+        tokens=r[6],
+        pinned=r[7],
+        agent=r[8],
+        run_id=r[9],
+        content=blob.unpack(bytes(r[10]), r[11]),
+        **extra_fields(r[12]),
+    )
+
+
+def _change(r: tuple[Any, ...]) -> Change:
+    return Change(id=r[0], session_id=r[1], kind=r[2], at=r[3])
