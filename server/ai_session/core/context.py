@@ -245,7 +245,9 @@ def assemble(
     # One pass over the history for the raw totals and the live turns. This loop and the
     # recent-window loop are the hot path of the 1 ms budget: cached counts, enum identity
     # checks, no per-message function calls except for command runs.
+    preserve = strategy == "preserve_important"
     live: list[Message] = []
+    important: list[Message] = []
     system_msgs: list[Message] = []
     summaries_seen = False
     raw_history = raw_commands = 0
@@ -265,6 +267,8 @@ def assemble(
             system_msgs.append(m)
         else:
             live.append(m)
+            if preserve and (m.pinned or kind is DECISION):
+                important.append(m)
     acct.raw_history, acct.raw_commands = raw_history, raw_commands
 
     def take(part: str, m: Message, cost: int) -> None:
@@ -308,9 +312,7 @@ def assemble(
     summaries = active_summaries(messages) if strategy != "sliding" and summaries_seen else []
     ranges = [m.covers for m in summaries if m.covers]
 
-    preserve = strategy == "preserve_important"
     if preserve:
-        important = [m for m in live if m.pinned or m.kind is DECISION]
         kept: list[tuple[Message, int]] = []
         for m in reversed(important):
             cost = message_cost(m)
@@ -346,7 +348,7 @@ def assemble(
     candidates: list[Message] = []
     for s0, s1 in spans_out:
         candidates += live[s0:s1]
-    if preserve:
+    if preserve and important:
         candidates = [m for m in candidates if not (m.pinned or m.kind is DECISION)]
 
     start = 0

@@ -509,8 +509,10 @@ class SessionManager:
     def optimize(self) -> dict[str, int]:
         return self.store.optimize()
 
-    def stats(self, *, period: timedelta | None = None, group_by: stats.GroupBy = "session") -> stats.StatsReport:
-        return stats.compute(self, period=period, group_by=group_by)
+    def stats(self, *, period: timedelta | None = None, group_by: stats.GroupBy = "session",
+              savings: bool = False) -> stats.StatsReport:  # fmt: skip
+        """With `savings`, also history raw vs context per recorded answer (reads message bodies)."""
+        return stats.compute(self, period=period, group_by=group_by, savings=savings)
 
     def is_running(self, run_id: str) -> bool:
         """Whether a run marked running still has a live owner process (maybe another one)."""
@@ -552,6 +554,7 @@ class SessionManager:
         self,
         ref: str | Session,
         *,
+        budget: int | None = None,
         keep_last: int | None = None,
         max_summary_tokens: int | None = None,
         method: str = "extractive",
@@ -561,10 +564,12 @@ class SessionManager:
         session = ref if isinstance(ref, Session) else self.resolve(ref)
         if session.status is SessionStatus.ENDED:
             raise Conflict(f"session {session.name} has ended; fork it to compact its history")
+        if budget is not None and budget <= 0:
+            raise InvalidInput(f"the token budget must be positive (got {budget})")
         if method not in ("extractive", "model"):
             raise InvalidInput(f"unknown summary method {method!r}; choose extractive or model")
         return await ask_flow.compact_session(
-            self, session, keep_last=keep_last, max_summary_tokens=max_summary_tokens,
+            self, session, budget=budget, keep_last=keep_last, max_summary_tokens=max_summary_tokens,
             method=method, provider=provider,  # type: ignore[arg-type]
         )  # fmt: skip
 
