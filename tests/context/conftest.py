@@ -12,6 +12,7 @@ from ai_session.core.context import command_message
 from ai_session.core.manager import SessionManager
 from ai_session.core.models import CommandRun, Message, RunStatus, Session, utcnow
 from ai_session.core.tokens import count_tokens
+from tests.providers.conftest import fake_claude  # noqa: F401  (the fake Claude Code CLI, for ask tests)
 from tests.providers.fakes import FakeOpenAIServer
 
 
