@@ -192,8 +192,9 @@ class SessionManager:
         session = self.resolve(ref)
         view = SessionView(session=session, totals=self.store.totals([session.id]).get(session.id, Totals()))
         if history:
-            view.messages = self.store.list_messages(session.id, last=limit)
-            view.runs = self.store.list_runs(session.id, last=limit)
+            last = limit or None  # `--limit 0` means all
+            view.messages = self.store.list_messages(session.id, last=last)
+            view.runs = self.store.list_runs(session.id, last=last)
         return view
 
     def totals(self, sessions: Sequence[Session]) -> dict[str, Totals]:
