@@ -127,6 +127,8 @@ def print_session(s: Session, t: Totals) -> None:
 def message_line(m: Message) -> str:
     pin = "*" if m.pinned else " "
     first = m.content.splitlines()[0] if m.content else ""
+    if m.covers:  # a summary: say what it stands for (`ai-session summary SESSION SEQ` shows them)
+        first = f"[covers {m.covers[0]}–{m.covers[1]}] {first}"
     more = " …" if len(m.content.splitlines()) > 1 or len(first) > 100 else ""
     return f"{m.seq:>5}{pin} {m.created_at:%H:%M:%S} {m.role.value:<9} {m.kind.value:<8} {m.tokens or 0:>6}t  {first[:100]}{more}"
 
@@ -455,7 +457,7 @@ def cmd_optimize(m: SessionManager, a: argparse.Namespace) -> int:
 @command("stats")
 def cmd_stats(m: SessionManager, a: argparse.Namespace) -> int:
     group = "agent" if a.by_agent else "role" if a.by_role else "session"
-    report = m.stats(period=parse_duration(a.period) if a.period else None, group_by=group)
+    report = m.stats(period=parse_duration(a.period) if a.period else None, group_by=group, savings=a.show_savings)
     if a.export:
         from ai_session.core.privacy import write_private
 
@@ -470,17 +472,24 @@ def cmd_stats(m: SessionManager, a: argparse.Namespace) -> int:
         return 0
     headers = [group.upper(), "SESSIONS", "MSGS", "MSG TOKENS", "CMDS", "COST $"]
     if a.show_savings:
-        headers += ["RAW TOKENS", "CONTEXT TOKENS", "SAVED"]
+        headers += ["CMD RAW", "CMD CONTEXT", "CMD SAVED", "HIST RAW", "HIST CONTEXT", "HIST SAVED", "AVOIDED $"]
     rows = []
     for r in [*report.rows, report.total]:
         row = [r.key, r.sessions, r.messages, human_tokens(r.message_tokens), r.commands, f"{r.cost_usd:.4f}"]
         if a.show_savings:
-            row += [human_tokens(r.raw_tokens), human_tokens(r.context_tokens), f"{r.savings * 100:.1f}%" if r.raw_tokens else "-"]
+            row += [human_tokens(r.raw_tokens), human_tokens(r.context_tokens),
+                    f"{r.savings * 100:.1f}%" if r.raw_tokens else "-",
+                    human_tokens(r.history_raw_tokens), human_tokens(r.history_context_tokens),
+                    f"{r.history_savings * 100:.1f}%" if r.history_raw_tokens else "-", f"{r.cost_avoided_usd:.4f}"]
         rows.append(row)
     print(table(headers, rows))
     if a.show_savings:
-        print("\nsaved = 1 - context/raw over command outputs: tokens the agent received against tokens the\n"
-              "commands printed (tiktoken cl100k_base). Storage compression is never counted as savings.")
+        print("\nsaved = 1 - context/raw, counted in tokens (tiktoken cl100k_base), never in stored bytes.\n"
+              "CMD: each command output run in the period, once: raw = its output capped at the agent's own\n"
+              "  truncation limit ([context] agent_output_cap, 30,000 characters), context = the compressed form sent.\n"
+              "HIST: each answer recorded in the period: raw = the whole history verbatim that request would\n"
+              "  have carried without ai-session, context = what was sent (summary, pinned, recent turns).\n"
+              "AVOIDED $ = (raw - context) tokens at the input price of the session's model (0 if unpriced).")
     return 0
 
 
@@ -612,6 +621,138 @@ def cmd_compress(m: SessionManager, a: argparse.Namespace) -> int:
         saved = f"{(1 - ctx / raw) * 100:.1f}%" if raw else "-"
         print(f"ai-session: {result.tool}: raw {raw} tokens, context {ctx} tokens, saved {saved}", file=sys.stderr)
     return 0
+
+
+# ---------------------------------------------------------------------- context, compaction, ask, REPL
+
+
+def _prompt_text(a: argparse.Namespace) -> str | None:
+    """The prompt from the arguments, else from stdin when it is piped."""
+    if a.prompt:
+        return " ".join(a.prompt)
+    if not sys.stdin.isatty():
+        text = sys.stdin.read()
+        return text if text.strip() else None
+    return None
+
+
+def stream_answer(m: SessionManager, session: Session | str, prompt: str, *, quiet: bool = False,
+                  **options: Any) -> Any:
+    """Run one ask: deltas to stdout as they arrive (unless quiet), notices to stderr."""
+    import asyncio
+
+    from ai_session.core.providers import Notice, TextDelta
+
+    async def run() -> Any:
+        result = None
+        async for event in m.ask(session, prompt, **options):
+            if isinstance(event, TextDelta):
+                if not quiet:
+                    sys.stdout.write(event.text)
+                    sys.stdout.flush()
+            elif isinstance(event, Notice):
+                print(f"[ai-session] {event.message}", file=sys.stderr)
+            else:
+                result = event
+        return result
+
+    result = asyncio.run(run())
+    if not quiet and result is not None and not result.completion.text.endswith("\n"):
+        print()
+    return result
+
+
+@command("ask")
+def cmd_ask(m: SessionManager, a: argparse.Namespace) -> int:
+    if a.shared and not a.agent:
+        raise InvalidInput("--shared needs --agent NAME")
+    prompt = _prompt_text(a)
+    if a.get_id and not a.session:
+        session = m.create(agent=a.agent, provider=a.provider, model=a.model, max_tokens=a.max_tokens)
+    elif not a.session:
+        raise InvalidInput("ask needs --session ID (or --get-id to create one)")
+    else:
+        session = m.resolve(a.session)
+    if prompt is None:
+        if a.get_id:
+            print(session.id)
+            return 0
+        raise InvalidInput("no prompt: give it as an argument or pipe it on stdin")
+    result = stream_answer(
+        m, session, prompt, quiet=a.get_id or a.format == "json", agent=a.agent, shared=a.shared,
+        provider=a.provider, model=a.model, context_window=a.context_window, max_tokens=a.max_tokens,
+        strategy=a.strategy,
+    )
+    if a.get_id:
+        print(session.id)
+    elif a.format == "json":
+        emit_json(result.as_dict())
+    if result.compaction is not None:
+        c = result.compaction
+        print(f"[ai-session] compacted messages {c.covers[0]}–{c.covers[1]} into summary #{c.summary.seq}", file=sys.stderr)
+    if result.completion.note:
+        print(f"[ai-session] {result.completion.note}", file=sys.stderr)
+    return 0
+
+
+@command("context")
+def cmd_context(m: SessionManager, a: argparse.Namespace) -> int:
+    from ai_session.core.context import render_text
+
+    ctx = m.context(a.session, max_tokens=a.max_tokens, strategy=a.strategy, window=a.context_window)
+    if a.format == "json":
+        emit_json(ctx.as_dict())
+    else:
+        print(render_text(ctx, lines=a.lines or None))
+    return 0
+
+
+@command("compact")
+def cmd_compact(m: SessionManager, a: argparse.Namespace) -> int:
+    result = m.compact(a.session, budget=a.max_tokens, keep_last=a.keep_last, max_summary_tokens=a.summary_tokens,
+                       method="model" if a.model_summary else "extractive", provider=a.provider)
+    if a.format == "json":
+        emit_json(result.as_dict() if result else None)
+    elif result is None:
+        print("nothing to compact: the recent turns already fit (see `ai-session context`)")
+    else:
+        print(f"summary #{result.summary.seq} ({result.method}, {result.summary_tokens} tokens) covers messages "
+              f"{result.covers[0]}–{result.covers[1]}: {result.covered_messages} new message(s), "
+              f"{human_tokens(result.covered_tokens)} tokens; {result.kept} recent kept verbatim. "
+              f"Originals are kept: `ai-session summary {a.session} {result.summary.seq}`")
+    return 0
+
+
+@command("summary")
+def cmd_summary(m: SessionManager, a: argparse.Namespace) -> int:
+    if a.seq is None:
+        found = m.summaries(a.session)
+        if a.format == "json":
+            emit_json([x.model_dump(mode="json", by_alias=True) for x in found])
+        elif not found:
+            print("no summaries (make one with `ai-session compact SESSION`)")
+        else:
+            print(table(["SEQ", "COVERS", "METHOD", "TOKENS", "OMITTED", "CREATED"],
+                        [[x.seq, f"{x.covers[0]}–{x.covers[1]}" if x.covers else "-", x.metadata.get("method", "-"),
+                          x.tokens, x.metadata.get("omitted", 0), f"{x.created_at:%Y-%m-%d %H:%M}"] for x in found]))
+        return 0
+    summary, originals = m.covered(a.session, a.seq)
+    if a.format == "json":
+        emit_json({"summary": summary.model_dump(mode="json", by_alias=True),
+                   "covered": [x.model_dump(mode="json", by_alias=True) for x in originals]})
+        return 0
+    print(summary.content)
+    print(f"\ncovers {len(originals)} stored message(s):")
+    for msg in originals:
+        print(message_line(msg))
+    return 0
+
+
+@command("interactive")
+def cmd_interactive(m: SessionManager, a: argparse.Namespace) -> int:
+    from ai_session.repl import Repl
+
+    return Repl(m, a.session, agent=a.agent, provider=a.provider, model=a.model).run()
 
 
 # ---------------------------------------------------------------------- parser
@@ -779,7 +920,52 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("worktree", "find or create the session of the current git worktree and branch")
     p.add_argument("path", nargs="?", default=".")
     p.add_argument("--agent")
+
+    _add_context_parsers(add)
     return parser
+
+
+def _add_context_parsers(add: Callable[..., argparse.ArgumentParser]) -> None:
+    from ai_session.core.context import STRATEGIES
+    from ai_session.core.providers import PROVIDERS
+
+    def budget_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--max-tokens", type=int, help="token budget (default: the session's, 4096)")
+        p.add_argument("--strategy", choices=STRATEGIES, help="default preserve_important (see docs/context.md)")
+        p.add_argument("--context-window", type=int, metavar="N", help="only the last N message pairs verbatim")
+
+    p = add("ask", "send a prompt in a session (argument or stdin) and stream the answer")
+    p.add_argument("prompt", nargs="*", help="the prompt (default: stdin when piped)")
+    p.add_argument("--session", "-s", help="session name or id")
+    p.add_argument("--get-id", action="store_true", help="create a session (unless --session) and print only its id")
+    p.add_argument("--agent", help="agent writing this turn (tags the messages)")
+    p.add_argument("--shared", action="store_true", help="several agents write this session; needs --agent")
+    p.add_argument("--provider", choices=PROVIDERS, help="provider for this ask (default: the session's)")
+    p.add_argument("--model", help="model for this ask")
+    budget_options(p)
+
+    p = add("context", "the exact context the model gets next: parts, token counts, raw vs context")
+    p.add_argument("session")
+    budget_options(p)
+    p.add_argument("--lines", type=int, metavar="N", help="print at most N lines of the context (0 = all)")
+
+    p = add("compact", "summarize older turns into a stored summary message (originals are kept)")
+    p.add_argument("session")
+    p.add_argument("--max-tokens", type=int, help="the budget the kept tail is sized for (default: the session's)")
+    p.add_argument("--keep-last", type=int, metavar="N", help="turns to keep verbatim (default: what fits half the budget)")
+    p.add_argument("--summary-tokens", type=int, metavar="N", help="summary size limit (default: min(800, budget/4))")
+    p.add_argument("--model-summary", action="store_true", help="have the session's provider write the summary")
+    p.add_argument("--provider", choices=PROVIDERS, help="provider for --model-summary")
+
+    p = add("summary", "list a session's summaries, or show one beside the messages it covers")
+    p.add_argument("session")
+    p.add_argument("seq", type=int, nargs="?", help="the summary's message number")
+
+    p = add("interactive", "a REPL in a session: prompts go to the provider; save, context, clear, info, export, exec, exit")
+    p.add_argument("--session", "-s", help="session (default: a new one)")
+    p.add_argument("--agent")
+    p.add_argument("--provider", choices=PROVIDERS)
+    p.add_argument("--model")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,15 +7,20 @@ the store that the manager wires together.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from ai_session.core import ask as ask_flow
 from ai_session.core import maintenance, pool, stats
+from ai_session.core.compaction import CompactionResult
+from ai_session.core.context import AssembledContext
+from ai_session.core.context import assemble as assemble_context
 from ai_session.core import worktree as git_worktree
 from ai_session.core.config import Config
 from ai_session.core.errors import Ambiguous, Conflict, InvalidInput, NotFound
@@ -33,6 +38,7 @@ from ai_session.core.models import (
     utcnow,
 )
 from ai_session.core.privacy import private_dir, write_private
+from ai_session.core.providers import Provider
 from ai_session.core.redact import redact
 from ai_session.core.store import SessionAccess, SessionFilter, SessionStore, Totals, open_store
 from ai_session.core.tokens import count_tokens
@@ -186,8 +192,9 @@ class SessionManager:
         session = self.resolve(ref)
         view = SessionView(session=session, totals=self.store.totals([session.id]).get(session.id, Totals()))
         if history:
-            view.messages = self.store.list_messages(session.id, last=limit)
-            view.runs = self.store.list_runs(session.id, last=limit)
+            last = limit or None  # `--limit 0` means all
+            view.messages = self.store.list_messages(session.id, last=last)
+            view.runs = self.store.list_runs(session.id, last=last)
         return view
 
     def totals(self, sessions: Sequence[Session]) -> dict[str, Totals]:
@@ -515,8 +522,10 @@ class SessionManager:
     def optimize(self) -> dict[str, int]:
         return self.store.optimize()
 
-    def stats(self, *, period: timedelta | None = None, group_by: stats.GroupBy = "session") -> stats.StatsReport:
-        return stats.compute(self, period=period, group_by=group_by)
+    def stats(self, *, period: timedelta | None = None, group_by: stats.GroupBy = "session",
+              savings: bool = False) -> stats.StatsReport:  # fmt: skip
+        """With `savings`, also history raw vs context per recorded answer (reads message bodies)."""
+        return stats.compute(self, period=period, group_by=group_by, savings=savings)
 
     def is_running(self, run_id: str) -> bool:
         """Whether a run marked running still has a live owner process (maybe another one)."""
@@ -533,3 +542,91 @@ class SessionManager:
         except PermissionError:
             return True
         return True
+
+    # ------------------------------------------------------------------ context, compaction, ask
+
+    def context(
+        self,
+        ref: str | Session,
+        *,
+        max_tokens: int | None = None,
+        strategy: str | None = None,
+        window: int | None = None,
+        prompt: str | None = None,
+    ) -> AssembledContext:
+        """The exact context the model would receive next (with `prompt` as the new turn)."""
+        session = ref if isinstance(ref, Session) else self.resolve(ref)
+        default_strategy, cap = ask_flow.context_settings(self)
+        runs = {r.id: r for r in self.store.list_runs(session.id)}
+        return assemble_context(
+            session, self.store.list_messages(session.id), runs, max_tokens=max_tokens,
+            strategy=strategy or default_strategy, window=window, prompt=prompt, output_cap=cap,
+        )  # fmt: skip
+
+    async def acompact(
+        self,
+        ref: str | Session,
+        *,
+        budget: int | None = None,
+        keep_last: int | None = None,
+        max_summary_tokens: int | None = None,
+        method: str = "extractive",
+        provider: str | None = None,
+    ) -> CompactionResult | None:
+        """Store a summary of the older turns (originals kept); None when there is nothing to cover."""
+        session = ref if isinstance(ref, Session) else self.resolve(ref)
+        if session.status is SessionStatus.ENDED:
+            raise Conflict(f"session {session.name} has ended; fork it to compact its history")
+        if budget is not None and budget <= 0:
+            raise InvalidInput(f"the token budget must be positive (got {budget})")
+        if method not in ("extractive", "model"):
+            raise InvalidInput(f"unknown summary method {method!r}; choose extractive or model")
+        return await ask_flow.compact_session(
+            self, session, budget=budget, keep_last=keep_last, max_summary_tokens=max_summary_tokens,
+            method=method, provider=provider,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    def compact(self, ref: str | Session, **options: object) -> CompactionResult | None:
+        """`acompact` for synchronous callers (the CLI); not for use inside an event loop."""
+        return asyncio.run(self.acompact(ref, **options))  # type: ignore[arg-type]
+
+    def summaries(self, ref: str | Session) -> list[Message]:
+        session = ref if isinstance(ref, Session) else self.resolve(ref)
+        return [m for m in self.store.list_messages(session.id) if m.kind is MessageKind.SUMMARY]
+
+    def covered(self, ref: str | Session, seq: int) -> tuple[Message, list[Message]]:
+        """A summary and the original messages it covers (still stored, unchanged)."""
+        session = ref if isinstance(ref, Session) else self.resolve(ref)
+        history = self.store.list_messages(session.id)
+        summary = next((m for m in history if m.seq == seq), None)
+        if summary is None:
+            raise NotFound(f"session {session.name} has no message #{seq}")
+        if summary.kind is not MessageKind.SUMMARY or summary.covers is None:
+            raise InvalidInput(f"message #{seq} is a {summary.kind.value} message, not a summary")
+        first, last = summary.covers
+        return summary, [m for m in history if first <= m.seq <= last and m.seq != seq]
+
+    def ask(
+        self,
+        ref: str | Session,
+        prompt: str,
+        *,
+        agent: str | None = None,
+        shared: bool = False,
+        provider: str | None = None,
+        model: str | None = None,
+        context_window: int | None = None,
+        max_tokens: int | None = None,
+        strategy: str | None = None,
+        provider_instance: Provider | None = None,
+    ) -> AsyncIterator[ask_flow.AskEvent]:
+        """Stream an answer: TextDelta and Notice events, then one AskResult (messages stored)."""
+        return ask_flow.ask(
+            self, ref, prompt, agent=agent, shared=shared, provider=provider, model=model,
+            context_window=context_window, max_tokens=max_tokens, strategy=strategy,
+            provider_instance=provider_instance,
+        )  # fmt: skip
+
+    def provider_for(self, ref: str | Session, name: str | None = None) -> Provider:
+        session = ref if isinstance(ref, Session) else self.resolve(ref)
+        return ask_flow.provider_for(self, session, name)

@@ -1,7 +1,16 @@
 """Usage statistics per session, agent or role over a period, from stored counts only.
 
-Savings = 1 − context/raw over command outputs: what the agent received against what the
-command printed (see docs/token-accounting.md). Bytes saved by zstd never count.
+Savings are reported separately (definitions in docs/context.md, core/accounting.py):
+
+- command outputs, per run started in the period: raw = the output's tokens as far as the
+  agent would have read it (capped at its truncation limit), context = the tokens of the
+  context form it received. Each output counts once.
+- history, per answer recorded in the period (with `savings=True`): raw = what that
+  request would have carried without ai-session (the whole history verbatim, outputs
+  raw), context = what was sent; both stored on the assistant message by `ask`.
+
+Cost avoided = (raw − context) priced at the input price of the session's model.
+Bytes saved by zstd never count.
 """
 
 from __future__ import annotations
@@ -10,10 +19,12 @@ import csv
 import io
 import json
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from ai_session.core.models import utcnow
+from ai_session.core.accounting import agent_output_cap, capped_raw_tokens
+from ai_session.core.models import MessageKind, Role, Session, utcnow
+from ai_session.core.providers.pricing import PER, PriceTable
 
 if TYPE_CHECKING:
     from ai_session.core.manager import SessionManager
@@ -28,9 +39,12 @@ class StatsRow:
     messages: int = 0
     message_tokens: int = 0
     commands: int = 0
-    raw_tokens: int = 0
+    raw_tokens: int = 0  # command outputs, capped at the agent's truncation limit
     context_tokens: int = 0
     cost_usd: float = 0.0
+    history_raw_tokens: int = 0  # filled with savings=True
+    history_context_tokens: int = 0
+    cost_avoided_usd: float = 0.0
 
     @property
     def saved_tokens(self) -> int:
@@ -40,8 +54,18 @@ class StatsRow:
     def savings(self) -> float:
         return 1 - self.context_tokens / self.raw_tokens if self.raw_tokens else 0.0
 
+    @property
+    def history_savings(self) -> float:
+        return 1 - self.history_context_tokens / self.history_raw_tokens if self.history_raw_tokens else 0.0
+
     def as_dict(self) -> dict[str, object]:
-        return {**asdict(self), "saved_tokens": self.saved_tokens, "savings": round(self.savings, 4)}
+        return {
+            **asdict(self),
+            "cost_avoided_usd": round(self.cost_avoided_usd, 6),
+            "saved_tokens": self.saved_tokens,
+            "savings": round(self.savings, 4),
+            "history_savings": round(self.history_savings, 4),
+        }
 
 
 @dataclass
@@ -72,10 +96,50 @@ class StatsReport:
         return out.getvalue()
 
 
-def compute(manager: SessionManager, *, period: timedelta | None = None, group_by: GroupBy = "session") -> StatsReport:
+SUMMED = ("sessions", "messages", "message_tokens", "commands", "raw_tokens", "context_tokens", "cost_usd",
+          "history_raw_tokens", "history_context_tokens", "cost_avoided_usd")  # fmt: skip
+
+
+@dataclass
+class SessionSavings:
+    raw_commands: int = 0
+    context_commands: int = 0
+    raw_history: int = 0
+    context_history: int = 0
+    cost_avoided_usd: float = 0.0
+
+
+def session_savings(
+    manager: SessionManager, session: Session, *, since: datetime | None, history: bool, prices: PriceTable, cap: int
+) -> SessionSavings:
+    """The stored figures behind one session's savings in the period (see the module doc)."""
+    out = SessionSavings()
+    for run in manager.store.list_runs(session.id):
+        if since is None or run.started_at >= since:
+            out.raw_commands += capped_raw_tokens(run, cap)
+            out.context_commands += run.context_tokens
+    if history:
+        for m in manager.store.list_messages(session.id):
+            if m.role is not Role.ASSISTANT or m.kind is not MessageKind.CHAT or (since and m.created_at < since):
+                continue
+            sent = m.metadata.get("context")
+            if isinstance(sent, dict):
+                out.raw_history += int(sent.get("rawHistory", 0))
+                out.context_history += int(sent.get("contextHistory", 0))
+    price = prices.lookup(session.model)
+    if price is not None:
+        saved = out.raw_commands - out.context_commands + out.raw_history - out.context_history
+        out.cost_avoided_usd = saved * price.input / PER
+    return out
+
+
+def compute(manager: SessionManager, *, period: timedelta | None = None, group_by: GroupBy = "session",
+            savings: bool = False) -> StatsReport:  # fmt: skip
     sessions = {s.id: s for s in manager.store.list_sessions()}
     since = utcnow() - period if period else None
     totals = manager.store.totals(list(sessions), since=since)
+    prices = PriceTable(manager.config.sections.get("prices"))
+    cap = agent_output_cap(manager.config.sections)
     rows: dict[str, StatsRow] = {}
     members: dict[str, set[str]] = {}
     for sid, t in totals.items():
@@ -86,14 +150,18 @@ def compute(manager: SessionManager, *, period: timedelta | None = None, group_b
         row.messages += t.messages
         row.message_tokens += t.message_tokens
         row.commands += t.runs
-        row.raw_tokens += t.raw_tokens
-        row.context_tokens += t.context_tokens
         row.cost_usd += t.cost_usd
+        measured = session_savings(manager, session, since=since, history=savings, prices=prices, cap=cap)
+        row.raw_tokens += measured.raw_commands
+        row.context_tokens += measured.context_commands
+        row.history_raw_tokens += measured.raw_history
+        row.history_context_tokens += measured.context_history
+        row.cost_avoided_usd += measured.cost_avoided_usd
     for key, row in rows.items():
         row.sessions = len(members[key])
     total = StatsRow("total")
     for row in rows.values():
-        for name in ("sessions", "messages", "message_tokens", "commands", "raw_tokens", "context_tokens", "cost_usd"):
+        for name in SUMMED:
             setattr(total, name, getattr(total, name) + getattr(row, name))
     ordered = sorted(rows.values(), key=lambda r: (-r.message_tokens - r.raw_tokens, r.key))
     return StatsReport(group_by, period.total_seconds() / 86400 if period else None, ordered, total)

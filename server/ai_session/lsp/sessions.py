@@ -116,7 +116,7 @@ def register(server: AiSessionServer) -> None:
     @request(server, "aiSession/stats/get")
     def stats(params: p.StatsParams) -> p.StatsResult:
         period = timedelta(days=params.period_days) if params.period_days else None
-        return p.StatsResult.model_validate(m.stats(period=period, group_by=params.group_by).as_dict())
+        return p.StatsResult.model_validate(m.stats(period=period, group_by=params.group_by, savings=params.savings).as_dict())
 
     @request(server, "aiSession/store/validate")
     def validate(params: p.ValidateParams) -> p.ValidateResult:

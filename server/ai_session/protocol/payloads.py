@@ -181,6 +181,7 @@ class CurrentSessionResult(Model):
 class StatsParams(Model):
     period_days: float | None = Field(None, gt=0)
     group_by: Literal["session", "agent", "role"] = "session"
+    savings: bool = Field(False, description="also compute history raw-vs-context savings (slower)")
 
 
 class StatsRow(Model):
@@ -192,8 +193,12 @@ class StatsRow(Model):
     raw_tokens: int
     context_tokens: int
     cost_usd: float
+    history_raw_tokens: int = Field(description="history tokens the agent would have been sent without ai-session")
+    history_context_tokens: int
+    cost_avoided_usd: float
     saved_tokens: int
-    savings: float
+    savings: float = Field(description="1 - context/raw over command outputs")
+    history_savings: float = Field(description="1 - context/raw over history")
 
 
 class StatsResult(Model):

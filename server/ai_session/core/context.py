@@ -1,0 +1,453 @@
+"""The exact context a model receives next, under a token budget.
+
+`assemble()` is a pure function over already-loaded messages, using the token counts
+cached on each message (never re-tokenising), so it is cheap enough to run on every
+prompt redraw. The context is made of five parts, always in this order:
+
+    system   the session's system prompt and system-role messages (template preloads)
+    summary  stored summaries of older turns (see core/compaction.py)
+    pinned   pinned messages and decisions (kind DECISION)
+    recent   the most recent turns verbatim; command runs appear in their context form
+    prompt   the new user turn, when assembling for `ask`
+
+Strategies (what happens to turns that do not fit):
+
+    sliding             system + the newest turns that fit; everything older is dropped.
+                        Summaries and pinned items get no special place.
+    summarize           system + the newest stored summary chain + the newest turns not
+                        covered by it. Turns a summary covers are represented by it, not
+                        repeated. Uncovered turns that do not fit are dropped and reported
+                        (`needs_compaction`): `ask` then compacts and assembles again.
+    preserve_important  summarize, and pinned items and decisions are always sent
+                        verbatim (also when a summary covers them). The default.
+
+Budget order: system and prompt are mandatory (a budget smaller than both is an error);
+then pinned items (newest first), then summaries, then recent turns newest first. The
+recent window is contiguous: it stops at the first turn that does not fit.
+Every message costs its tokens plus `MESSAGE_OVERHEAD`.
+
+Raw vs context (see core/accounting.py): "raw" is what the agent would have received
+without ai-session, i.e. the whole history verbatim with every command output at its raw
+size capped at the agent's own truncation limit; "context" is what is sent. Both are
+split into history (everything but command output) and command outputs.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import attrgetter
+from typing import Any
+
+from ai_session.core.accounting import DEFAULT_AGENT_OUTPUT_CAP, MESSAGE_OVERHEAD, capped_raw_tokens, savings
+from ai_session.core.errors import InvalidInput
+from ai_session.core.models import CommandRun, Message, MessageKind, Role, Session
+from ai_session.core.providers.base import ChatMessage
+from ai_session.core.tokens import count_tokens
+
+STRATEGIES = ("sliding", "summarize", "preserve_important")
+DEFAULT_STRATEGY = "preserve_important"
+PARTS = ("system", "summary", "pinned", "recent", "prompt")
+_seq = attrgetter("seq")
+
+
+@lru_cache(maxsize=512)
+def _count(text: str) -> int:
+    return count_tokens(text)
+
+
+@dataclass(slots=True)
+class ContextItem:
+    part: str
+    role: str  # chat role as sent: system | user | assistant | tool
+    content: str
+    tokens: int  # including MESSAGE_OVERHEAD
+    raw_tokens: int  # what it would have cost without ai-session
+    seq: int | None = None  # None for the session's system prompt and the new prompt
+    kind: str = MessageKind.CHAT.value
+    run_id: str | None = None
+    covers: tuple[int, int] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "part": self.part,
+            "seq": self.seq,
+            "role": self.role,
+            "kind": self.kind,
+            "tokens": self.tokens,
+            "rawTokens": self.raw_tokens,
+            "runId": self.run_id,
+            "covers": list(self.covers) if self.covers else None,
+            "content": self.content,
+        }
+
+
+@dataclass
+class ContextPart:
+    name: str
+    tokens: int = 0
+    raw_tokens: int = 0
+    items: list[int] = field(default_factory=list)  # seqs sent in this part
+    compressed: int = 0  # command runs sent in their context form
+    dropped: list[int] = field(default_factory=list)  # seqs that did not fit (or fell outside the window)
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "tokens": self.tokens,
+            "rawTokens": self.raw_tokens,
+            "items": list(self.items),
+            "compressed": self.compressed,
+            "dropped": list(self.dropped),
+            "note": self.note,
+        }
+
+
+@dataclass
+class Accounting:
+    raw_history: int = 0
+    context_history: int = 0
+    raw_commands: int = 0
+    context_commands: int = 0
+
+    @property
+    def raw(self) -> int:
+        return self.raw_history + self.raw_commands
+
+    @property
+    def context(self) -> int:
+        return self.context_history + self.context_commands
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rawHistory": self.raw_history,
+            "contextHistory": self.context_history,
+            "rawCommands": self.raw_commands,
+            "contextCommands": self.context_commands,
+            "raw": self.raw,
+            "context": self.context,
+            "historySavings": round(savings(self.raw_history, self.context_history), 4),
+            "commandSavings": round(savings(self.raw_commands, self.context_commands), 4),
+            "savings": round(savings(self.raw, self.context), 4),
+        }
+
+
+@dataclass
+class AssembledContext:
+    session_id: str
+    strategy: str
+    budget: int
+    items: list[ContextItem]
+    parts: list[ContextPart]
+    accounting: Accounting
+    needs_compaction: bool = False  # uncovered turns were dropped: a compaction would keep their facts
+    window: int | None = None
+
+    @property
+    def tokens(self) -> int:
+        return sum(p.tokens for p in self.parts)
+
+    @property
+    def messages(self) -> list[ChatMessage]:
+        """The ordered chat messages to send."""
+        return [ChatMessage(i.role, i.content) for i in self.items]
+
+    @property
+    def dropped(self) -> list[int]:
+        return sorted(s for p in self.parts for s in p.dropped)
+
+    def part(self, name: str) -> ContextPart:
+        return next(p for p in self.parts if p.name == name)
+
+    def as_dict(self, *, with_items: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "sessionId": self.session_id,
+            "strategy": self.strategy,
+            "budget": self.budget,
+            "window": self.window,
+            "tokens": self.tokens,
+            "needsCompaction": self.needs_compaction,
+            "parts": [p.as_dict() for p in self.parts],
+            "accounting": self.accounting.as_dict(),
+        }
+        if with_items:
+            data["items"] = [i.as_dict() for i in self.items]
+        return data
+
+
+def check_strategy(strategy: str) -> str:
+    if strategy not in STRATEGIES:
+        raise InvalidInput(f"unknown context strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
+    return strategy
+
+
+def message_cost(message: Message) -> int:
+    tokens = message.tokens if message.tokens is not None else _count(message.content)
+    return tokens + MESSAGE_OVERHEAD
+
+
+
+
+def active_summaries(messages: Sequence[Message]) -> list[Message]:
+    """The summaries in force: newest first wins, an older one inside its range is superseded."""
+    chosen: list[Message] = []
+    for m in reversed(messages):
+        if m.kind != MessageKind.SUMMARY or m.covers is None:
+            continue
+        if any(c.covers[0] <= m.covers[0] and m.covers[1] <= c.covers[1] for c in chosen):  # type: ignore[index]
+            continue
+        chosen.append(m)
+    chosen.sort(key=lambda m: m.covers[0])  # type: ignore[index]
+    return chosen
+
+
+def assemble(
+    session: Session,
+    messages: Sequence[Message],
+    runs: Mapping[str, CommandRun] | None = None,
+    *,
+    max_tokens: int | None = None,
+    strategy: str = DEFAULT_STRATEGY,
+    window: int | None = None,
+    prompt: str | None = None,
+    prompt_tokens: int | None = None,
+    output_cap: int = DEFAULT_AGENT_OUTPUT_CAP,
+) -> AssembledContext:
+    """The context for `session` from its stored `messages` (oldest first).
+
+    `window`: keep only the last N user turns (and what followed them) in the recent part.
+    `prompt`: the new user turn, always included; pass `prompt_tokens` when already counted.
+    """
+    check_strategy(strategy)
+    budget = max_tokens if max_tokens is not None else session.max_tokens
+    if budget <= 0:
+        raise InvalidInput(f"the token budget must be positive (got {budget})")
+    if window is not None and window <= 0:
+        raise InvalidInput(f"--context-window must be a positive number of message pairs (got {window})")
+    runs = runs or {}
+    parts = {name: ContextPart(name) for name in PARTS}
+    acct = Accounting()
+    items: dict[str, list[ContextItem]] = {name: [] for name in PARTS}
+    SUMMARY, COMMAND, DECISION = MessageKind.SUMMARY, MessageKind.COMMAND, MessageKind.DECISION
+    overhead = MESSAGE_OVERHEAD
+    runs_get = runs.get
+
+    def raw_cost(m: Message, cost: int) -> int:
+        run = runs_get(m.run_id) if m.run_id else None
+        if run is not None and (run.raw_tokens or run.context_tokens):
+            return capped_raw_tokens(run, output_cap) + overhead
+        return cost
+
+    # One pass over the history for the raw totals and the live turns. This loop and the
+    # recent-window loop are the hot path of the 1 ms budget: cached counts, enum identity
+    # checks, no per-message function calls except for command runs.
+    preserve = strategy == "preserve_important"
+    live: list[Message] = []
+    important: list[Message] = []
+    system_msgs: list[Message] = []
+    summaries_seen = False
+    raw_history = raw_commands = 0
+    for m in messages:
+        kind = m.kind
+        if kind is SUMMARY:
+            summaries_seen = True
+            continue
+        t = m.tokens
+        if t is None:
+            t = _count(m.content)
+        if kind is COMMAND:
+            raw_commands += raw_cost(m, t + overhead)
+        else:
+            raw_history += t + overhead
+        if m.role is Role.SYSTEM:
+            system_msgs.append(m)
+        else:
+            live.append(m)
+            if preserve and (m.pinned or kind is DECISION):
+                important.append(m)
+    acct.raw_history, acct.raw_commands = raw_history, raw_commands
+
+    def take(part: str, m: Message, cost: int) -> None:
+        is_command = m.kind is COMMAND
+        raw = raw_cost(m, cost) if is_command else cost
+        role = "system" if m.kind is SUMMARY else m.role.value
+        items[part].append(ContextItem(part, role, m.content, cost, raw, m.seq, m.kind.value, m.run_id, m.covers))
+        p = parts[part]
+        p.tokens += cost
+        p.raw_tokens += raw
+        p.items.append(m.seq)
+        if is_command:
+            p.compressed += 1
+            acct.context_commands += cost
+        else:
+            acct.context_history += cost
+
+    # Mandatory parts: the system prompt and system-role messages, and the new prompt.
+    if session.system_prompt:
+        cost = _count(session.system_prompt) + overhead
+        items["system"].append(ContextItem("system", "system", session.system_prompt, cost, cost))
+        parts["system"].tokens += cost
+        parts["system"].raw_tokens += cost
+        acct.context_history += cost
+        acct.raw_history += cost
+    for m in system_msgs:
+        take("system", m, message_cost(m))
+    if prompt is not None:
+        cost = (prompt_tokens if prompt_tokens is not None else _count(prompt)) + overhead
+        items["prompt"].append(ContextItem("prompt", "user", prompt, cost, cost))
+        parts["prompt"].tokens = parts["prompt"].raw_tokens = cost
+        acct.context_history += cost
+        acct.raw_history += cost
+    remaining = budget - parts["system"].tokens - parts["prompt"].tokens
+    if remaining < 0:
+        raise InvalidInput(
+            f"the budget of {budget} tokens is too small: the system prompt and the new prompt alone take "
+            f"{budget - remaining}; raise --max-tokens"
+        )
+
+    summaries = active_summaries(messages) if strategy != "sliding" and summaries_seen else []
+    ranges = [m.covers for m in summaries if m.covers]
+
+    if preserve:
+        kept: list[tuple[Message, int]] = []
+        for m in reversed(important):
+            cost = message_cost(m)
+            if cost <= remaining:
+                kept.append((m, cost))
+                remaining -= cost
+            else:
+                parts["pinned"].dropped.append(m.seq)
+        for m, cost in reversed(kept):
+            take("pinned", m, cost)
+        if parts["pinned"].dropped:
+            parts["pinned"].note = "pinned items over the budget: the oldest were left out"
+    for m in reversed(summaries):
+        cost = message_cost(m)
+        if cost <= remaining:
+            remaining -= cost
+            take("summary", m, cost)
+        else:
+            parts["summary"].dropped.append(m.seq)
+            parts["summary"].note = "a summary did not fit the budget"
+    items["summary"].sort(key=lambda i: i.covers or (0, 0))
+    if ranges:
+        spans = ", ".join(f"{a}–{b}" for a, b in ranges)
+        parts["summary"].note = parts["summary"].note or f"covers messages {spans}"
+
+    # Candidates for the recent window: live turns outside every summary's range (found by
+    # bisection, live is in seq order) and, with preserve_important, not pinned/decisions.
+    spans_out = [(0, len(live))]
+    for lo, hi in ranges:
+        a = bisect_left(live, lo, key=_seq)
+        b = bisect_right(live, hi, key=_seq)
+        spans_out = [piece for s0, s1 in spans_out for piece in ((s0, min(s1, a)), (max(s0, b), s1)) if piece[0] < piece[1]]
+    candidates: list[Message] = []
+    for s0, s1 in spans_out:
+        candidates += live[s0:s1]
+    if preserve and important:
+        candidates = [m for m in candidates if not (m.pinned or m.kind is DECISION)]
+
+    start = 0
+    if window is not None:
+        users = [i for i, m in enumerate(candidates) if m.role is Role.USER]
+        if len(users) >= window:
+            start = users[-window]
+    recent: list[tuple[Message, int]] = []
+    index = len(candidates) - 1
+    while index >= start:
+        m = candidates[index]
+        t = m.tokens
+        cost = (t if t is not None else _count(m.content)) + overhead
+        if cost > remaining:
+            break
+        recent.append((m, cost))
+        remaining -= cost
+        index -= 1
+    for m, cost in reversed(recent):
+        take("recent", m, cost)
+    dropped = [m.seq for m in candidates[: index + 1]]
+    parts["recent"].dropped = dropped
+    over_budget = index + 1 - start
+    needs_compaction = strategy != "sliding" and over_budget > 0
+    if dropped:
+        reason = []
+        if over_budget:
+            reason.append(f"{over_budget} older turn(s) over the budget")
+        if start:
+            reason.append(f"{start} outside the {window}-pair window")
+        parts["recent"].note = "; ".join(reason)
+        if needs_compaction:
+            parts["recent"].note += " (not yet summarized: compact to keep their facts)"
+
+    # Send order: system, summaries, then pinned and recent turns together in seq order, prompt.
+    body = sorted(items["pinned"] + items["recent"], key=lambda i: i.seq or 0)
+    ordered = items["system"] + items["summary"] + body + items["prompt"]
+    return AssembledContext(
+        session_id=session.id,
+        strategy=strategy,
+        budget=budget,
+        items=ordered,
+        parts=[parts[name] for name in PARTS],
+        accounting=acct,
+        needs_compaction=needs_compaction,
+        window=window,
+    )
+
+
+def command_message(run: CommandRun, *, agent: str | None = None) -> Message:
+    """A command run as it appears in history: a header, then its context form.
+
+    The content is what the agent sees (and what `assemble` sends); the raw output stays
+    retrievable by the run id shown in the header.
+    """
+    code = "?" if run.exit_code is None else str(run.exit_code)
+    header = f"$ {run.command}\n[ai-session] exit {code} · run {run.id}"
+    if run.raw_tokens and run.context_tokens < run.raw_tokens:
+        header += f" · {run.context_tokens} of {run.raw_tokens} raw tokens shown"
+    body = run.context if run.context is not None else ""
+    return Message(
+        role=Role.TOOL,
+        kind=MessageKind.COMMAND,
+        content=f"{header}\n{body}".rstrip("\n"),
+        run_id=run.id,
+        agent=agent,
+        metadata={"command": run.command, "exit_code": run.exit_code},
+    )
+
+
+def render_text(ctx: AssembledContext, *, lines: int | None = None) -> str:
+    """The people's view: parts with token counts, then the context itself."""
+    out = [
+        f"context for {ctx.session_id}: {ctx.tokens} of {ctx.budget} tokens, strategy {ctx.strategy}"
+        + (f", window {ctx.window} pair(s)" if ctx.window else ""),
+        "",
+        f"{'PART':<8} {'TOKENS':>7} {'RAW':>7} {'ITEMS':>5} {'CMDS':>4} {'DROPPED':>7}  NOTE",
+    ]
+    counts = Counter(i.part for i in ctx.items)
+    for p in ctx.parts:
+        out.append(
+            f"{p.name:<8} {p.tokens:>7} {p.raw_tokens:>7} {counts[p.name]:>5} {p.compressed:>4} {len(p.dropped):>7}  {p.note}".rstrip()
+        )
+    a = ctx.accounting
+    out.append(f"{'total':<8} {ctx.tokens:>7}")
+    out.append("")
+    out.append(
+        f"raw vs context: history {a.raw_history} -> {a.context_history} tokens, "
+        f"command outputs {a.raw_commands} -> {a.context_commands} tokens "
+        f"(saved {savings(a.raw, a.context) * 100:.1f}% overall)"
+    )
+    if ctx.needs_compaction:
+        out.append("[ai-session] older turns were dropped without a summary: run `ai-session compact` to keep their facts")
+    out.append("")
+    body: list[str] = []
+    for item in ctx.items:
+        label = f"#{item.seq} " if item.seq is not None else ""
+        body.append(f"--- {item.part} · {label}{item.role} · {item.tokens} tokens")
+        body.extend(item.content.splitlines() or [""])
+    if lines is not None and len(body) > lines:
+        body = body[:lines] + [f"[ai-session] … {len(body) - lines} more line(s); --lines 0 shows all"]
+    return "\n".join(out + body)
