@@ -51,6 +51,16 @@ _REQUESTS = [
     Request("aiSession/pool/acquire", p.PoolAcquireParams, p.SessionSummary, "Take a session for a task from a role's pool."),
     Request("aiSession/worktree/attach", p.WorktreeAttachParams, p.WorktreeAttachResult, "Find or create the session of a worktree + branch; it becomes current."),
     Request("aiSession/worktree/current", p.Empty, p.CurrentSessionResult, "The workspace's worktree, branch and current session."),
+    Request("aiSession/exec", p.ExecParams, p.ExecResult, "Run a command in the session's shell; returns the run id at once (or, with wait, the finished run)."),
+    Request("aiSession/run/cancel", p.RunRef, p.CancelResult, "Stop a running command (its whole process group)."),
+    Request("aiSession/run/output", p.RunOutputParams, p.RunOutputResult, "A run's output: context form, raw, a line range or grep."),
+    Request("aiSession/runs/list", p.ListRunsParams, p.RunList, "A session's recent command runs."),
+    Request("aiSession/terminal/attach", p.TerminalAttachParams, p.TerminalAttachResult, "Open an interactive terminal on the session's shell."),
+    Request("aiSession/terminal/input", p.TerminalInputParams, p.Ok, "Keystrokes into an attached terminal."),
+    Request("aiSession/terminal/resize", p.TerminalResizeParams, p.Ok, "Resize an attached terminal."),
+    Request("aiSession/terminal/detach", p.TerminalRef, p.Ok, "Detach (the shell keeps running)."),
+    Request("aiSession/context/get", p.ContextParams, p.ContextResult, "The exact context the model gets next, with parts and counts."),
+    Request("aiSession/ask", p.AskParams, p.AskResult, "Ask the session's provider; the answer streams as answerChunk notifications."),
     Request("aiSession/stats/get", p.StatsParams, p.StatsResult, "Usage and savings per session, agent or role."),
     Request("aiSession/store/validate", p.ValidateParams, p.ValidateResult, "Check (and with repair: fix) stored sessions."),
 ]
@@ -58,6 +68,11 @@ _REQUESTS = [
 _NOTIFICATIONS = [
     Notification("aiSession/sessionsChanged", p.SessionsChanged, "Sessions were created, changed or deleted, by this or any other process."),
     Notification("aiSession/currentSessionChanged", p.CurrentSessionChanged, "The workspace's current session changed (attach, branch switch)."),
+    Notification("aiSession/runOutput", p.RunOutput, "Output of a running command, as it comes."),
+    Notification("aiSession/runFinished", p.RunFinished, "A command ended: exit code, raw/context tokens, diagnostics."),
+    Notification("aiSession/terminalOutput", p.TerminalOutput, "Output of an attached terminal."),
+    Notification("aiSession/terminalClosed", p.TerminalClosed, "An attached terminal ended (shell exited or detached)."),
+    Notification("aiSession/answerChunk", p.AnswerChunk, "A piece of an answer being streamed."),
     Notification("aiSession/statsChanged", p.StatsChanged, "Figures for a status bar: context tokens against budget, savings, cost."),
 ]
 

@@ -6,7 +6,7 @@ reused as they are; these add what only the wire needs.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -19,6 +19,7 @@ from ai_session.core.models import (
     Session,
     SessionStatus,
     Template,
+    Usage,
 )
 
 
@@ -259,4 +260,182 @@ class RunDiagnostics(Model):
     diagnostics: list[Diagnostic]
 
 
-JSONValue = Any
+
+# ------------------------------------------------------------------ exec and runs
+
+
+class ExecParams(Model):
+    session: str | None = Field(None, description="default: the workspace's current session")
+    command: str = Field(min_length=1)
+    cwd: str | None = None
+    timeout: float | None = Field(None, gt=0, description="seconds; the process group is killed after")
+    wait: bool = Field(False, description="resolve when the command ends (with $/progress; $/cancelRequest kills it)")
+
+
+class ExecResult(Model):
+    run_id: str
+    session_id: str
+    run: CommandRun | None = Field(None, description="the finished run, when wait was set")
+
+
+class RunRef(Model):
+    run_id: str = Field(description="run id or unique prefix")
+
+
+class CancelResult(Model):
+    cancelled: bool
+
+
+class RunOutputParams(RunRef):
+    mode: Literal["context", "raw", "lines", "grep"] = "context"
+    lines: str | None = Field(None, description="A:B (1-based, inclusive) for mode lines")
+    pattern: str | None = Field(None, description="regular expression for mode grep")
+    context_lines: int = Field(0, ge=0, le=50)
+
+
+class RunOutputResult(Model):
+    run: CommandRun
+    text: str
+
+
+class ListRunsParams(SessionRef):
+    limit: int | None = Field(20, description="most recent N; null for all")
+
+
+class RunList(Model):
+    runs: list[CommandRun]
+
+
+# ------------------------------------------------------------------ terminal
+
+
+class TerminalAttachParams(Model):
+    session: str | None = Field(None, description="default: the workspace's current session")
+    cols: int = Field(80, gt=0, le=1000)
+    rows: int = Field(24, gt=0, le=1000)
+
+
+class TerminalAttachResult(Model):
+    terminal_id: str
+    session_id: str
+
+
+class TerminalRef(Model):
+    terminal_id: str
+
+
+class TerminalInputParams(TerminalRef):
+    data: str = Field(description="keystrokes, as typed (UTF-8)")
+
+
+class TerminalResizeParams(TerminalRef):
+    cols: int = Field(gt=0, le=1000)
+    rows: int = Field(gt=0, le=1000)
+
+
+class Ok(Model):
+    ok: bool = True
+
+
+# ------------------------------------------------------------------ context and ask
+
+
+class ContextParams(Model):
+    session: str | None = Field(None, description="default: the workspace's current session")
+    max_tokens: int | None = Field(None, gt=0)
+    strategy: Literal["sliding", "summarize", "preserve_important"] | None = None
+    window: int | None = Field(None, gt=0, description="keep only the last N message pairs")
+    with_items: bool = Field(True, description="include the messages themselves, not only the parts")
+
+
+class ContextItemInfo(Model):
+    part: str
+    seq: int | None
+    role: str
+    kind: str
+    tokens: int
+    raw_tokens: int
+    run_id: str | None
+    covers: list[int] | None
+    content: str
+
+
+class ContextPartInfo(Model):
+    name: str = Field(description="system | summary | pinned | recent | prompt")
+    tokens: int
+    raw_tokens: int
+    items: list[int]
+    compressed: int = Field(description="command runs sent in their compressed form")
+    dropped: list[int] = Field(description="message seqs that did not fit")
+    note: str
+
+
+class ContextAccounting(Model):
+    raw_history: int
+    context_history: int
+    raw_commands: int
+    context_commands: int
+    raw: int
+    context: int
+    history_savings: float
+    command_savings: float
+    savings: float
+
+
+class ContextResult(Model):
+    session_id: str
+    strategy: str
+    budget: int
+    window: int | None
+    tokens: int
+    needs_compaction: bool
+    parts: list[ContextPartInfo]
+    accounting: ContextAccounting
+    items: list[ContextItemInfo] | None = None
+
+
+class AskParams(Model):
+    session: str | None = Field(None, description="default: the workspace's current session")
+    prompt: str = Field(min_length=1)
+    provider: Literal["claude", "openai", "anthropic"] | None = None
+    model: str | None = None
+    agent: str | None = None
+    ask_id: str | None = Field(None, description="echoed in answerChunk notifications")
+
+
+class AskResult(Model):
+    session_id: str
+    text: str
+    model: str | None
+    usage: Usage | None
+    note: str | None = Field(None, description="e.g. a provider conversation could not be resumed")
+
+
+# ------------------------------------------------------------------ streaming notifications
+
+
+class RunOutput(Model):
+    run_id: str
+    session_id: str
+    data: str = Field(description="output as it came (terminal text, may hold ANSI escapes)")
+
+
+class RunFinished(Model):
+    run: CommandRun
+    diagnostics_count: int
+
+
+class TerminalOutput(Model):
+    terminal_id: str
+    data: str
+
+
+class TerminalClosed(Model):
+    terminal_id: str
+    reason: str
+
+
+class AnswerChunk(Model):
+    session_id: str
+    ask_id: str | None
+    text: str
