@@ -80,3 +80,24 @@ def test_help_teaches(cli):
     for word in ("create", "worktree", "import", "AI_SESSION_HOME", "exit codes"):
         assert word in text
     assert "--older-than" in cli("clear", "--help").stdout
+
+
+def test_output_retrieves_context_raw_lines_and_grep(cli, home):
+    from ai_session.core.config import Config
+    from ai_session.core.manager import SessionManager
+    from ai_session.core.models import CommandRun, RunStatus
+
+    raw = "".join(f"line {i}\n" for i in range(1, 101)) + "tests/test_x.py:7: AssertionError\n"
+    m = SessionManager(Config.load())
+    s = m.create("o")
+    run = CommandRun(session_id=s.id, command="pytest", status=RunStatus.FINISHED, exit_code=1,
+                     context="tests/test_x.py:7: AssertionError\n[ai-session] exit 1")
+    m.store.save_run(run, raw)
+    m.close()
+    assert cli("output", run.id).stdout == run.context + "\n"
+    assert cli("output", run.id[:8], "--raw").stdout == raw
+    assert cli("output", run.id, "--lines", "2:3").stdout == "2:line 2\n3:line 3\n"
+    assert cli("output", run.id, "--grep", "Assertion").stdout == "101:tests/test_x.py:7: AssertionError\n"
+    bad = cli("output", run.id, "--grep", "(", check=False)
+    assert bad.returncode == 2 and "bad pattern" in bad.stderr
+    assert cli("output", "run_nosuch", check=False).returncode == 3

@@ -316,6 +316,17 @@ def cmd_pin(m: SessionManager, a: argparse.Namespace) -> int:
     return 0
 
 
+@command("output")
+def cmd_output(m: SessionManager, a: argparse.Namespace) -> int:
+    mode = "raw" if a.raw else "lines" if a.lines else "grep" if a.grep else "context"
+    run, text = m.run_output(a.run, mode=mode, lines=a.lines, pattern=a.grep, context=a.context)
+    if a.format == "json":
+        emit_json({"run": run.model_dump(mode="json", by_alias=True, exclude={"context"}), "mode": mode, "text": text})
+    else:
+        sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+    return 0
+
+
 # ---------------------------------------------------------------------- history operations
 
 
@@ -830,6 +841,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("session")
     p.add_argument("seq", type=int)
     p.add_argument("--unpin", action="store_true")
+
+    p = add("output", "a command run's output: the context form the agent got, or the full raw output")
+    p.add_argument("run", help="run id (or a unique prefix)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--raw", action="store_true", help="the full raw output as captured")
+    group.add_argument("--lines", metavar="A:B", help="raw lines A to B, numbered (1-based, inclusive)")
+    group.add_argument("--grep", metavar="PATTERN", help="raw lines matching a regular expression, numbered")
+    p.add_argument("--context", "-C", type=int, default=0, help="lines of context around --grep hits")
 
     p = add("merge", "merge two or more sessions into a new one (messages interleaved by time)")
     p.add_argument("sessions", nargs="+")

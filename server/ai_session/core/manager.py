@@ -22,6 +22,7 @@ from ai_session.core.compaction import CompactionResult
 from ai_session.core.context import AssembledContext
 from ai_session.core.context import assemble as assemble_context
 from ai_session.core import worktree as git_worktree
+from ai_session.core.compress.retrieve import grep_lines, slice_lines
 from ai_session.core.config import Config
 from ai_session.core.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from ai_session.core.interop import ImportBundle, channelcoder, claude_code, limits, native
@@ -104,6 +105,27 @@ class SessionManager:
         if len(ids) > 1:
             raise Ambiguous(f"{ref!r} matches {len(ids)} runs; give more of the id")
         raise NotFound(f"no command run {ref!r}")
+
+    def run_output(self, ref: str, *, mode: str = "context", lines: str | None = None,
+                   pattern: str | None = None, context: int = 0) -> tuple[CommandRun, str]:
+        """A run's output as the agent saw it (context), raw, a line range, or grep hits."""
+        run = self.get_run(ref)
+        if mode == "context":
+            return run, run.context if run.context is not None else (self.store.run_output(run.id) or "")
+        raw = self.store.run_output(run.id)
+        if raw is None:
+            raise NotFound(f"run {run.id} has no stored output")
+        if mode == "raw":
+            return run, raw
+        if mode == "lines":
+            if not lines:
+                raise InvalidInput("--lines needs a range like 10:40")
+            return run, slice_lines(raw, lines, number=True)
+        if mode == "grep":
+            if not pattern:
+                raise InvalidInput("--grep needs a pattern")
+            return run, grep_lines(raw, pattern, context=context)
+        raise InvalidInput(f"unknown output mode {mode!r}: use context, raw, lines or grep")
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from ai_session.lsp.context import send_stats
 from ai_session.protocol import payloads as p
 
 if TYPE_CHECKING:
@@ -22,6 +23,10 @@ async def follow_store(server: AiSessionServer) -> None:
             seen[(change.session_id, change.kind)] = None
         server.send("aiSession/sessionsChanged",
                     p.SessionsChanged(changes=[p.SessionChange(session_id=s, kind=k) for s, k in seen]))
+        current = server.current_session_id
+        if current and any(s == current and k != "deleted" for s, k in seen):
+            if session := store.get_session(current):
+                send_stats(server, session)
 
 
 def register(server: AiSessionServer) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ai_session.core import worktree as git_worktree
 from ai_session.core.errors import InvalidInput
+from ai_session.lsp.context import send_stats
 from ai_session.lsp.summaries import summary
 from ai_session.lsp.wire import request
 from ai_session.protocol import payloads as p
@@ -37,6 +38,7 @@ def attach(server: AiSessionServer, path: Path | str, agent: str | None = None) 
     current = _current(server)
     server.send("aiSession/currentSessionChanged",
                 p.CurrentSessionChanged(summary=current.summary, worktree=current.worktree, branch=current.branch))
+    send_stats(server, session)
     return p.WorktreeAttachResult(summary=summary(server, session), created=created,
                                   worktree=session.worktree or "", branch=session.branch)
 

@@ -1,0 +1,46 @@
+"""The assembled context of a session, and the status-bar figures derived from it."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from ai_session.core.errors import InvalidInput
+from ai_session.core.models import Session
+from ai_session.core.store import Totals
+from ai_session.lsp.wire import request
+from ai_session.protocol import payloads as p
+
+if TYPE_CHECKING:
+    from ai_session.lsp.server import AiSessionServer
+
+log = logging.getLogger(__name__)
+
+
+def session_or_current(server: AiSessionServer, ref: str | None) -> Session:
+    """The named session, else the workspace's current one."""
+    if ref:
+        return server.manager.resolve(ref)
+    if server.current_session_id and (s := server.manager.store.get_session(server.current_session_id)):
+        return s
+    raise InvalidInput("no session given and this workspace has no current session (attach one first)")
+
+
+def send_stats(server: AiSessionServer, session: Session) -> None:
+    """Figures for a status bar: what the model would get next against the budget, and savings."""
+    ctx = server.manager.context(session)
+    totals = server.manager.totals([session]).get(session.id, Totals())
+    acc = ctx.accounting
+    server.send("aiSession/statsChanged", p.StatsChanged(
+        session_id=session.id, session_name=session.name, context_tokens=ctx.tokens, budget=ctx.budget,
+        raw_tokens=acc.raw, savings=(1 - acc.context / acc.raw) if acc.raw else None, cost_usd=totals.cost_usd,
+    ))  # fmt: skip
+
+
+def register(server: AiSessionServer) -> None:
+    @request(server, "aiSession/context/get")
+    def get_context(params: p.ContextParams) -> p.ContextResult:
+        session = session_or_current(server, params.session)
+        ctx = server.manager.context(session, max_tokens=params.max_tokens, strategy=params.strategy,
+                                     window=params.window)
+        return p.ContextResult.model_validate(ctx.as_dict(with_items=params.with_items))
