@@ -553,7 +553,7 @@ export interface WorktreeAttachResult {
 
 /** Requests, client → server. */
 export namespace Requests {
-  /** Sessions, newest activity first, with totals. */
+  /** Sessions, newest activity first, with totals (without shellEnv, metadata, providerSessions, systemPrompt: see sessions/get). */
   export const sessionsList = new RequestType<ListSessionsParams, ListSessionsResult, void>('aiSession/sessions/list');
   /** One session, optionally with its recent messages and runs. */
   export const sessionsGet = new RequestType<GetSessionParams, SessionDetail, void>('aiSession/sessions/get');

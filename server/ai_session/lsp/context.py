@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ai_session.core.errors import InvalidInput
 from ai_session.core.models import Session
 from ai_session.core.store import Totals
-from ai_session.lsp.wire import request
+from ai_session.lsp.wire import Dumped, dump, request
 from ai_session.protocol import payloads as p
 
 if TYPE_CHECKING:
@@ -39,8 +39,12 @@ def send_stats(server: AiSessionServer, session: Session) -> None:
 
 def register(server: AiSessionServer) -> None:
     @request(server, "aiSession/context/get")
-    def get_context(params: p.ContextParams) -> p.ContextResult:
+    def get_context(params: p.ContextParams) -> Dumped:
         session = session_or_current(server, params.session)
-        ctx = server.manager.context(session, max_tokens=params.max_tokens, strategy=params.strategy,
-                                     window=params.window)
-        return p.ContextResult.model_validate(ctx.as_dict(with_items=params.with_items))
+
+        def build() -> Dumped:
+            ctx = server.manager.context(session, max_tokens=params.max_tokens, strategy=params.strategy,
+                                         window=params.window)
+            return dump(p.ContextResult.model_validate(ctx.as_dict(with_items=params.with_items)))
+
+        return server.cache.get(f"context|{session.id}|{params.model_dump_json(exclude={'session'})}", build)

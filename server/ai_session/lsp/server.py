@@ -25,7 +25,7 @@ from ai_session.core.manager import SessionManager
 from ai_session.core.privacy import private_dir, private_file
 from ai_session.core.worktree import Worktree
 from ai_session.lsp.transport import StreamWriter, read_frames
-from ai_session.lsp.wire import converter_factory
+from ai_session.lsp.wire import AiSessionProtocol, VersionCache, converter_factory, dump
 from ai_session.protocol.methods import NOTIFICATIONS
 
 log = logging.getLogger("ai_session.lsp")
@@ -34,8 +34,10 @@ PARENT_CHECK_SECONDS = 2.0
 
 class AiSessionServer(LanguageServer):
     def __init__(self, manager_factory: Callable[[], SessionManager] = SessionManager) -> None:
-        super().__init__(name="ai-session", version=__version__, converter_factory=converter_factory)
+        super().__init__(name="ai-session", version=__version__, converter_factory=converter_factory,
+                         protocol_cls=AiSessionProtocol)
         self.manager = manager_factory()
+        self.cache = VersionCache(self.manager.store)
         self.root: Path | None = None
         self.worktree: Worktree | None = None
         self.current_session_id: str | None = None
@@ -65,7 +67,7 @@ class AiSessionServer(LanguageServer):
         """Send a declared notification."""
         assert method in NOTIFICATIONS, method
         if not self._closed:
-            self.protocol.notify(method, payload)
+            self.protocol.notify(method, dump(payload))
 
     def warn_client(self, message: str) -> None:
         if not self._closed:

@@ -8,21 +8,31 @@ from typing import TYPE_CHECKING
 
 from ai_session.core.models import Message, MessageKind, Role
 from ai_session.lsp.summaries import summaries, summary, totals_payload
-from ai_session.lsp.wire import request
+from ai_session.lsp.wire import Dumped, dump, request
 from ai_session.protocol import payloads as p
 
 if TYPE_CHECKING:
     from ai_session.lsp.server import AiSessionServer
 
 
+# Bulky fields a list view never shows; sessions/get has them.
+LIST_EXCLUDES = {"sessions": {"__all__": {"session": {"shell_env", "metadata", "provider_sessions", "system_prompt"}}}}
+
+
 def register(server: AiSessionServer) -> None:
     m = server.manager
 
     @request(server, "aiSession/sessions/list")
-    def list_sessions(params: p.ListSessionsParams) -> p.ListSessionsResult:
-        sessions = m.list(statuses=params.statuses, agent=params.agent, role=params.role,
-                          worktree=params.worktree, include_pool=params.include_pool)
-        return p.ListSessionsResult(sessions=summaries(server, sessions), current_session_id=server.current_session_id)
+    def list_sessions(params: p.ListSessionsParams) -> Dumped:
+        def build() -> Dumped:
+            sessions = m.list(statuses=params.statuses, agent=params.agent, role=params.role,
+                              worktree=params.worktree, include_pool=params.include_pool)
+            result = p.ListSessionsResult(sessions=summaries(server, sessions),
+                                          current_session_id=server.current_session_id)
+            return dump(result, exclude=LIST_EXCLUDES)
+
+        # Editors list after every change notification; between changes the answer is the same.
+        return server.cache.get(f"list|{params.model_dump_json()}|{server.current_session_id}", build)
 
     @request(server, "aiSession/sessions/get")
     def get_session(params: p.GetSessionParams) -> p.SessionDetail:

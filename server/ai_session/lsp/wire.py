@@ -8,12 +8,14 @@ pydantic models, and any pydantic result is dumped by alias.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import (
+    LanguageServerProtocol,
     JsonRPCNotification,
     JsonRPCRequestMessage,
     _params_field_structure_hook,
@@ -21,6 +23,7 @@ from pygls.protocol import (
 )
 
 from ai_session.core.errors import AiSessionError
+from ai_session.core.store import SessionStore
 from ai_session.protocol.methods import REQUESTS
 
 if TYPE_CHECKING:
@@ -33,11 +36,56 @@ ERROR_CODES = {"NotFound": -32001, "Ambiguous": -32002, "Conflict": -32003, "Inv
 P = TypeVar("P", bound=BaseModel)
 
 
+class Dumped(dict):
+    """A payload already in wire form; cattrs passes it through instead of walking it again
+    (walking a 1,000-session listing cost more than building it). Its JSON text is kept
+    once made, so a cached answer is not encoded twice."""
+
+    _json: str | None = None
+
+    def json(self) -> str:
+        if self._json is None:
+            self._json = json.dumps(self)
+        return self._json
+
+
+class AiSessionProtocol(LanguageServerProtocol):
+    def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        if error is not None or not isinstance(result, Dumped) or self.writer is None:
+            return super()._send_response(msg_id, result, error)
+        body = '{"jsonrpc": "2.0", "id": %s, "result": %s}' % (json.dumps(msg_id), result.json())
+        self.writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body.encode("ascii"))
+
+
+class VersionCache:
+    """Answers that depend only on what is stored, kept until anything in the store changes."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self._store = store
+        self._version: object = None
+        self._entries: dict[str, Dumped] = {}
+
+    def get(self, key: str, build: Callable[[], Dumped]) -> Dumped:
+        version = self._store.version()  # read first: a write during build makes the entry stale, not lost
+        if version != self._version:
+            self._entries.clear()
+            self._version = version
+        if key not in self._entries:
+            if len(self._entries) > 64:
+                self._entries.clear()
+            self._entries[key] = build()
+        return self._entries[key]
+
+
+def dump(model: BaseModel, **options: Any) -> Dumped:
+    return Dumped(model.model_dump(mode="json", by_alias=True, **options))
+
+
 def converter_factory():
     converter = default_converter()
+    converter.register_unstructure_hook(Dumped, lambda payload: payload)
     converter.register_unstructure_hook_func(
-        lambda t: isinstance(t, type) and issubclass(t, BaseModel),
-        lambda model: model.model_dump(mode="json", by_alias=True),
+        lambda t: isinstance(t, type) and issubclass(t, BaseModel), lambda model: dump(model)
     )
 
     def keep_raw_params(obj: dict[str, Any], cls: type) -> Any:
@@ -78,7 +126,7 @@ def request(server: AiSessionServer, method: str) -> Callable[[Callable[..., Any
                     result = await result
             except AiSessionError as exc:
                 raise domain_error(exc) from None
-            return result
+            return dump(result) if isinstance(result, BaseModel) else result
 
         server.feature(method)(handler)
         return fn

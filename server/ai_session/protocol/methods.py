@@ -30,7 +30,7 @@ class Notification:
 
 
 _REQUESTS = [
-    Request("aiSession/sessions/list", p.ListSessionsParams, p.ListSessionsResult, "Sessions, newest activity first, with totals."),
+    Request("aiSession/sessions/list", p.ListSessionsParams, p.ListSessionsResult, "Sessions, newest activity first, with totals (without shellEnv, metadata, providerSessions, systemPrompt: see sessions/get)."),
     Request("aiSession/sessions/get", p.GetSessionParams, p.SessionDetail, "One session, optionally with its recent messages and runs."),
     Request("aiSession/sessions/create", p.CreateSessionParams, p.SessionSummary, "Create a session (from a template or a pool)."),
     Request("aiSession/sessions/rename", p.RenameSessionParams, p.SessionSummary, "Rename a session."),

@@ -147,6 +147,10 @@ class SessionStore(ABC):
     @abstractmethod
     def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]: ...
 
+    def version(self) -> object:
+        """Changes whenever anything in the store changed (any process); for caches."""
+        return self.last_change_id()
+
     def has_new_changes(self, change_id: int) -> bool:
         """Cheap probe before `changes_since`; backends override with something cheaper."""
         return self.last_change_id() > change_id

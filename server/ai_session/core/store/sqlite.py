@@ -450,6 +450,9 @@ class SQLiteStore(SessionStore):
         )
         return [Change(id=r[0], session_id=r[1], kind=r[2], at=datetime.fromisoformat(r[3])) for r in rows]
 
+    def version(self) -> object:
+        return (self._read("PRAGMA data_version")[0][0], self._commits)
+
     def has_new_changes(self, change_id: int) -> bool:
         # PRAGMA data_version moves when another connection commits and `_commits` when
         # this one does; only then is the change log queried.
