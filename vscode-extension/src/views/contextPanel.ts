@@ -1,0 +1,73 @@
+// The "Context" webview: the context the model gets next for the current session, re-fetched
+// when the server says the session or its stats changed.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { AiSessionContext } from '../context';
+import { PanelState, renderContextHtml } from '../model/contextHtml';
+import { Requests } from '../protocol.generated';
+import { getSettings } from '../settings';
+
+export class ContextPanel implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly viewId = 'aiSession.context';
+  private view: vscode.WebviewView | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly ctx: AiSessionContext) {
+    this.disposables.push(
+      vscode.window.registerWebviewViewProvider(ContextPanel.viewId, this),
+      ctx.onCurrentSessionChanged.event(() => this.refresh()),
+      ctx.onStatsChanged.event(() => this.refresh()),
+      ctx.onSessionsChanged.event((e) => {
+        const current = this.ctx.active()?.current?.summary?.session.id;
+        if (e.changes.some((c) => !c.sessionId || c.sessionId === current)) this.refresh();
+      }),
+      vscode.window.onDidChangeActiveTextEditor(() => this.refresh()),
+    );
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    view.webview.options = { enableScripts: false };
+    view.onDidChangeVisibility(() => view.visible && this.refresh());
+    view.onDidDispose(() => (this.view = undefined));
+    this.render({ kind: 'empty', message: 'Loading…' });
+    this.refresh();
+  }
+
+  refresh(): void {
+    if (!this.view?.visible) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.update(), 150);
+  }
+
+  private async update(): Promise<void> {
+    const client = this.ctx.active();
+    const summary = client?.current?.summary;
+    if (!client || !summary) {
+      this.render({ kind: 'empty', message: 'No current session. Run "AI Session: Attach Worktree Session" in a git worktree.' });
+      return;
+    }
+    try {
+      const result = await client.request(Requests.contextGet, {
+        session: summary.session.id,
+        maxTokens: getSettings(client.folder).maxTokens,
+        withItems: true,
+      });
+      this.render({ kind: 'context', sessionName: summary.session.name, result });
+    } catch (err) {
+      this.render({ kind: 'error', message: `Could not get the context: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+
+  private render(state: PanelState): void {
+    if (!this.view) return;
+    const nonce = randomBytes(16).toString('base64');
+    this.view.webview.html = renderContextHtml(state, nonce, this.view.webview.cspSource);
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

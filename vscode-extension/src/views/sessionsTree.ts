@@ -1,0 +1,166 @@
+// The "Sessions" tree: worktree groups → sessions → recent runs. Rendering only; the grouping
+// and every label come from src/model.
+import * as vscode from 'vscode';
+import { AiSessionContext } from '../context';
+import { runDescription, runIcon, runLabel, runTooltip, sessionDescription, sessionIcon, sessionTooltip } from '../model/format';
+import { groupByWorktree, newestFirst, runContextValue, sessionContextValue, upsertRun, WorktreeGroup } from '../model/tree';
+import { CommandRun, Requests, SessionSummary } from '../protocol.generated';
+
+export type Node =
+  | WorktreeGroup
+  | { kind: 'session'; summary: SessionSummary; current: boolean }
+  | { kind: 'run'; run: CommandRun; summary: SessionSummary }
+  | { kind: 'more'; summary: SessionSummary; message: string };
+
+const RUNS_SHOWN = 10;
+
+function themeIcon(spec: { icon: string; color?: string }): vscode.ThemeIcon {
+  return new vscode.ThemeIcon(spec.icon, spec.color ? new vscode.ThemeColor(spec.color) : undefined);
+}
+
+export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private sessions: SessionSummary[] = [];
+  private readonly runs = new Map<string, CommandRun[]>();
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  readonly view: vscode.TreeView<Node>;
+
+  constructor(private readonly ctx: AiSessionContext) {
+    this.view = vscode.window.createTreeView('aiSession.sessions', { treeDataProvider: this, showCollapseAll: true, canSelectMany: true });
+    this.disposables.push(
+      this.view,
+      this.changed,
+      ctx.onClientsChanged.event(() => this.refresh()),
+      ctx.onCurrentSessionChanged.event(() => this.refresh()),
+      ctx.onSessionsChanged.event((e) => {
+        for (const change of e.changes) {
+          if (change.sessionId && (change.kind === 'run' || change.kind === 'deleted')) this.runs.delete(change.sessionId);
+          if (!change.sessionId) this.runs.clear();
+        }
+        this.refresh();
+      }),
+      ctx.onRunFinished.event((e) => {
+        const id = e.run.sessionId;
+        if (id && this.runs.has(id)) this.runs.set(id, upsertRun(this.runs.get(id) ?? [], e.run, RUNS_SHOWN));
+        this.refresh();
+      }),
+    );
+  }
+
+  /** Coalesces bursts of notifications into one list request. */
+  refresh(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => void this.reload(), 80);
+  }
+
+  private async reload(): Promise<void> {
+    const client = this.ctx.primary();
+    if (!client) {
+      this.sessions = [];
+    } else {
+      try {
+        const result = await client.request(Requests.sessionsList, {});
+        this.sessions = result.sessions;
+      } catch (err) {
+        this.ctx.log.error(`listing sessions failed: ${String(err)}`);
+      }
+    }
+    void vscode.commands.executeCommand('setContext', 'aiSession.hasSessions', this.sessions.length > 0);
+    this.changed.fire(undefined);
+  }
+
+  allSessions(): SessionSummary[] {
+    return this.sessions;
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    switch (node.kind) {
+      case 'worktree': {
+        const item = new vscode.TreeItem(
+          node.label,
+          node.current ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
+        );
+        item.id = `wt:${node.worktree ?? ''}`;
+        item.description = node.description;
+        item.iconPath = new vscode.ThemeIcon(node.worktree ? (node.current ? 'folder-opened' : 'folder') : 'question');
+        item.tooltip = node.worktree ?? 'Sessions not bound to a git worktree';
+        item.contextValue = 'worktree';
+        return item;
+      }
+      case 'session': {
+        const s = node.summary;
+        const item = new vscode.TreeItem(
+          s.session.name,
+          node.current ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
+        );
+        item.id = `s:${s.session.id}`;
+        item.description = (node.current ? '● ' : '') + sessionDescription(s);
+        item.iconPath = themeIcon(sessionIcon(s.session.status));
+        item.tooltip = new vscode.MarkdownString(sessionTooltip(s));
+        item.contextValue = sessionContextValue(s, node.current);
+        return item;
+      }
+      case 'run': {
+        const r = node.run;
+        const item = new vscode.TreeItem(runLabel(r), vscode.TreeItemCollapsibleState.None);
+        item.id = `r:${r.id}`;
+        item.description = runDescription(r);
+        item.iconPath = themeIcon(runIcon(r));
+        item.tooltip = new vscode.MarkdownString(runTooltip(r));
+        item.contextValue = runContextValue(r);
+        item.command = { command: 'aiSession.openRun', title: 'Open Run Output', arguments: [node] };
+        return item;
+      }
+      case 'more': {
+        const item = new vscode.TreeItem(node.message, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon('info');
+        return item;
+      }
+    }
+  }
+
+  async getChildren(node?: Node): Promise<Node[]> {
+    if (!node) {
+      return groupByWorktree(this.sessions, this.ctx.openWorktrees(), this.ctx.currentIds());
+    }
+    if (node.kind === 'worktree') {
+      const current = this.ctx.currentIds();
+      return node.sessions.map((summary) => ({ kind: 'session', summary, current: summary.current === true || current.has(summary.session.id ?? '') }));
+    }
+    if (node.kind === 'session') {
+      const runs = await this.runsOf(node.summary);
+      if (runs.length === 0) return [{ kind: 'more', summary: node.summary, message: 'No commands yet' }];
+      return runs.map((run) => ({ kind: 'run', run, summary: node.summary }));
+    }
+    return [];
+  }
+
+  private async runsOf(summary: SessionSummary): Promise<CommandRun[]> {
+    const id = summary.session.id ?? summary.session.name;
+    const cached = this.runs.get(id);
+    if (cached) return cached;
+    const client = this.ctx.primary();
+    if (!client || !(summary.totals.runs ?? 0)) return [];
+    let runs: CommandRun[];
+    try {
+      runs = (await client.request(Requests.runsList, { session: id, limit: RUNS_SHOWN })).runs;
+    } catch {
+      // Older servers: the session detail carries its recent runs too.
+      runs = (await client.request(Requests.sessionsGet, { session: id, history: true, limit: RUNS_SHOWN })).runs ?? [];
+    }
+    runs = newestFirst(runs);
+    this.runs.set(id, runs);
+    return runs;
+  }
+
+  getParent(): undefined {
+    return undefined;
+  }
+
+  dispose(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
