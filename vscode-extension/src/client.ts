@@ -11,7 +11,6 @@ import {
   RevealOutputChannelOn,
   ServerOptions,
   State,
-  TransportKind,
 } from 'vscode-languageclient/node';
 import {
   AnswerChunk,
@@ -51,7 +50,6 @@ export class SessionClient implements vscode.Disposable {
     const serverOptions: ServerOptions = {
       command: server.command.command,
       args: server.command.args,
-      transport: TransportKind.stdio,
       options: { cwd: folder.uri.fsPath, env: server.env },
     };
     const clientOptions: LanguageClientOptions = {
@@ -64,7 +62,7 @@ export class SessionClient implements vscode.Disposable {
       initializationOptions: { autoAttach: settings.autoAttach },
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue }),
-        closed: () => ({ action: CloseAction.Restart, message: 'The ai-session server stopped; restarting it.' }),
+        closed: () => this.onClosed(),
       },
     };
     this.client = new LanguageClient('aiSession', `AI Session (${folder.name})`, serverOptions, clientOptions);
@@ -78,6 +76,21 @@ export class SessionClient implements vscode.Disposable {
     this.forward(Notifications.statsChanged, this.onStatsChanged);
     this.disposables.push(this.onCurrentSessionChanged.event((c) => (this.current = c)));
   }
+
+  private readonly restarts: number[] = [];
+
+  /** Restart a crashed server, but not in a loop: at most 3 times in 3 minutes, and never before it ever ran. */
+  private onClosed(): { action: CloseAction; message?: string } {
+    const now = Date.now();
+    while (this.restarts.length && now - this.restarts[0] > 180_000) this.restarts.shift();
+    if (!this.everRan || this.restarts.length >= 3) {
+      return { action: CloseAction.DoNotRestart, message: 'The ai-session server stopped. See "AI Session: Show Log", then run "AI Session: Restart Server".' };
+    }
+    this.restarts.push(now);
+    return { action: CloseAction.Restart, message: 'The ai-session server stopped; restarting it.' };
+  }
+
+  private everRan = false;
 
   private emitter<T>(): vscode.EventEmitter<T> {
     const e = new vscode.EventEmitter<T>();
@@ -95,6 +108,7 @@ export class SessionClient implements vscode.Disposable {
 
   async start(): Promise<void> {
     await this.client.start();
+    this.everRan = true;
   }
 
   request<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {

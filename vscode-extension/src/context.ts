@@ -15,8 +15,12 @@ import {
   TerminalClosed,
   TerminalOutput,
 } from './protocol.generated';
-import { resolveServer, ServerStartError } from './server';
+import { ResolvedServer, resolveServer, ServerStartError } from './server';
 import { getSettings } from './settings';
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
 
 export class AiSessionContext implements vscode.Disposable {
   readonly clients = new Map<string, SessionClient>();
@@ -54,8 +58,9 @@ export class AiSessionContext implements vscode.Disposable {
     if (this.clients.has(key)) return;
     const settings = getSettings(folder);
     let client: SessionClient | undefined;
+    let server: ResolvedServer | undefined;
     try {
-      const server = await resolveServer(folder, settings, this.log);
+      server = await resolveServer(folder, settings, this.log);
       client = new SessionClient(folder, server, settings, this.log);
       this.wire(key, client);
       this.clients.set(key, client);
@@ -72,7 +77,7 @@ export class AiSessionContext implements vscode.Disposable {
         this.unwire(key);
         await client.dispose();
       }
-      const message = err instanceof ServerStartError ? err.message : startFailureMessage(undefined, String(err));
+      const message = err instanceof ServerStartError ? err.message : startFailureMessage(server?.command, errorText(err));
       this.log.error(message);
       this.showFailureOnce(message);
     }
