@@ -37,6 +37,13 @@ test('html escapes message content and allows no inline script', () => {
   assert.match(html, /3900 → 400/);
 });
 
+test('savings show a dash until there was raw text', () => {
+  const empty = result({ accounting: { rawHistory: 0, contextHistory: 0, rawCommands: 0, contextCommands: 0, raw: 0, context: 0, historySavings: 0, commandSavings: 0, savings: 0 } });
+  const html = renderContextHtml({ kind: 'context', result: empty }, 'n', 'c');
+  assert.doesNotMatch(html, /±0%/);
+  assert.match(renderContextHtml({ kind: 'context', result: result() }, 'n', 'c'), /\u221290%/);
+});
+
 test('over budget is said in words', () => {
   const html = renderContextHtml({ kind: 'context', result: result({ tokens: 1200 }) }, 'n', 'c');
   assert.match(html, /over budget/);
