@@ -146,7 +146,7 @@ class ShellRun:
         self.cwd = cwd
         self.stdin = stdin
         self.started_at: datetime | None = None
-        self.since_tick = 0
+        self.since: procs.Mark = procs.Mark(0, 0)
         self.sent = False  # the line went to the shell
         self.in_output = False  # between the C and D marks
         self.stop_status: RunStatus | None = None
@@ -155,6 +155,11 @@ class ShellRun:
         self._queued = 0
         self._wake = asyncio.Event()
         self._done: asyncio.Future[ExecResult] = asyncio.get_running_loop().create_future()
+        # Set at the D mark. While a stop is under way the result is held back until every
+        # process of the command is gone, so a consumer never sees "cancelled" too early.
+        self._ended = asyncio.Event()
+        self._hold = False
+        self._held: ExecResult | None = None
         self._task: asyncio.Task[None] | None = None
         self._crlf = CrlfNormalizer()
         self._redact = StreamRedactor(shell.redactor)
@@ -230,7 +235,7 @@ class ShellRun:
     def _finish(
         self, status: RunStatus, exit_code: int | None, final_cwd: str | None, command: str | None = None
     ) -> ExecResult | None:
-        if self._done.done():
+        if self._done.done() or self._ended.is_set():
             return None
         tail = self._crlf.flush()
         if tail:
@@ -255,11 +260,22 @@ class ShellRun:
             cap=self._capture.cap,
             origin=self.origin,
         )
-        self._done.set_result(result)
-        self._wake.set()
+        self._ended.set()
+        if self._hold:
+            self._held = result
+        else:
+            self._done.set_result(result)
+            self._wake.set()
         return result
 
+    def _release(self) -> None:
+        self._hold = False
+        if self._held is not None and not self._done.done():
+            self._done.set_result(self._held)
+            self._wake.set()
+
     def _fail(self, exc: BaseException) -> None:
+        self._ended.set()
         if not self._done.done():
             self._done.set_exception(exc)
             self._wake.set()
@@ -386,7 +402,8 @@ class ShellProcess:
         await self._closed.wait()
 
     async def close(self, grace: float = 1.0) -> ShellState:
-        """End the shell (SIGHUP, then SIGKILL of everything left) and return its final state."""
+        """End the shell and every process it started (SIGHUP, then SIGKILL for whatever
+        ignores it, background jobs included) and return its final state."""
         if not self._dead:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGHUP)
@@ -399,6 +416,13 @@ class ShellProcess:
                     await asyncio.wait_for(self._closed.wait(), 2.0)
                 except TimeoutError:
                     self._finalize()
+        # Jobs that ignored SIGHUP and no longer hold the terminal keep the shell's session id.
+        for _ in range(50):
+            left = [p for p in procs.session_procs(self.pid) if p.pid != self.pid]
+            if not left:
+                break
+            procs.kill_all(left)
+            await asyncio.sleep(0.02)
         return self.final_state()
 
     def final_state(self) -> ShellState:
@@ -497,9 +521,9 @@ class ShellProcess:
                 self._send(run)
                 try:
                     if run.timeout is None:
-                        await asyncio.shield(run._done)
+                        await run._ended.wait()
                     else:
-                        await asyncio.wait_for(asyncio.shield(run._done), run.timeout)
+                        await asyncio.wait_for(run._ended.wait(), run.timeout)
                 except TimeoutError:
                     await self._stop(run, RunStatus.TIMEOUT)
         except asyncio.CancelledError:
@@ -533,7 +557,7 @@ class ShellProcess:
             payload = b"\0".join(s.encode("utf-8", "surrogateescape") for s in
                                  (run.cwd or "", stdin_path, history, run.command or "")) + b"\0"
             (self._dir / "cmd").write_bytes(payload)
-        run.since_tick = procs.now_tick()
+        run.since = procs.now_mark()
         run.started_at = _utcnow()
         run.sent = True
         self._run = run
@@ -544,30 +568,34 @@ class ShellProcess:
     async def _stop(self, run: ShellRun, status: RunStatus) -> None:
         """Interrupt, then SIGKILL every process the command started; the shell survives."""
         run.stop_status = status
-        with contextlib.suppress(OSError):
-            pgrp = os.tcgetpgrp(self._fd)
-            if pgrp > 0:
-                os.killpg(pgrp, signal.SIGINT)  # also breaks a loop running inside the shell
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(run._done), 0.3)
-        deadline = time.monotonic() + 1.2
-        while True:
-            left = procs.command_procs(self.pid, run.since_tick)
-            if not left:
-                break
-            procs.kill_all(left, signal.SIGKILL)
-            if time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.02)
+        run._hold = True
         try:
-            await asyncio.wait_for(asyncio.shield(run._done), 0.5)
-        except TimeoutError:
-            # The shell itself does not come back (e.g. `trap '' INT` around a builtin loop).
-            procs.kill_all(procs.session_procs(self.pid))
+            with contextlib.suppress(OSError):
+                pgrp = os.tcgetpgrp(self._fd)
+                if pgrp > 0:
+                    os.killpg(pgrp, signal.SIGINT)  # also breaks a loop running inside the shell
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(run._ended.wait(), 0.3)
+            deadline = time.monotonic() + 1.2
+            while True:
+                left = procs.command_procs(self.pid, run.since)
+                if not left:
+                    break
+                procs.kill_all(left, signal.SIGKILL)
+                if time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.02)
             try:
-                await asyncio.wait_for(asyncio.shield(run._done), 2.0)
+                await asyncio.wait_for(run._ended.wait(), 0.5)
             except TimeoutError:
-                self._finalize()
+                # The shell itself does not come back (e.g. `trap '' INT` around a builtin loop).
+                procs.kill_all(procs.session_procs(self.pid))
+                try:
+                    await asyncio.wait_for(run._ended.wait(), 2.0)
+                except TimeoutError:
+                    self._finalize()
+        finally:
+            run._release()
 
     # -- reading -------------------------------------------------------------------------
     def _pause_reading(self) -> None:
@@ -614,7 +642,7 @@ class ShellProcess:
             if run is None:  # typed at the prompt by an attached user
                 run = ShellRun(self, None, "typed")
                 run.started_at = _utcnow()
-                run.since_tick = procs.now_tick()
+                run.since = procs.now_mark()
                 run.sent = True
                 self._run = run
                 self._idle.clear()

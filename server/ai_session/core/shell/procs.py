@@ -26,9 +26,29 @@ class ProcInfo:
     start_tick: int
 
 
-def now_tick() -> int:
-    """The current time on the clock /proc/<pid>/stat start times use."""
-    return int(time.clock_gettime(time.CLOCK_BOOTTIME) * CLK_TCK)
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A point in time to tell a command's processes from older ones.
+
+    Start times have a resolution of one clock tick (10 ms), so for processes started in the
+    same tick as the mark the last pid handed out before it decides (pids grow monotonically
+    between wrap-arounds).
+    """
+
+    tick: int
+    last_pid: int
+
+    def before(self, p: ProcInfo) -> bool:
+        return p.start_tick < self.tick or (p.start_tick == self.tick and 0 < p.pid <= self.last_pid)
+
+
+def now_mark() -> Mark:
+    try:
+        with open("/proc/sys/kernel/ns_last_pid", "rb") as fh:
+            last = int(fh.read())
+    except (OSError, ValueError):
+        last = 0
+    return Mark(int(time.clock_gettime(time.CLOCK_BOOTTIME) * CLK_TCK), last)
 
 
 def read_proc(pid: int) -> ProcInfo | None:
@@ -52,13 +72,13 @@ def all_procs() -> list[ProcInfo]:
     return out
 
 
-def command_procs(shell_pid: int, since_tick: int) -> list[ProcInfo]:
+def command_procs(shell_pid: int, since: Mark) -> list[ProcInfo]:
     """Live processes started by the shell's current command (the shell itself excluded)."""
     procs = all_procs()
     by_pid = {p.pid: p for p in procs}
     out = []
     for p in procs:
-        if p.pid == shell_pid or p.start_tick < since_tick or p.state == "Z":
+        if p.pid == shell_pid or since.before(p) or p.state == "Z":
             continue
         if p.sid == shell_pid or _descends(p, shell_pid, by_pid):
             out.append(p)
