@@ -15,9 +15,13 @@ and still catches a secret split across two reads.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import AnyStr
+
+MASK = "[REDACTED]"  # every replacement starts with "[REDACTED" and names what it hid
 
 # Last `_`-separated word of a variable name that marks it secret (GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY).
 _SECRET_NAME = re.compile(
@@ -69,7 +73,7 @@ STREAM_HOLDBACK = 17_000
 
 
 class _Pattern:
-    __slots__ = ("label", "rx", "rxb", "triggers", "triggers_b")
+    __slots__ = ("label", "rx", "rxb", "triggers", "triggers_b", "word_start")
 
     def __init__(self, name: str, pattern: str, triggers: tuple[str, ...]) -> None:
         self.label = f"[REDACTED:{name}]"
@@ -77,6 +81,7 @@ class _Pattern:
         self.rxb = re.compile(pattern.encode())
         self.triggers = triggers
         self.triggers_b = tuple(t.encode() for t in triggers)
+        self.word_start = name not in ("private-key", "url-password", "slack-webhook")
 
 
 _COMPILED = [_Pattern(n, p, t) for n, (p, t) in _PATTERNS.items()]
@@ -101,15 +106,19 @@ def _find(data: AnyStr, values: list[tuple[AnyStr, str]]) -> list[_Span]:
         while i >= 0:
             spans.append((i, i + len(value), label, 0))
             i = data.find(value, i + len(value))
+    word = _WORD_B if is_bytes else _WORD
     for p in _COMPILED:
         if any(t in data for t in (p.triggers_b if is_bytes else p.triggers)):
             for m in (p.rxb if is_bytes else p.rx).finditer(data):
+                # Token shapes must start a word ("task-..." holds no "sk-" key). Checked here,
+                # not with a look-behind, which would cost the regex its fast literal scan.
+                if p.word_start and m.start() > 0 and data[m.start() - 1] in word:
+                    continue
                 keep = (m.end("keep") - m.start()) if "keep" in p.rx.groupindex else 0
                 spans.append((m.start(), m.end(), p.label, keep))
     low = data.lower()
     if len(low) != len(data):  # a few Unicode letters change length when lower-cased
         low = data.translate(_ASCII_LOWER) if not is_bytes else low
-    word = _WORD_B if is_bytes else _WORD
     tail = _TAIL_B if is_bytes else _TAIL
     for kw in (_KW_B if is_bytes else _ASSIGN_KEYWORDS):
         i = low.find(kw)
@@ -148,9 +157,13 @@ def is_secret_name(name: str) -> bool:
     return name.upper() not in _NOT_SECRET_NAMES and bool(_SECRET_NAME.search(name))
 
 
-def secret_values(env: Mapping[str, str]) -> dict[str, str]:
-    """The values worth redacting literally: secret-named vars, long enough to be specific."""
+def secret_items(env: Mapping[str, str]) -> dict[str, str]:
+    """name -> value for the values worth redacting literally: secret-named, long enough to be specific."""
     return {k: v for k, v in env.items() if is_secret_name(k) and len(v) >= MIN_SECRET_VALUE_LEN}
+
+
+def secret_env_values(env: Mapping[str, str]) -> list[str]:
+    return sorted(secret_items(env).values(), key=len, reverse=True)
 
 
 def filter_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -166,7 +179,7 @@ class Redactor:
     """Redacts known token shapes plus the literal values of the given secret env vars."""
 
     def __init__(self, env: Mapping[str, str] | None = None, extra_values: Iterable[str] = ()) -> None:
-        values = dict(secret_values(env or {}))
+        values = dict(secret_items(env or {}))
         for i, v in enumerate(extra_values):
             if len(v) >= MIN_SECRET_VALUE_LEN:
                 values[f"secret{i}"] = v
@@ -185,16 +198,25 @@ class Redactor:
         return _find(data, self._values_b)
 
 
-_DEFAULT = Redactor()
+@lru_cache(maxsize=1)
+def _process_redactor() -> Redactor:
+    # This process's own secret env values, read once: rescanning the env per call would
+    # dominate the cost of storing a message.
+    return Redactor(dict(os.environ))
 
 
-def redact(text: str, env: Mapping[str, str] | None = None) -> str:
-    """Redact well-known secret shapes (and, given `env`, its secret-named values) from text."""
-    return (Redactor(env) if env else _DEFAULT).text(text)
+def redact(text: str, extra_values: Iterable[str] | None = None, *, env: Mapping[str, str] | None = None) -> str:
+    """Redact well-known secret shapes, this process's secret env values, `extra_values`
+    and the secret-named values of `env` from text."""
+    if extra_values is None and env is None:
+        return _process_redactor().text(text)
+    return Redactor({**os.environ, **(env or {})}, extra_values or ()).text(text)
 
 
-def redact_bytes(data: bytes, env: Mapping[str, str] | None = None) -> bytes:
-    return (Redactor(env) if env else _DEFAULT).bytes(data)
+def redact_bytes(data: bytes, extra_values: Iterable[str] | None = None, *, env: Mapping[str, str] | None = None) -> bytes:
+    if extra_values is None and env is None:
+        return _process_redactor().bytes(data)
+    return Redactor({**os.environ, **(env or {})}, extra_values or ()).bytes(data)
 
 
 class StreamRedactor:
@@ -207,7 +229,7 @@ class StreamRedactor:
     """
 
     def __init__(self, redactor: Redactor | None = None, holdback: int | None = None) -> None:
-        self._r = redactor or _DEFAULT
+        self._r = redactor or _process_redactor()
         self._hold = holdback if holdback is not None else max(STREAM_HOLDBACK, self._r.max_value_len * 2)
         self._buf = b""
 

@@ -24,7 +24,7 @@ fi
 unset HISTFILE
 HISTCONTROL=
 HISTIGNORE=
-shopt -s expand_aliases
+shopt -s expand_aliases cmdhist lithist  # a typed multi-line command is reported as typed
 bind 'set bell-style none' 2>/dev/null
 
 __ais_enc() {  # percent-encode the few bytes that would break a mark; no subshell
