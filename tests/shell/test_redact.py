@@ -74,14 +74,14 @@ def test_secret_split_across_two_reads(holdback: int) -> None:
     expected = Redactor(env).bytes(text)
     assert GH.encode() not in expected and b"literal-secret" not in expected
     for cut in range(len(text) + 1):
-        s = StreamRedactor(Redactor(env), holdback=holdback)
+        s = StreamRedactor(Redactor(env), holdback=holdback, batch=holdback)
         out = s.feed(text[:cut]) + s.feed(text[cut:]) + s.flush()
         assert out == expected, cut
 
 
 def test_stream_of_many_small_reads() -> None:
     text = ("noise " * 50 + GH + " ") * 40
-    s = StreamRedactor(holdback=300)
+    s = StreamRedactor(holdback=300, batch=50)
     out = b"".join(s.feed(text[i : i + 7].encode()) for i in range(0, len(text), 7)) + s.flush()
     assert out == redact(text).encode()
 

@@ -228,14 +228,17 @@ class StreamRedactor:
     the holdback (all the shapes above are).
     """
 
-    def __init__(self, redactor: Redactor | None = None, holdback: int | None = None) -> None:
+    def __init__(self, redactor: Redactor | None = None, holdback: int | None = None, batch: int = 65536) -> None:
         self._r = redactor or _process_redactor()
         self._hold = holdback if holdback is not None else max(STREAM_HOLDBACK, self._r.max_value_len * 2)
+        # Work in batches: each pass rescans the held-back part, so tiny reads (a PTY gives
+        # 4 KiB at a time) would otherwise rescan it over and over.
+        self._batch = batch
         self._buf = b""
 
     def feed(self, data: bytes) -> bytes:
         buf = self._buf + data if self._buf else data
-        if len(buf) <= self._hold:
+        if len(buf) <= self._hold + self._batch:
             self._buf = buf
             return b""
         cut = len(buf) - self._hold
