@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ai_session.core.shell import ShellProcess
-from shell_helpers import base_env
+from tests.shell.shell_helpers import base_env
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ def base_env(home: Path) -> dict[str, str]:
 
 
 def procs_matching(needle: str) -> list[int]:
-    """Pids whose command line contains needle."""
+    """Live pids whose whole command line is `needle` (e.g. "sleep 1000101")."""
     out = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -24,7 +24,7 @@ def procs_matching(needle: str) -> list[int]:
                 state = fh.read().rsplit(b")", 1)[1].split()[0]
         except OSError:
             continue
-        if needle in cmd and state != b"Z":
+        if cmd.strip() == needle and state != b"Z":
             out.append(int(name))
     return out
 

@@ -13,7 +13,7 @@ from ai_session.core.errors import InvalidInput
 from ai_session.core.models import RunStatus
 from ai_session.core.shell import ShellExited, ShellProcess
 
-from shell_helpers import base_env, procs_matching, zombie_children
+from tests.shell.shell_helpers import base_env, procs_matching, zombie_children
 
 
 async def test_cd_and_export_persist(shell: ShellProcess) -> None:

@@ -14,6 +14,8 @@ import subprocess
 from dataclasses import dataclass, field
 
 from ai_session.core.errors import AiSessionError, InvalidInput, NotFound
+from ai_session.core.interop import ImportBundle
+from ai_session.core.models import Message, MessageKind, Role, Session
 
 # Fields of `list-panes -F`, separated by a byte that cannot occur in any of them.
 _SEP = "\x1f"
@@ -186,3 +188,33 @@ def read_session(name: str, *, socket_name: str | None = None, socket_path: str 
 
 def kill_session(name: str, *, socket_name: str | None = None, socket_path: str | None = None) -> None:
     Tmux(socket_name, socket_path).kill_session(name)
+
+
+def to_bundle(ts: TmuxSession, name: str) -> ImportBundle:
+    """A session for the manager to store: the active pane's cwd, one context message per
+    pane (its scrollback), the recovered commands in the metadata of both."""
+    session = Session(
+        name=name,
+        shell_cwd=ts.cwd,
+        metadata={
+            "migrated_from": {
+                "tmux_session": ts.name,
+                "windows": ts.windows,
+                "commands": ts.commands,
+            }
+        },
+    )
+    messages = []
+    for p in ts.panes:
+        where = f"window {p.window_index} ({p.window_name}) pane {p.pane_index}"
+        header = f"[ai-session] tmux session {ts.name}, {where}, cwd {p.cwd}"
+        body = p.scrollback if p.scrollback.strip() else "[ai-session] (empty scrollback)\n"
+        messages.append(
+            Message(
+                role=Role.TOOL,
+                kind=MessageKind.COMMAND,
+                content=f"{header}\n{body}",
+                metadata={"tmux_pane": p.pane_id, "window": p.window_name, "cwd": p.cwd, "commands": p.commands},
+            )
+        )
+    return ImportBundle(session=session, messages=messages, source="tmux")

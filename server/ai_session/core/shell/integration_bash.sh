@@ -41,6 +41,9 @@ __ais_pre() {  # runs first on an __ais_x line
   # Replace the "__ais_x" history entry by the real command (or drop it for internal ones).
   builtin history -d -1 2>/dev/null
   [[ $hist == 1 ]] && builtin history -s -- "$__ais_cmd"
+  # No job control for programmatic commands: no "[1] 1234" notices in their output. The
+  # engine finds a command's processes by start time, not by process group.
+  set +m
   __ais_back=
   if [[ -n $__ais_cwd ]]; then
     __ais_back=$PWD
@@ -60,6 +63,7 @@ __ais_precmd() {
       __ais_enc "$cmd"; cmd=";cmd=$__ais_r"
     fi
   fi
+  [[ -n ${__ais_via_x-} ]] && set -m
   __ais_ran= __ais_via_x=
   # exec --cwd: back to the shell's own directory (also after an interrupt cut the line short)
   if [[ -n ${__ais_back-} ]]; then builtin cd -- "$__ais_back"; __ais_back=; fi

@@ -730,7 +730,9 @@ class ShellProcess:
             code = 128 - code  # killed by a signal: report it the way a shell does
         run = self._run
         if run is not None:
-            if run.in_output:
+            if run.in_output and run.command is None:  # typed, and the shell died before saying what
+                self._complete(run, run.stop_status or RunStatus.LOST, code)
+            elif run.in_output:
                 self._complete(run, run.stop_status or RunStatus.FINISHED, code)
             else:
                 self._complete(run, run.stop_status or RunStatus.LOST, None)
