@@ -158,6 +158,10 @@ def test_migrate_a_real_tmux_session(cli, tmp_path: Path) -> None:
     shell = "env -i PATH=/usr/bin:/bin HOME=/tmp PS1='$ ' TERM=xterm bash --norc --noprofile"
     try:
         subprocess.run([*tmux, "-f", "/dev/null", "new-session", "-d", "-s", "proj", "-c", str(tmp_path), shell], check=True)
+        for _ in range(300):  # the shell's prompt first, so the keys are not typed ahead
+            if "$" in subprocess.run([*tmux, "capture-pane", "-p", "-t", "=proj:"], capture_output=True, text=True).stdout:
+                break
+            time.sleep(0.02)
         subprocess.run([*tmux, "send-keys", "-t", "=proj:", "-l", "echo migrated-line"], check=True)
         subprocess.run([*tmux, "send-keys", "-t", "=proj:", "Enter"], check=True)
         for _ in range(300):

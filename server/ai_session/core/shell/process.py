@@ -404,6 +404,12 @@ class ShellProcess:
     async def close(self, grace: float = 1.0) -> ShellState:
         """End the shell and every process it started (SIGHUP, then SIGKILL for whatever
         ignores it, background jobs included) and return its final state."""
+        if not self._dead and self._run is None and self._idle.is_set():
+            # Ask the idle shell directly: its EXIT trap is only a fallback, since a hangup
+            # can cut it short.
+            with contextlib.suppress(Exception):
+                state = await asyncio.wait_for(self.state(), 5.0)
+                self._final_state = state
         if not self._dead:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGHUP)
@@ -736,7 +742,8 @@ class ShellProcess:
                 self._complete(run, run.stop_status or RunStatus.FINISHED, code)
             else:
                 self._complete(run, run.stop_status or RunStatus.LOST, None)
-        self._final_state = self._read_saved_state()
+        if self._final_state is None:
+            self._final_state = self._read_saved_state()
         with contextlib.suppress(OSError):
             self._proc.fileobj.close()
         self._proc.closed = True
