@@ -7,7 +7,10 @@ exit code says what kind (see `EXIT CODES` in --help).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -246,10 +249,127 @@ COMMANDS["end"] = _state_change("ended", SessionManager.end)
 @command("attach")
 def cmd_attach(m: SessionManager, a: argparse.Namespace) -> int:
     view = m.show(a.session, history=True, limit=10)
+    session = m.touch(view.session)
+    interactive = not a.no_terminal and a.format == "table" and sys.stdin.isatty() and sys.stdout.isatty()
+    if interactive:
+        return asyncio.run(_attach_terminal(m, session))
     if a.format == "json":
-        emit_json(session_json(m.touch(view.session), view.totals))
+        emit_json(session_json(session, view.totals))
         return 0
-    print_session(m.touch(view.session), view.totals)
+    print_session(session, view.totals)
+    return 0
+
+
+DETACH_KEY = b"\x1d"  # Ctrl-]
+
+
+async def _attach_terminal(m: SessionManager, session: Session) -> int:
+    """Raw-mode terminal on the session's shell; every typed command is recorded as a run."""
+    import termios
+    import tty
+
+    fd_in, fd_out = sys.stdin.fileno(), sys.stdout.fileno()
+    size = os.get_terminal_size(fd_out)
+    sh = await m.shells.shell(session, rows=size.lines, cols=size.columns)
+    loop = asyncio.get_running_loop()
+    detached = asyncio.Event()
+
+    def show(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd_out, view):]
+
+    def on_keys() -> None:
+        data = os.read(fd_in, 4096)
+        cut = data.find(DETACH_KEY)
+        if not data or cut >= 0:
+            sh.write(data[: max(cut, 0)])
+            detached.set()
+        else:
+            sh.write(data)
+
+    def on_resize() -> None:
+        new = os.get_terminal_size(fd_out)
+        sh.resize(new.lines, new.columns)
+
+    show(f"[ai-session] attached to {session.name}; Ctrl-] detaches\r\n".encode())
+    saved = termios.tcgetattr(fd_in)
+    tty.setraw(fd_in)
+    unsubscribe = sh.subscribe(show)
+    loop.add_reader(fd_in, on_keys)
+    loop.add_signal_handler(signal.SIGWINCH, on_resize)
+    try:
+        sh.write(b"\n")  # a fresh prompt (an empty line is not a command)
+        ended = asyncio.ensure_future(sh.wait_closed())
+        await asyncio.wait({ended, asyncio.ensure_future(detached.wait())}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        loop.remove_reader(fd_in)
+        loop.remove_signal_handler(signal.SIGWINCH)
+        unsubscribe()
+        termios.tcsetattr(fd_in, termios.TCSAFLUSH, saved)
+        await m.shells.close()
+    print(f"\n[ai-session] detached from {session.name}; cwd and env saved")
+    return 0
+
+
+@command("exec")
+def cmd_exec(m: SessionManager, a: argparse.Namespace) -> int:
+    session = m.resolve(a.session)
+    live = a.format == "table" and not a.capture
+    return asyncio.run(_exec(m, session, a, live))
+
+
+async def _exec(m: SessionManager, session: Session, a: argparse.Namespace, live: bool) -> int:
+    out = sys.stdout.buffer
+
+    def show(chunk: bytes) -> None:
+        out.write(chunk)
+        out.flush()
+
+    task = asyncio.ensure_future(
+        m.exec(session, a.cmd, timeout=a.timeout, cwd=a.cwd, on_output=show if live else None)
+    )
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, task.cancel)
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        run = await task
+    except asyncio.CancelledError:
+        runs = m.store.list_runs(session.id, last=1)
+        run = runs[-1] if runs else None
+    finally:
+        await m.shells.close()
+    if run is None:
+        return 130
+    if a.format == "json":
+        data = run.model_dump(mode="json", by_alias=True)
+        data["output"] = m.store.run_output(run.id)
+        emit_json(data)
+    elif a.capture:
+        show((m.store.run_output(run.id) or "").encode())
+    status = run.status.value
+    if status == "timeout":
+        print(f"ai-session: timed out after {a.timeout:g}s; stopped the command and its processes", file=sys.stderr)
+        return 124
+    if status == "cancelled":
+        return 130
+    return run.exit_code if run.exit_code is not None else 1
+
+
+@command("migrate")
+def cmd_migrate(m: SessionManager, a: argparse.Namespace) -> int:
+    s = m.migrate_tmux(
+        a.tmux_session, name=a.name, replace=a.replace, socket_name=a.socket_name, socket_path=a.socket_path
+    )
+    info = s.metadata.get("migrated_from", {})
+    if a.format == "json":
+        emit_json(session_json(s))
+    else:
+        print(
+            f"migrated tmux session {a.tmux_session} to {s.name} ({s.id}): cwd {s.shell_cwd}, "
+            f"{len(info.get('windows', []))} window(s), {len(info.get('commands', []))} command(s) recovered"
+            + ("; tmux session killed" if a.replace else "")
+        )
     return 0
 
 
@@ -812,8 +932,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--history", action="store_true", help="include messages and command runs")
     p.add_argument("--limit", type=int, default=20, help="last N messages/runs (default 20; 0 = all)")
 
-    for name, text in (("attach", "attach to a session (marks it active and shows its state)"),
-                       ("pause", "pause a session"), ("resume", "resume a paused or idle session"),
+    p = add("attach", "attach a terminal to the session's shell (in a terminal; Ctrl-] detaches), "
+            "else mark it active and show its state")
+    p.add_argument("session")
+    p.add_argument("--no-terminal", action="store_true", help="only mark active and show the state")
+    p = add("exec", "run a command in the session's persistent shell (cwd and env persist); exit code propagated")
+    p.add_argument("session")
+    p.add_argument("cmd", metavar="COMMAND", help="shell command line (quote it)")
+    p.add_argument("--timeout", type=float, help="stop it (and every process it started) after S seconds")
+    p.add_argument("--cwd", help="run it in DIR (the session shell's own cwd is unchanged)")
+    p.add_argument("--capture", action="store_true", help="do not stream; print the stored (redacted) output at the end")
+    p = add("migrate", "create a session from a tmux session: cwd, windows, scrollback, commands")
+    p.add_argument("--session", dest="tmux_session", required=True, metavar="TMUX_SESSION")
+    p.add_argument("--name", help="name of the new session (default: tmux-<name>)")
+    p.add_argument("--replace", action="store_true", help="kill the tmux session after migrating")
+    p.add_argument("--socket-name", "-L", help="tmux server socket name (tmux -L)")
+    p.add_argument("--socket-path", "-S", help="tmux server socket path (tmux -S)")
+    for name, text in (("pause", "pause a session"), ("resume", "resume a paused or idle session"),
                        ("end", "end a session (kept, read-only)"), ("exists", "exit 0 if the session exists, 1 if not")):
         add(name, text).add_argument("session")
     p = add("delete", "delete a session and its history")

@@ -202,10 +202,17 @@ class Repl:
     def cmd_exec(self, rest: str) -> None:
         if not rest:
             raise InvalidInput("usage: exec CMD")
-        runner = getattr(self.manager, "exec", None)
-        if runner is None:
-            self.say("exec is not available in this build (the session shell is not part of it)")
-            return
-        result = runner(self.session.id, rest)
-        context = getattr(result, "context", None)
-        self.say(context if isinstance(context, str) else str(result))
+        import asyncio
+
+        def show(chunk: bytes) -> None:
+            self.out.write(chunk.decode("utf-8", "replace"))
+            self.out.flush()
+
+        async def go():  # type: ignore[no-untyped-def]
+            try:
+                return await self.manager.exec(self.session.id, rest, on_output=show)
+            finally:
+                await self.manager.shells.close()  # cwd and env are kept for the next exec
+
+        run = asyncio.run(go())
+        self.say(f"[ai-session] exit {run.exit_code} ({run.status.value}), run {run.id}")

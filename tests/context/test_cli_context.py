@@ -102,17 +102,18 @@ def test_shared_ask_tags_agents(cli, configured):
 
 def test_interactive_repl_commands_and_private_history(cli, home, configured):
     cli("create", "repl", "--provider", "openai")
-    script = "\n".join(["info", "hello there", "context", "save repl2", "export", "exec ls",
-                        "clear --keep-last 1", "clear --bogus", "exit"]) + "\n"  # fmt: skip
+    script = "\n".join(["info", "hello there", "context", "save repl2", "export",
+                        "clear --keep-last 1", "clear --bogus", "exec echo from-repl-exec", "exit"]) + "\n"  # fmt: skip
     out = cli("interactive", "--session", "repl", "--agent", "me", input=script).stdout
     assert "session repl (" in out and "repl [" in out and "tokens]>" in out
     assert "Answer 1:" in out and "context tokens sent" in out
     assert "PART" in out and "recent" in out  # the context view
     assert "saved as repl2" in out and "exported to" in out
-    assert "exec is not available in this build" in out
+    assert "from-repl-exec\n[ai-session] exit 0 (finished), run run_" in out
     assert "cleared 1 message(s)" in out and "usage: clear [--keep-last N]" in out
     msgs = cli.json("show", "repl2", "--history")["messages"]
-    assert len(msgs) == 1 and msgs[0]["role"] == "assistant" and msgs[0]["agent"] == "me"
+    assert len(msgs) == 2 and msgs[0]["role"] == "assistant" and msgs[0]["agent"] == "me"
+    assert msgs[1]["kind"] == "command" and msgs[1]["content"].startswith("$ echo from-repl-exec\nfrom-repl-exec\n")
     history = home / "repl_history"
     assert history.is_file() and stat.S_IMODE(os.stat(history).st_mode) == 0o600
 

@@ -11,7 +11,8 @@ import asyncio
 import json
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from functools import cached_property
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ from ai_session.core.models import (
 from ai_session.core.privacy import private_dir, write_private
 from ai_session.core.providers import Provider
 from ai_session.core.redact import redact
+from ai_session.core.shell.sessions import SessionShells
 from ai_session.core.store import SessionAccess, SessionFilter, SessionStore, Totals, open_store
 from ai_session.core.tokens import count_tokens
 
@@ -517,6 +519,31 @@ class SessionManager:
         session = self.resolve(ref)
         return session, self.store.share_session(session.id, user, remove=remove)
 
+    def migrate_tmux(
+        self,
+        tmux_session: str,
+        *,
+        name: str | None = None,
+        replace: bool = False,
+        socket_name: str | None = None,
+        socket_path: str | None = None,
+    ) -> Session:
+        """A new session from a live tmux session (cwd, scrollback, commands); with
+        `replace` the tmux session is killed once the new one is stored."""
+        from ai_session.core.interop import tmux
+
+        server = tmux.Tmux(socket_name, socket_path)
+        ts = server.read_session(tmux_session)
+        if name:
+            limits.session_name(name, "--name")
+            if self.store.get_session_by_name(name):
+                raise Conflict(f"a session named {name!r} already exists")
+        bundle = tmux.to_bundle(ts, name or self.unique_name(f"tmux-{tmux_session}"))
+        session = self.store.create_session(bundle.session, self._prepare(bundle.messages, bundle.session))
+        if replace:
+            server.kill_session(tmux_session)
+        return session
+
     # ------------------------------------------------------------------ pools, maintenance, stats
 
     def configure_pool(self, config: PoolConfig) -> PoolConfig:
@@ -548,6 +575,26 @@ class SessionManager:
               savings: bool = False) -> stats.StatsReport:  # fmt: skip
         """With `savings`, also history raw vs context per recorded answer (reads message bodies)."""
         return stats.compute(self, period=period, group_by=group_by, savings=savings)
+
+    # -- shells (async: they live on the caller's event loop) -----------------------------
+    @cached_property
+    def shells(self) -> SessionShells:
+        """The live shells of this process's sessions; `await manager.shells.close()` at the end."""
+        return SessionShells(self)
+
+    async def exec(
+        self,
+        ref: str | Session,
+        command: str,
+        *,
+        timeout: float | None = None,
+        cwd: str | None = None,
+        on_output: Callable[[bytes], object] | None = None,
+        stdin: bytes | str = "null",
+    ) -> CommandRun:
+        """Run a command in the session's persistent shell; output streams to `on_output`
+        (raw bytes as printed); returns the recorded CommandRun (raw output stored, redacted)."""
+        return await self.shells.exec(ref, command, timeout=timeout, cwd=cwd, on_output=on_output, stdin=stdin)  # type: ignore[arg-type]
 
     def is_running(self, run_id: str) -> bool:
         """Whether a run marked running still has a live owner process (maybe another one)."""

@@ -1,0 +1,185 @@
+"""The shells of sessions: one live ShellProcess per session, every command recorded.
+
+Owned by a SessionManager (`manager.shells`). A session's shell starts where the session's
+last shell stopped (its saved cwd and exported env, minus secrets) or else in its worktree;
+when it closes, that state is saved again. Each command -- run through `exec` or typed by an
+attached user -- becomes a CommandRun with its raw output (redacted, capped) in the store and
+a command message in the session's history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ai_session.core.errors import Conflict
+from ai_session.core.models import CommandRun, Message, MessageKind, Role, RunStatus, Session, SessionStatus, utcnow
+from ai_session.core.redact import filter_env
+from ai_session.core.shell.process import ExecResult, ShellExited, ShellProcess, Stdin
+
+if TYPE_CHECKING:
+    from ai_session.core.manager import SessionManager
+
+# What a command message shows of the output until a compressed context form replaces it.
+MESSAGE_HEAD = 6_000
+MESSAGE_TAIL = 6_000
+
+
+def command_message_text(result: ExecResult) -> str:
+    """The history entry of a run: the command, its output (head and tail), how it ended."""
+    out = result.text
+    if len(out) > MESSAGE_HEAD + MESSAGE_TAIL:
+        cut = len(out) - MESSAGE_HEAD - MESSAGE_TAIL
+        out = (
+            out[:MESSAGE_HEAD]
+            + f"\n[ai-session] {cut} characters omitted here; the full output is stored with the run\n"
+            + out[-MESSAGE_TAIL:]
+        )
+    if out and not out.endswith("\n"):
+        out += "\n"
+    end = f"exit {result.exit_code}" if result.exit_code is not None else "no exit code"
+    if result.status is not RunStatus.FINISHED:
+        end = f"{result.status.value}, {end}"
+    return f"$ {result.command}\n{out}[ai-session] {end}, {result.duration:.2f}s"
+
+
+class SessionShells:
+    def __init__(self, manager: SessionManager, *, user_rc: bool = False) -> None:
+        self._m = manager
+        self._user_rc = user_rc
+        self._live: dict[str, ShellProcess] = {}
+        self._starting: dict[str, asyncio.Lock] = {}
+
+    def live(self, session_id: str) -> ShellProcess | None:
+        sh = self._live.get(session_id)
+        return sh if sh is not None and sh.alive else None
+
+    async def shell(self, ref: str | Session, *, rows: int = 24, cols: int = 80) -> ShellProcess:
+        """The session's live shell, started (and its state restored) if needed."""
+        session = ref if isinstance(ref, Session) else self._m.resolve(ref)
+        if session.status is SessionStatus.ENDED:
+            raise Conflict(f"session {session.name} has ended; fork it to run commands")
+        lock = self._starting.setdefault(session.id, asyncio.Lock())
+        async with lock:
+            sh = self.live(session.id)
+            if sh is not None:
+                return sh
+            old = self._live.pop(session.id, None)
+            if old is not None:  # it exited on its own (e.g. `exit`): keep what it left
+                self._save_state(session.id, old)
+                session = self._m.resolve(session.id)
+            cwd = next(
+                (d for d in (session.shell_cwd, session.worktree, os.getcwd()) if d and os.path.isdir(d)),
+                os.getcwd(),
+            )
+            env = {**os.environ, **session.shell_env}
+            sh = await ShellProcess.start(cwd, env, user_rc=self._user_rc, rows=rows, cols=cols)
+            sh.add_run_listener(lambda result, sid=session.id: self._on_typed(sid, result))
+            self._live[session.id] = sh
+            return sh
+
+    async def exec(
+        self,
+        ref: str | Session,
+        command: str,
+        *,
+        timeout: float | None = None,
+        cwd: str | None = None,
+        stdin: Stdin = "null",
+        on_output: Callable[[bytes], object] | None = None,
+        agent: str | None = None,
+    ) -> CommandRun:
+        """Run a command in the session's shell, streaming output to `on_output`, and record it."""
+        session = ref if isinstance(ref, Session) else self._m.resolve(ref)
+        sh = await self.shell(session)
+        run = CommandRun(
+            session_id=session.id,
+            command=command,
+            cwd=cwd or sh.cwd,
+            metadata={"owner_pid": os.getpid(), "origin": "exec", **({"agent": agent} if agent else {})},
+        )
+        self._m.store.save_run(run)
+        handle = sh.exec(command, timeout=timeout, cwd=cwd, stdin=stdin)
+        try:
+            if on_output is None:
+                result = await handle
+            else:
+                async for chunk in handle:
+                    on_output(chunk)
+                result = await handle
+        except ShellExited:
+            self._m.store.save_run(run.model_copy(update={"status": RunStatus.LOST, "ended_at": utcnow()}))
+            raise
+        except asyncio.CancelledError:
+            # The engine is stopping the command and everything it started; wait for that
+            # (bounded by the engine) so the run is recorded as it really ended.
+            try:
+                result = await asyncio.shield(handle.result())
+            except BaseException:
+                self._m.store.save_run(run.model_copy(update={"status": RunStatus.CANCELLED, "ended_at": utcnow()}))
+            else:
+                self._record(session.id, result, run)
+            raise
+        if not sh.alive:
+            self._save_state(session.id, sh)
+        return self._record(session.id, result, run)
+
+    def _on_typed(self, session_id: str, result: ExecResult) -> None:
+        if result.origin == "typed":
+            self._record(session_id, result, None)
+
+    def _record(self, session_id: str, result: ExecResult, run: CommandRun | None) -> CommandRun:
+        raw = result.output.decode("utf-8", "replace")
+        fields = dict(
+            session_id=session_id,
+            command=result.command,
+            cwd=result.cwd or (run.cwd if run else None),
+            started_at=result.started_at,
+            ended_at=result.ended_at,
+            exit_code=result.exit_code,
+            status=result.status,
+            raw_bytes=len(result.output),
+            raw_truncated=result.truncated,
+        )
+        meta = dict(run.metadata if run else {"origin": result.origin})
+        meta.pop("owner_pid", None)
+        meta.update(final_cwd=result.final_cwd, output_bytes=result.output_bytes, cap=result.cap)
+        done = run.model_copy(update={**fields, "metadata": meta}) if run else CommandRun(**fields, metadata=meta)
+        self._m.store.save_run(done, raw)
+        self._m.add_messages(
+            session_id,
+            [Message(role=Role.TOOL, kind=MessageKind.COMMAND, content=command_message_text(result), run_id=done.id)],
+        )
+        if result.final_cwd:
+            session = self._m.resolve(session_id)
+            if session.shell_cwd != result.final_cwd:
+                self._m.store.update_session(session.model_copy(update={"shell_cwd": result.final_cwd}))
+        return done
+
+    def _save_state(self, session_id: str, sh: ShellProcess) -> None:
+        state = sh.final_state()
+        session = self._m.resolve(session_id)
+        self._m.store.update_session(
+            session.model_copy(update={"shell_cwd": state.cwd, "shell_env": _env_delta(state.env)})
+        )
+
+    async def close(self, session_id: str | None = None) -> None:
+        """Close live shells (all, or one session's), saving each one's cwd and env."""
+        ids = [session_id] if session_id else list(self._live)
+        for sid in ids:
+            sh = self._live.pop(sid, None)
+            if sh is None:
+                continue
+            await sh.close()
+            self._save_state(sid, sh)
+
+
+def _env_delta(env: dict[str, str]) -> dict[str, str]:
+    """What the shell's env adds to or changes from ours: that is what a new shell restores
+    (this process's env may differ next time; the user's own settings then win)."""
+    ours = os.environ
+    kept = filter_env(env)
+    skip = {"TERM", "PAGER", "GIT_PAGER"}
+    return {k: v for k, v in kept.items() if ours.get(k) != v and k not in skip}

@@ -1,0 +1,92 @@
+"""Secret redaction: shapes, secret env values, and secrets split across reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from ai_session.core.redact import Redactor, StreamRedactor, filter_env, is_secret_name, redact, redact_bytes
+
+GH = "ghp_" + "a1B2" * 9
+SAMPLES = {
+    "aws-access-key": "AKIAIOSFODNN7EXAMPLE",
+    "github-token": GH,
+    "github-token-pat": "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+    "api-key": "sk-proj-" + "x" * 40,
+    "anthropic": "sk-ant-api03-" + "Z9" * 20,
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "slack-token": "xoxb-123456789012-abcdefghijkl",
+}
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\nabc==\n-----END RSA PRIVATE KEY-----"
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_known_shapes(name: str) -> None:
+    secret = SAMPLES[name]
+    out = redact(f"before {secret} after")
+    assert secret not in out and out.startswith("before [REDACTED:") and out.endswith(" after")
+
+
+def test_pem_block_and_unterminated_pem() -> None:
+    out = redact(f"key:\n{PEM}\nnext line")
+    assert out == "key:\n[REDACTED:private-key]\nnext line"
+    assert "MIIE" not in redact("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg")
+
+
+def test_assignments_and_url_passwords_keep_their_names() -> None:
+    assert redact("DB_PASSWORD=hunter2hunter2") == "DB_PASSWORD=[REDACTED:assignment]"
+    assert redact('{"api_key": "abcdefgh12345"}') == '{"api_key": "[REDACTED:assignment]"}'
+    assert redact("postgres://bob:s3cretpw@db:5432/x") == "postgres://bob:[REDACTED:url-password]@db:5432/x"
+
+
+def test_ordinary_output_is_untouched() -> None:
+    text = (
+        "tests/test_x.py:12: AssertionError\nmax_tokens: 4096\ntoken_count = 123456789\n"
+        "task-runner-abcdefghijklmnopqrstuv https://example.com/a:b KEYBOARD=us\n"
+    )
+    assert redact(text) == text
+
+
+def test_secret_env_values() -> None:
+    env = {"MY_SERVICE_TOKEN": "v4lue-of-the-token", "PATH": "/usr/bin", "SHORT_KEY": "abc"}
+    r = Redactor(env)
+    assert r.text("got v4lue-of-the-token and abc") == "got [REDACTED:MY_SERVICE_TOKEN] and abc"
+    assert r.bytes(b"\xffv4lue-of-the-token") == b"\xff[REDACTED:MY_SERVICE_TOKEN]"
+
+
+def test_secret_names_and_filter_env() -> None:
+    for name in ("GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "OPENAI_API_KEY", "PASSWORD", "DB_PASSWORD", "NPM_AUTH"):
+        assert is_secret_name(name), name
+    for name in ("PATH", "PWD", "OLDPWD", "TOKENIZERS_PARALLELISM", "KEYMAP", "SSH_AUTH_SOCK", "HOME"):
+        assert not is_secret_name(name), name
+    env = {"PATH": "/bin", "GITHUB_TOKEN": "x", "PWD": "/", "SHLVL": "2", "KEEP": "1"}
+    assert filter_env(env) == {"PATH": "/bin", "KEEP": "1"}
+
+
+def test_bytes_with_invalid_utf8() -> None:
+    data = b"\xff\xfe " + SAMPLES["aws-access-key"].encode() + b" \xc3"
+    assert redact_bytes(data) == b"\xff\xfe [REDACTED:aws-access-key] \xc3"
+
+
+@pytest.mark.parametrize("holdback", [64, 20_000])
+def test_secret_split_across_two_reads(holdback: int) -> None:
+    env = {"DEPLOY_TOKEN": "literal-secret-value-42"}
+    text = ("x" * 100 + f" {GH} " + "y" * 70 + " literal-secret-value-42 " + "z" * 90 + f"\n{PEM}\n").encode()
+    expected = Redactor(env).bytes(text)
+    assert GH.encode() not in expected and b"literal-secret" not in expected
+    for cut in range(len(text) + 1):
+        s = StreamRedactor(Redactor(env), holdback=holdback, batch=holdback)
+        out = s.feed(text[:cut]) + s.feed(text[cut:]) + s.flush()
+        assert out == expected, cut
+
+
+def test_stream_of_many_small_reads() -> None:
+    text = ("noise " * 50 + GH + " ") * 40
+    s = StreamRedactor(holdback=300, batch=50)
+    out = b"".join(s.feed(text[i : i + 7].encode()) for i in range(0, len(text), 7)) + s.flush()
+    assert out == redact(text).encode()
+
+
+def test_extra_values_and_process_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert redact("pw is correct-horse-battery", ["correct-horse-battery"]) == "pw is [REDACTED:secret0]"
+    assert redact("x=abcdefgh999", env={"SOME_SECRET": "abcdefgh999"}) == "x=[REDACTED:SOME_SECRET]"
+    assert all(r.startswith("[REDACTED") for r in (redact(GH), redact(PEM)))
