@@ -404,15 +404,15 @@ def command_message(run: CommandRun, *, agent: str | None = None) -> Message:
     The content is what the agent sees (and what `assemble` sends); the raw output stays
     retrievable by the run id shown in the header.
     """
-    code = "?" if run.exit_code is None else str(run.exit_code)
-    header = f"$ {run.command}\n[ai-session] exit {code} · run {run.id}"
-    if run.raw_tokens and run.context_tokens < run.raw_tokens:
-        header += f" · {run.context_tokens} of {run.raw_tokens} raw tokens shown"
-    body = run.context if run.context is not None else ""
+    if run.context is not None:
+        body = run.context  # the compressor's form already ends with the exit code and the run id
+    else:
+        code = "?" if run.exit_code is None else str(run.exit_code)
+        body = f"[ai-session] exit {code} · run {run.id}"
     return Message(
         role=Role.TOOL,
         kind=MessageKind.COMMAND,
-        content=f"{header}\n{body}".rstrip("\n"),
+        content=f"$ {run.command}\n{body}".rstrip("\n"),
         run_id=run.id,
         agent=agent,
         metadata={"command": run.command, "exit_code": run.exit_code},

@@ -12,19 +12,21 @@ import json
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from functools import cached_property
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 
 from ai_session.core import ask as ask_flow
 from ai_session.core import maintenance, pool, stats
-from ai_session.core.compaction import CompactionResult
-from ai_session.core.context import AssembledContext
-from ai_session.core.context import assemble as assemble_context
 from ai_session.core import worktree as git_worktree
+from ai_session.core.accounting import agent_output_cap
+from ai_session.core.compaction import CompactionResult
+from ai_session.core.compress import compress
 from ai_session.core.compress.retrieve import grep_lines, slice_lines
 from ai_session.core.config import Config
+from ai_session.core.context import AssembledContext
+from ai_session.core.context import assemble as assemble_context
 from ai_session.core.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from ai_session.core.interop import ImportBundle, channelcoder, claude_code, limits, native
 from ai_session.core.models import (
@@ -107,6 +109,26 @@ class SessionManager:
         if len(ids) > 1:
             raise Ambiguous(f"{ref!r} matches {len(ids)} runs; give more of the id")
         raise NotFound(f"no command run {ref!r}")
+
+    def describe_output(self, run: CommandRun, raw: str) -> CommandRun:
+        """A finished run with its context form, reducer, diagnostics and honest token counts.
+
+        Raw tokens are the whole output; `raw_tokens_capped` is what an agent would have read
+        of it (its own truncation limit), the figure savings are measured against.
+        """
+        cap = agent_output_cap(self.config.sections)
+        if self.config.compression:
+            result = compress(raw, run.command, run.exit_code, run_id=run.id)
+            context, tool, diagnostics = result.text, result.tool, result.diagnostics
+        else:  # the agent gets what it would have got anyway, and how the command ended
+            code = "?" if run.exit_code is None else run.exit_code
+            trailer = f"[ai-session] exit {code}\n[ai-session] full output: ai-session output {run.id} --raw"
+            context, tool, diagnostics = f"{raw[:cap].rstrip()}\n{trailer}".lstrip("\n"), None, []
+        return run.model_copy(update={
+            "context": context, "tool": tool, "diagnostics": diagnostics,
+            "raw_tokens": count_tokens(raw), "context_tokens": count_tokens(context),
+            "metadata": {**run.metadata, "raw_tokens_capped": count_tokens(raw[:cap])},
+        })  # fmt: skip
 
     def run_output(self, ref: str, *, mode: str = "context", lines: str | None = None,
                    pattern: str | None = None, context: int = 0) -> tuple[CommandRun, str]:

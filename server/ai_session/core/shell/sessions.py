@@ -15,35 +15,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ai_session.core.errors import Conflict
-from ai_session.core.models import CommandRun, Message, MessageKind, Role, RunStatus, Session, SessionStatus, utcnow
+from ai_session.core.context import command_message
+from ai_session.core.models import CommandRun, RunStatus, Session, SessionStatus, utcnow
 from ai_session.core.redact import filter_env
 from ai_session.core.shell.process import ExecResult, ShellExited, ShellProcess, Stdin
 
 if TYPE_CHECKING:
     from ai_session.core.manager import SessionManager
-
-# What a command message shows of the output until a compressed context form replaces it.
-MESSAGE_HEAD = 6_000
-MESSAGE_TAIL = 6_000
-
-
-def command_message_text(result: ExecResult) -> str:
-    """The history entry of a run: the command, its output (head and tail), how it ended."""
-    out = result.text
-    if len(out) > MESSAGE_HEAD + MESSAGE_TAIL:
-        cut = len(out) - MESSAGE_HEAD - MESSAGE_TAIL
-        out = (
-            out[:MESSAGE_HEAD]
-            + f"\n[ai-session] {cut} characters omitted here; the full output is stored with the run\n"
-            + out[-MESSAGE_TAIL:]
-        )
-    if out and not out.endswith("\n"):
-        out += "\n"
-    end = f"exit {result.exit_code}" if result.exit_code is not None else "no exit code"
-    if result.status is not RunStatus.FINISHED:
-        end = f"{result.status.value}, {end}"
-    return f"$ {result.command}\n{out}[ai-session] {end}, {result.duration:.2f}s"
-
 
 class SessionShells:
     def __init__(self, manager: SessionManager, *, user_rc: bool = False) -> None:
@@ -51,6 +29,7 @@ class SessionShells:
         self._user_rc = user_rc
         self._live: dict[str, ShellProcess] = {}
         self._starting: dict[str, asyncio.Lock] = {}
+        self._recording: set[asyncio.Task[CommandRun]] = set()  # typed commands being recorded
 
     def live(self, session_id: str) -> ShellProcess | None:
         sh = self._live.get(session_id)
@@ -120,17 +99,19 @@ class SessionShells:
             except BaseException:
                 self._m.store.save_run(run.model_copy(update={"status": RunStatus.CANCELLED, "ended_at": utcnow()}))
             else:
-                self._record(session.id, result, run)
+                await self._record(session.id, result, run)
             raise
         if not sh.alive:
             self._save_state(session.id, sh)
-        return self._record(session.id, result, run)
+        return await self._record(session.id, result, run)
 
     def _on_typed(self, session_id: str, result: ExecResult) -> None:
         if result.origin == "typed":
-            self._record(session_id, result, None)
+            task = asyncio.get_running_loop().create_task(self._record(session_id, result, None))
+            self._recording.add(task)
+            task.add_done_callback(self._recording.discard)
 
-    def _record(self, session_id: str, result: ExecResult, run: CommandRun | None) -> CommandRun:
+    async def _record(self, session_id: str, result: ExecResult, run: CommandRun | None) -> CommandRun:
         raw = result.output.decode("utf-8", "replace")
         fields = dict(
             session_id=session_id,
@@ -147,11 +128,10 @@ class SessionShells:
         meta.pop("owner_pid", None)
         meta.update(final_cwd=result.final_cwd, output_bytes=result.output_bytes, cap=result.cap)
         done = run.model_copy(update={**fields, "metadata": meta}) if run else CommandRun(**fields, metadata=meta)
+        # Compressing and counting a multi-megabyte output takes a while: not on the event loop.
+        done = await asyncio.to_thread(self._m.describe_output, done, raw)
         self._m.store.save_run(done, raw)
-        self._m.add_messages(
-            session_id,
-            [Message(role=Role.TOOL, kind=MessageKind.COMMAND, content=command_message_text(result), run_id=done.id)],
-        )
+        self._m.add_messages(session_id, [command_message(done, agent=meta.get("agent"))])
         if result.final_cwd:
             session = self._m.resolve(session_id)
             if session.shell_cwd != result.final_cwd:
@@ -167,6 +147,8 @@ class SessionShells:
 
     async def close(self, session_id: str | None = None) -> None:
         """Close live shells (all, or one session's), saving each one's cwd and env."""
+        if self._recording:  # typed commands still being compressed and stored
+            await asyncio.gather(*list(self._recording), return_exceptions=True)
         ids = [session_id] if session_id else list(self._live)
         for sid in ids:
             sh = self._live.pop(sid, None)
