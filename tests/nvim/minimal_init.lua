@@ -9,3 +9,7 @@ local settings = os.getenv('AI_SESSION_NVIM_TEST')
 if settings and settings ~= '' then
   vim.g.ai_session = vim.json.decode(settings)
 end
+if os.getenv('AI_SESSION_NVIM_STATUSLINE') then
+  vim.o.laststatus = 2
+  vim.o.statusline = "%f %= %{v:lua.require'ai_session'.statusline()} "
+end
