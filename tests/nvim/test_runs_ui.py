@@ -51,11 +51,13 @@ def test_output_shows_the_stored_context_form(editor: Editor, project: Path) -> 
 
 
 CONTEXT_FLOAT = """
+_G.context_float = function()
 for _, w in ipairs(vim.api.nvim_list_wins()) do
   if vim.api.nvim_win_get_config(w).relative ~= '' and vim.w[w].ai_session_context then
     local b = vim.api.nvim_win_get_buf(w)
     return { lines = vim.api.nvim_buf_get_lines(b, 0, -1, false), info = vim.b[b].ai_session_context }
   end
+end
 end
 """
 
@@ -64,8 +66,9 @@ def test_context_float_shows_parts_and_token_counts(editor: Editor, cli) -> None
     cli("add", "proj-main", "Please make add() handle negative numbers.")
     cli("add", "proj-main", "Done: add() now returns a + b.", "--role", "assistant")
     expected = cli.json("context", "proj-main")
+    editor.lua(CONTEXT_FLOAT)
     editor.cmd("AiSession context")
-    got = editor.wait(CONTEXT_FLOAT, "the context float")
+    got = editor.wait("return context_float()", "the context float")
     lines, info = got["lines"], got["info"]
     assert info["tokens"] == expected["tokens"] and info["budget"] == expected["budget"], (info, expected)
     assert lines[0].startswith("proj-main · ") and f"/ {expected['budget']} tokens" in lines[0], lines[0]
@@ -74,7 +77,7 @@ def test_context_float_shows_parts_and_token_counts(editor: Editor, cli) -> None
     # Highlights come from linked groups a colour scheme can override.
     assert editor.lua("return vim.api.nvim_get_hl(0, { name = 'AiSessionTokens' }).link") == "Number"
     editor.lua("vim.api.nvim_feedkeys('q', 'x', false)")
-    editor.wait(f"return ({CONTEXT_FLOAT.strip()}) == nil".replace("\n", " "), "q to close the float")
+    editor.wait("return context_float() == nil", "q to close the float")
 
 
 def test_terminal_attach_types_and_reads(editor: Editor) -> None:

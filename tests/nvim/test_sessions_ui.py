@@ -97,9 +97,9 @@ def test_checkhealth_reports_ok(editor: Editor) -> None:
     text = "\n".join(editor.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)"))
     assert "ai-session: server" in text, text
     assert "ERROR" not in text, text
-    assert "- OK Neovim 0.11" in text, text
-    assert "- OK version: ai-session" in text, text
-    assert "- OK server answers" in text, text
-    assert "- OK store opened and validated" in text, text
+    assert "OK Neovim 0.11" in text, text
+    assert "OK version: ai-session" in text, text
+    assert "OK server answers" in text, text
+    assert "OK store opened and validated" in text, text
     assert "current session: proj-main" in text, text
-    assert "- OK tokens counted: the current context is" in text, text
+    assert "OK tokens counted: the current context is" in text, text

@@ -8,7 +8,7 @@ local M = {}
 local N = protocol.notifications
 local pending = {} ---@type table<integer, uv.uv_timer_t>
 
---- Ask the server again for the sessions and the current one's figures (coalesced: a burst of
+--- Ask the server again for the sessions and the current one's summary (coalesced: a burst of
 --- changes costs one round trip).
 ---@param id integer client id
 function M.refresh(id)
@@ -37,33 +37,8 @@ function M.refresh(id)
       if current or s.summary then
         state.set_current(id, current)
       end
-      if current then
-        M.figures(id, current)
-      end
     end, { silent = true, client = id })
   end))
-end
-
---- The current session's context size against its budget, for the statusline.
----@param id integer
----@param summary ai_session.SessionSummary
-function M.figures(id, summary)
-  local client = vim.lsp.get_client_by_id(id)
-  if not client then
-    return
-  end
-  require('ai_session.client').request(protocol.requests.context_get,
-    { session = summary.session.id, withItems = false }, function(result)
-      state.set_stats(id, {
-        sessionId = result.sessionId,
-        sessionName = summary.session.name,
-        contextTokens = result.tokens,
-        budget = result.budget,
-        rawTokens = result.accounting and result.accounting.raw or 0,
-        savings = fmt.v(summary.totals.savings),
-        costUsd = summary.totals.costUsd or 0,
-      })
-    end, { silent = true, client = id })
 end
 
 local function guard(name, fn)

@@ -33,7 +33,7 @@ local function prefix()
   return require('ai_session.config').get().statusline_prefix
 end
 
---- "AI dev 1.2k/4096 62%": session, context tokens / budget, command-output savings.
+--- "AI dev 1.2k/4096 62%": session, context tokens / budget, savings.
 ---@param s ai_session.ClientState
 local function render(s)
   local summary = s.summary
