@@ -87,7 +87,7 @@ def test_pause_resume_rename_follow_the_server(editor: Editor, cli) -> None:
     assert cli.json("show", "worker")["status"] == "paused"
     editor.cmd("AiSession rename worker helper")
     editor.wait("return vim.tbl_contains(vim.fn.getcompletion('AiSession log ', 'cmdline'), 'helper')", "the rename")
-    editor.cmd("AiSession delete! helper")
+    editor.cmd("AiSession! delete helper")
     editor.wait("return not vim.tbl_contains(vim.fn.getcompletion('AiSession log ', 'cmdline'), 'helper')",
                 "the deletion")
 
