@@ -14,10 +14,23 @@ local function size()
   return vim.o.columns, math.max(5, tonumber(config.get().split:match('(%d+)')) or 15)
 end
 
+--- Resolve the session first: a wrong name is reported before any window opens, and the
+--- terminal buffer can carry the session's name.
 ---@param session string?
 function M.attach(session)
+  if session == nil then
+    return M.open(nil, nil)
+  end
+  client.request(protocol.requests.sessions_get, { session = session, limit = 0 }, function(detail)
+    M.open(detail.summary.session.id, detail.summary.session.name)
+  end)
+end
+
+---@param session_id string? nil: the current session
+---@param name string?
+function M.open(session_id, name)
   local cols, rows = size()
-  client.request(protocol.requests.terminal_attach, { session = session, cols = cols, rows = rows },
+  client.request(protocol.requests.terminal_attach, { session = session_id, cols = cols, rows = rows },
     function(result, ctx)
       local tid = result.terminalId
       local buf = vim.api.nvim_create_buf(true, true)
@@ -27,7 +40,7 @@ function M.attach(session)
             { client = ctx.client_id, silent = true })
         end,
       })
-      pcall(vim.api.nvim_buf_set_name, buf, ('ai-session://terminal/%s'):format(result.sessionId:sub(1, 12)))
+      pcall(vim.api.nvim_buf_set_name, buf, ('ai-session://terminal/%s'):format(name or result.sessionId:sub(1, 12)))
       M.terms[tid] = { buf = buf, chan = chan, client = ctx.client_id }
       vim.b[buf].ai_session_terminal = tid
       vim.cmd(config.get().split)
