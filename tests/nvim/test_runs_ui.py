@@ -7,23 +7,53 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.nvim.conftest import ARTIFACTS, INIT, Editor, editor_env, nvim_binary
 
-RUN_STATUS = "return vim.b[vim.fn.bufnr('ai-session://exec/1')].ai_session_run_status"
-RUN_TEXT = "return table.concat(vim.api.nvim_buf_get_lines(vim.fn.bufnr('ai-session://exec/1'), 0, -1, false), '\\n')"
+STATUS = "vim.b[vim.fn.bufnr('ai-session://exec/1')].ai_session_run_status"
+RUN_STATUS = f"return {STATUS}"
+TEXT = "table.concat(vim.api.nvim_buf_get_lines(vim.fn.bufnr('ai-session://exec/1'), 0, -1, false), '\\n')"
+RUN_TEXT = f"return {TEXT}"
+ENDED = f"({STATUS} == 'finished' or {STATUS} == 'failed')"
 
 
-def test_exec_streams_output_sets_diagnostics_and_statusline(editor: Editor, project: Path) -> None:
+@pytest.fixture
+def server_methods(home: Path) -> set[str]:
+    """Requests the server in this tree implements (the protocol declares more than may be built yet)."""
+    from ai_session.lsp.server import create_server
+
+    server = create_server()
+    try:
+        return {m for m in server.protocol.fm.features if m.startswith("aiSession/")}
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def needs(request: pytest.FixtureRequest, server_methods: set[str]):
+    """Mark the test as expected to fail (strictly) while the server lacks a method it needs."""
+    def need(*methods: str) -> None:
+        missing = [m for m in methods if m not in server_methods]
+        if missing:
+            request.applymarker(pytest.mark.xfail(reason=f"server lacks {', '.join(missing)}", strict=True))
+    return need
+
+
+def test_exec_streams_output_sets_diagnostics_and_statusline(needs, editor: Editor, project: Path) -> None:
+    needs("aiSession/exec")
     before = editor.statusline()
     # The command waits for a file we create only after seeing its first line in the buffer:
     # the buffer can only hold that line if output is streamed while the command runs.
     command = (f"echo phase-one-started; while [ ! -e {project}/go ]; do sleep 0.1; done; "
                f"{sys.executable} -m pytest -q -p no:cacheprovider tests")
     editor.cmd(f"AiSession exec {command}")
-    editor.wait(f"{RUN_TEXT}:find('\\nphase%-one%-started') ~= nil", "the first line in the output buffer")
+    editor.wait(f"return {TEXT}:find('\\nphase%-one%-started') ~= nil or {STATUS} == 'failed'",
+                "the first line in the output buffer")
     assert editor.lua(RUN_STATUS) == "running"
     (project / "go").touch()
-    editor.wait(f"{RUN_STATUS} == 'finished'", "the run to finish")
+    editor.wait(f"return {ENDED}", "the run to end")
+    assert editor.lua(RUN_STATUS) == "finished"
     text = editor.lua(RUN_TEXT)
     assert "1 failed, 1 passed" in text, text
     footer = editor.lua("return vim.b[vim.fn.bufnr('ai-session://exec/1')].ai_session_footer")
@@ -40,9 +70,11 @@ def test_exec_streams_output_sets_diagnostics_and_statusline(editor: Editor, pro
     assert after.startswith("AI proj-main ") and "saved" in after, after
 
 
-def test_output_shows_the_stored_context_form(editor: Editor, project: Path) -> None:
+def test_output_shows_the_stored_context_form(needs, editor: Editor, project: Path) -> None:
+    needs("aiSession/exec")
     editor.cmd(f"AiSession exec {sys.executable} -m pytest -q -p no:cacheprovider tests")
-    editor.wait(f"{RUN_STATUS} == 'finished'", "the run to finish")
+    editor.wait(f"return {ENDED}", "the run to end")
+    assert editor.lua(RUN_STATUS) == "finished"
     editor.cmd("AiSession output")
     text = editor.wait("local b = vim.fn.bufnr('^ai-session://output/'); "
                        "return b ~= -1 and table.concat(vim.api.nvim_buf_get_lines(b, 0, -1, false), '\\n')",
@@ -80,9 +112,12 @@ def test_context_float_shows_parts_and_token_counts(editor: Editor, cli) -> None
     editor.wait("return context_float() == nil", "q to close the float")
 
 
-def test_terminal_attach_types_and_reads(editor: Editor) -> None:
+def test_terminal_attach_types_and_reads(needs, editor: Editor) -> None:
+    needs("aiSession/terminal/attach", "aiSession/terminal/input")
     editor.cmd("AiSession attach")
-    editor.wait("return vim.b.ai_session_terminal ~= nil", "the terminal buffer")
+    editor.wait("return vim.b.ai_session_terminal ~= nil or vim.fn.execute('messages'):find('ai%-session:') ~= nil",
+                "the terminal buffer")
+    assert editor.lua("return vim.b.ai_session_terminal") is not None, editor.messages()
     editor.lua("vim.api.nvim_chan_send(vim.bo.channel, '')")  # the buffer is a real terminal
     editor.lua("vim.api.nvim_feedkeys('echo typed-$((6*7))\\r', 't', false)")
     editor.wait("return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\\n'):find('typed%-42') ~= nil",
