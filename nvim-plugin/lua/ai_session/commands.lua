@@ -1,0 +1,417 @@
+--- `:AiSession {subcommand} ...`: parsing, dispatch and completion.
+local client = require('ai_session.client')
+local protocol = require('ai_session.protocol')
+local state = require('ai_session.state')
+local fmt = require('ai_session.ui.format')
+local window = require('ai_session.ui.window')
+
+local R = protocol.requests
+local M = {}
+
+--- Name of the session the server treats as current for the active worktree, if known.
+---@return string?
+function M.current_name()
+  local s = state.active and state.clients[state.active]
+  return s and s.summary and s.summary.session.name or nil
+end
+
+local function session_or_current(name)
+  local session = name or M.current_name()
+  if not session then
+    error({ msg = 'no current session here; name one (see :AiSession list)' })
+  end
+  return session
+end
+
+local function done(verb)
+  return function(summary)
+    vim.notify(('ai-session: %s %s'):format(verb, summary.session.name), vim.log.levels.INFO)
+  end
+end
+
+--- Subcommands. `flags`: name -> 'value' | 'bool'. `args`: what positional arguments complete to.
+---@type table<string, { desc: string, flags?: table<string, string>, args?: string, rest?: boolean, run: fun(a: table) }>
+M.subcommands = {}
+local S = M.subcommands
+
+S.list = {
+  desc = 'pick a session, then an action',
+  flags = { all = 'bool' },
+  run = function(a)
+    require('ai_session.ui.picker').pick(function(choice)
+      M.actions(choice)
+    end, { params = { includePool = a.flags.all or false } })
+  end,
+}
+
+S.create = {
+  desc = 'create a session',
+  flags = { agent = 'value', role = 'value', template = 'value', pool = 'bool', ['max-tokens'] = 'value',
+    provider = 'value', model = 'value', ['system-prompt'] = 'value', worktree = 'bool', tag = 'value' },
+  run = function(a)
+    local f = a.flags
+    client.request(R.sessions_create, {
+      name = a.args[1], agent = f.agent, role = f.role, template = f.template, fromPool = f.pool or false,
+      maxTokens = tonumber(f['max-tokens']), provider = f.provider, model = f.model,
+      systemPrompt = f['system-prompt'], tags = f.tag and { f.tag } or nil,
+      worktree = f.worktree and client.root() or nil,
+    }, done('created session'))
+  end,
+}
+
+S.attach = {
+  desc = "open a terminal on the session's shell",
+  args = 'session',
+  run = function(a)
+    require('ai_session.ui.terminal').attach(a.args[1])
+  end,
+}
+
+S.worktree = {
+  desc = "attach this worktree's session (created if needed)",
+  flags = { agent = 'value' },
+  run = function(a)
+    client.request(R.worktree_attach, { path = client.root(), agent = a.flags.agent }, function(result)
+      vim.notify(('ai-session: %s session %s for %s%s'):format(result.created and 'created' or 'attached',
+        result.summary.session.name, result.worktree, fmt.v(result.branch) and (' @ ' .. result.branch) or ''))
+    end)
+  end,
+}
+
+S.exec = {
+  desc = "run a shell command in the session's shell",
+  flags = { session = 'value', timeout = 'value' },
+  rest = true,
+  run = function(a)
+    if a.rest == '' then
+      error({ msg = 'usage: :AiSession exec [--session=NAME] [--timeout=SECONDS] COMMAND' })
+    end
+    require('ai_session.ui.output').exec(a.rest, { session = a.flags.session, timeout = tonumber(a.flags.timeout) })
+  end,
+}
+
+S.context = {
+  desc = 'show the context the model gets next',
+  args = 'session',
+  flags = { ['max-tokens'] = 'value', strategy = 'value', window = 'value' },
+  run = function(a)
+    require('ai_session.ui.context').open(a.args[1], {
+      max_tokens = tonumber(a.flags['max-tokens']), strategy = a.flags.strategy, window = tonumber(a.flags.window),
+    })
+  end,
+}
+
+S.ask = {
+  desc = "ask the session's provider; the answer streams into a buffer",
+  flags = { session = 'value', provider = 'value', model = 'value' },
+  rest = true,
+  run = function(a)
+    local function go(prompt)
+      if prompt and prompt ~= '' then
+        require('ai_session.ui.ask').ask(prompt, a.flags)
+      end
+    end
+    if a.rest ~= '' then
+      return go(a.rest)
+    end
+    vim.ui.input({ prompt = 'ai-session ask: ' }, go)
+  end,
+}
+
+for verb, text in pairs({ pause = 'paused', resume = 'resumed', ['end'] = 'ended' }) do
+  S[verb] = {
+    desc = verb .. ' a session (default: the current one)',
+    args = 'session',
+    run = function(a)
+      client.request(R['sessions_' .. verb], { session = session_or_current(a.args[1]) }, done(text))
+    end,
+  }
+end
+
+S.delete = {
+  desc = 'delete a session and its history (! skips the question)',
+  args = 'session',
+  run = function(a)
+    local name = a.args[1]
+    if not name then
+      error({ msg = 'usage: :AiSession delete NAME' })
+    end
+    if not a.bang and vim.fn.confirm(('Delete session %s and its history?'):format(name), '&Yes\n&No', 2) ~= 1 then
+      return
+    end
+    client.request(R.sessions_delete, { session = name }, function()
+      vim.notify('ai-session: deleted ' .. name)
+    end)
+  end,
+}
+
+S.rename = {
+  desc = 'rename a session: [SESSION] NEW_NAME',
+  args = 'session',
+  run = function(a)
+    local old, new = a.args[1], a.args[2]
+    if not new then
+      old, new = nil, old
+    end
+    if not new then
+      error({ msg = 'usage: :AiSession rename [SESSION] NEW_NAME' })
+    end
+    client.request(R.sessions_rename, { session = session_or_current(old), newName = new }, done('renamed to'))
+  end,
+}
+
+S.export = {
+  desc = 'export a session to JSON: [SESSION] [FILE]',
+  args = 'session',
+  run = function(a)
+    client.request(R.sessions_export, { session = session_or_current(a.args[1]),
+      path = a.args[2] and vim.fn.fnamemodify(a.args[2], ':p') }, function(result)
+      vim.notify('ai-session: exported to ' .. result.path)
+    end)
+  end,
+}
+
+S.import = {
+  desc = 'import a session file (ai-session, ChannelCoder, Claude Code)',
+  args = 'file',
+  flags = { format = 'value', name = 'value' },
+  run = function(a)
+    if not a.args[1] then
+      error({ msg = 'usage: :AiSession import FILE [--format=auto|native|channelcoder|claude-code] [--name=NAME]' })
+    end
+    client.request(R.sessions_import, { path = vim.fn.fnamemodify(a.args[1], ':p'),
+      format = a.flags.format or 'auto', name = a.flags.name }, done('imported'))
+  end,
+}
+
+S.merge = {
+  desc = 'merge sessions into a new one',
+  args = 'session',
+  flags = { name = 'value' },
+  run = function(a)
+    if #a.args < 2 then
+      error({ msg = 'usage: :AiSession merge SESSION SESSION... [--name=NAME]' })
+    end
+    client.request(R.sessions_merge, { sessions = a.args, name = a.flags.name }, done('merged into'))
+  end,
+}
+
+S.stats = {
+  desc = 'usage and savings per session, agent or role',
+  flags = { by = 'value', period = 'value', savings = 'bool' },
+  run = function(a)
+    client.request(R.stats_get, { groupBy = a.flags.by or 'session', periodDays = tonumber(a.flags.period),
+      savings = a.flags.savings or false }, function(result)
+      local lines = { ('%s %s %s %s %s %s %s'):format(fmt.cell(result.groupBy, 24), fmt.cell('sessions', 9),
+        fmt.cell('messages', 9), fmt.cell('commands', 9), fmt.cell('raw', 8), fmt.cell('context', 8), 'saved') }
+      local rows = vim.list_extend(vim.list_extend({}, result.rows), { result.total })
+      for i, r in ipairs(rows) do
+        table.insert(lines, ('%s %s %s %s %s %s %s'):format(fmt.cell(i == #rows and 'total' or r.key, 24),
+          fmt.cell(r.sessions, 9), fmt.cell(r.messages, 9), fmt.cell(r.commands, 9), fmt.cell(fmt.tokens(r.rawTokens), 8),
+          fmt.cell(fmt.tokens(r.contextTokens), 8), fmt.percent(r.savings)))
+      end
+      window.set_lines((window.scratch('ai-session://stats')), lines)
+    end)
+  end,
+}
+
+S.output = {
+  desc = "a run's output: context form (default), --raw, --lines=A:B or --grep=RE",
+  flags = { raw = 'bool', lines = 'value', grep = 'value', context = 'value', session = 'value' },
+  run = function(a)
+    local f = a.flags
+    local mode = f.raw and 'raw' or f.lines and 'lines' or f.grep and 'grep' or 'context'
+    require('ai_session.ui.output').show(a.args[1], { mode = mode, lines = f.lines, pattern = f.grep,
+      context_lines = tonumber(f.context), session = f.session })
+  end,
+}
+
+S.log = {
+  desc = "a session's messages and runs",
+  args = 'session',
+  flags = { limit = 'value' },
+  run = function(a)
+    local session = session_or_current(a.args[1])
+    client.request(R.sessions_get, { session = session, history = true, limit = tonumber(a.flags.limit) or 50 },
+      function(detail)
+        local s = detail.summary.session
+        local t = detail.summary.totals
+        local lines = { ('# %s (%s)'):format(s.name, s.status),
+          ('%d messages · %s tokens · %d runs · %s raw -> %s context tokens · %s saved'):format(t.messages,
+            fmt.tokens(t.messageTokens), t.runs, fmt.tokens(t.rawTokens), fmt.tokens(t.contextTokens),
+            fmt.percent(fmt.v(t.savings))), '' }
+        for _, m in ipairs(detail.messages or {}) do
+          table.insert(lines, ('## #%d %s%s'):format(m.seq, m.role, m.kind ~= 'chat' and (' (' .. m.kind .. ')') or ''))
+          vim.list_extend(lines, fmt.lines(m.content))
+          table.insert(lines, '')
+        end
+        if #(detail.runs or {}) > 0 then
+          table.insert(lines, '## Runs')
+          for _, r in ipairs(detail.runs) do
+            table.insert(lines, ('- `%s` exit %s · %s -> %s tokens · %s'):format(r.command, tostring(fmt.v(r.exitCode)),
+              fmt.tokens(r.rawTokens), fmt.tokens(r.contextTokens), (r.id or ''):sub(1, 12)))
+          end
+        end
+        local buf = window.scratch('ai-session://log/' .. s.name, { filetype = 'markdown' })
+        window.set_lines(buf, lines)
+      end)
+  end,
+}
+
+--- What can be done with a picked session.
+---@param summary ai_session.SessionSummary
+function M.actions(summary)
+  local name = summary.session.name
+  local actions = {
+    { 'context', function() require('ai_session.ui.context').open(name) end },
+    { 'terminal', function() require('ai_session.ui.terminal').attach(name) end },
+    { 'exec…', function()
+      vim.ui.input({ prompt = 'exec in ' .. name .. ': ' }, function(cmd)
+        if cmd and cmd ~= '' then
+          require('ai_session.ui.output').exec(cmd, { session = name })
+        end
+      end)
+    end },
+    { 'ask…', function() M.run({ fargs = { 'ask', '--session=' .. name }, args = 'ask --session=' .. name }) end },
+    { 'log', function() M.run({ fargs = { 'log', name }, args = 'log ' .. name }) end },
+    { 'pause', function() M.run({ fargs = { 'pause', name }, args = 'pause ' .. name }) end },
+    { 'resume', function() M.run({ fargs = { 'resume', name }, args = 'resume ' .. name }) end },
+    { 'end', function() M.run({ fargs = { 'end', name }, args = 'end ' .. name }) end },
+    { 'export', function() M.run({ fargs = { 'export', name }, args = 'export ' .. name }) end },
+    { 'delete', function() M.run({ fargs = { 'delete', name }, args = 'delete ' .. name }) end },
+  }
+  vim.ui.select(actions, {
+    prompt = 'ai-session: ' .. name,
+    kind = 'ai_session_action',
+    format_item = function(x) return x[1] end,
+  }, function(choice)
+    if choice then
+      choice[2]()
+    end
+  end)
+end
+
+--- Split `--flag`, `--flag=value`, `--flag value` from positional arguments. With `rest`, flags are
+--- only read before the first positional word and everything after is kept verbatim.
+---@return { args: string[], flags: table<string, string|boolean>, rest: string }
+function M.parse(name, spec, words, line)
+  local flags, args = {}, {}
+  local known = spec.flags or {}
+  local i = 1
+  while i <= #words do
+    local w = words[i]
+    local key, value = w:match('^%-%-([%w%-]+)=(.*)$')
+    key = key or w:match('^%-%-([%w%-]+)$')
+    if key then
+      local kind = known[key]
+      if not kind then
+        error({ msg = ('unknown option --%s for :AiSession %s'):format(key, name) })
+      end
+      if kind == 'value' and value == nil then
+        i = i + 1
+        value = words[i]
+        if value == nil then
+          error({ msg = ('--%s needs a value'):format(key) })
+        end
+      end
+      flags[key] = value == nil and true or value
+    elseif spec.rest then
+      break
+    else
+      table.insert(args, w)
+    end
+    i = i + 1
+  end
+  local rest = ''
+  if spec.rest and i <= #words then
+    -- Keep the command text as typed (quotes, spacing) rather than the split words.
+    local pos = 1
+    for j = 1, i - 1 do
+      local _, e = line:find(words[j], pos, true)
+      pos = (e or pos) + 1
+    end
+    rest = vim.trim(line:sub(pos))
+  end
+  return { args = args, flags = flags, rest = rest }
+end
+
+--- Entry point of the user command.
+---@param o { fargs: string[], args: string, bang?: boolean }
+function M.run(o)
+  local name = o.fargs[1]
+  if not name then
+    return S.list.run({ args = {}, flags = {} })
+  end
+  local spec = S[name]
+  if not spec then
+    return client.error(('unknown subcommand %q; one of: %s'):format(name, table.concat(M.names(), ', ')))
+  end
+  local line = vim.trim(o.args):sub(#name + 1)
+  local ok, err = pcall(function()
+    local a = M.parse(name, spec, vim.list_slice(o.fargs, 2), line)
+    a.bang = o.bang
+    spec.run(a)
+  end)
+  if not ok then
+    -- Mistakes in the command line are reported in one line; anything else is a bug worth its trace.
+    if type(err) == 'table' and err.msg then
+      client.error(err.msg)
+    else
+      client.error(tostring(err))
+    end
+  end
+end
+
+function M.names()
+  local names = vim.tbl_keys(S)
+  table.sort(names)
+  return names
+end
+
+local function session_names()
+  local s = state.active and state.clients[state.active]
+  if s and #s.names > 0 then
+    return s.names
+  end
+  local result = client.request_sync(R.sessions_list, {}, 1000)
+  local names = {}
+  for _, summary in ipairs(result and result.sessions or {}) do
+    table.insert(names, summary.session.name)
+  end
+  return names
+end
+
+--- Completion for `:AiSession`: subcommands, then flags and session names.
+function M.complete(arglead, cmdline, _)
+  local words = vim.split(cmdline, '%s+', { trimempty = true })
+  -- The word being completed is not yet part of `words` when the line ends with a space.
+  local n = #words - (arglead ~= '' and 1 or 0)
+  local function starting(list)
+    return vim.tbl_filter(function(x)
+      return vim.startswith(x, arglead)
+    end, list)
+  end
+  if n <= 1 then
+    return starting(M.names())
+  end
+  local spec = S[words[2]]
+  if not spec then
+    return {}
+  end
+  if vim.startswith(arglead, '--') then
+    local flags = {}
+    for flag, kind in pairs(spec.flags or {}) do
+      table.insert(flags, '--' .. flag .. (kind == 'value' and '=' or ''))
+    end
+    table.sort(flags)
+    return starting(flags)
+  end
+  if spec.args == 'session' then
+    return starting(session_names())
+  elseif spec.args == 'file' then
+    return vim.fn.getcompletion(arglead, 'file')
+  end
+  return {}
+end
+
+return M
