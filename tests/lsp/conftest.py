@@ -62,6 +62,7 @@ async def start_client(home: Path, workspace: Path, capabilities: str = "visual_
         )
     )
     assert response.server_info.name == "ai-session"
+    lsp_client.workspace_root = workspace
     return lsp_client
 
 

@@ -58,3 +58,10 @@ async def test_a_write_from_another_process_reaches_the_client(client, home):
                     after=seen, timeout=5)  # latency itself is measured in bench/bench_lsp.py
     names = [s.session.name for s in (await call(client, "aiSession/sessions/list")).sessions]
     assert "from-cli" in names
+
+
+async def test_server_info_for_health_checks(client, home):
+    info = await call(client, "aiSession/server/info")
+    assert info.encodingOk and info.encoding == "cl100k_base"
+    assert info.dataDirMode == "0700" and info.storeFileMode == "0600"
+    assert info.dataDir == str(home) and info.branch == "main"

@@ -347,6 +347,24 @@ export interface RunRef {
 
 export type RunStatus = 'running' | 'finished' | 'timeout' | 'cancelled' | 'lost';
 
+export interface ServerInfo {
+  version: string;
+  /** passwords removed */
+  storeUrl: string;
+  dataDir: string;
+  /** octal permissions, e.g. 0700 */
+  dataDirMode: string;
+  /** octal permissions of the SQLite file, e.g. 0600 */
+  storeFileMode?: string | null;
+  /** the tokenizer used for counts */
+  encoding: string;
+  /** the tokenizer loads (offline) and counts */
+  encodingOk: boolean;
+  workspace: string | null;
+  worktree: string | null;
+  branch: string | null;
+}
+
 export interface Session {
   id?: string;
   name: string;
@@ -617,6 +635,8 @@ export namespace Requests {
   export const ask = new RequestType<AskParams, AskResult, void>('aiSession/ask');
   /** Usage and savings per session, agent or role. */
   export const statsGet = new RequestType<StatsParams, StatsResult, void>('aiSession/stats/get');
+  /** Version, store location and permissions, tokenizer: for health checks. */
+  export const serverInfo = new RequestType<Empty, ServerInfo, void>('aiSession/server/info');
   /** Check (and with repair: fix) stored sessions. */
   export const storeValidate = new RequestType<ValidateParams, ValidateResult, void>('aiSession/store/validate');
 }

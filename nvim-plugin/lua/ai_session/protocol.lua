@@ -273,6 +273,18 @@
 
 ---@alias ai_session.RunStatus "running"|"finished"|"timeout"|"cancelled"|"lost"
 
+---@class ai_session.ServerInfo
+---@field version string
+---@field storeUrl string passwords removed
+---@field dataDir string
+---@field dataDirMode string octal permissions, e.g. 0700
+---@field storeFileMode? string|nil octal permissions of the SQLite file, e.g. 0600
+---@field encoding string the tokenizer used for counts
+---@field encodingOk boolean the tokenizer loads (offline) and counts
+---@field workspace string|nil
+---@field worktree string|nil
+---@field branch string|nil
+
 ---@class ai_session.Session
 ---@field id? string
 ---@field name string
@@ -473,6 +485,7 @@ M.requests = {
   context_get = "aiSession/context/get", -- ContextParams → ContextResult
   ask = "aiSession/ask", -- AskParams → AskResult
   stats_get = "aiSession/stats/get", -- StatsParams → StatsResult
+  server_info = "aiSession/server/info", -- Empty → ServerInfo
   store_validate = "aiSession/store/validate", -- ValidateParams → ValidateResult
 }
 

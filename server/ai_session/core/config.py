@@ -60,7 +60,10 @@ class Config:
 
     @property
     def log_dir(self) -> Path:
-        return self.home / "logs"
+        """The user log dir, or <home>/logs when AI_SESSION_HOME moves everything."""
+        if os.environ.get("AI_SESSION_HOME"):
+            return self.home / "logs"
+        return Path(platformdirs.user_log_dir(APP))
 
     @property
     def export_dir(self) -> Path:

@@ -612,11 +612,13 @@ class SessionManager:
         timeout: float | None = None,
         cwd: str | None = None,
         on_output: Callable[[bytes], object] | None = None,
+        on_start: Callable[[CommandRun], object] | None = None,
         stdin: bytes | str = "null",
     ) -> CommandRun:
         """Run a command in the session's persistent shell; output streams to `on_output`
         (raw bytes as printed); returns the recorded CommandRun (raw output stored, redacted)."""
-        return await self.shells.exec(ref, command, timeout=timeout, cwd=cwd, on_output=on_output, stdin=stdin)  # type: ignore[arg-type]
+        return await self.shells.exec(ref, command, timeout=timeout, cwd=cwd, on_output=on_output, on_start=on_start,
+                                      stdin=stdin)  # type: ignore[arg-type]
 
     def is_running(self, run_id: str) -> bool:
         """Whether a run marked running still has a live owner process (maybe another one)."""

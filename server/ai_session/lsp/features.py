@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def register_all(server: AiSessionServer) -> None:
-    from ai_session.lsp import ask, changes, context, lifecycle, runs, sessions, workspace
+    from ai_session.lsp import ask, changes, context, exec, lifecycle, runs, sessions, terminal, workspace
 
-    for module in (lifecycle, sessions, workspace, changes, runs, context, ask):
+    for module in (lifecycle, sessions, workspace, changes, runs, exec, terminal, context, ask):
         module.register(server)

@@ -8,8 +8,20 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from ai_session import __version__
+from ai_session.core.tokens import count_tokens, encoding_for_model
+from ai_session.lsp.wire import request
+from ai_session.protocol import payloads as p
+
 if TYPE_CHECKING:
     from ai_session.lsp.server import AiSessionServer
+
+
+def _mode(path: Path) -> str:
+    try:
+        return f"{path.stat().st_mode & 0o777:04o}"
+    except OSError:
+        return "missing"
 
 
 def register(server: AiSessionServer) -> None:
@@ -30,6 +42,27 @@ def register(server: AiSessionServer) -> None:
         for hook in server.initialized_hooks:
             hook()
 
+    @request(server, "aiSession/server/info")
+    def info(_: p.Empty) -> p.ServerInfo:
+        config = server.manager.config
+        store_file = getattr(server.manager.store, "path", None)
+        try:
+            encoding_ok = count_tokens("health check") > 0
+        except Exception:
+            encoding_ok = False
+        return p.ServerInfo(
+            version=__version__,
+            store_url=server.manager.store.url,  # stores keep passwords out of their url
+            data_dir=str(config.home),
+            data_dir_mode=_mode(config.home),
+            store_file_mode=_mode(store_file) if store_file else None,
+            encoding=encoding_for_model(None),
+            encoding_ok=encoding_ok,
+            workspace=str(server.root) if server.root else None,
+            worktree=server.worktree.root if server.worktree else None,
+            branch=server.worktree.label if server.worktree else None,
+        )
+
     @server.feature(types.SHUTDOWN)
-    def shutdown(*_: object) -> None:
-        server.close()
+    async def shutdown(*_: object) -> None:
+        await server.aclose()

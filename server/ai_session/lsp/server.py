@@ -11,16 +11,16 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from lsprotocol import types
 from pydantic import BaseModel
 from pygls.lsp.server import LanguageServer
 
 from ai_session import __version__
+from ai_session.core.config import Config
 from ai_session.core.manager import SessionManager
 from ai_session.core.privacy import private_dir, private_file
 from ai_session.core.worktree import Worktree
@@ -30,6 +30,7 @@ from ai_session.protocol.methods import NOTIFICATIONS
 
 log = logging.getLogger("ai_session.lsp")
 PARENT_CHECK_SECONDS = 2.0
+CLOSE_HOOK_SECONDS = 10.0
 
 
 class AiSessionServer(LanguageServer):
@@ -46,7 +47,7 @@ class AiSessionServer(LanguageServer):
         self._closed = False
         # Feature modules hook in here instead of each registering the same LSP method.
         self.initialized_hooks: list[Callable[[], None]] = []
-        self.close_hooks: list[Callable[[], None]] = []
+        self.close_hooks: list[Callable[[], Awaitable[None]]] = []
 
     # ------------------------------------------------------------------ helpers for features
 
@@ -87,28 +88,36 @@ class AiSessionServer(LanguageServer):
                 os.kill(pid, 0)
             except ProcessLookupError:
                 log.warning("client process %d is gone; exiting", pid)
-                self.close()
+                await self.aclose()
                 os._exit(0)
             except PermissionError:
                 pass
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
+        """Stop everything this server started: shells (and their process groups), tasks, the store."""
         if self._closed:
             return
         self._closed = True
-        for task in list(self._tasks):
-            task.cancel()
         for hook in self.close_hooks:
             try:
-                hook()
+                await asyncio.wait_for(hook(), CLOSE_HOOK_SECONDS)
             except Exception:
                 log.exception("close hook failed")
+        for task in list(self._tasks):
+            if task is not asyncio.current_task():
+                task.cancel()
         self.manager.close()
+
+    def close(self) -> None:
+        """Last resort once the event loop is gone (aclose is the normal way out)."""
+        if not self._closed:
+            self._closed = True
+            self.manager.close()
 
 
 def setup_logging(verbose: bool = False) -> Path:
     """Log to stderr and to a 0600 file in the user log dir; pygls at WARNING (it logs bodies at INFO)."""
-    log_dir = private_dir(Path(platformdirs.user_log_dir("ai-session")))
+    log_dir = private_dir(Config.load().log_dir)
     log_file = private_file(log_dir / "server.log")
     fmt = logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
     root = logging.getLogger()
@@ -134,6 +143,7 @@ async def _serve_streams(server: AiSessionServer, reader: asyncio.StreamReader, 
         await read_frames(reader, server)
     finally:
         log.info("client stream closed")
+        await server.aclose()
 
 
 def serve_stdio(server: AiSessionServer) -> None:

@@ -62,6 +62,7 @@ _REQUESTS = [
     Request("aiSession/context/get", p.ContextParams, p.ContextResult, "The exact context the model gets next, with parts and counts."),
     Request("aiSession/ask", p.AskParams, p.AskResult, "Ask the session's provider; the answer streams as answerChunk notifications."),
     Request("aiSession/stats/get", p.StatsParams, p.StatsResult, "Usage and savings per session, agent or role."),
+    Request("aiSession/server/info", p.Empty, p.ServerInfo, "Version, store location and permissions, tokenizer: for health checks."),
     Request("aiSession/store/validate", p.ValidateParams, p.ValidateResult, "Check (and with repair: fix) stored sessions."),
 ]
 

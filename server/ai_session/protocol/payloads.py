@@ -439,3 +439,16 @@ class AnswerChunk(Model):
     session_id: str
     ask_id: str | None
     text: str
+
+
+class ServerInfo(Model):
+    version: str
+    store_url: str = Field(description="passwords removed")
+    data_dir: str
+    data_dir_mode: str = Field(description="octal permissions, e.g. 0700")
+    store_file_mode: str | None = Field(None, description="octal permissions of the SQLite file, e.g. 0600")
+    encoding: str = Field(description="the tokenizer used for counts")
+    encoding_ok: bool = Field(description="the tokenizer loads (offline) and counts")
+    workspace: str | None
+    worktree: str | None
+    branch: str | None

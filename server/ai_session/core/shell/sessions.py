@@ -68,9 +68,12 @@ class SessionShells:
         cwd: str | None = None,
         stdin: Stdin = "null",
         on_output: Callable[[bytes], object] | None = None,
+        on_start: Callable[[CommandRun], object] | None = None,
         agent: str | None = None,
     ) -> CommandRun:
-        """Run a command in the session's shell, streaming output to `on_output`, and record it."""
+        """Run a command in the session's shell, streaming output to `on_output`, and record it.
+
+        `on_start` gets the run (status running, id assigned) as soon as it is stored."""
         session = ref if isinstance(ref, Session) else self._m.resolve(ref)
         sh = await self.shell(session)
         run = CommandRun(
@@ -80,6 +83,8 @@ class SessionShells:
             metadata={"owner_pid": os.getpid(), "origin": "exec", **({"agent": agent} if agent else {})},
         )
         self._m.store.save_run(run)
+        if on_start is not None:
+            on_start(run)
         handle = sh.exec(command, timeout=timeout, cwd=cwd, stdin=stdin)
         try:
             if on_output is None:
