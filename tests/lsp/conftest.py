@@ -16,8 +16,8 @@ from tests.conftest import cli_env
 CLIENTS = ["visual_studio_code", "neovim"]
 
 
-def server_config(home: Path) -> ClientServerConfig:
-    return ClientServerConfig(server_command=[sys.executable, "-m", "ai_session", "serve"], server_env=cli_env(home))
+def server_config(home: Path, **env: str) -> ClientServerConfig:
+    return ClientServerConfig(server_command=[sys.executable, "-m", "ai_session", "serve"], server_env=cli_env(home, **env))
 
 
 @pytest.fixture
@@ -49,8 +49,8 @@ async def wait_note(client: LanguageClient, method: str, predicate=lambda n: Tru
         await asyncio.sleep(0.05)
 
 
-async def start_client(home: Path, workspace: Path, capabilities: str = "visual_studio_code") -> LanguageClient:
-    lsp_client = await server_config(home).start()
+async def start_client(home: Path, workspace: Path, capabilities: str = "visual_studio_code", **env: str) -> LanguageClient:
+    lsp_client = await server_config(home, **env).start()
     record_notifications(lsp_client)
     response = await lsp_client.initialize_session(
         types.InitializeParams(

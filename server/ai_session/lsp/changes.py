@@ -15,9 +15,9 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2  # well inside the 1 s a change may take to reach every client
 
 
-async def follow_store(server: AiSessionServer) -> None:
+async def follow_store(server: AiSessionServer, since: int) -> None:
     store = server.manager.store
-    async for batch in store.watch(store.last_change_id(), interval=POLL_SECONDS):
+    async for batch in store.watch(since, interval=POLL_SECONDS):
         seen: dict[tuple[str | None, str], None] = {}
         for change in batch:
             seen[(change.session_id, change.kind)] = None
@@ -30,4 +30,9 @@ async def follow_store(server: AiSessionServer) -> None:
 
 
 def register(server: AiSessionServer) -> None:
-    server.initialized_hooks.append(lambda: server.spawn(follow_store(server), "follow-store"))
+    def start() -> None:
+        # The starting point is taken now, not when the task first runs: nothing written
+        # after `initialized` may be missed.
+        server.spawn(follow_store(server, server.manager.store.last_change_id()), "follow-store")
+
+    server.initialized_hooks.append(start)

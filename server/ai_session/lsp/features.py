@@ -11,5 +11,6 @@ if TYPE_CHECKING:
 def register_all(server: AiSessionServer) -> None:
     from ai_session.lsp import ask, changes, context, exec, lifecycle, runs, sessions, terminal, workspace
 
-    for module in (lifecycle, sessions, workspace, changes, runs, exec, terminal, context, ask):
+    # changes before workspace: follow the store before the workspace attach writes to it
+    for module in (lifecycle, changes, sessions, workspace, runs, exec, terminal, context, ask):
         module.register(server)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+import logging
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -15,6 +16,9 @@ from ai_session.protocol import payloads as p
 
 if TYPE_CHECKING:
     from ai_session.lsp.server import AiSessionServer
+
+
+log = logging.getLogger(__name__)
 
 
 def _mode(path: Path) -> str:
@@ -40,7 +44,11 @@ def register(server: AiSessionServer) -> None:
     @server.feature(types.INITIALIZED)
     def initialized(_: types.InitializedParams) -> None:
         for hook in server.initialized_hooks:
-            hook()
+            try:
+                hook()
+            except Exception as exc:  # one failing feature must not keep the others from starting
+                log.exception("start-up of %s failed", getattr(hook, "__qualname__", hook))
+                server.warn_client(f"ai-session: {exc}")
 
     @request(server, "aiSession/server/info")
     def info(_: p.Empty) -> p.ServerInfo:
