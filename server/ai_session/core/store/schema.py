@@ -12,6 +12,7 @@ MIGRATIONS: list[list[str]] = [
             agent TEXT, role TEXT, worktree TEXT, branch TEXT, pool TEXT,
             created_at TEXT NOT NULL,
             last_active TEXT NOT NULL,
+            last_seq INTEGER NOT NULL DEFAULT 0,  -- the last message number handed out
             data TEXT NOT NULL
         )""",
         "CREATE INDEX sessions_last_active ON sessions(last_active)",

@@ -153,7 +153,7 @@ class SQLiteStore(SessionStore):
             )
             for run, raw in runs:
                 self._put_run(db, run.model_copy(update={"session_id": session.id}), raw)
-            self._insert_messages(db, session.id, messages, renumber=False)
+            self._import_messages(db, session.id, messages)
 
         self._write(work)
         return session
@@ -236,29 +236,40 @@ class SQLiteStore(SessionStore):
     # ------------------------------------------------------------------ messages
 
     def append_messages(self, session_id: str, messages: Sequence[Message]) -> list[Message]:
+        if not messages:
+            return []
+
         def work(db: sqlite3.Connection) -> list[Message]:
-            stored = self._insert_messages(db, session_id, messages, renumber=True)
-            if stored:
-                db.execute(
-                    "UPDATE sessions SET last_active = ? WHERE id = ?", (_ts(stored[-1].created_at), session_id)
-                )
-                # One change-log row per append, not per message (a trigger would write one each).
-                db.execute("INSERT INTO changes (session_id, kind) VALUES (?, 'message')", (session_id,))
+            # Taking the numbers and bumping last_active is one statement on the session row.
+            row = db.execute(
+                "UPDATE sessions SET last_seq = last_seq + ?, last_active = ? WHERE id = ? RETURNING last_seq",
+                (len(messages), _ts(messages[-1].created_at), session_id),
+            ).fetchone()
+            if row is None:
+                raise NotFound("the session no longer exists (deleted by another process?)")
+            first = row[0] - len(messages) + 1
+            stored = self._insert_messages(db, session_id, messages, range(first, first + len(messages)))
+            # One change-log row per append, not per message (a trigger would write one each).
+            db.execute("INSERT INTO changes (session_id, kind) VALUES (?, 'message')", (session_id,))
             return stored
 
         return self._write(work)
 
+    def _import_messages(self, db: sqlite3.Connection, session_id: str, messages: Sequence[Message]) -> None:
+        """A new session's history: imports keep their (increasing) numbers, others get 1, 2, 3..."""
+        seqs, last = [], 0
+        for message in messages:
+            last = message.seq if message.seq > last else last + 1
+            seqs.append(last)
+        self._insert_messages(db, session_id, messages, seqs)
+        db.execute("UPDATE sessions SET last_seq = ? WHERE id = ?", (last, session_id))
+
     def _insert_messages(
-        self, db: sqlite3.Connection, session_id: str, messages: Sequence[Message], *, renumber: bool
+        self, db: sqlite3.Connection, session_id: str, messages: Sequence[Message], seqs: Iterable[int]
     ) -> list[Message]:
-        if not messages:
-            return []
-        seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE session_id = ?", (session_id,)).fetchone()[0]
         stored = []
         rows = []
-        for message in messages:
-            # Imports keep their (increasing) sequence numbers; everything else gets the next one.
-            seq = message.seq if not renumber and message.seq > seq else seq + 1
+        for message, seq in zip(messages, seqs):
             m = message.model_copy(update={"session_id": session_id, "seq": seq})
             body, packed = blob.pack(utf8_text(m.content, f"message {m.id}"))
             rows.append(
