@@ -7,6 +7,7 @@ from typing import Any
 
 from ai_session.core.errors import InvalidInput
 from ai_session.core.models import Message, Usage
+from ai_session.core.store.base import SessionFilter
 
 
 def utf8_text(text: str, what: str) -> str:
@@ -38,3 +39,21 @@ def extra_fields(text: str | None) -> dict[str, Any]:
         "usage": Usage(**extra["usage"]) if "usage" in extra else None,
         "metadata": extra.get("metadata", {}),
     }
+
+
+def session_filter_sql(f: SessionFilter, mark: str, ts: Any) -> tuple[str, list[Any]]:
+    """The WHERE clause (or "") for a SessionFilter; `mark` is the driver's placeholder
+    (? or %s) and `ts` how the backend writes timestamps."""
+    where: list[str] = []
+    params: list[Any] = []
+    if f.statuses:
+        where.append(f"status IN ({', '.join([mark] * len(f.statuses))})")
+        params += sorted(s.value for s in f.statuses)
+    for column in ("agent", "role", "worktree", "branch", "pool"):
+        if (value := getattr(f, column)) is not None:
+            where.append(f"{column} = {mark}")
+            params.append(value)
+    if f.inactive_before is not None:
+        where.append(f"last_active < {mark}")
+        params.append(ts(f.inactive_before))
+    return (" WHERE " + " AND ".join(where)) if where else "", params

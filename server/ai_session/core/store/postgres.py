@@ -46,7 +46,7 @@ from ai_session.core.models import (
     Template,
 )
 from ai_session.core.store.base import SessionAccess, SessionFilter, SessionStore, Totals
-from ai_session.core.store.codec import extra_fields, extra_json, utf8_text
+from ai_session.core.store.codec import extra_fields, extra_json, session_filter_sql, utf8_text
 from ai_session.core.store.pg_schema import MIGRATIONS, NOTIFY_CHANNEL, SCHEMA, USERS_ROLE
 
 T = TypeVar("T")
@@ -262,24 +262,8 @@ class PostgresStore(SessionStore):
         return [r[0] for r in self._read("SELECT id FROM sessions WHERE id LIKE %s ORDER BY id", (_like_prefix(prefix),))]
 
     def list_sessions(self, filter: SessionFilter | None = None) -> list[Session]:
-        f = filter or SessionFilter()
-        where: list[str] = []
-        params: list[Any] = []
-        if f.statuses:
-            where.append("status = ANY(%s)")
-            params.append(sorted(s.value for s in f.statuses))
-        for column in ("agent", "role", "worktree", "branch", "pool"):
-            value = getattr(f, column)
-            if value is not None:
-                where.append(f"{column} = %s")
-                params.append(value)
-        if f.inactive_before is not None:
-            where.append("last_active < %s")
-            params.append(_ts(f.inactive_before))
-        sql = "SELECT data, last_active FROM sessions"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY last_active DESC"
+        clause, params = session_filter_sql(filter or SessionFilter(), "%s", _ts)
+        sql = f"SELECT data, last_active FROM sessions{clause} ORDER BY last_active DESC"
         return [_session_from_row(r) for r in self._read(sql, params)]
 
     def update_session(self, session: Session, *, expected_status: SessionStatus | None = None) -> bool:

@@ -34,7 +34,7 @@ from ai_session.core.models import (
 )
 from ai_session.core.privacy import private_dir, private_file
 from ai_session.core.store.base import SessionFilter, SessionStore, Totals
-from ai_session.core.store.codec import extra_fields, extra_json, utf8_text
+from ai_session.core.store.codec import extra_fields, extra_json, session_filter_sql, utf8_text
 from ai_session.core.store.schema import MIGRATIONS
 
 T = TypeVar("T")
@@ -186,23 +186,8 @@ class SQLiteStore(SessionStore):
         return [r[0] for r in self._read("SELECT id FROM sessions WHERE id >= ? AND id < ?", _prefix_range(prefix))]
 
     def list_sessions(self, filter: SessionFilter | None = None) -> list[Session]:
-        f = filter or SessionFilter()
-        where, params = [], []
-        if f.statuses:
-            where.append(f"status IN ({','.join('?' * len(f.statuses))})")
-            params += [s.value for s in f.statuses]
-        for column in ("agent", "role", "worktree", "branch", "pool"):
-            value = getattr(f, column)
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if f.inactive_before is not None:
-            where.append("last_active < ?")
-            params.append(_ts(f.inactive_before))
-        sql = "SELECT data, last_active FROM sessions"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY last_active DESC"
+        clause, params = session_filter_sql(filter or SessionFilter(), "?", _ts)
+        sql = f"SELECT data, last_active FROM sessions{clause} ORDER BY last_active DESC"
         return [_session_from_row(r) for r in self._read(sql, params)]
 
     def update_session(self, session: Session, *, expected_status: SessionStatus | None = None) -> bool:
