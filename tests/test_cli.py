@@ -101,3 +101,11 @@ def test_output_retrieves_context_raw_lines_and_grep(cli, home):
     bad = cli("output", run.id, "--grep", "(", check=False)
     assert bad.returncode == 2 and "bad pattern" in bad.stderr
     assert cli("output", "run_nosuch", check=False).returncode == 3
+
+
+def test_add_takes_its_text_before_or_after_the_flags(cli):
+    cli("create", "t")
+    cli("add", "t", "before", "--role", "assistant")
+    cli("add", "t", "--role", "assistant", "after the flags")
+    assert [m["content"] for m in cli.json("show", "t", "--history")["messages"]] == ["before", "after the flags"]
+    assert cli("list", "--bogus", check=False).returncode == 2

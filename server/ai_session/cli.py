@@ -1124,7 +1124,11 @@ def _add_context_parsers(add: Callable[..., argparse.ArgumentParser]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "add" and args.content is None:
+        args.content = " ".join(extra)  # text after the flags: argparse fills positionals before them
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     manager = None
     try:
         needs = NEEDS.get(args.command, "manager")
