@@ -58,12 +58,21 @@ def test_native_export_import_round_trips_exactly(manager, tmp_path):
     assert after["runs"] == before["runs"]
 
 
-def test_import_next_to_original_gets_new_id_and_name(manager, tmp_path):
-    manager.create("dev")
+def test_import_next_to_original_gets_new_ids_and_name(manager, tmp_path):
+    original = manager.create("dev")
+    manager.add_message(original, "user", "kept in both")
+    run = CommandRun(session_id=original.id, command="make", status=RunStatus.FINISHED, exit_code=0)
+    manager.store.save_run(run, "ok\n")
+    manager.add_messages(original, [Message(role="tool", kind="command", content="$ make", run_id=run.id)])
     path = manager.export("dev", tmp_path / "d.json")
     copy = manager.import_file(path)
-    assert copy.name == "dev-imported" or copy.name.startswith("dev-imported")
-    assert copy.id != manager.resolve("dev").id
+    assert copy.name.startswith("dev-imported") and copy.id != original.id
+    copied = manager.messages(copy)
+    assert [m.content for m in copied] == [m.content for m in manager.messages(original)]
+    assert not {m.id for m in copied} & {m.id for m in manager.messages(original)}
+    copied_run = manager.store.get_run(copied[1].run_id)
+    assert copied_run.session_id == copy.id and copied_run.id != run.id
+    assert manager.store.run_output(copied_run.id) == "ok\n"
 
 
 def test_claude_code_transcript_messages_and_usage_match_the_file(manager, tmp_path):

@@ -513,18 +513,19 @@ class SessionManager:
         session = bundle.session
         if name:
             session = session.model_copy(update={"name": limits.session_name(name, "--name")})
-        if self.store.get_session(session.id):
+        runs, messages = bundle.runs, bundle.messages
+        if self.store.get_session(session.id) or any(self.store.get_run(r.id) for r, _ in runs):
+            # A copy next to its original: everything gets ids of its own.
             session = session.model_copy(update={"id": Session.model_fields["id"].default_factory()})
+            new_ids = {r.id: CommandRun.model_fields["id"].default_factory() for r, _ in runs}
+            runs = [(r.model_copy(update={"id": new_ids[r.id]}), raw) for r, raw in runs]
+            messages = [m.model_copy(update={"id": Message.model_fields["id"].default_factory(),
+                                             "run_id": new_ids.get(m.run_id, m.run_id)}) for m in messages]
         if self.store.get_session_by_name(session.name):
             session = session.model_copy(update={"name": self.unique_name(f"{session.name}-imported")})
         session = session.model_copy(
             update={"metadata": {**session.metadata, "imported_at": utcnow().isoformat(), "imported_format": bundle.source}}
         )
-        runs, messages = bundle.runs, bundle.messages
-        if any(self.store.get_run(r.id) for r, _ in runs):  # a copy next to the original
-            new_ids = {r.id: CommandRun.model_fields["id"].default_factory() for r, _ in runs}
-            runs = [(r.model_copy(update={"id": new_ids[r.id]}), raw) for r, raw in runs]
-            messages = [m.model_copy(update={"run_id": new_ids.get(m.run_id, m.run_id)}) for m in messages]
         runs = [(r.model_copy(update={"session_id": session.id}), redact(raw) if raw else raw) for r, raw in runs]
         messages = self._prepare(messages, session)
         return self.store.create_session(session, messages, runs)

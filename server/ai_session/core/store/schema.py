@@ -46,9 +46,11 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX runs_session ON runs(session_id, started_at)",
         "CREATE TABLE templates (name TEXT PRIMARY KEY, data TEXT NOT NULL)",
         "CREATE TABLE pools (role TEXT PRIMARY KEY, data TEXT NOT NULL)",
-        # The change log other processes (a language server) follow for live updates.
+        # The change log other processes (a language server) follow for live updates. Plain
+        # rowid ids (no AUTOINCREMENT bookkeeping): pruning removes the oldest rows only, so
+        # an id is never handed out twice.
         """CREATE TABLE changes (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id INTEGER PRIMARY KEY,
             session_id TEXT,
             kind TEXT NOT NULL,
             at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'))
