@@ -16,6 +16,7 @@ sys.path[:0] = [str(HERE.parent / "server"), str(HERE)]
 
 def main(argv: list[str]) -> int:
     names = argv or sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
+    sys.argv[1:] = []  # each benchmark's own options are for running it directly
     for name in names:
         print(f"== {name}")
         importlib.import_module(f"bench_{name}").main()
