@@ -65,3 +65,20 @@ async def test_server_info_for_health_checks(client, home):
     assert info.encodingOk and info.encoding == "cl100k_base"
     assert info.dataDirMode == "0700" and info.storeFileMode == "0600"
     assert info.dataDir == str(home) and info.branch == "main"
+
+
+async def test_switching_branch_switches_the_current_session(client):
+    import subprocess
+
+    first = await wait_note(client, "aiSession/currentSessionChanged")
+    assert first.branch == "main"
+    seen = len(client.notes["aiSession/currentSessionChanged"])
+    root = client.workspace_root
+    subprocess.run(["git", "-C", str(root), "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q",
+                    "--allow-empty", "-m", "init"], check=True)
+    subprocess.run(["git", "-C", str(root), "switch", "-q", "-c", "feature/login"], check=True)
+    switched = await wait_note(client, "aiSession/currentSessionChanged", after=seen)
+    assert switched.branch == "feature/login"
+    assert switched.summary.session.name == "proj-feature-login"
+    current = await call(client, "aiSession/worktree/current")
+    assert current.summary.session.id == switched.summary.session.id != first.summary.session.id
