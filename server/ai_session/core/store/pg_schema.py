@@ -34,7 +34,8 @@ MIGRATIONS: list[list[str]] = [
             data text NOT NULL,
             owner name NOT NULL DEFAULT current_user,
             members name[] NOT NULL DEFAULT '{}',
-            appends bigint NOT NULL DEFAULT 0
+            appends bigint NOT NULL DEFAULT 0,
+            last_seq integer NOT NULL DEFAULT 0  -- the last message number handed out
         )""",
         "CREATE INDEX sessions_last_active ON sessions (last_active)",
         "CREATE INDEX sessions_worktree ON sessions (worktree, branch)",
@@ -169,7 +170,7 @@ MIGRATIONS: list[list[str]] = [
         f"GRANT USAGE ON SCHEMA {SCHEMA} TO {USERS_ROLE}",
         f"GRANT SELECT, INSERT, DELETE ON sessions TO {USERS_ROLE}",
         f"GRANT UPDATE (name, status, agent, role, worktree, branch, pool, created_at, last_active, data,"
-        f" owner, members, appends) ON sessions TO {USERS_ROLE}",
+        f" owner, members, appends, last_seq) ON sessions TO {USERS_ROLE}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON messages, runs, templates, pools TO {USERS_ROLE}",
         f"GRANT SELECT ON changes, schema_version TO {USERS_ROLE}",
         f"GRANT EXECUTE ON FUNCTION prune_changes(bigint) TO {USERS_ROLE}",
