@@ -51,9 +51,7 @@ def test_native_export_import_round_trips_exactly(manager, tmp_path):
     manager.delete("dev")
     again = manager.import_file(path)
     after = manager.export_document(again.id)
-    session_before = {k: v for k, v in before["session"].items() if k not in ("metadata", "lastActive")}
-    session_after = {k: v for k, v in after["session"].items() if k not in ("metadata", "lastActive")}
-    assert session_after == session_before
+    assert after["session"] == before["session"]
     assert after["messages"] == before["messages"]
     assert after["runs"] == before["runs"]
 

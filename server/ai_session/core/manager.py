@@ -523,9 +523,10 @@ class SessionManager:
                                              "run_id": new_ids.get(m.run_id, m.run_id)}) for m in messages]
         if self.store.get_session_by_name(session.name):
             session = session.model_copy(update={"name": self.unique_name(f"{session.name}-imported")})
-        session = session.model_copy(
-            update={"metadata": {**session.metadata, "imported_at": utcnow().isoformat(), "imported_format": bundle.source}}
-        )
+        if bundle.source != "native":  # our own export round-trips exactly; foreign ones say where they came from
+            session = session.model_copy(
+                update={"metadata": {**session.metadata, "imported_at": utcnow().isoformat(), "imported_format": bundle.source}}
+            )
         runs = [(r.model_copy(update={"session_id": session.id}), redact(raw) if raw else raw) for r, raw in runs]
         messages = self._prepare(messages, session)
         return self.store.create_session(session, messages, runs)
