@@ -1,6 +1,5 @@
 """The CLI as a user runs it: a subprocess against a real store."""
 
-import json
 
 
 def test_issue_walkthrough_create_list_show_pause_resume_export_delete_import(cli, tmp_path):

@@ -68,7 +68,6 @@ def test_faithfulness_and_total_reduction(results):
 
 
 def test_beats_truncation_baselines_on_reduction(results):
-    raw = sum(r[3] for r in results.values())
     ctx = sum(r[4] for r in results.values())
     limit = int(os.environ.get("ROO_CHAR_LIMIT", "2000"))
     roo = 0

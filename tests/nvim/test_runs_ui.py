@@ -7,7 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from tests.nvim.conftest import ARTIFACTS, INIT, Editor, editor_env, nvim_binary
 

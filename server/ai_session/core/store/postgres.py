@@ -38,15 +38,25 @@ from ai_session.core.models import (
     Change,
     CommandRun,
     Message,
-    MessageKind,
     PoolConfig,
-    Role,
     Session,
     SessionStatus,
     Template,
 )
 from ai_session.core.store.base import SessionAccess, SessionFilter, SessionStore, Totals
-from ai_session.core.store.codec import extra_fields, extra_json, session_filter_sql, utf8_text
+from ai_session.core.store.codec import (
+    MESSAGE_COLS,
+    SESSION_COLS,
+    extra_json,
+    import_seqs,
+    message_from_row,
+    message_row,
+    numbered,
+    session_filter_sql,
+    session_from_row,
+    session_row,
+    utf8_text,
+)
 from ai_session.core.store.pg_schema import MIGRATIONS, NOTIFY_CHANNEL, SCHEMA, USERS_ROLE
 
 T = TypeVar("T")
@@ -61,8 +71,6 @@ FALLBACK_POLL = 5.0  # seconds between change-log reads when no notification arr
 RECONNECT_MAX = 10.0  # longest wait between reconnection attempts of a watcher
 MIGRATION_LOCK = 0x61695F6D6967  # advisory lock: one migrator at a time ("ai_mig")
 
-_MESSAGE_COLS = "session_id, seq, id, role, kind, created_at, tokens, pinned, agent, run_id, body, zstd, extra"
-_SESSION_COLS = "id, name, status, agent, role, worktree, branch, pool, created_at, last_active, data"
 
 
 def connection_info(url: str, user: str | None = None) -> dict[str, Any]:
@@ -233,14 +241,14 @@ class PostgresStore(SessionStore):
 
         def work(conn: psycopg.Connection) -> None:
             conn.execute(
-                f"INSERT INTO sessions ({_SESSION_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                _session_row(session),
+                f"INSERT INTO sessions ({SESSION_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                session_row(session, _ts),
             )
             for run, raw in runs:
                 _put_run(conn, run.model_copy(update={"session_id": session.id}), raw)
-            stored = _insert_messages(conn, session.id, messages, start=0, renumber=False)
-            if stored:
-                conn.execute("UPDATE sessions SET last_seq = %s WHERE id = %s", (stored[-1].seq, session.id))
+            if seqs := import_seqs(messages):
+                _insert_messages(conn, session.id, messages, seqs)
+                conn.execute("UPDATE sessions SET last_seq = %s WHERE id = %s", (seqs[-1], session.id))
 
         try:
             self._write(work)
@@ -274,7 +282,7 @@ class PostgresStore(SessionStore):
             "UPDATE sessions SET name=%s, status=%s, agent=%s, role=%s, worktree=%s, branch=%s, pool=%s,"
             " created_at=%s, last_active=%s, data=%s WHERE id=%s"
         )
-        params = _session_row(session)[1:] + (session.id,)
+        params = session_row(session, _ts)[1:] + (session.id,)
         if expected_status is not None:
             sql += " AND status = %s"  # compare-and-set: the row lock makes it atomic
             params += (expected_status.value,)
@@ -313,21 +321,21 @@ class PostgresStore(SessionStore):
             ).fetchone()
             if row is None:
                 raise NotFound("the session no longer exists (deleted by another process?)")
-            start = row[0] - len(messages)
-            return _insert_messages(conn, session_id, messages, start=start, renumber=True)
+            first = row[0] - len(messages) + 1
+            return _insert_messages(conn, session_id, messages, range(first, first + len(messages)))
 
         return self._write(work)
 
     def list_messages(self, session_id: str, *, last: int | None = None, after_seq: int = 0) -> list[Message]:
         if last is not None:
             rows = self._read(
-                f"SELECT {_MESSAGE_COLS} FROM messages WHERE session_id = %s AND seq > %s ORDER BY seq DESC LIMIT %s",
+                f"SELECT {MESSAGE_COLS} FROM messages WHERE session_id = %s AND seq > %s ORDER BY seq DESC LIMIT %s",
                 (session_id, after_seq, last),
             )
             rows.reverse()
         else:
             rows = self._read(
-                f"SELECT {_MESSAGE_COLS} FROM messages WHERE session_id = %s AND seq > %s ORDER BY seq",
+                f"SELECT {MESSAGE_COLS} FROM messages WHERE session_id = %s AND seq > %s ORDER BY seq",
                 (session_id, after_seq),
             )
         return [_message_from_row(r) for r in rows]
@@ -675,26 +683,8 @@ def _like_prefix(prefix: str) -> str:
     return escaped + "%"
 
 
-def _session_row(s: Session) -> tuple[Any, ...]:
-    return (
-        s.id,
-        s.name,
-        s.status.value,
-        s.agent,
-        s.role,
-        s.worktree,
-        s.branch,
-        s.pool,
-        _ts(s.created_at),
-        _ts(s.last_active),
-        s.model_dump_json(),
-    )
-
-
 def _session_from_row(row: tuple[Any, ...]) -> Session:
-    session = Session.model_validate_json(row[0])
-    session.last_active = row[1]  # appends bump the column only
-    return session
+    return session_from_row(row[0], row[1])
 
 
 def _cost(m: Message) -> float:
@@ -702,27 +692,13 @@ def _cost(m: Message) -> float:
 
 
 def _insert_messages(
-    conn: psycopg.Connection, session_id: str, messages: Sequence[Message], *, start: int, renumber: bool
+    conn: psycopg.Connection, session_id: str, messages: Sequence[Message], seqs: Iterable[int]
 ) -> list[Message]:
-    if not messages:
-        return []
-    seq = start
-    stored: list[Message] = []
-    rows = []
-    for message in messages:
-        # Imports keep their (increasing) sequence numbers; everything else gets the next one.
-        seq = message.seq if not renumber and message.seq > seq else seq + 1
-        m = message.model_copy(update={"session_id": session_id, "seq": seq})
-        body, packed = blob.pack(utf8_text(m.content, f"message {m.id}"))
-        rows.append(
-            (session_id, m.seq, m.id, m.role.value, m.kind.value, _ts(m.created_at), m.tokens, m.pinned, m.agent,
-             m.run_id, body, packed, extra_json(m), _cost(m))
-        )
-        stored.append(m)
+    stored = numbered(messages, session_id, seqs)
     with conn.cursor() as cur:
         cur.executemany(
-            f"INSERT INTO messages ({_MESSAGE_COLS}, cost_usd) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-            rows,
+            f"INSERT INTO messages ({MESSAGE_COLS}, cost_usd) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            [(*message_row(m, _ts), _cost(m)) for m in stored],
         )
     return stored
 
@@ -750,20 +726,7 @@ def _put_run(conn: psycopg.Connection, run: CommandRun, raw: str | None) -> None
 
 
 def _message_from_row(r: tuple[Any, ...]) -> Message:
-    return Message.model_construct(
-        session_id=r[0],
-        seq=r[1],
-        id=r[2],
-        role=Role(r[3]),
-        kind=MessageKind(r[4]),
-        created_at=r[5],
-        tokens=r[6],
-        pinned=r[7],
-        agent=r[8],
-        run_id=r[9],
-        content=blob.unpack(bytes(r[10]), r[11]),
-        **extra_fields(r[12]),
-    )
+    return message_from_row(r, r[5], blob.unpack(bytes(r[10]), r[11]))
 
 
 def _change(r: tuple[Any, ...]) -> Change:

@@ -25,16 +25,26 @@ from ai_session.core.models import (
     Change,
     CommandRun,
     Message,
-    MessageKind,
     PoolConfig,
-    Role,
     Session,
     SessionStatus,
     Template,
 )
 from ai_session.core.privacy import private_dir, private_file
 from ai_session.core.store.base import SessionFilter, SessionStore, Totals
-from ai_session.core.store.codec import extra_fields, extra_json, session_filter_sql, utf8_text
+from ai_session.core.store.codec import (
+    MESSAGE_COLS,
+    SESSION_COLS,
+    extra_json,
+    import_seqs,
+    message_from_row,
+    message_row,
+    numbered,
+    session_filter_sql,
+    session_from_row,
+    session_row,
+    utf8_text,
+)
 from ai_session.core.store.schema import MIGRATIONS
 
 T = TypeVar("T")
@@ -149,33 +159,13 @@ class SQLiteStore(SessionStore):
         def work(db: sqlite3.Connection) -> None:
             if db.execute("SELECT 1 FROM sessions WHERE name = ?", (session.name,)).fetchone():
                 raise Conflict(f"a session named {session.name!r} already exists")
-            db.execute(
-                "INSERT INTO sessions (id, name, status, agent, role, worktree, branch, pool, created_at, last_active, data)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                self._session_row(session),
-            )
+            db.execute(f"INSERT INTO sessions ({SESSION_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", session_row(session, _ts))
             for run, raw in runs:
                 self._put_run(db, run.model_copy(update={"session_id": session.id}), raw)
             self._import_messages(db, session.id, messages)
 
         self._write(work)
         return session
-
-    @staticmethod
-    def _session_row(s: Session) -> tuple[Any, ...]:
-        return (
-            s.id,
-            s.name,
-            s.status.value,
-            s.agent,
-            s.role,
-            s.worktree,
-            s.branch,
-            s.pool,
-            _ts(s.created_at),
-            _ts(s.last_active),
-            s.model_dump_json(),
-        )
 
     def get_session(self, session_id: str) -> Session | None:
         rows = self._read("SELECT data, last_active FROM sessions WHERE id = ?", (session_id,))
@@ -202,7 +192,7 @@ class SQLiteStore(SessionStore):
             ).fetchone()
             if clash:
                 raise Conflict(f"a session named {session.name!r} already exists")
-            row = self._session_row(session)
+            row = session_row(session, _ts)
             sql = (
                 "UPDATE sessions SET name=?, status=?, agent=?, role=?, worktree=?, branch=?, pool=?,"
                 " created_at=?, last_active=?, data=? WHERE id=?"
@@ -244,58 +234,31 @@ class SQLiteStore(SessionStore):
         return self._write(work)
 
     def _import_messages(self, db: sqlite3.Connection, session_id: str, messages: Sequence[Message]) -> None:
-        """A new session's history: imports keep their (increasing) numbers, others get 1, 2, 3..."""
-        seqs, last = [], 0
-        for message in messages:
-            last = message.seq if message.seq > last else last + 1
-            seqs.append(last)
-        self._insert_messages(db, session_id, messages, seqs)
-        db.execute("UPDATE sessions SET last_seq = ? WHERE id = ?", (last, session_id))
+        if seqs := import_seqs(messages):
+            self._insert_messages(db, session_id, messages, seqs)
+            db.execute("UPDATE sessions SET last_seq = ? WHERE id = ?", (seqs[-1], session_id))
 
+    @staticmethod
     def _insert_messages(
-        self, db: sqlite3.Connection, session_id: str, messages: Sequence[Message], seqs: Iterable[int]
+        db: sqlite3.Connection, session_id: str, messages: Sequence[Message], seqs: Iterable[int]
     ) -> list[Message]:
-        stored = []
-        rows = []
-        for message, seq in zip(messages, seqs):
-            m = message.model_copy(update={"session_id": session_id, "seq": seq})
-            body, packed = blob.pack(utf8_text(m.content, f"message {m.id}"))
-            rows.append(
-                (
-                    session_id,
-                    m.seq,
-                    m.id,
-                    m.role.value,
-                    m.kind.value,
-                    _ts(m.created_at),
-                    m.tokens,
-                    int(m.pinned),
-                    m.agent,
-                    m.run_id,
-                    body,
-                    int(packed),
-                    extra_json(m),
-                )
-            )
-            stored.append(m)
+        stored = numbered(messages, session_id, seqs)
         db.executemany(
-            "INSERT INTO messages (session_id, seq, id, role, kind, created_at, tokens, pinned, agent, run_id, body, zstd, extra)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            rows,
+            f"INSERT INTO messages ({MESSAGE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [message_row(m, _ts) for m in stored],
         )
         return stored
 
     def list_messages(self, session_id: str, *, last: int | None = None, after_seq: int = 0) -> list[Message]:
-        cols = "session_id, seq, id, role, kind, created_at, tokens, pinned, agent, run_id, body, zstd, extra"
         if last is not None:
             rows = self._read(
-                f"SELECT * FROM (SELECT {cols} FROM messages WHERE session_id = ? AND seq > ?"
+                f"SELECT * FROM (SELECT {MESSAGE_COLS} FROM messages WHERE session_id = ? AND seq > ?"
                 " ORDER BY seq DESC LIMIT ?) ORDER BY seq",
                 (session_id, after_seq, last),
             )
         else:
             rows = self._read(
-                f"SELECT {cols} FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq", (session_id, after_seq)
+                f"SELECT {MESSAGE_COLS} FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq", (session_id, after_seq)
             )
         return [_message_from_row(r) for r in rows]
 
@@ -534,23 +497,8 @@ def _prefix_range(prefix: str) -> tuple[str, str]:
 
 
 def _session_from_row(row: tuple[Any, ...]) -> Session:
-    session = Session.model_validate_json(row[0])
-    session.last_active = datetime.fromisoformat(row[1])  # appends bump the column only
-    return session
+    return session_from_row(row[0], datetime.fromisoformat(row[1]))
 
 
-def _message_from_row(r: sqlite3.Row | tuple[Any, ...]) -> Message:
-    return Message.model_construct(
-        session_id=r[0],
-        seq=r[1],
-        id=r[2],
-        role=Role(r[3]),
-        kind=MessageKind(r[4]),
-        created_at=datetime.fromisoformat(r[5]),
-        tokens=r[6],
-        pinned=bool(r[7]),
-        agent=r[8],
-        run_id=r[9],
-        content=blob.unpack(r[10], bool(r[11])),
-        **extra_fields(r[12]),
-    )
+def _message_from_row(r: tuple[Any, ...]) -> Message:
+    return message_from_row(r, datetime.fromisoformat(r[5]), blob.unpack(r[10], bool(r[11])))
