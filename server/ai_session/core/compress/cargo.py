@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import Ctx, Out, is_important
+from ai_session.core.compress.base import Ctx, Out, keep_important
 
 STATUS_RE = re.compile(
     r"^\s+(?:Compiling|Checking|Downloaded|Downloading|Updating|Locking|Adding|Fresh|Blocking|Building"
@@ -139,10 +139,7 @@ def reduce_cargo(lines: list[str], ctx: Ctx) -> list[str]:
         if mode == "failures" and line.startswith("    "):
             out.keep(i)
             continue
-        if is_important(line):
-            out.keep(i)
-        else:
-            out.drop("other lines")
+        keep_important(out, i, "other lines")
     return out.render()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import Ctx, Out, is_important
+from ai_session.core.compress.base import Ctx, Out, is_important, keep_important
 
 STEP_RE = re.compile(r"^#\d+ \[(?!internal\])[^\]]*\d+/\d+\] |^Step \d+/\d+ : ")
 DROP_RE = re.compile(
@@ -62,10 +62,7 @@ def reduce_docker(lines: list[str], ctx: Ctx) -> list[str]:
             else:
                 out.drop("build progress lines")
             continue
-        if is_important(line):
-            out.keep(i)
-        else:
-            out.drop("other lines")
+        keep_important(out, i, "other lines")
     for j in box:
         out.keep(j)
     return out.render()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import Ctx, Out, is_important
+from ai_session.core.compress.base import Ctx, Out, is_important, keep_important
 
 SUITE_RE = re.compile(r"^\s*(PASS|FAIL|RUNS)\s+\S")
 BULLET_RE = re.compile(r"^\s*● (.*)$")
@@ -149,8 +149,5 @@ def reduce_js_tests(lines: list[str], ctx: Ctx) -> list[str]:
             else:
                 out.drop("message lines")
             continue
-        if is_important(line):
-            out.keep(i)
-        else:
-            out.drop("other lines")
+        keep_important(out, i, "other lines")
     return out.render(keep_last=False)

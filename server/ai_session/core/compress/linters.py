@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import Ctx, Out, is_important
+from ai_session.core.compress.base import Ctx, Out, keep_important
 
 DIAG_RES = [
     re.compile(r"^\S.*?\(\d+,\d+\): (?:error|warning|message) TS\d+:"),  # tsc plain
@@ -93,8 +93,5 @@ def reduce_linter(lines: list[str], ctx: Ctx) -> list[str]:
         if WATCH_RE.match(line):
             out.drop("watch-mode lines")
             continue
-        if is_important(line):
-            out.keep(i)
-        else:
-            out.drop("other lines")
+        keep_important(out, i, "other lines")
     return out.render()

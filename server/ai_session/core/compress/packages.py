@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import Ctx, Out, is_important
+from ai_session.core.compress.base import Ctx, Out, is_important, keep_important
 
 DROP_RE = re.compile(
     r"^\s*(?:Collecting |Downloading |Obtaining |Using cached |Requirement already satisfied|Looking in indexes"
@@ -89,10 +89,7 @@ def reduce_packages(lines: list[str], ctx: Ctx) -> list[str]:
             else:
                 out.drop("progress/download lines")
             continue
-        if is_important(line):
-            out.keep(i)
-        else:
-            out.drop("other lines")
+        keep_important(out, i, "other lines")
     if block:
         _flush_block(out, block)
     return out.render()

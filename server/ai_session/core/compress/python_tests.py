@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import Ctx, Out, is_important
+from ai_session.core.compress.base import Ctx, Out, is_important, keep_important
 
 SECTION_RE = re.compile(r"^=+ (.+?) =+$")
 ENTRY_RE = re.compile(r"^_{3,} (.+?) _{3,}$")
@@ -283,8 +283,5 @@ def reduce_unittest(lines: list[str], ctx: Ctx) -> list[str]:
             out.keep(i)
             exc_tail -= 1
             continue
-        if is_important(line):
-            out.keep(i)
-        else:
-            out.drop("other lines")
+        keep_important(out, i, "other lines")
     return out.render()
