@@ -28,6 +28,7 @@ from ai_session.core.config import Config
 from ai_session.core.context import AssembledContext
 from ai_session.core.context import assemble as assemble_context
 from ai_session.core.errors import Ambiguous, Conflict, InvalidInput, NotFound
+from ai_session.core.ids import new_id
 from ai_session.core.interop import ImportBundle, channelcoder, claude_code, limits, native
 from ai_session.core.models import (
     CommandRun,
@@ -194,7 +195,7 @@ class SessionManager:
             tpl = self.store.get_template(template)
             if tpl is None:
                 raise NotFound(f"no template {template!r} (see `ai-session template list`)")
-            preload = [m.model_copy(update={"id": Message.model_fields["id"].default_factory()}) for m in tpl.preload]
+            preload = [m.model_copy(update={"id": new_id("msg")}) for m in tpl.preload]
         session = Session(
             name=name or self.unique_name(agent or role or (tpl.name if tpl else "session")),
             agent=agent or (tpl.agent if tpl else None),
@@ -397,13 +398,13 @@ class SessionManager:
         for index, src in enumerate(sources):
             run_ids = {}
             for run in self.store.list_runs(src.id):
-                copy = run.model_copy(update={"id": CommandRun.model_fields["id"].default_factory()})
+                copy = run.model_copy(update={"id": new_id("run")})
                 run_ids[run.id] = copy.id
                 runs.append((copy, self.store.run_output(run.id)))
             for m in self.store.list_messages(src.id):
                 copy = m.model_copy(
                     update={
-                        "id": Message.model_fields["id"].default_factory(),
+                        "id": new_id("msg"),
                         "run_id": run_ids.get(m.run_id, m.run_id),
                         "metadata": {**m.metadata, "origin": {"session": src.id, "seq": m.seq}},
                     }
@@ -440,7 +441,7 @@ class SessionManager:
             limits.session_name(name, "name")
         fork = source.model_copy(
             update={
-                "id": Session.model_fields["id"].default_factory(),
+                "id": new_id("sess"),
                 "name": name or self.unique_name(f"{source.name}-fork"),
                 "status": SessionStatus.ACTIVE,
                 "provider_sessions": [],  # the provider's conversation does not fork with us
@@ -449,7 +450,7 @@ class SessionManager:
                 "metadata": {**source.metadata, "forked_from": {"id": source.id, "name": source.name, "at": at}},
             }
         )
-        copies = [m.model_copy(update={"id": Message.model_fields["id"].default_factory()}) for m in history]
+        copies = [m.model_copy(update={"id": new_id("msg")}) for m in history]
         return self.store.create_session(fork, copies)
 
     # ------------------------------------------------------------------ worktree
@@ -516,10 +517,10 @@ class SessionManager:
         runs, messages = bundle.runs, bundle.messages
         if self.store.get_session(session.id) or any(self.store.get_run(r.id) for r, _ in runs):
             # A copy next to its original: everything gets ids of its own.
-            session = session.model_copy(update={"id": Session.model_fields["id"].default_factory()})
-            new_ids = {r.id: CommandRun.model_fields["id"].default_factory() for r, _ in runs}
+            session = session.model_copy(update={"id": new_id("sess")})
+            new_ids = {r.id: new_id("run") for r, _ in runs}
             runs = [(r.model_copy(update={"id": new_ids[r.id]}), raw) for r, raw in runs]
-            messages = [m.model_copy(update={"id": Message.model_fields["id"].default_factory(),
+            messages = [m.model_copy(update={"id": new_id("msg"),
                                              "run_id": new_ids.get(m.run_id, m.run_id)}) for m in messages]
         if self.store.get_session_by_name(session.name):
             session = session.model_copy(update={"name": self.unique_name(f"{session.name}-imported")})
