@@ -8,12 +8,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ai_session.core.errors import InvalidInput
-from ai_session.core.providers.anthropic import AnthropicProvider
 from ai_session.core.providers.base import (
     ChatMessage,
     ChatRequest,
@@ -24,16 +24,31 @@ from ai_session.core.providers.base import (
     StreamEvent,
     TextDelta,
 )
-from ai_session.core.providers.claude_code import ClaudeCodeProvider
-from ai_session.core.providers.openai import OpenAIProvider
 from ai_session.core.providers.pricing import DEFAULT_PRICES, Price, PriceTable
 
-_FACTORIES: dict[str, Callable[[Mapping[str, Any] | None, Mapping[str, str], PriceTable], Provider]] = {
-    "claude": ClaudeCodeProvider.from_config,
-    "openai": OpenAIProvider.from_config,
-    "anthropic": AnthropicProvider.from_config,
+if TYPE_CHECKING:
+    from ai_session.core.providers.anthropic import AnthropicProvider
+    from ai_session.core.providers.claude_code import ClaudeCodeProvider
+    from ai_session.core.providers.openai import OpenAIProvider
+
+# Imported when first used: the HTTP client stack costs every CLI command start-up time.
+_IMPLEMENTATIONS = {
+    "claude": ("claude_code", "ClaudeCodeProvider"),
+    "openai": ("openai", "OpenAIProvider"),
+    "anthropic": ("anthropic", "AnthropicProvider"),
 }
-PROVIDERS = tuple(_FACTORIES)
+PROVIDERS = tuple(_IMPLEMENTATIONS)
+
+
+def _implementation(module: str, cls: str) -> type[Provider]:
+    return getattr(importlib.import_module(f"ai_session.core.providers.{module}"), cls)
+
+
+def __getattr__(name: str) -> Any:
+    for module, cls in _IMPLEMENTATIONS.values():
+        if name == cls:
+            return _implementation(module, cls)
+    raise AttributeError(name)
 
 
 def get_provider(
@@ -47,11 +62,11 @@ def get_provider(
 
     `prices` is the config's `[prices]` table (overrides of the built-in price list).
     """
-    factory = _FACTORIES.get(name)
-    if factory is None:
+    if name not in _IMPLEMENTATIONS:
         raise InvalidInput(f"unknown provider {name!r}; choose one of: {', '.join(PROVIDERS)}")
     table = prices if isinstance(prices, PriceTable) else PriceTable(prices)
-    return factory(settings, os.environ if env is None else env, table)
+    provider = _implementation(*_IMPLEMENTATIONS[name])
+    return provider.from_config(settings, os.environ if env is None else env, table)  # type: ignore[attr-defined]
 
 
 __all__ = [
