@@ -4,8 +4,8 @@ Same guarantees as the embedded store:
 
 - Every write is one transaction on a pooled connection. Deadlocks and serialization
   failures are retried, so concurrent writers never see them.
-- Per-session sequence numbers are gap-free and ordered: an append first updates its
-  session row (which row-locks it until commit), then reads MAX(seq) in a fresh snapshot.
+- Per-session sequence numbers are gap-free and ordered: an append bumps a counter on its
+  session row, which row-locks it until commit and re-reads it after waiting for the lock.
 - Statements are prepared server-side after `PREPARE_THRESHOLD` uses (psycopg's automatic
   prepare), so the hot paths (append, list) skip parsing and planning.
 - The schema is versioned (`pg_schema`); `migrate()` creates or upgrades it, and a store

@@ -13,8 +13,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -470,16 +469,6 @@ class SQLiteStore(SessionStore):
             "bytes_before": size_before,
             "bytes_after": self.path.stat().st_size,
         }
-
-    @contextmanager
-    def snapshot(self) -> Iterator[None]:
-        """Consistent reads across several queries (a read transaction)."""
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                yield
-            finally:
-                self._db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
