@@ -18,7 +18,7 @@ from lsprotocol import types
 
 from ai_session.core.errors import NotFound
 from ai_session.core.models import CommandRun, Diagnostic, RunStatus
-from ai_session.lsp.context import send_stats, session_or_current
+from ai_session.lsp.context import session_or_current
 from ai_session.lsp.wire import request
 from ai_session.protocol import payloads as p
 
@@ -114,9 +114,8 @@ def register(server: AiSessionServer) -> None:
             return
         running.pop(run.id, None)
         count = book.publish(run) if run.status is RunStatus.FINISHED else 0
+        # Status-bar figures follow from the store watcher, which sees the run's history message.
         server.send("aiSession/runFinished", p.RunFinished(run=run, diagnostics_count=count))
-        if run.session_id == server.current_session_id and (session := m.store.get_session(run.session_id)):
-            send_stats(server, session)
 
     @request(server, "aiSession/exec")
     async def exec_(params: p.ExecParams) -> p.ExecResult:
