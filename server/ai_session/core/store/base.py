@@ -34,7 +34,7 @@ class Totals:
     messages: int = 0
     message_tokens: int = 0
     runs: int = 0
-    raw_tokens: int = 0
+    raw_tokens: int = 0  # command output as far as an agent would have read it (its own cap)
     context_tokens: int = 0
     cost_usd: float = 0.0
     by_kind: dict[str, int] = field(default_factory=dict)  # message tokens per kind

@@ -392,7 +392,8 @@ class SQLiteStore(SessionStore):
             t.by_kind[kind] = tokens
         run_clause = clause.replace("created_at", "started_at")
         for sid, count, raw, ctx in self._read(
-            "SELECT session_id, COUNT(*), COALESCE(SUM(json_extract(data, '$.raw_tokens')), 0),"
+            "SELECT session_id, COUNT(*), COALESCE(SUM(COALESCE(json_extract(data, '$.metadata.raw_tokens_capped'),"
+            " json_extract(data, '$.raw_tokens'))), 0),"
             f" COALESCE(SUM(json_extract(data, '$.context_tokens')), 0) FROM runs{run_clause} GROUP BY session_id",
             params,
         ):
