@@ -125,7 +125,7 @@ class _SessionFactory:
                  agent: str | None = None, role: str | None = None, template: str | None = None,
                  max_tokens: int | None = None) -> Session:
         manager = _manager(storage)
-        record = manager.store.get_session_by_name(name) if name else None
+        record = manager.find(name) if name else None
         return Session(manager, record, name=name, auto_save=auto_save,
                        agent=agent, role=role, template=template, max_tokens=max_tokens)
 

@@ -31,6 +31,7 @@ from ai_session.core.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from ai_session.core.ids import new_id
 from ai_session.core.interop import ImportBundle, channelcoder, claude_code, limits, native
 from ai_session.core.models import (
+    Change,
     CommandRun,
     Message,
     MessageKind,
@@ -73,6 +74,30 @@ class SessionManager:
     def close(self) -> None:
         self.store.close()
 
+    # ------------------------------------------------------------------ the store, as adapters see it
+
+    @property
+    def store_url(self) -> str:
+        """Where sessions are stored (a team store's URL without its password)."""
+        return self.store.url
+
+    @property
+    def store_file(self) -> Path | None:
+        """The embedded store's file; None for a team store."""
+        path = getattr(self.store, "path", None)
+        return Path(path) if path else None
+
+    def store_version(self) -> object:
+        """Changes whenever anything in the store changed, in any process (for caches)."""
+        return self.store.version()
+
+    def last_change_id(self) -> int:
+        return self.store.last_change_id()
+
+    def watch(self, since: int, *, interval: float = 0.2) -> AsyncIterator[list[Change]]:
+        """Batches of changes after `since`, from any process, as they happen."""
+        return self.store.watch(since, interval=interval)
+
     # ------------------------------------------------------------------ lookup
 
     def resolve(self, ref: str) -> Session:
@@ -92,6 +117,10 @@ class SessionManager:
         if len(ids) > 1:
             raise Ambiguous(f"{ref!r} matches {len(ids)} sessions ({', '.join(ids[:5])}); give more of the id")
         raise NotFound(f"no session named or with id {ref!r} (see `ai-session list`)")
+
+    def find(self, ref: str) -> Session | None:
+        """A session by exact id or exact name; None when there is none (no prefixes, no errors)."""
+        return self.store.get_session(ref) or self.store.get_session_by_name(ref)
 
     def exists(self, ref: str) -> bool:
         try:
@@ -130,6 +159,15 @@ class SessionManager:
             "raw_tokens": count_tokens(raw), "context_tokens": count_tokens(context),
             "metadata": {**run.metadata, "raw_tokens_capped": count_tokens(raw[:cap])},
         })  # fmt: skip
+
+    def runs(self, ref: str | Session, *, last: int | None = None) -> list[CommandRun]:
+        """A session's command runs, oldest first (the last `last` of them)."""
+        session = ref if isinstance(ref, Session) else self.resolve(ref)
+        return self.store.list_runs(session.id, last=last)
+
+    def raw_output(self, ref: str) -> str:
+        """A run's full raw output as stored (redacted); empty when it printed nothing."""
+        return self.store.run_output(self.get_run(ref).id) or ""
 
     def run_output(self, ref: str, *, mode: str = "context", lines: str | None = None,
                    pattern: str | None = None, context: int = 0) -> tuple[CommandRun, str]:
@@ -170,13 +208,15 @@ class SessionManager:
         template: str | None = None,
         from_pool: bool = False,
         max_tokens: int | None = None,
-        worktree: str | None = None,
-        branch: str | None = None,
+        worktree: str | Path | git_worktree.Worktree | None = None,
         provider: str | None = None,
         model: str | None = None,
         system_prompt: str | None = None,
         tags: Sequence[str] = (),
     ) -> Session:
+        """A new session; `worktree` (a path in it, or one already detected) binds it to that git
+        worktree and its branch."""
+        tree = git_worktree.require(worktree) if isinstance(worktree, (str, Path)) else worktree
         if name is not None:
             limits.session_name(name, "name")
             if self.store.get_session_by_name(name):
@@ -202,8 +242,8 @@ class SessionManager:
             role=role or (tpl.role if tpl else None),
             template=tpl.name if tpl else None,
             max_tokens=max_tokens or (tpl.max_tokens if tpl else self.config.max_tokens),
-            worktree=worktree,
-            branch=branch,
+            worktree=tree.root if tree else None,
+            branch=tree.label if tree else None,
             provider=provider or (tpl.provider if tpl else None),
             model=model or (tpl.model if tpl else None),
             system_prompt=system_prompt if system_prompt is not None else (tpl.system_prompt if tpl else None),
@@ -374,6 +414,9 @@ class SessionManager:
         self.store.save_template(template)
         return template
 
+    def templates(self) -> list[Template]:
+        return self.store.list_templates()
+
     def get_template(self, name: str) -> Template:
         template = self.store.get_template(name)
         if template is None:
@@ -457,10 +500,8 @@ class SessionManager:
 
     def worktree_session(self, path: str | Path = ".", *, agent: str | None = None) -> tuple[Session, bool]:
         """Find or create the session bound to the git worktree and branch of `path`."""
-        tree = git_worktree.detect(path)
-        if tree is None:
-            raise InvalidInput(f"{Path(path).resolve()} is not inside a git worktree")
-        branch = tree.branch or tree.label
+        tree = git_worktree.require(path)
+        branch = tree.label
         found = self.store.list_sessions(
             SessionFilter(
                 worktree=tree.root,
@@ -472,7 +513,7 @@ class SessionManager:
             return self.touch(found[0]), False
         base = f"{Path(tree.root).name}-{branch}".replace("/", "-")
         base = "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in base).lstrip(".-") or "worktree"
-        session = self.create(self.unique_name(base[:100]), agent=agent, worktree=tree.root, branch=branch)
+        session = self.create(self.unique_name(base[:100]), agent=agent, worktree=tree)
         return session, True
 
     # ------------------------------------------------------------------ export, import

@@ -15,9 +15,6 @@ Bytes saved by zstd never count.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -82,18 +79,6 @@ class StatsReport:
             "rows": [r.as_dict() for r in self.rows],
             "total": self.total.as_dict(),
         }
-
-    def to_json(self) -> str:
-        return json.dumps(self.as_dict(), indent=2)
-
-    def to_csv(self) -> str:
-        out = io.StringIO()
-        fields = list(self.total.as_dict())
-        writer = csv.DictWriter(out, fieldnames=fields)
-        writer.writeheader()
-        for row in [*self.rows, self.total]:
-            writer.writerow(row.as_dict())
-        return out.getvalue()
 
 
 SUMMED = ("sessions", "messages", "message_tokens", "commands", "raw_tokens", "context_tokens", "cost_usd",

@@ -6,6 +6,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ai_session.core.errors import InvalidInput
+
 
 @dataclass(frozen=True)
 class Worktree:
@@ -43,3 +45,11 @@ def detect(path: str | Path) -> Worktree | None:
     branch = _git(path, "symbolic-ref", "--short", "-q", "HEAD")
     head = _git(path, "rev-parse", "--short", "HEAD")
     return Worktree(root=str(Path(root).resolve()), branch=branch or None, head=head)
+
+
+def require(path: str | Path) -> Worktree:
+    """The worktree containing `path`; a clear error when there is none."""
+    tree = detect(path)
+    if tree is None:
+        raise InvalidInput(f"{Path(path).resolve()} is not inside a git worktree")
+    return tree

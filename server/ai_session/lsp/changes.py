@@ -16,8 +16,8 @@ POLL_SECONDS = 0.2  # well inside the 1 s a change may take to reach every clien
 
 
 async def follow_store(server: AiSessionServer, since: int) -> None:
-    store = server.manager.store
-    async for batch in store.watch(since, interval=POLL_SECONDS):
+    m = server.manager
+    async for batch in m.watch(since, interval=POLL_SECONDS):
         seen: dict[tuple[str | None, str], None] = {}
         for change in batch:
             seen[(change.session_id, change.kind)] = None
@@ -25,7 +25,7 @@ async def follow_store(server: AiSessionServer, since: int) -> None:
                     p.SessionsChanged(changes=[p.SessionChange(session_id=s, kind=k) for s, k in seen]))
         current = server.current_session_id
         if current and any(s == current and k != "deleted" for s, k in seen):
-            if session := store.get_session(current):
+            if session := m.find(current):
                 send_stats(server, session)
 
 
@@ -33,6 +33,6 @@ def register(server: AiSessionServer) -> None:
     def start() -> None:
         # The starting point is taken now, not when the task first runs: nothing written
         # after `initialized` may be missed.
-        server.spawn(follow_store(server, server.manager.store.last_change_id()), "follow-store")
+        server.spawn(follow_store(server, server.manager.last_change_id()), "follow-store")
 
     server.initialized_hooks.append(start)

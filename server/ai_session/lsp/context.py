@@ -21,7 +21,7 @@ def session_or_current(server: AiSessionServer, ref: str | None) -> Session:
     """The named session, else the workspace's current one."""
     if ref:
         return server.manager.resolve(ref)
-    if server.current_session_id and (s := server.manager.store.get_session(server.current_session_id)):
+    if server.current_session_id and (s := server.manager.find(server.current_session_id)):
         return s
     raise InvalidInput("no session given and this workspace has no current session (attach one first)")
 

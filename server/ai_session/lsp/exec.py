@@ -104,7 +104,7 @@ def register(server: AiSessionServer) -> None:
             if not started.done():
                 started.set_exception(exc)
             if isinstance(exc, asyncio.CancelledError) and run_id:
-                finished(m.store.get_run(run_id))
+                finished(m.get_run(run_id))
             raise
         finished(run)
         return run

@@ -53,14 +53,14 @@ def register(server: AiSessionServer) -> None:
     @request(server, "aiSession/server/info")
     def info(_: p.Empty) -> p.ServerInfo:
         config = server.manager.config
-        store_file = getattr(server.manager.store, "path", None)
+        store_file = server.manager.store_file
         try:
             encoding_ok = count_tokens("health check") > 0
         except Exception:
             encoding_ok = False
         return p.ServerInfo(
             version=__version__,
-            store_url=server.manager.store.url,  # stores keep passwords out of their url
+            store_url=server.manager.store_url,
             data_dir=str(config.home),
             data_dir_mode=_mode(config.home),
             store_file_mode=_mode(store_file) if store_file else None,

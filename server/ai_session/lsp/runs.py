@@ -25,4 +25,4 @@ def register(server: AiSessionServer) -> None:
 
     @request(server, "aiSession/runs/list")
     def list_runs(params: p.ListRunsParams) -> p.RunList:
-        return p.RunList(runs=m.store.list_runs(m.resolve(params.session).id, last=params.limit))
+        return p.RunList(runs=m.runs(params.session, last=params.limit))

@@ -38,7 +38,7 @@ class AiSessionServer(LanguageServer):
         super().__init__(name="ai-session", version=__version__, converter_factory=converter_factory,
                          protocol_cls=AiSessionProtocol)
         self.manager = manager_factory()
-        self.cache = VersionCache(self.manager.store)
+        self.cache = VersionCache(self.manager.store_version)
         self.root: Path | None = None
         self.worktree: Worktree | None = None
         self.current_session_id: str | None = None

@@ -46,15 +46,8 @@ def register(server: AiSessionServer) -> None:
 
     @request(server, "aiSession/sessions/create")
     def create(params: p.CreateSessionParams) -> p.SessionSummary:
-        worktree = branch = None
-        if params.worktree:
-            from ai_session.core import worktree as git_worktree
-
-            tree = git_worktree.detect(params.worktree)
-            if tree:
-                worktree, branch = tree.root, tree.label
         session = m.create(params.name, agent=params.agent, role=params.role, template=params.template,
-                           from_pool=params.from_pool, max_tokens=params.max_tokens, worktree=worktree, branch=branch,
+                           from_pool=params.from_pool, max_tokens=params.max_tokens, worktree=params.worktree,
                            provider=params.provider, model=params.model, system_prompt=params.system_prompt,
                            tags=params.tags)
         return summary(server, session)
@@ -98,7 +91,7 @@ def register(server: AiSessionServer) -> None:
 
     @request(server, "aiSession/templates/list")
     def templates(_: p.Empty) -> p.TemplateList:
-        return p.TemplateList(templates=m.store.list_templates())
+        return p.TemplateList(templates=m.templates())
 
     @request(server, "aiSession/templates/save")
     def save_template(params: p.TemplateSaveParams):

@@ -23,7 +23,6 @@ from pygls.protocol import (
 )
 
 from ai_session.core.errors import AiSessionError
-from ai_session.core.store import SessionStore
 from ai_session.protocol.methods import REQUESTS
 
 if TYPE_CHECKING:
@@ -60,13 +59,13 @@ class AiSessionProtocol(LanguageServerProtocol):
 class VersionCache:
     """Answers that depend only on what is stored, kept until anything in the store changes."""
 
-    def __init__(self, store: SessionStore) -> None:
-        self._store = store
+    def __init__(self, version: Callable[[], object]) -> None:
+        self._store_version = version
         self._version: object = None
         self._entries: dict[str, Dumped] = {}
 
     def get(self, key: str, build: Callable[[], Dumped]) -> Dumped:
-        version = self._store.version()  # read first: a write during build makes the entry stale, not lost
+        version = self._store_version()  # read first: a write during build makes the entry stale, not lost
         if version != self._version:
             self._entries.clear()
             self._version = version

@@ -22,7 +22,7 @@ HEAD_CHECK_SECONDS = 1.0
 
 
 def _current(server: AiSessionServer) -> p.CurrentSessionResult:
-    session = server.manager.store.get_session(server.current_session_id) if server.current_session_id else None
+    session = server.manager.find(server.current_session_id) if server.current_session_id else None
     tree = server.worktree
     return p.CurrentSessionResult(
         summary=summary(server, session) if session else None,

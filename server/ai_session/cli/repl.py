@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from ai_session.cli.render import Result, render
+from ai_session.cli.views import session_fields
 from ai_session.core.context import render_text
 from ai_session.core.errors import AiSessionError, InvalidInput
 from ai_session.core.manager import SessionManager
@@ -60,6 +62,9 @@ class Repl:
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
+
+    def show(self, result: Result) -> None:
+        render(result, out=self.out)
 
     def prompt(self) -> str:
         try:
@@ -140,10 +145,10 @@ class Repl:
     # ------------------------------------------------------------------ commands
 
     def ask(self, prompt: str) -> None:
-        from ai_session.cli import stream_answer
+        from ai_session.cli.conversation import stream_answer
 
-        result = stream_answer(self.manager, self.session, prompt, agent=self.agent, provider=self.provider,
-                               model=self.model)  # fmt: skip
+        result = stream_answer(self.manager, self.session, prompt, out=self.out, agent=self.agent,
+                               provider=self.provider, model=self.model)  # fmt: skip
         if result is not None:
             usage = result.assistant.usage
             cost = f", ${usage.cost_usd:.4f}" if usage and usage.cost_usd else ""
@@ -186,14 +191,8 @@ class Repl:
                      f"({result.summary_tokens} tokens); originals kept")  # fmt: skip
 
     def cmd_info(self, rest: str) -> None:
-        from ai_session.cli import print_session
-
         view = self.manager.show(self.session.id)
-        stdout, sys.stdout = sys.stdout, self.out
-        try:
-            print_session(view.session, view.totals)
-        finally:
-            sys.stdout = stdout
+        self.show(Result(view=session_fields(view.session, view.totals)))
 
     def cmd_export(self, rest: str) -> None:
         path = self.manager.export(self.session.id, Path(rest).expanduser() if rest else None)

@@ -1,0 +1,134 @@
+"""Store administration: validate, repair, optimize; the team store's schema, copies and sharing."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ai_session.cli.render import Result
+from ai_session.cli.spec import arg, command
+
+if TYPE_CHECKING:
+    from ai_session.core.config import Config
+    from ai_session.core.manager import SessionManager
+
+
+def _problems(m: SessionManager, a: argparse.Namespace, fix: bool) -> Result:
+    problems = m.repair(a.session) if fix else m.validate(a.session)
+    lines = []
+    for p in problems:
+        state = "fixed" if p.fixed else ("fixable with `ai-session repair`" if p.fixable else "not fixable")
+        lines.append(f"{p.session_id or 'store'}: {p.what} ({state})")
+    return Result(data=[p.__dict__ for p in problems], view=lines or "no problems found",
+                  status=1 if any(not p.fixed for p in problems) else 0)
+
+
+@command("validate", target="session?")
+def validate(m: SessionManager, a: argparse.Namespace) -> Result:
+    """Check sessions for broken rows, orphaned runs, wrong token counts and dangling references;
+    exit 1 when something is not fixed."""
+    return _problems(m, a, fix=False)
+
+
+@command("repair", target="session?")
+def repair(m: SessionManager, a: argparse.Namespace) -> Result:
+    """Fix what `validate` finds."""
+    return _problems(m, a, fix=True)
+
+
+@command("optimize")
+def optimize(m: SessionManager, a: argparse.Namespace) -> Result:
+    """Re-compress large bodies stored plain, prune the change log, vacuum the store."""
+    report = m.optimize()
+    return Result(data=report, view=f"re-compressed {report['recompressed']} bodies, pruned {report['changes_pruned']} "
+                  f"change-log rows; store {report['bytes_before']:,} -> {report['bytes_after']:,} bytes")
+
+
+@command(
+    "share",
+    arg("--with", dest="users", action="append", metavar="USER", help="database role to share with (repeatable)"),
+    arg("--remove", action="store_true", help="stop sharing with the --with users"),
+    target="session",
+)
+def share(m: SessionManager, a: argparse.Namespace) -> Result:
+    """Show who shares a session, or share it --with a user (team store)."""
+    from ai_session.core.errors import InvalidInput
+
+    if a.remove and not a.users:
+        raise InvalidInput("--remove needs --with USER")
+    s, access = m.access(a.session)
+    for user in a.users or ():
+        s, access = m.share(s.id, user, remove=a.remove)
+    data = {"id": s.id, "name": s.name, "owner": access.owner if access else None,
+            "members": access.members if access else []}  # fmt: skip
+    if access is None:
+        text = f"session {s.name} is in a single-user store ({m.store_url}); nothing is shared"
+    else:
+        text = f"session {s.name} ({s.id}): owner {access.owner}; shared with {', '.join(access.members) or 'nobody else'}"
+    return Result(data=data, view=text)
+
+
+def _store_endpoint(config: Config, spec: str) -> str:
+    """`sqlite` (this user's embedded store), `sqlite:PATH`, `sqlite:///PATH`, or a postgresql:// URL."""
+    if spec == "sqlite":
+        return str(config.home / "sessions.db")
+    if spec.startswith("sqlite:") and not spec.startswith("sqlite:///"):
+        return str(Path(spec[len("sqlite:"):]).expanduser().resolve())
+    return spec
+
+
+@command(
+    "store migrate",
+    arg("--url", help="store URL (default: the configured store)"),
+    needs="config",
+    help="create or upgrade the store's schema (an admin role)",
+)
+def store_migrate(config: Config, a: argparse.Namespace) -> Result:
+    from ai_session.core.store import is_postgres_url, open_store
+
+    url = a.url or config.store_url
+    if not is_postgres_url(url):
+        open_store(url).close()  # the embedded store upgrades itself when opened
+        return Result(data={"store": url}, view=f"embedded store {url} is up to date")
+    from ai_session.core.store.postgres import PostgresStore, redacted_url
+
+    before, after = PostgresStore.migrate(url, user=config.user)
+    shown = redacted_url(url)
+    text = (f"team store {shown} is up to date (schema v{after})" if before == after
+            else f"team store {shown} migrated from schema v{before} to v{after}")  # fmt: skip
+    return Result(data={"store": shown, "from": before, "to": after}, view=text)
+
+
+@command(
+    "store copy",
+    arg("--from", dest="source", required=True, metavar="STORE",
+        help="sqlite (your embedded store), sqlite:PATH, or postgresql://..."),
+    arg("--to", dest="target", metavar="STORE", help="same forms (default: the configured store)"),
+    needs="config",
+    help="copy all sessions, runs, templates and pools to another store",
+)
+def store_copy(config: Config, a: argparse.Namespace) -> Result:
+    from ai_session.core.errors import InvalidInput
+    from ai_session.core.store import open_store
+    from ai_session.core.store.copy import copy_store
+
+    source_url, target_url = _store_endpoint(config, a.source), _store_endpoint(config, a.target or config.store_url)
+    if source_url == target_url:
+        raise InvalidInput("--from and --to are the same store")
+    source = open_store(source_url, user=config.user)
+    try:
+        target = open_store(target_url, user=config.user)
+        try:
+            progress = None if a.format == "json" else lambda line: print(line, flush=True)
+            report = copy_store(source, target, progress=progress)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    lines = [(f"copied {report.sessions} session(s), {report.messages} message(s), {report.runs} run(s), "
+              f"{report.templates} template(s), {report.pools} pool(s) to {target.url}")]  # fmt: skip
+    if report.skipped:
+        lines.append(f"skipped {len(report.skipped)} already there: {', '.join(report.skipped)}")
+    notes = [f"not copied, name taken there by another session: {', '.join(report.conflicts)}"] if report.conflicts else []
+    return Result(data=report.__dict__, view=lines, notes=notes, status=1 if report.conflicts else 0)

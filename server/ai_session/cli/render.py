@@ -1,0 +1,101 @@
+"""The one renderer: what a handler returns, shown as a table for people, JSON or CSV.
+
+Handlers return a `Result` and never print it themselves; the CLI and the interactive
+REPL render it here, each to its own stream. Standard library only.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+
+@dataclass
+class Table:
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+    empty: str | None = None  # said instead of an empty table
+
+    def text(self) -> str:
+        if not self.rows and self.empty is not None:
+            return self.empty
+        cells = [[str(h) for h in self.headers]] + [["" if v is None else str(v) for v in r] for r in self.rows]
+        widths = [max(len(r[i]) for r in cells) for i in range(len(self.headers))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+
+@dataclass
+class Fields:
+    """`key  value` lines, keys right-aligned; empty values are left out."""
+
+    items: Sequence[tuple[str, Any]]
+
+    def text(self) -> str:
+        shown = [(k, v) for k, v in self.items if v not in (None, "", [], ())]
+        width = max((len(k) for k, _ in shown), default=0)
+        return "\n".join(f"{k:>{width}}  {v}" for k, v in shown)
+
+
+View = str | Table | Fields | Sequence["View"]
+
+
+@dataclass
+class Result:
+    data: Any = None  # --format json
+    view: View | None = None  # --format table (people)
+    records: Sequence[Mapping[str, Any]] | None = None  # --format csv, one flat row each
+    status: int = 0  # the exit code
+    notes: Sequence[str] = field(default_factory=list)  # to stderr, whatever the format
+
+
+def view_text(view: View) -> str:
+    if isinstance(view, str):
+        return view
+    if isinstance(view, (Table, Fields)):
+        return view.text()
+    return "\n".join(view_text(v) for v in view)
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def to_csv(records: Sequence[Mapping[str, Any]]) -> str:
+    import io
+
+    out = io.StringIO()
+    if records:
+        writer = csv.DictWriter(out, fieldnames=list(records[0]), lineterminator="\n")
+        writer.writeheader()
+        for row in records:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return out.getvalue()
+
+
+def formatted(result: Result, fmt: str) -> str | None:
+    """The result's text in `fmt` (table, json or csv), or None when it has none in it."""
+    if fmt == "json":
+        return None if result.data is None else to_json(result.data) + "\n"
+    if fmt == "csv":
+        return None if result.records is None else to_csv(result.records)
+    if result.view is None:
+        return None
+    text = view_text(result.view)
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+def render(result: Result, fmt: str = "table", out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Write a result; returns its exit code."""
+    text = formatted(result, fmt)
+    if text:
+        (out or sys.stdout).write(text)
+        (out or sys.stdout).flush()
+    for note in result.notes:
+        print(note, file=err or sys.stderr)
+    return result.status

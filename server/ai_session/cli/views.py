@@ -1,0 +1,86 @@
+"""How sessions, messages and runs look to people and scripts; shared by commands and the REPL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ai_session.cli.render import Fields
+
+if TYPE_CHECKING:
+    from ai_session.core.models import CommandRun, Message, Session
+    from ai_session.core.store import Totals
+
+
+def ago(when: datetime) -> str:
+    seconds = max(0, int((datetime.now(UTC) - when).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def human_tokens(n: int) -> str:
+    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+
+def percent(raw: int, context: int, digits: int = 0) -> str:
+    """The saving of `context` against `raw` (core's definition), or `-` when there was no raw."""
+    from ai_session.core.accounting import savings
+
+    return f"{savings(raw, context) * 100:.{digits}f}%" if raw else "-"
+
+
+def totals_json(t: Totals) -> dict[str, Any]:
+    return {"messages": t.messages, "messageTokens": t.message_tokens, "runs": t.runs,
+            "rawTokens": t.raw_tokens, "contextTokens": t.context_tokens, "costUsd": t.cost_usd}  # fmt: skip
+
+
+def session_json(s: Session, totals: Totals | None = None) -> dict[str, Any]:
+    data = s.model_dump(mode="json", by_alias=True)
+    if totals is not None:
+        data["totals"] = totals_json(totals)
+    return data
+
+
+def session_fields(s: Session, t: Totals) -> Fields:
+    return Fields([
+        ("id", s.id),
+        ("name", s.name),
+        ("status", s.status.value),
+        ("agent", s.agent),
+        ("role", s.role),
+        ("worktree", s.worktree),
+        ("branch", s.branch),
+        ("provider", s.provider and f"{s.provider} ({s.model or 'default model'})"),
+        ("budget", f"{s.max_tokens} tokens"),
+        ("template", s.template),
+        ("tags", ", ".join(s.tags)),
+        ("created", f"{s.created_at:%Y-%m-%d %H:%M} ({ago(s.created_at)})"),
+        ("last active", ago(s.last_active)),
+        ("messages", f"{t.messages} ({human_tokens(t.message_tokens)} tokens)"),
+        ("commands", (f"{t.runs} (raw {human_tokens(t.raw_tokens)} -> context {human_tokens(t.context_tokens)} "
+                     f"tokens, saved {percent(t.raw_tokens, t.context_tokens)})")),
+    ])  # fmt: skip
+
+
+def message_line(m: Message) -> str:
+    pin = "*" if m.pinned else " "
+    first = m.content.splitlines()[0] if m.content else ""
+    if m.covers:  # a summary: say what it stands for (`ai-session summary SESSION SEQ` shows them)
+        first = f"[covers {m.covers[0]}–{m.covers[1]}] {first}"
+    more = " …" if len(m.content.splitlines()) > 1 or len(first) > 100 else ""
+    return f"{m.seq:>5}{pin} {m.created_at:%H:%M:%S} {m.role.value:<9} {m.kind.value:<8} {m.tokens or 0:>6}t  {first[:100]}{more}"
+
+
+def run_line(r: CommandRun) -> str:
+    code = "…" if r.exit_code is None else str(r.exit_code)
+    return (f"  {r.id}  exit {code:>3}  {r.status.value:<9} {human_tokens(r.raw_tokens):>6} -> "
+            f"{human_tokens(r.context_tokens):>6}  {r.command[:80]}")  # fmt: skip
+
+
+def model_json(value: Any, **options: Any) -> Any:
+    """A pydantic model (or a list of them) as the camelCase JSON the wire uses."""
+    if isinstance(value, list):
+        return [model_json(v, **options) for v in value]
+    return value.model_dump(mode="json", by_alias=True, **options)
