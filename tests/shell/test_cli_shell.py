@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import select
 import shutil
 import subprocess
 import sys
@@ -93,6 +94,13 @@ def test_ctrl_c_stops_the_command_and_its_children(cli, home: Path) -> None:
         m.close()
 
 
+def _read_some(p: PtyProcess, deadline: float) -> bytes:
+    """What the terminal shows next, waiting no later than `deadline` (b"" when nothing came)."""
+    if not select.select([p.fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+        return b""
+    return p.read(4096)
+
+
 def _read_until(p: PtyProcess, needle: bytes, limit: float = 20.0) -> bytes:
     buf = b""
     deadline = time.monotonic() + limit
@@ -100,7 +108,7 @@ def _read_until(p: PtyProcess, needle: bytes, limit: float = 20.0) -> bytes:
         if time.monotonic() > deadline:
             raise AssertionError(f"{needle!r} not seen; got {buf[-500:]!r}")
         try:
-            buf += p.read(4096)
+            buf += _read_some(p, deadline)
         except EOFError:
             break
     return buf
@@ -113,7 +121,7 @@ def _read_prompt(p: PtyProcess, after: bytes) -> None:
     deadline = time.monotonic() + 20
     while not buf.endswith((b"$ ", b"# ")):
         assert time.monotonic() < deadline, buf
-        buf += p.read(4096)
+        buf += _read_some(p, deadline)
 
 
 def test_attach_records_typed_commands(cli, home: Path) -> None:
@@ -122,7 +130,7 @@ def test_attach_records_typed_commands(cli, home: Path) -> None:
         [sys.executable, "-m", "ai_session", "attach", "term"], env=cli_env(home), dimensions=(30, 100)
     )
     try:
-        _read_until(p, b"Ctrl-] detaches")
+        _read_prompt(p, b"Ctrl-] detaches")  # typing starts at the prompt, as a person's does
         p.write(b"echo attach-$((40+2))\r")
         # Wait for the prompt: keys typed ahead are echoed by the terminal while a command
         # runs, and that echo is part of what the command's run shows (as on any terminal).
