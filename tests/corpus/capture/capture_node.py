@@ -429,6 +429,103 @@ def search_cases() -> list[Case]:
     return out
 
 
+TS_PROJECT = (
+    '{ "compilerOptions": { "composite": true, "outDir": "dist", "rootDir": "src", "strict": true, '
+    '"target": "es2022", "module": "nodenext", "declaration": true }, "include": ["src"]%s }\n'
+)
+MONOREPO = {
+    "tsconfig.json": '{ "files": [], "references": [{ "path": "packages/money" }, { "path": "packages/invoices" }, '
+                     '{ "path": "packages/cli" }] }\n',
+    "packages/money/tsconfig.json": TS_PROJECT % "",
+    "packages/money/src/index.ts": """\
+export type Currency = "EUR" | "USD" | "GBP";
+
+export interface Money {
+  readonly cents: number;
+  readonly currency: Currency;
+}
+
+export function money(cents: number, currency: Currency): Money {
+  if (!Number.isInteger(cents)) throw new RangeError(`cents must be an integer, got ${cents}`);
+  return { cents, currency };
+}
+
+export function add(a: Money, b: Money): Money {
+  if (a.currency !== b.currency) throw new TypeError(`cannot add ${a.currency} to ${b.currency}`);
+  return money(a.cents + b.cents, a.currency);
+}
+
+export function format(m: Money, locale = "en-US"): string {
+  return new Intl.NumberFormat(locale, { style: "currency", currency: m.currency }).format(m.cents / 100);
+}
+""",
+    "packages/invoices/tsconfig.json": TS_PROJECT % ', "references": [{ "path": "../money" }]',
+    "packages/invoices/src/index.ts": """\
+import { add, money, type Money, type Currency } from "../../money/src/index.js";
+
+export interface Line {
+  description: string;
+  quantity: number;
+  unit: Money;
+}
+
+export interface Invoice {
+  number: string;
+  currency: Currency;
+  lines: Line[];
+}
+
+export function total(invoice: Invoice): Money {
+  return invoice.lines.reduce(
+    (sum, line) => add(sum, money(line.unit.cents * line.quantity, line.unit.currency)),
+    money(0, invoice.currency),
+  );
+}
+
+export function overdue(invoice: Invoice & { due: Date }, today = new Date()): boolean {
+  return invoice.due < today;
+}
+""",
+    "packages/cli/tsconfig.json": TS_PROJECT % ', "references": [{ "path": "../invoices" }, { "path": "../money" }]',
+    "packages/cli/src/main.ts": """\
+import { total, type Invoice } from "../../invoices/src/index.js";
+import { format } from "../../money/src/index.js";
+
+const invoice: Invoice = {
+  number: "2024-0042",
+  currency: "EUR",
+  lines: [{ description: "Consulting", quantity: 3, unit: { cents: 12000, currency: "EUR" } }],
+};
+console.log(`${invoice.number}: ${format(total(invoice))}`);
+""",
+}
+
+
+def tsc_build_verbose() -> Case:
+    name = "50-tsc-build-verbose-project-references"
+    root = fresh_dir(name) / "billing"
+    for rel, text in MONOREPO.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    invoices = root / "packages/invoices/src/index.ts"
+    edit(invoices, "money(line.unit.cents * line.quantity, line.unit.currency)",
+         "money(line.unit.cents * line.quantity, line.unit.currency.toLowerCase())")
+    edit(invoices, "  return invoice.due < today;", "  return invoice.dueDate < today;")
+    case = capture(
+        name, f"{NODE_TOOLS}/bin/tsc --build --verbose", root, tool="tsc --build", kind="build of project references, verbose",
+        pty=True, shown_cmd="npx tsc --build --verbose",
+        source="a 3-project TypeScript monorepo written here (money, invoices, cli)",
+        modification="2 injected type errors in invoices; cli depends on it",
+        facts_from="tsc's own file:line:col error lines and its error count", script=HERE,
+    )
+    for line in case.lines:
+        if re.search(r"(\(\d+,\d+\):|:\d+:\d+ -) error TS\d+: ", line):
+            case.fact(line, why="type error with its location")
+        if line.startswith("Found ") and " error" in line:
+            case.fact(line, why="error count")
+    return case
+
+
 CASES: dict[str, Callable[[], Case | list[Case]]] = {
     "eslint": eslint_express,
     "prettier": prettier_express,
@@ -438,6 +535,7 @@ CASES: dict[str, Callable[[], Case | list[Case]]] = {
     "pnpm": pnpm_install,
     "node": node_stack_trace,
     "search": search_cases,
+    "tsc": tsc_build_verbose,
 }
 
 
