@@ -17,6 +17,7 @@ from common import (
     WORK,
     Case,
     capture,
+    capture_all,
     debian_binary,
     debian_source,
     edit,
@@ -375,11 +376,5 @@ CASES: dict[str, Callable[[], Case]] = {
 }
 
 
-def main(argv: list[str]) -> None:
-    WORK.mkdir(parents=True, exist_ok=True)
-    for key in argv or list(CASES):
-        CASES[key]().write()
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    capture_all(CASES, sys.argv[1:])

@@ -11,7 +11,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from common import WORK, Case, capture, fresh_dir, pypi_sdist, sh, structured
+from common import (
+    WORK,
+    Case,
+    capture,
+    capture_all,
+    fresh_dir,
+    pypi_sdist,
+    sh,
+    structured,
+)
 
 HERE = __file__
 RELEASES = ["23.0.0", "23.1.1", "24.0.0", "24.1.0"]
@@ -131,10 +140,5 @@ CASES: dict[str, Callable[[], Case]] = {
 }
 
 
-def main(argv: list[str]) -> None:
-    for key in argv or list(CASES):
-        CASES[key]().write()
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    capture_all(CASES, sys.argv[1:])

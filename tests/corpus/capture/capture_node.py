@@ -18,6 +18,7 @@ from common import (
     WORK,
     Case,
     capture,
+    capture_all,
     edit,
     fresh_dir,
     npm_package,
@@ -539,13 +540,5 @@ CASES: dict[str, Callable[[], Case | list[Case]]] = {
 }
 
 
-def main(argv: list[str]) -> None:
-    assert (NODE_TOOLS / "bin").is_dir(), "run setup.sh first"
-    for key in argv or list(CASES):
-        made = CASES[key]()
-        for case in made if isinstance(made, list) else [made]:
-            case.write()
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    capture_all(CASES, sys.argv[1:])

@@ -12,10 +12,10 @@ import sys
 from collections.abc import Callable
 
 from common import (
-    TOOLS,
     WORK,
     Case,
     capture,
+    capture_all,
     edit,
     fresh_dir,
     pypi_sdist,
@@ -295,12 +295,5 @@ CASES: dict[str, Callable[[], Case]] = {
 }
 
 
-def main(argv: list[str]) -> None:
-    WORK.mkdir(parents=True, exist_ok=True)
-    assert (TOOLS / "bin").is_dir(), "run setup.sh first"
-    for key in argv or list(CASES):
-        CASES[key]().write()
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    capture_all(CASES, sys.argv[1:])

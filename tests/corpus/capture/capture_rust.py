@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from common import Case, capture, fresh_dir
+from common import Case, capture, capture_all, fresh_dir
 
 HERE = __file__
 REGISTRY = Path("/usr/share/cargo/registry")  # apt-get install librust-regex-dev librust-itoa-dev
@@ -98,10 +98,5 @@ def cargo_build_verbose() -> Case:
 CASES: dict[str, Callable[[], Case]] = {"rustfmt": rustfmt_check, "cargo": cargo_build_verbose}
 
 
-def main(argv: list[str]) -> None:
-    for key in argv or list(CASES):
-        CASES[key]().write()
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    capture_all(CASES, sys.argv[1:])

@@ -21,7 +21,7 @@ import subprocess
 import tarfile
 import termios
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parents[1]
@@ -317,3 +317,15 @@ def structured(cmd: str, cwd: Path, env: Mapping[str, str] | None = None) -> str
 def shown(path: Path | str, case: str) -> str:
     """The scrubbed form of a path under CASE's scratch folder, as it appears in raw.txt."""
     return scrub(str(path).encode(), {str(WORK / "src" / case): SHOWN_ROOT}).decode()
+
+
+def capture_all(cases: Mapping[str, Callable[[], Case | list[Case]]], argv: list[str]) -> None:
+    """Make the cases named in ARGV by their keys (every case when none is named), and write them."""
+    assert (TOOLS / "bin").is_dir() and (NODE_TOOLS / "bin").is_dir(), "run setup.sh first"
+    unknown = [key for key in argv if key not in cases]
+    if unknown:
+        raise SystemExit(f"unknown case {', '.join(unknown)}; this script makes: {', '.join(cases)}")
+    for key in argv or list(cases):
+        made = cases[key]()
+        for case in made if isinstance(made, list) else [made]:
+            case.write()
