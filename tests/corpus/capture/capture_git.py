@@ -102,8 +102,8 @@ def git_blame() -> Case:
     case = capture(
         name, cmd, repo, tool="git blame", kind="git plumbing, one commit per line repeated", pty=False,
         source="boltons 23.0.0..24.1.0 sdists as a 4-commit history", modification="n/a",
-        facts_from="git blame --porcelain (2nd run): every commit, its author and the line numbers it owns "
-                   "(the first line of each run)", script=HERE,
+        facts_from="git blame --porcelain (2nd run): the first line of every run of lines owned by one commit, "
+                   "located by its short sha and line number", script=HERE,
     )
     porcelain = structured("git blame --porcelain -L 1,400 boltons/iterutils.py", repo).splitlines()
     last = None

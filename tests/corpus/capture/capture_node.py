@@ -87,7 +87,7 @@ def prettier_express() -> Case:
         facts_from="prettier --list-different (2nd run): every file, located in its [warn] line; summary", script=HERE,
     )
     for path in structured("prettier --list-different .", root).split():
-        case.line_fact("[warn] " + path, why="file prettier would change")
+        case.fact("[warn] " + path, why="file prettier would change")
     case.line_fact("Code style issues found in", why="prettier summary")
     return case
 

@@ -47,7 +47,8 @@ def rustfmt_check() -> Case:
         name, "rustfmt --check --edition 2021 src/lib.rs", root, tool="rustfmt", kind="formatter diff", pty=True,
         source=f"{crate('regex-syntax').name} crate (Debian librust-regex-syntax-dev)",
         modification="three files with squeezed signatures and two-space indents, as a careless edit leaves them",
-        facts_from="rustfmt --check -l (2nd run): every file, located in its 'Diff in' lines", script=HERE,
+        facts_from="rustfmt's own 'Diff in FILE:LINE:' headers: the first of every file it would change",
+        script=HERE,
     )
     files = {m.group(1) for m in re.finditer(r"Diff in (\S+?)(?::\d+| at line)", case.text)}
     for f in sorted(files):
