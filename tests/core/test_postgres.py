@@ -10,6 +10,7 @@ import pytest
 from ai_session.core.errors import AccessDenied, NotFound, StoreError
 from ai_session.core.models import CommandRun, Message, PoolConfig, Session, Template
 from ai_session.core.store.copy import copy_store
+from ai_session.core.store.pg_schema import MIGRATIONS
 from ai_session.core.store.postgres import PostgresStore, redacted_url
 from ai_session.core.store.sqlite import SQLiteStore
 
@@ -168,8 +169,9 @@ def test_schema_versions_are_checked_and_migrate_is_idempotent(pg_cluster, pg_db
             PostgresStore(pg_cluster.url("alice", "empty_store"))
         with pytest.raises(AccessDenied, match="admin role"):
             PostgresStore.migrate(pg_cluster.url("alice", "empty_store"))
-        assert PostgresStore.migrate(pg_cluster.url(dbname="empty_store")) == (0, 1)
-        assert PostgresStore.migrate(pg_cluster.url(dbname="empty_store")) == (1, 1)
+        latest = len(MIGRATIONS)
+        assert PostgresStore.migrate(pg_cluster.url(dbname="empty_store")) == (0, latest)
+        assert PostgresStore.migrate(pg_cluster.url(dbname="empty_store")) == (latest, latest)
         PostgresStore(pg_cluster.url("alice", "empty_store")).close()
     finally:
         with pg_cluster.admin() as admin:
@@ -222,7 +224,7 @@ def test_cli_migrate_copy_and_share(cli, pg_cluster, pg_db, tmp_path):
         not_ready = cli("list", check=False, env={"AI_SESSION_STORE": alice_url})
         assert not_ready.returncode == 6 and "store migrate" in not_ready.stderr
         migrated = json.loads(cli("store", "migrate", "--url", admin_url, "--format", "json").stdout)
-        assert (migrated["from"], migrated["to"]) == (0, 1)
+        assert (migrated["from"], migrated["to"]) == (0, len(MIGRATIONS))
         copied = cli("store", "copy", "--from", "sqlite", "--to", alice_url).stdout
         assert "copied 1 session(s), 1 message(s)" in copied
         team = {"AI_SESSION_STORE": alice_url}
