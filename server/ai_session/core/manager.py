@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from ai_session.core import ask as ask_flow
-from ai_session.core import maintenance, pool, stats
+from ai_session.core import maintenance, pool, stats, trash
 from ai_session.core import worktree as git_worktree
 from ai_session.core.accounting import agent_output_cap
 from ai_session.core.compaction import CompactionResult
@@ -27,7 +28,7 @@ from ai_session.core.compress.retrieve import grep_lines, slice_lines
 from ai_session.core.config import Config
 from ai_session.core.context import AssembledContext
 from ai_session.core.context import assemble as assemble_context
-from ai_session.core.errors import Ambiguous, Conflict, InvalidInput, NotFound
+from ai_session.core.errors import Ambiguous, Conflict, Damaged, InvalidInput, NotFound
 from ai_session.core.ids import new_id
 from ai_session.core.interop import ImportBundle, channelcoder, claude_code, limits, native
 from ai_session.core.models import (
@@ -41,14 +42,17 @@ from ai_session.core.models import (
     Session,
     SessionStatus,
     Template,
+    quarantine_marker,
     utcnow,
 )
 from ai_session.core.privacy import private_dir, write_private
 from ai_session.core.providers import Provider
 from ai_session.core.redact import redact
 from ai_session.core.shell.sessions import SessionShells
-from ai_session.core.store import SessionAccess, SessionFilter, SessionStore, Totals, open_store
+from ai_session.core.store import Damage, Quarantined, SessionAccess, SessionFilter, SessionStore, Totals, open_store
 from ai_session.core.tokens import count_tokens
+
+_Copyable = TypeVar("_Copyable", Message, CommandRun)
 
 # Sessions untouched this long are reported (and stored) as idle.
 IDLE_AFTER = timedelta(hours=1)
@@ -101,21 +105,32 @@ class SessionManager:
     # ------------------------------------------------------------------ lookup
 
     def resolve(self, ref: str) -> Session:
-        """A session by exact id, exact name, or unique id prefix."""
+        """A live session by exact id, else exact name, else unique id prefix. A reference that
+        is one session's id and another's name (a name from before names could not look like
+        ids) is an error naming both: a command never acts on a session the user did not mean."""
         if not ref:
             raise InvalidInput("no session given")
-        found = self.store.get_session(ref) or self.store.get_session_by_name(ref)
-        if found:
+        by_id = self.store.get_session(ref)
+        if by_id is not None and by_id.trashed_at is not None:
+            by_id = None
+        by_name = self.store.get_session_by_name(ref)
+        if by_id is not None and by_name is not None and by_id.id != by_name.id:
+            raise Ambiguous(
+                f"{ref!r} is the id of session {by_id.name} and the name of session {by_name.id}; "
+                "give the id of the one you mean"
+            )
+        if found := by_id or by_name:
             return found
         ids = self.store.find_session_ids(ref) if ref.startswith("sess_") or len(ref) >= 4 else []
         if not ids and not ref.startswith("sess_"):
             ids = self.store.find_session_ids("sess_" + ref)
-        if len(ids) == 1:
-            session = self.store.get_session(ids[0])
-            if session:
-                return session
-        if len(ids) > 1:
-            raise Ambiguous(f"{ref!r} matches {len(ids)} sessions ({', '.join(ids[:5])}); give more of the id")
+        live = [s for s in map(self.store.get_session, ids) if s is not None and s.trashed_at is None]
+        if len(live) == 1:
+            return live[0]
+        if len(live) > 1:
+            raise Ambiguous(f"{ref!r} matches {len(live)} sessions ({', '.join(s.id for s in live[:5])}); give more of the id")
+        if any(s.name == ref or s.id == ref for s in self.store.list_sessions(SessionFilter(trashed=True))):
+            raise NotFound(f"session {ref!r} is in the trash; `ai-session trash restore {ref}` brings it back")
         raise NotFound(f"no session named or with id {ref!r} (see `ai-session list`)")
 
     def find(self, ref: str) -> Session | None:
@@ -173,9 +188,11 @@ class SessionManager:
                    pattern: str | None = None, context: int = 0) -> tuple[CommandRun, str]:
         """A run's output as the agent saw it (context), raw, a line range, or grep hits."""
         run = self.get_run(ref)
+        if mode == "context" and run.context is not None:
+            return run, run.context
+        raw = self._raw_output(run)
         if mode == "context":
-            return run, run.context if run.context is not None else (self.store.run_output(run.id) or "")
-        raw = self.store.run_output(run.id)
+            return run, raw or ""
         if raw is None:
             raise NotFound(f"run {run.id} has no stored output")
         if mode == "raw":
@@ -190,10 +207,23 @@ class SessionManager:
             return run, grep_lines(raw, pattern, context=context)
         raise InvalidInput(f"unknown output mode {mode!r}: use context, raw, lines or grep")
 
+    def _raw_output(self, run: CommandRun) -> str | None:
+        """A run's stored raw output; a damaged or quarantined one is an error saying so."""
+        try:
+            raw = self.store.run_output(run.id)
+        except Damaged as exc:
+            raise Damaged(f"the raw output of {run.id} does not read back ({exc}); `ai-session repair "
+                          f"{run.session_id}` moves it to quarantine") from None  # fmt: skip
+        marker = quarantine_marker(run)
+        if raw is None and marker and marker.get("output"):
+            raise Damaged(f"the raw output of {run.id} was damaged ({marker.get('damage')}) and is kept in "
+                          f"quarantine (`ai-session quarantine list {run.session_id}`)")  # fmt: skip
+        return raw
+
     # ------------------------------------------------------------------ lifecycle
 
     def unique_name(self, base: str) -> str:
-        base = base if limits.SESSION_NAME.match(base) else "session"
+        base = base if limits.SESSION_NAME.match(base) and not limits.looks_like_id(base) else "session"
         name = base
         while self.store.get_session_by_name(name):
             name = f"{base}-{secrets.token_hex(2)}"
@@ -271,6 +301,7 @@ class SessionManager:
         stale = self.store.list_sessions(
             SessionFilter(statuses={SessionStatus.ACTIVE}, inactive_before=utcnow() - IDLE_AFTER)
         )
+        stale = [s for s in stale if not s.damage]  # a damaged record is written by `repair` only
         for s in stale:
             self.store.update_session(s.model_copy(update={"status": SessionStatus.IDLE}))
         return len(stale)
@@ -312,9 +343,9 @@ class SessionManager:
         return self._update(self.resolve(ref), status=SessionStatus.ENDED)
 
     def delete(self, ref: str) -> Session:
-        session = self.resolve(ref)
-        self.store.delete_session(session.id)
-        return session
+        """Move a session to the trash (see core/trash.py); `trashed_at` is None when the
+        trash keeps nothing and it was deleted at once."""
+        return trash.discard(self, [self.resolve(ref)])[0]
 
     def touch(self, session: Session) -> Session:
         """Mark activity: an idle or pooled session a user works in is active again."""
@@ -330,17 +361,28 @@ class SessionManager:
         force: bool = False,
         dry_run: bool = False,
     ) -> list[Session]:
-        """Delete stale sessions. Ended and idle ones qualify; active and paused ones need force."""
+        """Move stale sessions to the trash. Ended and idle ones qualify; active and paused ones need force."""
         self.refresh_idle()
         cutoff = utcnow() - older_than if older_than else None
         statuses = {SessionStatus.IDLE} if idle_only else {SessionStatus.IDLE, SessionStatus.ENDED}
         if force and not idle_only:
             statuses |= {SessionStatus.ACTIVE, SessionStatus.PAUSED}
         doomed = self.store.list_sessions(SessionFilter(statuses=statuses, inactive_before=cutoff))
-        if not dry_run:
-            for s in doomed:
-                self.store.delete_session(s.id)
-        return doomed
+        return doomed if dry_run else trash.discard(self, doomed)
+
+    # ------------------------------------------------------------------ trash
+
+    def trash_list(self) -> Sequence[Session]:
+        return trash.listing(self)
+
+    def trash_restore(self, ref: str, *, name: str | None = None) -> Session:
+        return trash.restore(self, ref, name)
+
+    def trash_empty(self, *, older_than: timedelta | None = None, ref: str | None = None) -> Sequence[Session]:
+        return trash.empty(self, older_than=older_than, ref=ref)
+
+    def trash_keep(self) -> timedelta:
+        return trash.keep(self.config)
 
     # ------------------------------------------------------------------ messages
 
@@ -430,28 +472,30 @@ class SessionManager:
     # ------------------------------------------------------------------ merge, fork
 
     def merge(self, refs: Sequence[str], name: str | None = None) -> Session:
-        """A new session with the messages of all given sessions interleaved by time."""
+        """A new session with the messages of all given sessions interleaved by time; written
+        in one transaction, so a merge that fails leaves the store as it was."""
         if len(refs) < 2:
             raise InvalidInput("merge needs two or more sessions")
+        if name:
+            limits.session_name(name, "--output")
+            if self.store.get_session_by_name(name):
+                raise Conflict(f"a session named {name!r} already exists")
         sources = [self.resolve(r) for r in refs]
         if len({s.id for s in sources}) != len(sources):
             raise InvalidInput("merge got the same session twice")
         tagged: list[tuple[datetime, int, int, Message]] = []
         runs: list[tuple[CommandRun, str | None]] = []
         for index, src in enumerate(sources):
+            history, outputs, damaged = _contents(self.store, src)
+            _refuse_damage(src, damaged)
             run_ids = {}
-            for run in self.store.list_runs(src.id):
-                copy = run.model_copy(update={"id": new_id("run")})
+            for run, raw in outputs:
+                copy = _copied(run, id=new_id("run"))
                 run_ids[run.id] = copy.id
-                runs.append((copy, self.store.run_output(run.id)))
-            for m in self.store.list_messages(src.id):
-                copy = m.model_copy(
-                    update={
-                        "id": new_id("msg"),
-                        "run_id": run_ids.get(m.run_id, m.run_id),
-                        "metadata": {**m.metadata, "origin": {"session": src.id, "seq": m.seq}},
-                    }
-                )
+                runs.append((copy, raw))
+            for m in history:
+                copy = _copied(m, id=new_id("msg"), run_id=run_ids.get(m.run_id, m.run_id),
+                               metadata={**m.metadata, "origin": {"session": src.id, "seq": m.seq}})  # fmt: skip
                 tagged.append((m.created_at, index, m.seq, copy))
         tagged.sort(key=lambda t: t[:3])
         first = sources[0]
@@ -468,8 +512,6 @@ class SessionManager:
             tags=sorted({t for s in sources for t in s.tags}),
             metadata={"merged_from": [{"id": s.id, "name": s.name} for s in sources]},
         )
-        if name:
-            limits.session_name(name, "--output")
         return self.store.create_session(merged, [t[3] for t in tagged], runs)
 
     def fork(self, ref: str, *, at: int | None = None, name: str | None = None) -> Session:
@@ -480,6 +522,7 @@ class SessionManager:
             if not any(m.seq == at for m in history):
                 raise NotFound(f"session {source.name} has no message #{at}")
             history = [m for m in history if m.seq <= at]
+        _refuse_damage(source, [_row_damage(m) for m in history if m.damage])
         if name:
             limits.session_name(name, "name")
         fork = source.model_copy(
@@ -493,7 +536,7 @@ class SessionManager:
                 "metadata": {**source.metadata, "forked_from": {"id": source.id, "name": source.name, "at": at}},
             }
         )
-        copies = [m.model_copy(update={"id": new_id("msg")}) for m in history]
+        copies = [_copied(m, id=new_id("msg")) for m in history]
         return self.store.create_session(fork, copies)
 
     # ------------------------------------------------------------------ worktree
@@ -518,19 +561,28 @@ class SessionManager:
 
     # ------------------------------------------------------------------ export, import
 
-    def export_document(self, ref: str) -> dict:
+    def export_document(self, ref: str, *, skip_corrupted: bool = False) -> dict:
+        """A session as our export format. A damaged row is an error naming each one, unless
+        `skip_corrupted`: then the readable rest is exported and `skipped` lists what was not."""
         session = self.resolve(ref)
-        runs = [(r, self.store.run_output(r.id)) for r in self.store.list_runs(session.id)]
-        doc = native.to_document(session, self.store.list_messages(session.id), runs)
+        messages, runs, damaged = _contents(self.store, session)
+        if not skip_corrupted:
+            _refuse_damage(session, damaged, hint="or export the rest with --skip-corrupted")
+        doc = native.to_document(session, messages, runs)
+        if damaged:
+            doc["skipped"] = [{"kind": d.kind, "ref": d.ref, "seq": d.seq, "damage": d.what} for d in damaged]
         return doc
 
-    def export(self, ref: str, path: Path | None = None) -> Path:
-        doc = self.export_document(ref)
+    def write_export(self, doc: dict, path: Path | None = None) -> Path:
+        """Write an export document (0600); default: the exports dir, named after the session."""
         if path is None:
             path = private_dir(self.config.export_dir) / f"{doc['session']['name']}.json"
         text = redact(json.dumps(doc, ensure_ascii=False, indent=1))  # belt and braces: nothing secret leaves
         write_private(Path(path), text.encode("utf-8"))
         return Path(path)
+
+    def export(self, ref: str, path: Path | None = None, *, skip_corrupted: bool = False) -> Path:
+        return self.write_export(self.export_document(ref, skip_corrupted=skip_corrupted), path)
 
     def read_import(self, path: Path, fmt: str = "auto") -> ImportBundle:
         if fmt not in IMPORT_FORMATS:
@@ -551,24 +603,30 @@ class SessionManager:
         raise InvalidInput(f"{path}: unrecognised format; pass --format native, channelcoder or claude-code")
 
     def import_file(self, path: Path, fmt: str = "auto", *, name: str | None = None) -> Session:
+        """Store a session read from a file, in one transaction (a failed import leaves the
+        store as it was). Importing is activity: the session counts as active now for clearing;
+        its original last activity stays in its metadata and its history keeps its times."""
         bundle = self.read_import(path, fmt)
         session = bundle.session
         if name:
             session = session.model_copy(update={"name": limits.session_name(name, "--name")})
+        elif limits.looks_like_id(session.name):  # named before names could not look like ids
+            session = session.model_copy(update={"name": self.unique_name("imported")})
         runs, messages = bundle.runs, bundle.messages
         if self.store.get_session(session.id) or any(self.store.get_run(r.id) for r, _ in runs):
-            # A copy next to its original: everything gets ids of its own.
+            # A copy next to its original: everything gets ids of its own and names what it copies.
             session = session.model_copy(update={"id": new_id("sess")})
             new_ids = {r.id: new_id("run") for r, _ in runs}
-            runs = [(r.model_copy(update={"id": new_ids[r.id]}), raw) for r, raw in runs]
-            messages = [m.model_copy(update={"id": new_id("msg"),
-                                             "run_id": new_ids.get(m.run_id, m.run_id)}) for m in messages]
+            runs = [(_copied(r, id=new_ids[r.id]), raw) for r, raw in runs]
+            messages = [_copied(m, id=new_id("msg"), run_id=new_ids.get(m.run_id, m.run_id)) for m in messages]
         if self.store.get_session_by_name(session.name):
             session = session.model_copy(update={"name": self.unique_name(f"{session.name}-imported")})
-        if bundle.source != "native":  # our own export round-trips exactly; foreign ones say where they came from
-            session = session.model_copy(
-                update={"metadata": {**session.metadata, "imported_at": utcnow().isoformat(), "imported_format": bundle.source}}
-            )
+        now = utcnow()
+        session = session.model_copy(update={
+            "last_active": now, "trashed_at": None,
+            "metadata": {**session.metadata, "imported_at": now.isoformat(), "imported_format": bundle.source,
+                         "imported_last_active": session.last_active.isoformat()},
+        })  # fmt: skip
         runs = [(r.model_copy(update={"session_id": session.id}), redact(raw) if raw else raw) for r, raw in runs]
         messages = self._prepare(messages, session)
         return self.store.create_session(session, messages, runs)
@@ -633,6 +691,30 @@ class SessionManager:
 
     def repair(self, ref: str | None = None) -> list[maintenance.Problem]:
         return maintenance.check(self, ref, fix=True)
+
+    def quarantined(self, ref: str | None = None) -> Sequence[Quarantined]:
+        """Damaged originals `repair` moved out of the way (of one session, or all)."""
+        return maintenance.quarantined(self, ref)
+
+    def quarantine_document(self, ref: str | None = None) -> dict:
+        return maintenance.quarantine_document(self, ref)
+
+    def restore_quarantined(self, number: int) -> Quarantined:
+        """Put a quarantined original back, if this version reads it; else `Damaged`."""
+        return self.store.restore_quarantined(number)
+
+    def backup(self, path: Path | None = None) -> Path:
+        """A consistent copy of the store, taken while others write; default in the backups dir."""
+        path = Path(path) if path is not None else _fresh(self.config.home / "backups", "sessions")
+        self.store.backup(path)
+        return path
+
+    def restore(self, path: Path) -> Path:
+        """Replace the store's content by a backup (checked before anything changes); returns
+        where the replaced content was saved."""
+        keep = _fresh(self.config.home / "backups", "before-restore")
+        self.store.restore(Path(path), keep_current=keep)
+        return keep
 
     def optimize(self) -> dict[str, int]:
         return self.store.optimize()
@@ -756,14 +838,72 @@ class SessionManager:
         max_tokens: int | None = None,
         strategy: str | None = None,
         provider_instance: Provider | None = None,
+        new_session: bool = False,
     ) -> AsyncIterator[ask_flow.AskEvent]:
-        """Stream an answer: TextDelta and Notice events, then one AskResult (messages stored)."""
+        """Stream an answer: TextDelta and Notice events, then one AskResult (messages stored).
+        `new_session`: `ref` (the session or its id) was created for this ask, and an ask that
+        fails (or is cancelled) before storing its answer removes it again: no orphan is left."""
         return ask_flow.ask(
             self, ref, prompt, agent=agent, shared=shared, provider=provider, model=model,
             context_window=context_window, max_tokens=max_tokens, strategy=strategy,
-            provider_instance=provider_instance,
+            provider_instance=provider_instance, new_session=new_session,
         )  # fmt: skip
 
     def provider_for(self, ref: str | Session, name: str | None = None) -> Provider:
         session = ref if isinstance(ref, Session) else self.resolve(ref)
         return ask_flow.provider_for(self, session, name)
+
+
+def _contents(store: SessionStore, session: Session) -> tuple[list[Message], list[tuple[CommandRun, str | None]], list[Damage]]:
+    """A session's readable messages, its runs with their raw outputs (read once), and the
+    rows that did not read back (left out; a run whose output did not keeps no output)."""
+    messages: list[Message] = []
+    runs: list[tuple[CommandRun, str | None]] = []
+    damaged: list[Damage] = []
+    for m in store.list_messages(session.id):
+        if m.damage:
+            damaged.append(_row_damage(m))
+        else:
+            messages.append(m)
+    for run in store.list_runs(session.id):
+        if run.damage:
+            damaged.append(Damage("run", session.id, run.id, run.damage))
+            continue
+        try:
+            runs.append((run, store.run_output(run.id)))
+        except Damaged as exc:
+            damaged.append(Damage("output", session.id, run.id, str(exc)))
+            runs.append((run, None))
+    return messages, runs, damaged
+
+
+def _copied(item: _Copyable, **changes: object) -> _Copyable:
+    """A copy of a message or run (merge, fork, import) that names the original it copies,
+    so stats count the original once however many sessions hold a copy."""
+    return item.model_copy(update={**changes, "copy_of": item.copy_of or item.id})
+
+
+def _row_damage(m: Message) -> Damage:
+    return Damage("message", m.session_id, m.id, m.damage or "damaged", m.seq)
+
+
+def _refuse_damage(session: Session, damaged: Sequence[Damage], hint: str = "") -> None:
+    """Stop before copying a session that has rows which do not read back (naming each)."""
+    if not damaged:
+        return
+    rows = "; ".join(maintenance.describe(d) for d in damaged[:5]) + (" …" if len(damaged) > 5 else "")
+    raise Damaged(
+        f"session {session.name} has {len(damaged)} damaged row(s): {rows}. "
+        f"`ai-session repair {session.name}` moves them to quarantine{', ' + hint if hint else ''}"
+    )
+
+
+def _fresh(folder: Path, stem: str) -> Path:
+    """A new file name in a private folder: `stem-<time>.db`, numbered if that is taken."""
+    base = f"{stem}-{utcnow():%Y%m%d-%H%M%S}"
+    path = private_dir(folder) / f"{base}.db"
+    number = 1
+    while path.exists():
+        number += 1
+        path = folder / f"{base}-{number}.db"
+    return path

@@ -206,7 +206,8 @@ class StatsResult(Model):
     group_by: str
     period_days: float | None
     rows: list[StatsRow]
-    total: StatsRow
+    total: StatsRow = Field(description="each message and run counted once, however many sessions hold a copy")
+    copies: int = Field(0, description="copies (merge, fork, import) the rows hold and the total counts once")
 
 
 # ------------------------------------------------------------------ maintenance
