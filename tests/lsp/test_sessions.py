@@ -34,7 +34,7 @@ async def test_lifecycle_requests_and_camel_case_wire(client):
     merged = await call(client, "aiSession/sessions/merge", {"sessions": ["dev", "dev-b"], "name": "both"})
     assert merged.totals.messages == 2 and fork.totals.messages == 1
     stats = await call(client, "aiSession/stats/get", {"groupBy": "agent"})
-    assert stats.total.messages >= 3
+    assert stats.total.messages == 1 and stats.copies == 3  # one message, copied by the fork and the merge
     assert (await call(client, "aiSession/sessions/delete", {"session": "both"})).deleted == merged.session.id
 
 
@@ -82,3 +82,23 @@ async def test_switching_branch_switches_the_current_session(client):
     assert switched.summary.session.name == "proj-feature-login"
     current = await call(client, "aiSession/worktree/current")
     assert current.summary.session.id == switched.summary.session.id != first.summary.session.id
+
+
+async def test_trash_list_restore_and_empty_over_the_protocol(client):
+    await call(client, "aiSession/sessions/create", {"name": "old"})
+    await call(client, "aiSession/sessions/addMessage", {"session": "old", "content": "keep me"})
+    gone = await call(client, "aiSession/sessions/delete", {"session": "old"})
+    assert gone.trashed is True
+    assert "old" not in [s.session.name for s in (await call(client, "aiSession/sessions/list")).sessions]
+    trash = await call(client, "aiSession/trash/list")
+    assert trash.keepDays == 30 and [t.summary.session.name for t in trash.sessions] == ["old"]
+    entry = trash.sessions[0]
+    assert entry.summary.totals.messages == 1 and entry.expiresAt > entry.summary.session.trashedAt
+    await call(client, "aiSession/sessions/create", {"name": "old"})  # its name was free meanwhile
+    with pytest.raises(JsonRpcException, match="restore this one under another name"):
+        await call(client, "aiSession/trash/restore", {"session": "old"})
+    back = await call(client, "aiSession/trash/restore", {"session": "old", "name": "old-2"})
+    assert back.session.name == "old-2" and back.session.trashedAt is None and back.totals.messages == 1
+    await call(client, "aiSession/sessions/delete", {"session": "old-2"})
+    emptied = await call(client, "aiSession/trash/empty", {})
+    assert emptied.deleted == [back.session.id] and (await call(client, "aiSession/trash/list")).sessions == []
