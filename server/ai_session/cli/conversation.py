@@ -90,7 +90,8 @@ def ask(m: SessionManager, a: argparse.Namespace) -> Result:
     if a.shared and not a.agent:
         raise InvalidInput("--shared needs --agent NAME")
     prompt = _prompt_text(a)
-    if a.get_id and not a.session:
+    created = a.get_id and not a.session
+    if created:
         session = m.create(agent=a.agent, provider=a.provider, model=a.model, max_tokens=a.max_tokens)
     elif not a.session:
         raise InvalidInput("ask needs --session ID (or --get-id to create one)")
@@ -103,7 +104,7 @@ def ask(m: SessionManager, a: argparse.Namespace) -> Result:
     result = stream_answer(
         m, session, prompt, quiet=a.get_id or a.format == "json", agent=a.agent, shared=a.shared,
         provider=a.provider, model=a.model, context_window=a.context_window, max_tokens=a.max_tokens,
-        strategy=a.strategy,
+        strategy=a.strategy, new_session=created,  # a failed ask removes the session made for it
     )  # fmt: skip
     assert result is not None  # ask ends with its result or raises
     return Result(data=result.as_dict(), view=session.id if a.get_id else None, notes=answer_notes(result))

@@ -87,6 +87,10 @@ def show(m: SessionManager, a: argparse.Namespace) -> Result:
     view = m.show(a.session, history=a.history, limit=a.limit)
     data = session_json(view.session, view.totals)
     text: list[str] = [session_fields(view.session, view.totals).text()]
+    notes = []
+    if view.session.damage:
+        notes.append(f"[ai-session] this session's stored record is damaged ({view.session.damage}); "
+                     f"`ai-session repair {view.session.name}` quarantines it")  # fmt: skip
     if a.history:
         data["messages"] = model_json(view.messages)
         data["runs"] = model_json(view.runs, exclude={"context"})
@@ -95,7 +99,11 @@ def show(m: SessionManager, a: argparse.Namespace) -> Result:
         if view.runs:
             text.append("\ncommand runs:")
             text += [run_line(run) for run in view.runs]
-    return Result(data=data, view=text)
+        damaged = [f"#{msg.seq}" for msg in view.messages if msg.damage] + [r.id for r in view.runs if r.damage]
+        if damaged:
+            notes.append(f"[ai-session] {len(damaged)} damaged row(s) shown as such ({', '.join(damaged)}); the rest is "
+                         f"intact. See `ai-session validate {view.session.name}`")  # fmt: skip
+    return Result(data=data, view=text, notes=notes)
 
 
 def _state_change(name: str, verb: str, help: str) -> None:
@@ -118,13 +126,26 @@ def confirm(question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def trash_note(m: SessionManager) -> str:
+    keep = m.trash_keep()
+    return f"kept {keep.days} days; `ai-session trash restore NAME` brings it back" if keep else "the trash keeps nothing"
+
+
 @command("delete", arg("--force", "-f", action="store_true", help="do not ask for confirmation"), target="session")
 def delete(m: SessionManager, a: argparse.Namespace) -> Result:
+    """Move a session to the trash with its history (kept 30 days: `ai-session trash restore` brings
+    it back); with `[trash] keep_days = 0` it is deleted at once."""
     s = m.resolve(a.session)
-    if not a.force and sys.stdin.isatty() and not confirm(f"delete session {s.name} ({s.id}) and all its history?"):
+    trashing = bool(m.trash_keep())
+    question = (f"move session {s.name} ({s.id}) to the trash?" if trashing
+                else f"delete session {s.name} ({s.id}) and all its history for good?")  # fmt: skip
+    if not a.force and sys.stdin.isatty() and not confirm(question):
         return Result(status=1, notes=["kept"])
-    m.delete(s.id)
-    return Result(data={"deleted": s.id, "name": s.name}, view=f"deleted session {s.name} ({s.id})")
+    s = m.delete(s.id)
+    trashed = s.trashed_at is not None
+    text = (f"moved session {s.name} ({s.id}) to the trash ({trash_note(m)})" if trashed
+            else f"deleted session {s.name} ({s.id})")  # fmt: skip
+    return Result(data={"deleted": s.id, "name": s.name, "trashed": trashed}, view=text)
 
 
 @command("rename", arg("new_name", metavar="NEW_NAME"), target="session")
@@ -144,17 +165,22 @@ def exists(m: SessionManager, a: argparse.Namespace) -> Result:
     "clear",
     arg("--older-than", metavar="AGE", help="only sessions inactive for AGE (e.g. 7d, 12h)"),
     arg("--idle-only", action="store_true", help="only idle sessions (not ended ones)"),
-    arg("--force", action="store_true", help="also delete active and paused sessions"),
-    arg("--dry-run", action="store_true", help="show what would be deleted"),
+    arg("--force", action="store_true", help="also active and paused sessions"),
+    arg("--dry-run", action="store_true", help="show what would be moved to the trash"),
 )
 def clear(m: SessionManager, a: argparse.Namespace) -> Result:
+    """Move idle and ended sessions to the trash (active and paused ones only with --force). An
+    imported session counts as active from its import."""
     from ai_session.core.durations import parse_duration
 
     older = parse_duration(a.older_than) if a.older_than else None
     doomed = m.clear(older_than=older, idle_only=a.idle_only, force=a.force, dry_run=a.dry_run)
-    verb = "would delete" if a.dry_run else "deleted"
-    lines = [f"{verb} {s.name} ({s.status.value}, last active {ago(s.last_active)})" for s in doomed]
-    lines.append(f"{verb} {len(doomed)} session(s)" + ("" if a.force else "; active and paused sessions are kept without --force"))
+    trashing = bool(m.trash_keep())
+    verb = ("would move" if a.dry_run else "moved") if trashing else ("would delete" if a.dry_run else "deleted")
+    where = " to the trash" if trashing else ""
+    lines = [f"{verb} {s.name}{where} ({s.status.value}, last active {ago(s.last_active)})" for s in doomed]
+    lines.append(f"{verb} {len(doomed)} session(s){where}" + (f" ({trash_note(m)})" if trashing and doomed else "")
+                 + ("" if a.force else "; active and paused sessions are kept without --force"))
     return Result(data={"dryRun": a.dry_run, "sessions": [{"id": s.id, "name": s.name} for s in doomed]}, view=lines)
 
 

@@ -48,7 +48,9 @@ def stats(m: SessionManager, a: argparse.Namespace) -> Result:
                     human_tokens(r.history_raw_tokens), human_tokens(r.history_context_tokens),
                     percent(r.history_raw_tokens, r.history_context_tokens, 1), f"{r.cost_avoided_usd:.4f}"]
         rows.append(row)
-    result = Result(data=report.as_dict(), view=[Table(headers, rows)] + ([SAVINGS_LEGEND] if a.show_savings else []),
+    copies = [f"\ntotal: each message and command once; {report.copies} copies made by merge, fork or import are "
+              "counted in their own sessions' rows only."] if report.copies else []  # fmt: skip
+    result = Result(data=report.as_dict(), view=[Table(headers, rows), *copies] + ([SAVINGS_LEGEND] if a.show_savings else []),
                     records=[r.as_dict() for r in [*report.rows, report.total]])  # fmt: skip
     if a.export:
         write_private(Path(a.export), (formatted(result, "csv" if a.export.endswith(".csv") else "json") or "").encode())

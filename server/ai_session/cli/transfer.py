@@ -17,12 +17,20 @@ if TYPE_CHECKING:
 @command(
     "export",
     arg("--output", "-o", metavar="FILE", help="default: $AI_SESSION_HOME/exports/NAME.json"),
+    arg("--skip-corrupted", action="store_true",
+        help="export the readable rows of a session with damaged ones, listing what was left out"),
     target="session",
 )
 def export(m: SessionManager, a: argparse.Namespace) -> Result:
-    """Export a session to versioned JSON (secrets redacted), mode 0600."""
-    path = m.export(a.session, Path(a.output) if a.output else None)
-    return Result(data={"path": str(path)}, view=f"exported to {path}")
+    """Export a session to versioned JSON (secrets redacted), mode 0600. A session with damaged
+    rows is refused (each named) unless --skip-corrupted."""
+    doc = m.export_document(a.session, skip_corrupted=a.skip_corrupted)
+    path = m.write_export(doc, Path(a.output) if a.output else None)
+    skipped = doc.get("skipped", [])
+    notes = [f"skipped {_row(s)}: {s['damage']}" for s in skipped]
+    if skipped:
+        notes.append(f"[ai-session] {len(skipped)} damaged row(s) left out; `ai-session repair {a.session}` quarantines them")
+    return Result(data={"path": str(path), "skipped": skipped}, view=f"exported to {path}", notes=notes)
 
 
 @command(
@@ -37,3 +45,7 @@ def import_(m: SessionManager, a: argparse.Namespace) -> Result:
     t = m.show(s.id).totals
     return Result(data=session_json(s, t),
                   view=f"imported {s.name} ({s.id}): {t.messages} messages, {human_tokens(t.message_tokens)} tokens")
+
+
+def _row(skipped: dict) -> str:
+    return f"message #{skipped['seq']}" if skipped["kind"] == "message" else f"{skipped['kind']} of {skipped['ref']}"

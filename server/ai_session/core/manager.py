@@ -134,8 +134,12 @@ class SessionManager:
         raise NotFound(f"no session named or with id {ref!r} (see `ai-session list`)")
 
     def find(self, ref: str) -> Session | None:
-        """A session by exact id or exact name; None when there is none (no prefixes, no errors)."""
-        return self.store.get_session(ref) or self.store.get_session_by_name(ref)
+        """A live session by exact id or exact name; None when there is none (no prefixes, no
+        errors; a trashed session is not found)."""
+        for found in (self.store.get_session(ref), self.store.get_session_by_name(ref)):
+            if found is not None and found.trashed_at is None:
+                return found
+        return None
 
     def exists(self, ref: str) -> bool:
         try:

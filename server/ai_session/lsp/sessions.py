@@ -100,7 +100,7 @@ def register(server: AiSessionServer) -> None:
     @request(server, "aiSession/templates/delete")
     def delete_template(params: p.NameParams) -> p.DeleteResult:
         m.delete_template(params.name)
-        return p.DeleteResult(deleted=params.name)
+        return p.DeleteResult(deleted=params.name, trashed=False)
 
     @request(server, "aiSession/pool/list")
     def pools(_: p.Empty) -> p.PoolList:
