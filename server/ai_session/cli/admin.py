@@ -220,4 +220,6 @@ def store_copy(config: Config, a: argparse.Namespace) -> Result:
     if report.skipped:
         lines.append(f"skipped {len(report.skipped)} already there: {', '.join(report.skipped)}")
     notes = [f"not copied, name taken there by another session: {', '.join(report.conflicts)}"] if report.conflicts else []
-    return Result(data=report.__dict__, view=lines, notes=notes, status=1 if report.conflicts else 0)
+    if report.damaged:
+        notes.append(f"not copied, damaged rows (`ai-session repair` them first): {', '.join(report.damaged)}")
+    return Result(data=report.__dict__, view=lines, notes=notes, status=1 if report.conflicts or report.damaged else 0)

@@ -246,6 +246,7 @@ async def compact_session(
     """Summarize the older uncovered turns of `session` into one stored summary message."""
     budget = budget or session.max_tokens
     history = messages if messages is not None else manager.store.list_messages(session.id)
+    history = [m for m in history if m.damage is None]  # a summary is made of what reads back
     the_plan = compaction.plan(history, budget, keep_last=keep_last)
     if the_plan is None:
         return None

@@ -444,7 +444,7 @@ class SessionManager:
     def save_template(self, ref: str, name: str, *, system_prompt: str | None = None) -> Template:
         limits.session_name(name, "template name")
         session = self.resolve(ref)
-        preload = [m for m in self.store.list_messages(session.id) if m.pinned or m.role is Role.SYSTEM]
+        preload = [m for m in self.store.list_messages(session.id) if (m.pinned or m.role is Role.SYSTEM) and not m.damage]
         template = Template(
             name=name,
             system_prompt=system_prompt if system_prompt is not None else session.system_prompt,
