@@ -20,63 +20,6 @@ from ai_session.core.models import CommandRun, Message, Session, utcnow
 from ai_session.core.store import pg_schema, schema
 from ai_session.core.tokens import count_tokens
 
-# SQLite v1 as first released, statement for statement.
-SQLITE_V1_FIRST = [
-    """CREATE TABLE sessions (
-        id TEXT PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE,
-        status TEXT NOT NULL,
-        agent TEXT, role TEXT, worktree TEXT, branch TEXT, pool TEXT,
-        created_at TEXT NOT NULL,
-        last_active TEXT NOT NULL,
-        data TEXT NOT NULL
-    )""",
-    "CREATE INDEX sessions_last_active ON sessions(last_active)",
-    "CREATE INDEX sessions_worktree ON sessions(worktree, branch)",
-    """CREATE TABLE messages (
-        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        seq INTEGER NOT NULL,
-        id TEXT NOT NULL UNIQUE,
-        role TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        tokens INTEGER,
-        pinned INTEGER NOT NULL DEFAULT 0,
-        agent TEXT,
-        run_id TEXT,
-        body BLOB NOT NULL,
-        zstd INTEGER NOT NULL DEFAULT 0,
-        extra TEXT,
-        PRIMARY KEY (session_id, seq)
-    ) WITHOUT ROWID""",
-    """CREATE TABLE runs (
-        id TEXT PRIMARY KEY,
-        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        started_at TEXT NOT NULL,
-        status TEXT NOT NULL,
-        exit_code INTEGER,
-        data TEXT NOT NULL,
-        raw BLOB,
-        zstd INTEGER NOT NULL DEFAULT 0
-    )""",
-    "CREATE INDEX runs_session ON runs(session_id, started_at)",
-    "CREATE TABLE templates (name TEXT PRIMARY KEY, data TEXT NOT NULL)",
-    "CREATE TABLE pools (role TEXT PRIMARY KEY, data TEXT NOT NULL)",
-    """CREATE TABLE changes (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        session_id TEXT,
-        kind TEXT NOT NULL,
-        at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'))
-    )""",
-    "CREATE TRIGGER sessions_ins AFTER INSERT ON sessions BEGIN INSERT INTO changes (session_id, kind) VALUES (NEW.id, 'created'); END",
-    "CREATE TRIGGER sessions_upd AFTER UPDATE OF name, status, data ON sessions BEGIN INSERT INTO changes (session_id, kind) VALUES (NEW.id, 'updated'); END",
-    "CREATE TRIGGER sessions_del AFTER DELETE ON sessions BEGIN INSERT INTO changes (session_id, kind) VALUES (OLD.id, 'deleted'); END",
-    "CREATE TRIGGER runs_ins AFTER INSERT ON runs BEGIN INSERT INTO changes (session_id, kind) VALUES (NEW.session_id, 'run'); END",
-    "CREATE TRIGGER runs_upd AFTER UPDATE ON runs BEGIN INSERT INTO changes (session_id, kind) VALUES (NEW.session_id, 'run'); END",
-    "CREATE TRIGGER templates_chg AFTER INSERT ON templates BEGIN INSERT INTO changes (session_id, kind) VALUES (NULL, 'template'); END",
-    "CREATE TRIGGER pools_chg AFTER INSERT ON pools BEGIN INSERT INTO changes (session_id, kind) VALUES (NULL, 'pool'); END",
-]
-
 
 def _changed(statements: list[str], old: str, new: str) -> list[str]:
     out = [s.replace(old, new) for s in statements]
@@ -84,13 +27,16 @@ def _changed(statements: list[str], old: str, new: str) -> list[str]:
     return out
 
 
-SQLITE_V1_COUNTER = _changed(SQLITE_V1_FIRST, "        last_active TEXT NOT NULL,\n        data TEXT NOT NULL",
-                             "        last_active TEXT NOT NULL,\n        last_seq INTEGER NOT NULL DEFAULT 0,\n"
-                             "        data TEXT NOT NULL")  # fmt: skip
-SQLITE_V1_ROWID = _changed(SQLITE_V1_COUNTER, "id INTEGER PRIMARY KEY AUTOINCREMENT", "id INTEGER PRIMARY KEY")
+# SQLite v1 as it was last released (a released migration is never edited), and the two
+# shapes before it, each one change back in the history.
+SQLITE_V1_ROWID = schema.MIGRATIONS[0]
+assert isinstance(SQLITE_V1_ROWID, list)
+SQLITE_V1_COUNTER = _changed(SQLITE_V1_ROWID, "id INTEGER PRIMARY KEY,", "id INTEGER PRIMARY KEY AUTOINCREMENT,")
+SQLITE_V1_FIRST = _changed(SQLITE_V1_COUNTER,
+                           "            last_seq INTEGER NOT NULL DEFAULT 0,  -- the last message number handed out\n", "")  # fmt: skip
 SQLITE_V1 = {"first": SQLITE_V1_FIRST, "last_seq": SQLITE_V1_COUNTER, "rowid_changes": SQLITE_V1_ROWID}
 
-# The team store's v1: as released today, and as first released (before `last_seq`).
+# The team store's v1: as last released, and as first released (before `last_seq`).
 PG_V1 = pg_schema.MIGRATIONS[0]
 assert isinstance(PG_V1, list)
 PG_V1_FIRST = _changed(_changed(PG_V1, ",\n            last_seq integer NOT NULL DEFAULT 0  -- the last message number handed out", ""),

@@ -35,7 +35,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ai_session.core import blob
 from ai_session.core.accounting import capped_raw_tokens
-from ai_session.core.errors import AccessDenied, AiSessionError, Conflict, Damaged, InvalidInput, NotFound, StoreError
+from ai_session.core.errors import AccessDenied, AiSessionError, Conflict, InvalidInput, NotFound, StoreError
 from ai_session.core.models import (
     Change,
     CommandRun,
@@ -507,13 +507,7 @@ class PostgresStore(SessionStore):
 
     def restore_quarantined(self, quarantine_id: int) -> Quarantined:
         def work(conn: psycopg.Connection) -> Quarantined:
-            row = conn.execute(f"SELECT {quarantine.COLUMNS} FROM quarantine WHERE id = %s", (quarantine_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no quarantined row #{quarantine_id} (see `ai-session quarantine list`)")
-            found = quarantine.from_row(row, _same)
-            if problem := quarantine.still_damaged(found):
-                raise Damaged(f"quarantined row #{quarantine_id} still does not read back ({problem}); it stays there")
-            quarantine.put_back(conn.execute, "%s", found)
+            found = quarantine.restore(conn.execute, "%s", quarantine_id, _same)
             # The columns this backend derives from the record follow it back.
             if found.kind == "message":
                 if row := conn.execute(f"SELECT {MESSAGE_COLS} FROM messages WHERE id = %s", (found.ref,)).fetchone():

@@ -74,6 +74,18 @@ def still_damaged(q: Quarantined) -> str | None:
     return None
 
 
+def restore(execute: Execute, mark: str, number: int, parse: Callable[[Any], datetime]) -> Quarantined:
+    """Put quarantined row `number` back where it was, if it now reads back; else `Damaged`."""
+    row = execute(f"SELECT {COLUMNS} FROM quarantine WHERE id = {mark}", (number,)).fetchone()
+    if row is None:
+        raise NotFound(f"no quarantined row #{number} (see `ai-session quarantine list`)")
+    found = from_row(row, parse)
+    if problem := still_damaged(found):
+        raise Damaged(f"quarantined row #{number} still does not read back ({problem}); it stays there")
+    put_back(execute, mark, found)
+    return found
+
+
 def put_back(execute: Execute, mark: str, q: Quarantined) -> None:
     """Write a quarantined original back over its placeholder and drop it from the quarantine."""
     table, columns, body_column = ORIGINALS[q.kind]

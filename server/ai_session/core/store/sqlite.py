@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ai_session.core import blob
-from ai_session.core.errors import Conflict, Damaged, InvalidInput, NotFound, StoreError
+from ai_session.core.errors import Conflict, InvalidInput, NotFound, StoreError
 from ai_session.core.models import (
     Change,
     CommandRun,
@@ -435,17 +435,7 @@ class SQLiteStore(SessionStore):
         return [quarantine.from_row(r, datetime.fromisoformat) for r in rows]
 
     def restore_quarantined(self, quarantine_id: int) -> Quarantined:
-        def work(db: sqlite3.Connection) -> Quarantined:
-            row = db.execute(f"SELECT {quarantine.COLUMNS} FROM quarantine WHERE id = ?", (quarantine_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no quarantined row #{quarantine_id} (see `ai-session quarantine list`)")
-            found = quarantine.from_row(row, datetime.fromisoformat)
-            if problem := quarantine.still_damaged(found):
-                raise Damaged(f"quarantined row #{quarantine_id} still does not read back ({problem}); it stays there")
-            quarantine.put_back(db.execute, "?", found)
-            return found
-
-        return self._write(work)
+        return self._write(lambda db: quarantine.restore(db.execute, "?", quarantine_id, datetime.fromisoformat))
 
     # ------------------------------------------------------------------ change log
 
