@@ -102,3 +102,26 @@ async def test_trash_list_restore_and_empty_over_the_protocol(client):
     await call(client, "aiSession/sessions/delete", {"session": "old-2"})
     emptied = await call(client, "aiSession/trash/empty", {})
     assert emptied.deleted == [back.session.id] and (await call(client, "aiSession/trash/list")).sessions == []
+
+
+async def test_a_damaged_row_is_reported_not_fatal_over_the_protocol(client, home):
+    import sqlite3
+
+    await call(client, "aiSession/sessions/create", {"name": "dev"})
+    for text in ("the login test fails", "thanks"):
+        await call(client, "aiSession/sessions/addMessage", {"session": "dev", "content": text})
+    db = sqlite3.connect(home / "sessions.db")  # garbage where a compressed body should be, behind the server's back
+    db.execute("UPDATE messages SET body = x'deadbeef', zstd = 1 WHERE seq = 1 AND session_id ="
+               " (SELECT id FROM sessions WHERE name = 'dev')")  # fmt: skip
+    db.commit()
+    db.close()
+    detail = await call(client, "aiSession/sessions/get", {"session": "dev", "history": True})
+    assert [m.damage is not None for m in detail.messages] == [True, False] and detail.messages[1].content == "thanks"
+    ctx = await call(client, "aiSession/context/get", {"session": "dev"})
+    assert ctx.unreadable == [1]
+    found = (await call(client, "aiSession/store/validate", {"session": "dev"})).problems
+    assert [(p.session, p.seq, p.damaged, p.fixed) for p in found] == [("dev", 1, True, False)]
+    fixed = (await call(client, "aiSession/store/validate", {"session": "dev", "repair": True})).problems
+    assert [p.fixed for p in fixed] == [True]
+    export = await call(client, "aiSession/sessions/export", {"session": "dev"})  # whole again after repair
+    assert export.path.endswith("dev.json")

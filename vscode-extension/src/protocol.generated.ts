@@ -120,6 +120,8 @@ export interface ContextResult {
   needsCompaction: boolean;
   parts: ContextPartInfo[];
   accounting: ContextAccounting;
+  /** messages left out: they do not read back (see store/validate) */
+  unreadable?: number[];
   items?: ContextItemInfo[] | null;
 }
 

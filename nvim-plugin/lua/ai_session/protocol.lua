@@ -98,6 +98,7 @@
 ---@field needsCompaction boolean
 ---@field parts ai_session.ContextPartInfo[]
 ---@field accounting ai_session.ContextAccounting
+---@field unreadable? integer[] messages left out: they do not read back (see store/validate)
 ---@field items? ai_session.ContextItemInfo[]|nil
 
 ---@class ai_session.CreateSessionParams

@@ -490,7 +490,7 @@ class SessionManager:
         tagged: list[tuple[datetime, int, int, Message]] = []
         runs: list[tuple[CommandRun, str | None]] = []
         for index, src in enumerate(sources):
-            history, outputs, damaged = _contents(self.store, src)
+            history, outputs, damaged = self.store.contents(src.id)
             _refuse_damage(src, damaged)
             run_ids = {}
             for run, raw in outputs:
@@ -526,7 +526,7 @@ class SessionManager:
             if not any(m.seq == at for m in history):
                 raise NotFound(f"session {source.name} has no message #{at}")
             history = [m for m in history if m.seq <= at]
-        _refuse_damage(source, [_row_damage(m) for m in history if m.damage])
+        _refuse_damage(source, [Damage.of_message(m) for m in history if m.damage])
         if name:
             limits.session_name(name, "name")
         fork = source.model_copy(
@@ -569,7 +569,7 @@ class SessionManager:
         """A session as our export format. A damaged row is an error naming each one, unless
         `skip_corrupted`: then the readable rest is exported and `skipped` lists what was not."""
         session = self.resolve(ref)
-        messages, runs, damaged = _contents(self.store, session)
+        messages, runs, damaged = self.store.contents(session.id)
         if not skip_corrupted:
             _refuse_damage(session, damaged, hint="or export the rest with --skip-corrupted")
         doc = native.to_document(session, messages, runs)
@@ -858,37 +858,10 @@ class SessionManager:
         return ask_flow.provider_for(self, session, name)
 
 
-def _contents(store: SessionStore, session: Session) -> tuple[list[Message], list[tuple[CommandRun, str | None]], list[Damage]]:
-    """A session's readable messages, its runs with their raw outputs (read once), and the
-    rows that did not read back (left out; a run whose output did not keeps no output)."""
-    messages: list[Message] = []
-    runs: list[tuple[CommandRun, str | None]] = []
-    damaged: list[Damage] = []
-    for m in store.list_messages(session.id):
-        if m.damage:
-            damaged.append(_row_damage(m))
-        else:
-            messages.append(m)
-    for run in store.list_runs(session.id):
-        if run.damage:
-            damaged.append(Damage("run", session.id, run.id, run.damage))
-            continue
-        try:
-            runs.append((run, store.run_output(run.id)))
-        except Damaged as exc:
-            damaged.append(Damage("output", session.id, run.id, str(exc)))
-            runs.append((run, None))
-    return messages, runs, damaged
-
-
 def _copied(item: _Copyable, **changes: object) -> _Copyable:
     """A copy of a message or run (merge, fork, import) that names the original it copies,
     so stats count the original once however many sessions hold a copy."""
     return item.model_copy(update={**changes, "copy_of": item.copy_of or item.id})
-
-
-def _row_damage(m: Message) -> Damage:
-    return Damage("message", m.session_id, m.id, m.damage or "damaged", m.seq)
 
 
 def _refuse_damage(session: Session, damaged: Sequence[Damage], hint: str = "") -> None:

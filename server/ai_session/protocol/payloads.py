@@ -425,6 +425,7 @@ class ContextResult(Model):
     needs_compaction: bool
     parts: list[ContextPartInfo]
     accounting: ContextAccounting
+    unreadable: list[int] = Field([], description="messages left out: they do not read back (see store/validate)")
     items: list[ContextItemInfo] | None = None
 
 

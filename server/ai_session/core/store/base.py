@@ -54,6 +54,10 @@ class Damage:
     what: str
     seq: int | None = None  # a message's number in its session
 
+    @classmethod
+    def of_message(cls, m: Message) -> Damage:
+        return cls("message", m.session_id, m.id, m.damage or "damaged", m.seq)
+
 
 @dataclass
 class Quarantined:
@@ -221,25 +225,35 @@ class SessionStore(ABC):
         )
 
     # per-row integrity
-    def find_damage(self, session_id: str) -> list[Damage]:
-        """Every row of a session (its record, messages, runs, raw outputs) that does not read back."""
-        found: list[Damage] = []
-        session = self.get_session(session_id)
-        if session is None:
-            return found
-        if session.damage:
-            found.append(Damage("session", session_id, session_id, session.damage))
+    def contents(self, session_id: str) -> tuple[list[Message], list[tuple[CommandRun, str | None]], list[Damage]]:
+        """A session's readable messages, its runs with their raw outputs (read once), and the
+        rows that did not read back (left out; a run whose output did not keeps no output)."""
+        messages: list[Message] = []
+        runs: list[tuple[CommandRun, str | None]] = []
+        damaged: list[Damage] = []
         for m in self.list_messages(session_id):
             if m.damage:
-                found.append(Damage("message", session_id, m.id, m.damage, m.seq))
+                damaged.append(Damage.of_message(m))
+            else:
+                messages.append(m)
         for run in self.list_runs(session_id):
             if run.damage:
-                found.append(Damage("run", session_id, run.id, run.damage))
+                damaged.append(Damage("run", session_id, run.id, run.damage))
+                continue
             try:
-                self.run_output(run.id)
+                runs.append((run, self.run_output(run.id)))
             except Damaged as exc:
-                found.append(Damage("output", session_id, run.id, str(exc)))
-        return found
+                damaged.append(Damage("output", session_id, run.id, str(exc)))
+                runs.append((run, None))
+        return messages, runs, damaged
+
+    def find_damage(self, session_id: str) -> list[Damage]:
+        """Every row of a session (its record, messages, runs, raw outputs) that does not read back."""
+        session = self.get_session(session_id)
+        if session is None:
+            return []
+        record = [Damage("session", session_id, session_id, session.damage)] if session.damage else []
+        return record + self.contents(session_id)[2]
 
     @abstractmethod
     def quarantine(self, damage: Damage, replacement: Session | Message | CommandRun) -> int:

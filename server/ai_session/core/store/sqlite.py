@@ -274,11 +274,9 @@ class SQLiteStore(SessionStore):
             )
         return [_message_from_row(r) for r in rows]
 
-    _update_message_sql = f"UPDATE messages SET {', '.join(c + '=?' for c in MESSAGE_UPDATE_COLS)} WHERE id = ?"
-
     def update_messages(self, messages: Iterable[Message]) -> None:
         rows = [message_update(m, _ts) for m in messages]
-        self._write(lambda db: db.executemany(self._update_message_sql, rows))
+        self._write(lambda db: db.executemany(_UPDATE_MESSAGE, rows))
 
     def delete_messages(self, session_id: str, seqs: Iterable[int]) -> int:
         seq_list = list(seqs)
@@ -420,7 +418,7 @@ class SQLiteStore(SessionStore):
             if isinstance(replacement, Session):
                 db.execute(_UPDATE_SESSION, (*session_row(replacement, _ts)[1:], replacement.id))
             elif isinstance(replacement, Message):
-                db.execute(self._update_message_sql, message_update(replacement, _ts))
+                db.execute(_UPDATE_MESSAGE, message_update(replacement, _ts))
             else:
                 self._put_run(db, replacement, None)
                 if damage.kind == "output":
@@ -567,6 +565,7 @@ class SQLiteStore(SessionStore):
             self._db.close()
 
 
+_UPDATE_MESSAGE = f"UPDATE messages SET {', '.join(c + '=?' for c in MESSAGE_UPDATE_COLS)} WHERE id = ?"
 _UPDATE_SESSION = (
     "UPDATE sessions SET name=?, status=?, agent=?, role=?, worktree=?, branch=?, pool=?,"
     " created_at=?, last_active=?, data=?, trashed_at=? WHERE id=?"
