@@ -224,6 +224,11 @@ def test_backup_while_another_process_writes_is_a_consistent_copy(home, tmp_path
     assert all(oct(b.stat().st_mode & 0o777) == "0o600" for b in backups)
     default = manager.backup()
     assert default.parent == home / "backups" and _consistent(default)
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o1777)
+    shared.chmod(0o1777)
+    manager.backup(shared / "copy.db")  # into a folder of the user's: the file is private, the folder left alone
+    assert oct(shared.stat().st_mode & 0o7777) == "0o1777" and oct((shared / "copy.db").stat().st_mode & 0o777) == "0o600"
     manager.close()
 
 

@@ -466,7 +466,8 @@ class SQLiteStore(SessionStore):
         path = Path(path).expanduser()
         if path.exists():
             raise Conflict(f"{path} already exists; choose another file")
-        private_dir(path.parent)
+        if not path.parent.exists():  # made private; a folder of the user's own is left as it is
+            private_dir(path.parent)
         partial = path.with_name(f".{path.name}.partial")
         partial.unlink(missing_ok=True)
         copy = sqlite3.connect(private_file(partial))
