@@ -48,8 +48,9 @@ def stats(m: SessionManager, a: argparse.Namespace) -> Result:
                     human_tokens(r.history_raw_tokens), human_tokens(r.history_context_tokens),
                     percent(r.history_raw_tokens, r.history_context_tokens, 1), f"{r.cost_avoided_usd:.4f}"]
         rows.append(row)
-    copies = [f"\ntotal: each message and command once; {report.copies} copies made by merge, fork or import are "
-              "counted in their own sessions' rows only."] if report.copies else []  # fmt: skip
+    once = (f"\ntotal: each message and command once; {report.copies} copies made by merge, fork or import are "
+            "counted in their own sessions' rows only.")
+    copies = [once] if report.copies else []
     result = Result(data=report.as_dict(), view=[Table(headers, rows), *copies] + ([SAVINGS_LEGEND] if a.show_savings else []),
                     records=[r.as_dict() for r in [*report.rows, report.total]])  # fmt: skip
     if a.export:
