@@ -73,6 +73,7 @@ def test_the_trash_keeps_sessions_for_its_configured_time(manager, home):
     with pytest.raises(NotFound):
         manager.trash_restore("old")
     assert manager.trash_empty(older_than=timedelta(days=1)) == []
+    assert [s.name for s in manager.trash_empty(dry_run=True)] == [s.name for s in manager.trash_list()] == ["recent"]
     assert [s.name for s in manager.trash_empty()] == ["recent"] and manager.trash_list() == []
     (home.parent / "config.toml").write_text("[trash]\nkeep_days = 0\n")
     immediate = SessionManager(Config.load(), store=manager.store)

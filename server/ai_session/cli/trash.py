@@ -63,8 +63,7 @@ def trash_empty(m: SessionManager, a: argparse.Namespace) -> Result:
 
     older = parse_duration(a.older_than) if a.older_than else None
     if a.session is None and not a.force:
-        cutoff = datetime.now(UTC) - older if older else None
-        doomed = [s for s in m.trash_list() if cutoff is None or (s.trashed_at and s.trashed_at < cutoff)]
+        doomed = m.trash_empty(older_than=older, dry_run=True)
         if not doomed:
             return Result(data={"deleted": []}, view="the trash has nothing to remove")
         names = ", ".join(s.name for s in doomed[:10]) + (" …" if len(doomed) > 10 else "")

@@ -382,8 +382,9 @@ class SessionManager:
     def trash_restore(self, ref: str, *, name: str | None = None) -> Session:
         return trash.restore(self, ref, name)
 
-    def trash_empty(self, *, older_than: timedelta | None = None, ref: str | None = None) -> Sequence[Session]:
-        return trash.empty(self, older_than=older_than, ref=ref)
+    def trash_empty(self, *, older_than: timedelta | None = None, ref: str | None = None,
+                    dry_run: bool = False) -> Sequence[Session]:  # fmt: skip
+        return trash.empty(self, older_than=older_than, ref=ref, dry_run=dry_run)
 
     def trash_keep(self) -> timedelta:
         return trash.keep(self.config)

@@ -95,13 +95,15 @@ def restore(manager: SessionManager, ref: str, name: str | None = None) -> Sessi
     return restored
 
 
-def empty(manager: SessionManager, *, older_than: timedelta | None = None, ref: str | None = None) -> list[Session]:
-    """Remove trashed sessions for good: one, those trashed longer ago than `older_than`, or all."""
+def empty(manager: SessionManager, *, older_than: timedelta | None = None, ref: str | None = None,
+          dry_run: bool = False) -> list[Session]:  # fmt: skip
+    """Remove trashed sessions for good: one, those trashed longer ago than `older_than`, or all
+    (with `dry_run`, only say which)."""
     if ref is not None:
         doomed = [find(manager, ref)]
     else:
         cutoff = utcnow() - older_than if older_than is not None else None
         doomed = manager.store.list_sessions(SessionFilter(trashed=True, trashed_before=cutoff))
-    for session in doomed:
+    for session in [] if dry_run else doomed:
         manager.store.delete_session(session.id)
     return doomed
