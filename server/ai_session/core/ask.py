@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from ai_session.core import compaction
 from ai_session.core.accounting import agent_output_cap
-from ai_session.core.context import DEFAULT_STRATEGY, AssembledContext, assemble, check_strategy
-from ai_session.core.errors import Conflict, InvalidInput, ProviderError
+from ai_session.core.context import DEFAULT_STRATEGY, AssembledContext, assemble, check_strategy, hidden_from_model
+from ai_session.core.errors import Conflict, InvalidInput, NoProvider, ProviderError
 from ai_session.core.models import Message, MessageKind, Role, Session, SessionStatus
 from ai_session.core.providers import (
     PROVIDERS,
@@ -74,21 +74,18 @@ def context_settings(manager: SessionManager) -> tuple[str, int]:
 def provider_for(manager: SessionManager, session: Session, name: str | None = None) -> Provider:
     chosen = name or session.provider
     if not chosen:
-        raise InvalidInput(
-            f"session {session.name} has no provider: pass --provider ({', '.join(PROVIDERS)}) "
-            "or create the session with one"
-        )
+        raise NoProvider(f"session {session.name} has no provider: choose one of {', '.join(PROVIDERS)}")
     settings = (manager.config.sections.get("providers") or {}).get(chosen)
     return get_provider(chosen, settings, prices=manager.config.sections.get("prices"))
 
 
-def _new_turn(history: list[Message], prompt: str) -> str:
+def _new_turn(session: Session, history: list[Message], prompt: str) -> str:
     """For a provider that keeps the conversation: the commands run since its last answer, then the prompt."""
     since: list[str] = []
     for m in reversed(history):
         if m.role == Role.ASSISTANT and m.kind == MessageKind.CHAT:
             break
-        if m.kind == MessageKind.COMMAND:
+        if m.kind == MessageKind.COMMAND and not hidden_from_model(session, m):
             since.append(m.content)
     if not since:
         return prompt
@@ -185,7 +182,7 @@ async def _ask(
         model=model,
         conversation=conversation,
         cwd=session.shell_cwd or session.worktree,
-        new_turn=_new_turn(history, user.content) if engine.keeps_conversation else None,
+        new_turn=_new_turn(session, history, user.content) if engine.keeps_conversation else None,
     )
     final: Completion | None = None
     async for event in engine.stream(request):

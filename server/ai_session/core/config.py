@@ -47,6 +47,12 @@ def _parse_int(name: str, value: Any) -> int:
     return number
 
 
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the user's config file is read from (whether or not it exists yet)."""
+    env = os.environ if env is None else env
+    return Path(env.get("AI_SESSION_CONFIG") or Path(platformdirs.user_config_dir(APP)) / "config.toml")
+
+
 @dataclass
 class Config:
     home: Path
@@ -72,7 +78,7 @@ class Config:
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
-        file = Path(env.get("AI_SESSION_CONFIG") or Path(platformdirs.user_config_dir(APP)) / "config.toml")
+        file = config_path(env)
         data: dict[str, Any] = {}
         if file.is_file():
             try:
