@@ -3,11 +3,12 @@
 import * as vscode from 'vscode';
 import { AiSessionContext } from '../context';
 import { runDescription, runIcon, runLabel, runTooltip, sessionDescription, sessionIcon, sessionTooltip } from '../model/format';
-import { groupByWorktree, newestFirst, runContextValue, sessionContextValue, upsertRun, WorktreeGroup } from '../model/tree';
+import { Age, AGE_LABELS, groupByWorktree, newestFirst, runContextValue, sessionContextValue, splitByAge, upsertRun, WorktreeGroup } from '../model/tree';
 import { CommandRun, Requests, SessionSummary } from '../protocol.generated';
 
 export type Node =
   | WorktreeGroup
+  | { kind: 'age'; worktree: string | null; age: Exclude<Age, 'today'>; sessions: SessionSummary[] }
   | { kind: 'session'; summary: SessionSummary; current: boolean }
   | { kind: 'run'; run: CommandRun; summary: SessionSummary }
   | { kind: 'more'; summary: SessionSummary; message: string };
@@ -33,15 +34,15 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
       this.view,
       this.changed,
       ctx.onClientsChanged.event(() => this.refresh()),
-      ctx.onCurrentSessionChanged.event(() => this.refresh()),
-      ctx.onSessionsChanged.event((e) => {
+      ctx.onNotification('aiSession/currentSessionChanged', () => this.refresh()),
+      ctx.onNotification('aiSession/sessionsChanged', (e) => {
         for (const change of e.changes) {
           if (change.sessionId && (change.kind === 'run' || change.kind === 'deleted')) this.runs.delete(change.sessionId);
           if (!change.sessionId) this.runs.clear();
         }
         this.refresh();
       }),
-      ctx.onRunFinished.event((e) => {
+      ctx.onNotification('aiSession/runFinished', (e) => {
         const id = e.run.sessionId;
         if (id && this.runs.has(id)) this.runs.set(id, upsertRun(this.runs.get(id) ?? [], e.run, RUNS_SHOWN));
         this.refresh();
@@ -89,6 +90,14 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
         item.contextValue = 'worktree';
         return item;
       }
+      case 'age': {
+        const item = new vscode.TreeItem(AGE_LABELS[node.age], vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `age:${node.worktree ?? ''}:${node.age}`;
+        item.description = `${node.sessions.length} session${node.sessions.length === 1 ? '' : 's'}`;
+        item.iconPath = new vscode.ThemeIcon('history');
+        item.contextValue = 'age';
+        return item;
+      }
       case 'session': {
         const s = node.summary;
         const item = new vscode.TreeItem(
@@ -125,10 +134,16 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
     if (!node) {
       return groupByWorktree(this.sessions, this.ctx.openWorktrees(), this.ctx.currentIds());
     }
+    const current = this.ctx.currentIds();
+    const sessionNode = (summary: SessionSummary): Node => ({ kind: 'session', summary, current: summary.current === true || current.has(summary.session.id ?? '') });
     if (node.kind === 'worktree') {
-      const current = this.ctx.currentIds();
-      return node.sessions.map((summary) => ({ kind: 'session', summary, current: summary.current === true || current.has(summary.session.id ?? '') }));
+      const { top, week, older } = splitByAge(node.sessions, current);
+      const ages: Node[] = [];
+      if (week.length) ages.push({ kind: 'age', worktree: node.worktree, age: 'week', sessions: week });
+      if (older.length) ages.push({ kind: 'age', worktree: node.worktree, age: 'older', sessions: older });
+      return [...top.map(sessionNode), ...ages];
     }
+    if (node.kind === 'age') return node.sessions.map(sessionNode);
     if (node.kind === 'session') {
       const runs = await this.runsOf(node.summary);
       if (runs.length === 0) return [{ kind: 'more', summary: node.summary, message: 'No commands yet' }];
