@@ -37,7 +37,7 @@ const STYLE = `
   .legend { display: flex; flex-wrap: wrap; gap: 2px 10px; font-size: 0.92em; }
   h2 { font-size: 1.05em; margin: 8px 0 4px; }
   .muted { color: var(--vscode-descriptionForeground); }
-  .bar { display: flex; height: 12px; border: 1px solid var(--vscode-panel-border, var(--vscode-widget-border, transparent)); border-radius: 2px; overflow: hidden; background: var(--vscode-editorWidget-background); margin: 6px 0 2px; }
+  .bar { display: flex; height: 14px; border: 1px solid var(--vscode-panel-border, var(--vscode-widget-border, transparent)); border-radius: 2px; overflow: hidden; background: var(--vscode-editorWidget-background); margin: 6px 0 2px; }
   .seg { height: 100%; }
   .over { color: var(--vscode-editorWarning-foreground); }
   table { border-collapse: collapse; width: 100%; margin-top: 6px; }
@@ -64,8 +64,9 @@ function bodyFor(state: PanelState): string {
   }
   const r = state.result;
   const over = r.tokens > r.budget;
+  // Widths go in the nonce'd style sheet: the CSP blocks inline style attributes.
   const segments = budgetBar(r)
-    .map((s) => `<div class="seg ${colourClass(s.name)}" style="width:${s.percent}%" title="${escapeHtml(s.name)}: ${s.tokens} tokens"></div>`)
+    .map((s, i) => `<div class="seg ${colourClass(s.name)} w${i}" title="${escapeHtml(s.name)}: ${s.tokens} tokens"></div>`)
     .join('');
   const rows = r.parts
     .map(
@@ -105,12 +106,17 @@ function bodyFor(state: PanelState): string {
 }
 
 /** A full document with a strict CSP: no scripts at all, styles only from this nonce. */
+/** One width rule per bar segment, for the style sheet. */
+function widths(state: PanelState): string {
+  return state.kind === 'context' && state.result ? budgetBar(state.result).map((s, i) => `.w${i} { width: ${s.percent}%; }`).join('\n') : '';
+}
+
 export function renderContextHtml(state: PanelState, nonce: string, cspSource: string): string {
   const csp = `default-src 'none'; style-src ${cspSource} 'nonce-${nonce}'; img-src ${cspSource} data:; script-src 'nonce-${nonce}';`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<style nonce="${nonce}">${STYLE}</style></head>
+<style nonce="${nonce}">${STYLE}${widths(state)}</style></head>
 <body>${bodyFor(state)}</body></html>`;
 }
