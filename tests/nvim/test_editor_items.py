@@ -68,7 +68,7 @@ def test_a_queued_run_says_what_it_waits_for_and_cancel_names_no_run(editor: Edi
 
 
 def test_the_run_split_follows_a_long_output_to_its_last_line(home: Path, project: Path, tmp_path: Path, cli) -> None:
-    """In a real terminal (tmux): the footer is on screen after 20 MB, and no "Press ENTER"."""
+    """In a real terminal (tmux): the footer is on screen after 2 MB, and no "Press ENTER"."""
     env = {**editor_env(home, tmp_path), "AI_SESSION_NVIM_STATUSLINE": "1", "TERM": "xterm-256color"}
     sock = str(tmp_path / "tmux.sock")
     tmux = ["tmux", "-S", sock]
@@ -89,11 +89,11 @@ def test_the_run_split_follows_a_long_output_to_its_last_line(home: Path, projec
 
     try:
         wait_for("AI proj-main", 90)
-        # ~20 MB of output, and a command line long enough that a notification would not fit.
-        long = "seq 1 2500000 # " + "an-explanation-of-why-this-runs " * 6
+        # ~2 MB of output, and a command line long enough that a notification would not fit.
+        long = "seq 1 300000 # " + "an-explanation-of-why-this-runs " * 6
         subprocess.run([*tmux, "send-keys", "-t", "0", f":AiSession exec {long}", "Enter"], check=True)
-        text = wait_for("[ai-session] exit 0", 240)
-        assert "2500000" in text, text  # the last line of output is on screen, above the footer
+        text = wait_for("[ai-session] exit 0", 120)
+        assert "300000" in text, text  # the last line of output is on screen, above the footer
         assert "Press ENTER" not in text, text
     finally:
         subprocess.run([*tmux, "kill-server"], check=False)

@@ -275,6 +275,18 @@ async function execInSession(page, command) {
 async function runE2e(page, { project, store, browser, url }) {
   const sessionName = `${path.basename(project)}-main`;
   const sidebar = page.locator('.part.sidebar');
+  const box = page.locator('.quick-input-widget input.input');
+  const printfRow = treeRow(page, "printf 'alpha");
+  /** Each item runs on its own: one that fails is reported, and the next still runs. */
+  async function step(name, fn) {
+    try {
+      await fn();
+    } catch (err) {
+      check(`${name} (step failed)`, false, String(err?.message ?? err).split('\n')[0]);
+      await shot(page, `failed-${name.replace(/\W+/g, '-').slice(0, 40)}`).catch(() => undefined);
+      for (let i = 0; i < 3; i++) await page.keyboard.press('Escape');
+    }
+  }
 
   // The sidebar shows the worktree's session (auto-attached by the server).
   const container = page.locator('.activitybar [aria-label^="AI Sessions"]').first();
@@ -289,178 +301,198 @@ async function runE2e(page, { project, store, browser, url }) {
   check('status bar shows the current session', before.includes(sessionName), before);
 
   // 7. Names are checked as they are typed; Unicode letters are letters.
-  await palette(page, 'AI Session: Create Session');
-  const box = page.locator('.quick-input-widget input.input');
-  await box.waitFor();
-  await box.fill('my session ✨');
-  const message = page.locator('.quick-input-widget .quick-input-message');
-  const complaint = await until(page, async () => {
-    const t = await message.innerText();
-    return /no spaces/.test(t) && t;
-  }, 15_000);
-  check('7: a bad name is refused while typing, with the rule', !!complaint, complaint ?? (await message.innerText().catch(() => '')));
-  await box.fill('café');
-  const cleared = await until(page, async () => !/valid session name|exists/.test(await message.innerText()), 15_000);
-  await page.keyboard.press('Enter');
-  await box.waitFor();
-  await box.fill('');
-  await page.keyboard.press('Enter');
-  ok = await treeRow(page, 'café').waitFor().then(() => true, () => false);
-  check('7: café is accepted and created', !!cleared && ok, await rowText(page, 'café'));
-  const popups = await toasts(page);
-  check('10: routine success is a status-bar message, not a pop-up', !/created/.test(popups) && (await statusText(page, 'created café').then(() => true, () => false)), popups);
+  await step('7. Names are checked as they are typed', async () => {
+    await palette(page, 'AI Session: Create Session');
+    await box.waitFor();
+    await box.fill('my session ✨');
+    const message = page.locator('.quick-input-widget .quick-input-message');
+    const complaint = await until(page, async () => {
+      const t = await message.innerText();
+      return /no spaces/.test(t) && t;
+    }, 15_000);
+    check('7: a bad name is refused while typing, with the rule', !!complaint, complaint ?? (await message.innerText().catch(() => '')));
+    await box.fill('café');
+    const cleared = await until(page, async () => !/valid session name|exists/.test(await message.innerText()), 15_000);
+    await page.keyboard.press('Enter');
+    await box.waitFor();
+    await box.fill('');
+    await page.keyboard.press('Enter');
+    ok = await treeRow(page, 'café').waitFor().then(() => true, () => false);
+    check('7: café is accepted and created', !!cleared && ok, await rowText(page, 'café'));
+    const popups = await toasts(page);
+    check('10: routine success is a status-bar message, not a pop-up', !/created/.test(popups) && (await statusText(page, 'created café').then(() => true, () => false)), popups);
 
+  });
   // The failing test: the run in the tree, the status bar, Problems.
-  await execInSession(page, 'python -m pytest -q');
-  const runRow = treeRow(page, 'python -m pytest -q');
-  ok = await runRow.waitFor().then(() => true, () => false);
-  const finished = ok && !!(await until(page, async () => /exit 1/.test(await rowText(page, 'python -m pytest -q'))));
-  check('the run appears in the tree', ok, await rowText(page, 'python -m pytest -q'));
-  check('the run in the tree is finished with exit 1', finished);
-  const changed = await page
-    .waitForFunction(([name, old]) => [...document.querySelectorAll('.statusbar-item')].some((e) => (e.textContent ?? '').includes(name) && e.textContent.trim() !== old), [sessionName, before])
-    .then(() => true, () => false);
-  const after = await statusText(page, sessionName).catch(() => '');
-  check('the status bar text changed after the run', changed && after !== before, `${before} → ${after}`);
-  await palette(page, 'View: Focus Problems');
-  const markers = page.locator('.markers-panel .monaco-list-row');
-  ok = await markers.first().waitFor().then(() => true, () => false);
-  const problemText = ok ? (await page.locator('.markers-panel').innerText()).replace(/\s+/g, ' ') : '';
-  check('the Problems panel shows the parsed error', ok && /test_calc\.py/.test(problemText), problemText.slice(0, 160));
-  await shot(page, '4-problems');
+  await step('The failing test', async () => {
+    await execInSession(page, 'python -m pytest -q');
+    const runRow = treeRow(page, 'python -m pytest -q');
+    ok = await runRow.waitFor().then(() => true, () => false);
+    const finished = ok && !!(await until(page, async () => /exit 1/.test(await rowText(page, 'python -m pytest -q'))));
+    check('the run appears in the tree', ok, await rowText(page, 'python -m pytest -q'));
+    check('the run in the tree is finished with exit 1', finished);
+    const changed = await page
+      .waitForFunction(([name, old]) => [...document.querySelectorAll('.statusbar-item')].some((e) => (e.textContent ?? '').includes(name) && e.textContent.trim() !== old), [sessionName, before])
+      .then(() => true, () => false);
+    const after = await statusText(page, sessionName).catch(() => '');
+    check('the status bar text changed after the run', changed && after !== before, `${before} → ${after}`);
+    await palette(page, 'View: Focus Problems');
+    const markers = page.locator('.markers-panel .monaco-list-row');
+    ok = await markers.first().waitFor().then(() => true, () => false);
+    const problemText = ok ? (await page.locator('.markers-panel').innerText()).replace(/\s+/g, ' ') : '';
+    check('the Problems panel shows the parsed error', ok && /test_calc\.py/.test(problemText), problemText.slice(0, 160));
+    await shot(page, '4-problems');
 
+  });
   // 1. Run output: every line starts at column 1; raw output shows no escape codes.
-  await execInSession(page, "printf 'alpha\\nbeta\\ngamma\\n'; printf '\\033[32mgreen\\033[0m\\n'");
-  const rows = await until(page, async () => {
-    const r = await terminalRows(page);
-    return r.some((x) => x.includes('green')) && r.some((x) => x.includes('[ai-session]')) && r;
-  });
-  const betaRow = (rows ?? []).find((r) => r.trim() === 'beta') ?? '';
-  check('1: run output lines start at column 1 (no staircase)', betaRow.startsWith('beta') && (rows ?? []).some((r) => r.startsWith('gamma')), JSON.stringify(betaRow));
-  await shot(page, '2-run-view');
-  const printfRow = treeRow(page, "printf 'alpha");
-  await printfRow.hover();
-  await printfRow.locator('.action-label.codicon-file-text').click();
-  const editorText = await until(page, async () => {
-    const t = await page.locator('.editor-group-container .view-lines').first().innerText();
-    return /green/.test(t) && t;
-  });
-  const greenLine = (editorText || '').split('\n').find((l) => /green/.test(l) && !l.startsWith('#')) ?? '';
-  check('1: the raw output shows colours removed, not escape codes', greenLine.trim() === 'green', JSON.stringify(greenLine));
+  await step('1. Run output', async () => {
+    await execInSession(page, "printf 'alpha\\nbeta\\ngamma\\n'; printf '\\033[32mgreen\\033[0m\\n'");
+    const rows = await until(page, async () => {
+      const r = await terminalRows(page);
+      return r.some((x) => x.includes('green')) && r.some((x) => x.includes('[ai-session]')) && r;
+    });
+    const betaRow = (rows ?? []).find((r) => r.trim() === 'beta') ?? '';
+    check('1: run output lines start at column 1 (no staircase)', betaRow.startsWith('beta') && (rows ?? []).some((r) => r.startsWith('gamma')), JSON.stringify(betaRow));
+    await shot(page, '2-run-view');
+    await printfRow.hover();
+    await printfRow.locator('.action-label.codicon-file-text').click();
+    const editorText = await until(page, async () => {
+      const t = await page.locator('.editor-group-container .view-lines').first().innerText();
+      return /green/.test(t) && t;
+    });
+    const greenLine = (editorText || '').split('\n').find((l) => /green/.test(l) && !l.startsWith('#')) ?? '';
+    check('1: the raw output shows colours removed, not escape codes', greenLine.trim() === 'green', JSON.stringify(greenLine));
 
+  });
   // Beyond: raw output beside what the agent sees, and "pin this line into context".
-  await printfRow.hover();
-  await printfRow.locator('.action-label.codicon-diff').click();
-  const diff = page.locator('.monaco-diff-editor').first();
-  ok = await diff.waitFor().then(() => true, () => false);
-  check('the diff view shows raw output against its context form', ok);
-  await shot(page, '6-diff-view');
-  if (ok) {
-    const line = diff.locator('.editor.original .view-line', { hasText: /^beta$/ }).first();
-    await line.click({ button: 'right' });
-    await page.locator('.monaco-menu .action-label', { hasText: 'Pin Line into Context' }).first().click();
-  }
+  await step('Beyond', async () => {
+    await printfRow.hover();
+    await printfRow.locator('.action-label.codicon-diff').click();
+    const diff = page.locator('.monaco-diff-editor').first();
+    ok = await diff.waitFor().then(() => true, () => false);
+    check('the diff view shows raw output against its context form', ok);
+    await shot(page, '6-diff-view');
+    if (ok) {
+      const line = diff.locator('.editor.original .view-line', { hasText: /^beta$/ }).first();
+      await line.click({ button: 'right' });
+      await page.locator('.monaco-menu .action-label', { hasText: 'Pin Line into Context' }).first().click();
+    }
 
+  });
   // The context panel, with its bar split by part, the cost, and the pinned line.
-  await palette(page, 'AI Session: Show Context');
-  const contextText = await frameText(page, /pinned[\s\S]*beta/);
-  check('the context bar shows tokens against the budget, by part, with the cost', /tokens/.test(contextText) && /\$\d/.test(contextText) && /recent/.test(contextText), contextText.split('\n').slice(0, 3).join(' / '));
-  check('a pinned line of raw output reaches the context', /pinned[\s\S]*beta/.test(contextText));
-  await shot(page, '5-context-bar');
+  await step('The context panel, with its bar split by part, the cost, and', async () => {
+    await palette(page, 'AI Session: Show Context');
+    const contextText = await frameText(page, /pinned[\s\S]*beta/);
+    check('the context bar shows tokens against the budget, by part, with the cost', /tokens/.test(contextText) && /\$\d/.test(contextText) && /recent/.test(contextText), contextText.split('\n').slice(0, 3).join(' / '));
+    check('a pinned line of raw output reaches the context', /pinned[\s\S]*beta/.test(contextText));
+    await shot(page, '5-context-bar');
 
+  });
   // 3. Ctrl+C stops a run that has printed nothing yet; cancelling from the tree is no error.
-  await execInSession(page, 'sleep 30; echo never-printed');
-  await until(page, async () => /running/.test(await rowText(page, 'sleep 30')));
-  await page.locator('.terminal-wrapper.active .xterm, .xterm').first().click();
-  await page.keyboard.press('Control+C');
-  const stopped = await until(page, async () => /cancelled/.test(await rowText(page, 'sleep 30')), 20_000);
-  check('3: Ctrl+C in the run terminal cancels before any output', !!stopped, await rowText(page, 'sleep 30'));
-  await execInSession(page, 'sleep 31');
-  const sleepRow = treeRow(page, 'sleep 31');
-  await until(page, async () => /running/.test(await rowText(page, 'sleep 31')));
-  await sleepRow.hover();
-  await sleepRow.locator('.action-label.codicon-close').click();
-  const cancelled = await until(page, async () => /cancelled/.test(await rowText(page, 'sleep 31')), 20_000);
-  await page.waitForTimeout(1000);
-  const noise = await toasts(page);
-  check('3: cancelling from the tree stops the run without an error', !!cancelled && !/cancel/i.test(noise), noise || (await rowText(page, 'sleep 31')));
+  await step('3. Ctrl+C stops a run that has printed nothing yet', async () => {
+    await execInSession(page, 'sleep 30; echo never-printed');
+    await until(page, async () => /running/.test(await rowText(page, 'sleep 30')));
+    await page.locator('.terminal-wrapper.active .xterm, .xterm').first().click();
+    await page.keyboard.press('Control+C');
+    const stopped = await until(page, async () => /cancelled/.test(await rowText(page, 'sleep 30')), 20_000);
+    check('3: Ctrl+C in the run terminal cancels before any output', !!stopped, await rowText(page, 'sleep 30'));
+    await execInSession(page, 'sleep 31');
+    const sleepRow = treeRow(page, 'sleep 31');
+    await until(page, async () => /running/.test(await rowText(page, 'sleep 31')));
+    await sleepRow.hover();
+    await sleepRow.locator('.action-label.codicon-close').click();
+    const cancelled = await until(page, async () => /cancelled/.test(await rowText(page, 'sleep 31')), 20_000);
+    await page.waitForTimeout(1000);
+    const noise = await toasts(page);
+    check('3: cancelling from the tree stops the run without an error', !!cancelled && !/cancel/i.test(noise), noise || (await rowText(page, 'sleep 31')));
 
+  });
   // 8. What a person types in the attached terminal is theirs, not the agent's context.
-  await palette(page, 'AI Session: Attach Terminal');
-  await page.waitForTimeout(1500);
-  await page.keyboard.type('echo typed-marker-$((6*7))\n');
-  const typedRow = await until(page, async () => {
-    const t = await rowText(page, 'echo typed-marker');
-    return /typed by you/.test(t) && t;
-  });
-  check('8: a typed command is recorded as the person\'s', !!typedRow, typedRow ?? '');
-  await palette(page, 'AI Session: Show Context');
-  const hidden = await frameText(page, /tokens/);
-  check('8: a typed command stays out of the model\'s context', !!hidden && !/typed-marker/.test(hidden));
-  await palette(page, 'AI Session: Share Terminal with Agent');
-  await palette(page, 'AI Session: Show Context');
-  check('8: shared, the typed command goes into the context', !!(await frameText(page, /typed-marker-42/, 20_000)));
+  await step('8. What a person types in the attached terminal is theirs, n', async () => {
+    await palette(page, 'AI Session: Attach Terminal');
+    await page.waitForTimeout(1500);
+    await page.keyboard.type('echo typed-marker-$((6*7))\n');
+    const typedRow = await until(page, async () => {
+      const t = await rowText(page, 'echo typed-marker');
+      return /typed by you/.test(t) && t;
+    });
+    check('8: a typed command is recorded as the person\'s', !!typedRow, typedRow ?? '');
+    await palette(page, 'AI Session: Show Context');
+    const hidden = await frameText(page, /tokens/);
+    check('8: a typed command stays out of the model\'s context', !!hidden && !/typed-marker/.test(hidden));
+    await palette(page, 'AI Session: Share Terminal with Agent');
+    await palette(page, 'AI Session: Show Context');
+    check('8: shared, the typed command goes into the context', !!(await frameText(page, /typed-marker-42/, 20_000)));
 
+  });
   // 6. Ask without a provider says what is wrong in the pane, with the ways out.
-  await palette(page, 'AI Session: Ask');
-  await box.waitFor();
-  await box.fill('Why does test_add fail?');
-  await page.keyboard.press('Enter');
-  const pane = await frameText(page, /has no provider/);
-  check('6: the answers pane shows the problem with actions', /Choose a provider/.test(pane) && /API key/.test(pane) && /config file/.test(pane), pane.split('\n').slice(0, 4).join(' / '));
-  const askNoise = await toasts(page);
-  check('6: no toast telling an editor user to "pass --provider"', !/--provider/.test(askNoise), askNoise);
-  await shot(page, '7-answers');
-  await palette(page, 'Preferences: Open Settings (UI)');
-  await page.locator('.settings-editor .search-container').first().click();
-  await page.keyboard.type('aiSession.provider');
-  const setting = page.locator('.settings-editor .setting-item-contents', { hasText: 'Provider for' }).first();
-  const options = await until(page, async () => {
-    const o = await setting.locator('select option').allInnerTexts();
-    return o.length > 0 && o;
-  }, 20_000);
-  check('6: the provider dropdown shows no literal null', !!options && !options.includes('null'), JSON.stringify(options));
+  await step('6. Ask without a provider says what is wrong in the pane, wi', async () => {
+    await palette(page, 'AI Session: Ask');
+    await box.waitFor();
+    await box.fill('Why does test_add fail?');
+    await page.keyboard.press('Enter');
+    const pane = await frameText(page, /has no provider/);
+    check('6: the answers pane shows the problem with actions', /Choose a provider/.test(pane) && /API key/.test(pane) && /config file/.test(pane), pane.split('\n').slice(0, 4).join(' / '));
+    const askNoise = await toasts(page);
+    check('6: no toast telling an editor user to "pass --provider"', !/--provider/.test(askNoise), askNoise);
+    await shot(page, '7-answers');
+    await palette(page, 'Preferences: Open Settings (UI)');
+    await page.locator('.settings-editor .search-container').first().click();
+    await page.keyboard.type('aiSession.provider');
+    const setting = page.locator('.settings-editor .setting-item-contents', { hasText: 'Provider for' }).first();
+    const options = await until(page, async () => {
+      const o = await setting.locator('select option').allInnerTexts();
+      return o.length > 0 && o;
+    }, 20_000);
+    check('6: the provider dropdown shows no literal null', !!options && !options.includes('null'), JSON.stringify(options));
 
-  // 10. Stats open read-only (nothing to save); diagnostics cover the line, not one character.
-  await palette(page, 'AI Session: Show Stats');
-  const tabs = await until(page, async () => {
-    const t = await page.locator('.tabs-container .tab').allInnerTexts();
-    return t.some((x) => /stats/i.test(x)) && t;
   });
-  check('10: Show Stats opens a read-only view, no Untitled document', !!tabs && !tabs.some((t) => /Untitled/.test(t)), JSON.stringify(tabs));
-  await palette(page, 'Go to File...');
-  await box.fill('test_calc.py');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'test_calc.py' }).first().waitFor();
-  await page.keyboard.press('Enter');
-  const width = await until(page, async () => {
-    const w = await page.locator('.editor-instance .squiggly-error').first().evaluate((e) => e.getBoundingClientRect().width);
-    return w > 0 && w;
-  }, 20_000);
-  check('10: a diagnostic without a column covers its whole line', (width ?? 0) > 60, `${width}px`);
+  // 10. Stats open read-only (nothing to save); diagnostics cover the line, not one character.
+  await step('10. Stats open read-only (nothing to save)', async () => {
+    await palette(page, 'AI Session: Show Stats');
+    const tabs = await until(page, async () => {
+      const t = await page.locator('.tabs-container .tab').allInnerTexts();
+      return t.some((x) => /stats/i.test(x)) && t;
+    });
+    check('10: Show Stats opens a read-only view, no Untitled document', !!tabs && !tabs.some((t) => /Untitled/.test(t)), JSON.stringify(tabs));
+    await palette(page, 'Go to File...');
+    await box.fill('test_calc.py');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'test_calc.py' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    const width = await until(page, async () => {
+      const w = await page.locator('.editor-instance .squiggly-error').first().evaluate((e) => e.getBoundingClientRect().width);
+      return w > 0 && w;
+    }, 20_000);
+    check('10: a diagnostic without a column covers its whole line', (width ?? 0) > 60, `${width}px`);
 
+  });
   // 4. A second window neither restarts nor breaks the first one's server.
-  const pids = serverPids(store);
-  const second = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  await second.goto(url);
-  await second.locator('.statusbar-item', { hasText: sessionName }).first().waitFor().catch(() => undefined);
-  await page.waitForTimeout(3000);
-  const firstNoise = await toasts(page);
-  const alive = pids.filter((pid) => serverPids(store).includes(pid));
-  check('4: the first window keeps its server when a second one opens', pids.length > 0 && alive.length === pids.length && !/no server|could not start/.test(firstNoise), `${pids} → ${serverPids(store)} ${firstNoise}`);
-  await second.close();
+  await step('4. A second window neither restarts nor breaks the first one', async () => {
+    const pids = serverPids(store);
+    const second = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    await second.goto(url);
+    await second.locator('.statusbar-item', { hasText: sessionName }).first().waitFor().catch(() => undefined);
+    await page.waitForTimeout(3000);
+    const firstNoise = await toasts(page);
+    const alive = pids.filter((pid) => serverPids(store).includes(pid));
+    check('4: the first window keeps its server when a second one opens', pids.length > 0 && alive.length === pids.length && !/no server|could not start/.test(firstNoise), `${pids} → ${serverPids(store)} ${firstNoise}`);
+    await second.close();
 
+  });
   // 5. A killed server: the status bar says so, it comes back, and Problems are restored.
-  const mine = serverPids(store);
-  for (const pid of mine) process.kill(pid, 'SIGKILL');
-  const said = await until(page, async () => {
-    const t = (await page.locator('.statusbar').innerText()).replace(/\s+/g, ' ');
-    return /reconnect(ing|ed)/.test(t) && t;
-  }, 30_000);
-  check('5: a killed server shows reconnecting… / reconnected', !!said, said ?? '');
-  await shot(page, '8-reconnected');
-  await palette(page, 'View: Focus Problems');
-  const restored = await until(page, async () => /test_calc\.py/.test(await page.locator('.markers-panel').innerText()), 30_000);
-  check('5: diagnostics are back after the restart', !!restored);
+  await step('5. A killed server', async () => {
+    const mine = serverPids(store);
+    for (const pid of mine) process.kill(pid, 'SIGKILL');
+    const said = await until(page, async () => {
+      const t = (await page.locator('.statusbar').innerText()).replace(/\s+/g, ' ');
+      return /reconnect(ing|ed)/.test(t) && t;
+    }, 30_000);
+    check('5: a killed server shows reconnecting… / reconnected', !!said, said ?? '');
+    await shot(page, '8-reconnected');
+    await palette(page, 'View: Focus Problems');
+    const restored = await until(page, async () => /test_calc\.py/.test(await page.locator('.markers-panel').innerText()), 30_000);
+    check('5: diagnostics are back after the restart', !!restored);
+  });
 }
 
 const started = Date.now();

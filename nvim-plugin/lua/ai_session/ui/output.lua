@@ -27,29 +27,29 @@ local function valid(view)
   return view and vim.api.nvim_buf_is_valid(view.buf)
 end
 
---- Keep every window showing the run at its last line, unless the user scrolled up to read.
-local function follow(view, was_at_end)
-  for _, win in ipairs(vim.fn.win_findbuf(view.buf)) do
-    if was_at_end[win] ~= false then
-      pcall(vim.api.nvim_win_set_cursor, win, { vim.api.nvim_buf_line_count(view.buf), 0 })
-    end
-  end
-end
-
+--- Keep windows showing the run at its last line, like `tail -f`: every window but the one you
+--- are in, and that one too while its cursor is on the last line (scroll up to read in peace).
 local function send(view, text)
   if not valid(view) then
     return
   end
-  local at_end = {}
+  local here = vim.api.nvim_get_current_win()
   local last = vim.api.nvim_buf_line_count(view.buf)
+  local follow = {}
   for _, win in ipairs(vim.fn.win_findbuf(view.buf)) do
-    at_end[win] = vim.api.nvim_win_get_cursor(win)[1] >= last - 1
+    if win ~= here or vim.api.nvim_win_get_cursor(win)[1] >= last then
+      table.insert(follow, win)
+    end
   end
   pcall(vim.api.nvim_chan_send, view.chan, text)
-  -- The terminal draws asynchronously: move the cursor once the text is in the buffer.
+  -- The terminal draws asynchronously: move the cursors once the text is in the buffer.
   vim.schedule(function()
     if valid(view) then
-      follow(view, at_end)
+      for _, win in ipairs(follow) do
+        if vim.api.nvim_win_is_valid(win) then
+          pcall(vim.api.nvim_win_set_cursor, win, { vim.api.nvim_buf_line_count(view.buf), 0 })
+        end
+      end
     end
   end)
 end
