@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.nvim.conftest import INIT, Editor, editor_env, nvim_binary
+from tests.nvim.conftest import ARTIFACTS, INIT, Editor, editor_env, nvim_binary, tmux_nvim
 
 RUN = "vim.fn.bufnr('ai-session://exec/{n}')"
 STATUS = "vim.b[" + RUN + "].ai_session_run_status"
@@ -67,36 +66,17 @@ def test_a_queued_run_says_what_it_waits_for_and_cancel_names_no_run(editor: Edi
 # ---------------------------------------------------------------- 9. the run split follows its output
 
 
-def test_the_run_split_follows_a_long_output_to_its_last_line(home: Path, project: Path, tmp_path: Path, cli) -> None:
+def test_the_run_split_follows_a_long_output_to_its_last_line(home: Path, project: Path, tmp_path: Path) -> None:
     """In a real terminal (tmux): the footer is on screen after 2 MB, and no "Press ENTER"."""
-    env = {**editor_env(home, tmp_path), "AI_SESSION_NVIM_STATUSLINE": "1", "TERM": "xterm-256color"}
-    sock = str(tmp_path / "tmux.sock")
-    tmux = ["tmux", "-S", sock]
-    nvim = f"{nvim_binary()} -u {INIT} -i NONE -n {project / 'calc.py'}"
-    subprocess.run([*tmux, "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30", nvim],
-                   check=True, env=env, cwd=project)
-
-    def screen() -> str:
-        return subprocess.run([*tmux, "capture-pane", "-p", "-t", "0"], check=True, capture_output=True, text=True).stdout
-
-    def wait_for(what: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if what in (text := screen()):
-                return text
-            time.sleep(0.3)
-        raise AssertionError(f"{what!r} not on screen:\n{screen()}")
-
-    try:
-        wait_for("AI proj-main", 90)
+    with tmux_nvim(home, project, tmp_path, 100, 30) as t:
+        t.wait_for("AI proj-main")
         # ~2 MB of output, and a command line long enough that a notification would not fit.
         long = "seq 1 300000 # " + "an-explanation-of-why-this-runs " * 6
-        subprocess.run([*tmux, "send-keys", "-t", "0", f":AiSession exec {long}", "Enter"], check=True)
-        text = wait_for("[ai-session] exit 0", 120)
+        t.keys(f":AiSession exec {long}", "Enter")
+        text = t.wait_for("[ai-session] exit 0", 120)
         assert "300000" in text, text  # the last line of output is on screen, above the footer
         assert "Press ENTER" not in text, text
-    finally:
-        subprocess.run([*tmux, "kill-server"], check=False)
+        (ARTIFACTS / "nvim-run-view.txt").write_text(text)
 
 
 # ---------------------------------------------------------------- 7. names

@@ -445,6 +445,13 @@ async function runE2e(page, { project, store, browser, url }) {
       return o.length > 0 && o;
     }, 20_000);
     check('6: the provider dropdown shows no literal null', !!options && !options.includes('null'), JSON.stringify(options));
+    // 4. In a remote window (code-server is one) the user's server command is in force, not greyed out.
+    await page.locator('.settings-editor .search-container').first().click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('aiSession.serverCommand');
+    const item = page.locator('.settings-editor .setting-item-contents', { hasText: 'Command that starts the server' }).first();
+    const itemText = (await item.innerText({ timeout: 20_000 }).catch(() => '')).replace(/\s+/g, ' ');
+    check('4: the server command set in user settings applies in a remote window', !!itemText && !/cannot be applied|can only be applied|applied in (remote|local)/i.test(itemText), itemText.slice(0, 200));
 
   });
   // 10. Stats open read-only (nothing to save); diagnostics cover the line, not one character.

@@ -278,23 +278,20 @@ function M.diff(run_id)
     fetch('raw', true, function(raw)
       fetch('context', false, function(ctx)
         local run = raw.run
-        local short = run.id:sub(1, 12)
+        -- One half of the diff: a scratch buffer with the form's text, in diff mode.
+        local function half(form, title, text)
+          local buf = vim.api.nvim_get_current_buf()
+          vim.bo[buf].buftype, vim.bo[buf].bufhidden, vim.bo[buf].swapfile = 'nofile', 'wipe', false
+          pcall(vim.api.nvim_buf_set_name, buf, ('ai-session://diff/%s/%s'):format(run.id:sub(1, 12), form))
+          window.set_lines(buf, vim.list_extend(header(run, title), fmt.lines(text)))
+          vim.b[buf].ai_session_run = run.id
+          vim.b[buf].ai_session_run_session = run.sessionId
+          vim.cmd('diffthis')
+        end
         vim.cmd('tabnew')
-        local left = vim.api.nvim_get_current_buf()
-        vim.bo[left].buftype, vim.bo[left].bufhidden, vim.bo[left].swapfile = 'nofile', 'wipe', false
-        pcall(vim.api.nvim_buf_set_name, left, ('ai-session://diff/%s/raw'):format(short))
-        window.set_lines(left, vim.list_extend(header(run, 'raw, as a pipe reads it'), fmt.lines(raw.text)))
-        vim.b[left].ai_session_run = run.id
-        vim.b[left].ai_session_run_session = run.sessionId
-        vim.cmd('diffthis')
+        half('raw', 'raw, as a pipe reads it', raw.text)
         vim.cmd('vertical rightbelow new')
-        local right = vim.api.nvim_get_current_buf()
-        vim.bo[right].buftype, vim.bo[right].bufhidden, vim.bo[right].swapfile = 'nofile', 'wipe', false
-        pcall(vim.api.nvim_buf_set_name, right, ('ai-session://diff/%s/context'):format(short))
-        window.set_lines(right, vim.list_extend(header(run, 'what the agent gets'), fmt.lines(ctx.text)))
-        vim.b[right].ai_session_run = run.id
-        vim.b[right].ai_session_run_session = run.sessionId
-        vim.cmd('diffthis')
+        half('context', 'what the agent gets', ctx.text)
         vim.cmd('wincmd h')
       end)
     end)
