@@ -119,6 +119,8 @@ async function main() {
         'telemetry.telemetryLevel': 'off',
         'update.mode': 'none',
         'terminal.integrated.gpuAcceleration': 'off', // DOM rows the test can read
+        'chat.disableAIFeatures': true, // newer VS Code: no chat view taking half the window
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
         'workbench.colorTheme': 'Default Dark Modern',
         'aiSession.serverCommand': [pyBin, '-m', 'ai_session', 'serve'],
         'aiSession.serverEnv': serverEnv,
@@ -188,15 +190,14 @@ async function palette(page, title) {
     await page.evaluate(() => document.activeElement?.tagName === 'IFRAME' && document.activeElement.blur());
     await page.keyboard.press('Escape');
     await page.keyboard.press('F1');
-    await input.waitFor();
-    const shown = await input.isVisible();
-    if (shown) {
-      await input.fill(`>${title}`);
+    // A view that opens late (a preview, a webview) can take the focus and close the palette:
+    // every step is bounded, and the whole is tried again.
+    const opened = await input.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false);
+    if (opened && (await input.fill(`>${title}`, { timeout: 3000 }).then(() => true, () => false))) {
       if (await row.waitFor({ timeout: 5000 }).then(() => true, () => false)) break;
-    } else {
-      await page.waitForTimeout(300);
     }
     if (Date.now() > end) throw new Error(`command "${title}" is not in the palette`);
+    await page.waitForTimeout(300);
   }
   await page.keyboard.press('Enter');
 }
@@ -272,13 +273,16 @@ async function execInSession(page, command) {
   await page.keyboard.press('Enter');
 }
 
-async function runE2e(page, { project, store, browser, url }) {
+async function runE2e(page, { project, store, pyBin, serverPath, browser, url }) {
   const sessionName = `${path.basename(project)}-main`;
   const sidebar = page.locator('.part.sidebar');
   const box = page.locator('.quick-input-widget input.input');
   const printfRow = treeRow(page, "printf 'alpha");
   /** Each item runs on its own: one that fails is reported, and the next still runs. */
   async function step(name, fn) {
+    // E2E_STEPS=1,Beyond runs only the steps whose names start so (for working on one item).
+    const only = process.env.E2E_STEPS?.split(',');
+    if (only && !only.some((prefix) => name.startsWith(prefix))) return;
     try {
       await fn();
     } catch (err) {
@@ -351,16 +355,18 @@ async function runE2e(page, { project, store, browser, url }) {
       const r = await terminalRows(page);
       return r.some((x) => x.includes('green')) && r.some((x) => x.includes('[ai-session]')) && r;
     });
-    const betaRow = (rows ?? []).find((r) => r.trim() === 'beta') ?? '';
+    if (process.env.E2E_DUMP) fs.writeFileSync(path.join(ARTIFACTS, 'terminal-dom.html'), await page.evaluate(() => document.querySelector('.terminal-wrapper.active, .terminal-wrapper')?.outerHTML ?? 'none'));
+  const betaRow = (rows ?? []).find((r) => r.trim() === 'beta') ?? '';
     check('1: run output lines start at column 1 (no staircase)', betaRow.startsWith('beta') && (rows ?? []).some((r) => r.startsWith('gamma')), JSON.stringify(betaRow));
     await shot(page, '2-run-view');
     await printfRow.hover();
     await printfRow.locator('.action-label.codicon-file-text').click();
     const editorText = await until(page, async () => {
-      const t = await page.locator('.editor-group-container .view-lines').first().innerText();
-      return /green/.test(t) && t;
+      const t = (await page.locator('.editor-group-container .view-lines').allInnerTexts()).join('\n');
+      return /^green$/m.test(t) && t;
     });
     const greenLine = (editorText || '').split('\n').find((l) => /green/.test(l) && !l.startsWith('#')) ?? '';
+    // (before the fix the line read "␛[32mgreen␛[0m", and /^green$/ never matched)
     check('1: the raw output shows colours removed, not escape codes', greenLine.trim() === 'green', JSON.stringify(greenLine));
 
   });
@@ -375,6 +381,11 @@ async function runE2e(page, { project, store, browser, url }) {
     if (ok) {
       const line = diff.locator('.editor.original .view-line', { hasText: /^beta$/ }).first();
       await line.click({ button: 'right' });
+    if (process.env.E2E_DUMP) {
+      await page.waitForTimeout(1500);
+      fs.writeFileSync(path.join(ARTIFACTS, 'menu-dom.html'), await page.evaluate(() => [...document.querySelectorAll('.monaco-menu, .context-view, .shadow-root-host')].map((e) => e.outerHTML + (e.shadowRoot ? e.shadowRoot.innerHTML : '')).join('\n').slice(0, 20000)));
+      await shot(page, 'menu');
+    }
       await page.locator('.monaco-menu .action-label', { hasText: 'Pin Line into Context' }).first().click();
     }
 
@@ -382,9 +393,11 @@ async function runE2e(page, { project, store, browser, url }) {
   // The context panel, with its bar split by part, the cost, and the pinned line.
   await step('The context panel, with its bar split by part, the cost, and', async () => {
     await palette(page, 'AI Session: Show Context');
-    const contextText = await frameText(page, /pinned[\s\S]*beta/);
+    const contextText = await frameText(page, /pinned\s+1\s/, 20_000) || (await frameText(page, /tokens/));
     check('the context bar shows tokens against the budget, by part, with the cost', /tokens/.test(contextText) && /\$\d/.test(contextText) && /recent/.test(contextText), contextText.split('\n').slice(0, 3).join(' / '));
-    check('a pinned line of raw output reaches the context', /pinned[\s\S]*beta/.test(contextText));
+    const stored = JSON.parse(sh(pyBin, ['-m', 'ai_session', 'context', sessionName, '--format', 'json'], { env: { ...process.env, PYTHONPATH: serverPath, AI_SESSION_HOME: store } }));
+    const pinned = stored.items.filter((i) => i.part === 'pinned').map((i) => i.content).join('\n');
+    check('a pinned line of raw output reaches the context', /pinned\s+1\s/.test(contextText) && /line \d+\):\nbeta$/.test(pinned), JSON.stringify(pinned));
     await shot(page, '5-context-bar');
 
   });
@@ -462,10 +475,8 @@ async function runE2e(page, { project, store, browser, url }) {
       return t.some((x) => /stats/i.test(x)) && t;
     });
     check('10: Show Stats opens a read-only view, no Untitled document', !!tabs && !tabs.some((t) => /Untitled/.test(t)), JSON.stringify(tabs));
-    await palette(page, 'Go to File...');
-    await box.fill('test_calc.py');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'test_calc.py' }).first().waitFor();
-    await page.keyboard.press('Enter');
+    await palette(page, 'View: Focus Problems');
+    await page.locator('.markers-panel .monaco-list-row', { hasText: 'AssertionError' }).first().click();
     const width = await until(page, async () => {
       const w = await page.locator('.editor-instance .squiggly-error').first().evaluate((e) => e.getBoundingClientRect().width);
       return w > 0 && w;
