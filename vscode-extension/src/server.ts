@@ -56,7 +56,7 @@ function venvProgram(venv: string, name: string): string {
 async function basePython(log: vscode.LogOutputChannel): Promise<string | undefined> {
   const candidates = [await pythonInterpreter(undefined, log), await findOnPath('python3'), await findOnPath('python')];
   for (const python of candidates) {
-    if (python && !(await run(python, ['-c', 'import sys, venv; sys.exit(sys.version_info < (3, 11))'], process.env))) return python;
+    if (python && !(await run(python, ['-c', 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))'], process.env))) return python;
   }
   return undefined;
 }

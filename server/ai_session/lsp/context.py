@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ai_session.core.errors import InvalidInput
+from ai_session.core.errors import NotFound
 from ai_session.core.models import Session
 from ai_session.core.store import Totals
 from ai_session.lsp.wire import Dumped, dump, request
@@ -24,7 +24,7 @@ def session_of(server: AiSessionServer, params: p.SessionRef) -> Session:
         return server.manager.resolve(params.session)
     if server.current_session_id and (s := server.manager.find(server.current_session_id)):
         return s
-    raise InvalidInput("no session given and this workspace has no current session (attach one first)")
+    raise NotFound("no session given and this workspace has no current session (attach one first)")
 
 
 def send_stats(server: AiSessionServer, session: Session) -> None:

@@ -129,7 +129,14 @@ async function main() {
       2,
     ),
   );
-  const csEnv = { ...process.env, HOME: home, XDG_DATA_HOME: path.join(home, '.local/share'), XDG_CONFIG_HOME: path.join(home, '.config') };
+  // "Install Server" installs ai-session==<version> with pip: the wheel of this checkout is found
+  // next to the registry (which has the dependencies), and pip's own cache makes it quick.
+  const wheels = path.join(tmp, 'wheels');
+  sh(pyBin, ['-m', 'pip', 'wheel', '--quiet', '--no-deps', '--wheel-dir', wheels, ROOT]);
+  const csEnv = {
+    ...process.env, HOME: home, XDG_DATA_HOME: path.join(home, '.local/share'), XDG_CONFIG_HOME: path.join(home, '.config'),
+    PIP_FIND_LINKS: wheels, PIP_CACHE_DIR: process.env.PIP_CACHE_DIR ?? path.join(os.homedir(), '.cache/pip'), PIP_DISABLE_PIP_VERSION_CHECK: '1',
+  };
   const csArgs = ['--user-data-dir', userData, '--extensions-dir', extDir, '--disable-telemetry'];
 
   console.log('# installing the .vsix into code-server');
@@ -157,7 +164,7 @@ async function main() {
     await page.locator('.monaco-workbench').waitFor();
     await page.locator('.statusbar').waitFor();
     try {
-      await runE2e(page, { project, store: serverEnv.AI_SESSION_HOME, pyBin, serverPath, browser, url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(project)}` });
+      await runE2e(page, { project, store: serverEnv.AI_SESSION_HOME, pyBin, serverPath, browser, tmp, userData, base: `http://127.0.0.1:${port}/`, url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(project)}` });
     } catch (err) {
       await shot(page, 'failure').catch(() => undefined);
       throw err;
@@ -212,7 +219,7 @@ async function statusText(page, text) {
 async function frameText(page, re, ms = STEP_MS) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    for (const f of page.frames()) {
+    for (const f of page.frames().filter((f) => f !== page.mainFrame())) {
       const text = await f.evaluate(() => document.body?.innerText ?? '').catch(() => '');
       if (re.test(text)) return text;
     }
@@ -273,7 +280,7 @@ async function execInSession(page, command) {
   await page.keyboard.press('Enter');
 }
 
-async function runE2e(page, { project, store, pyBin, serverPath, browser, url }) {
+async function runE2e(page, { project, store, pyBin, serverPath, browser, tmp, userData, base, url }) {
   const sessionName = `${path.basename(project)}-main`;
   const sidebar = page.locator('.part.sidebar');
   const box = page.locator('.quick-input-widget input.input');
@@ -353,7 +360,7 @@ async function runE2e(page, { project, store, pyBin, serverPath, browser, url })
     await execInSession(page, "printf 'alpha\\nbeta\\ngamma\\n'; printf '\\033[32mgreen\\033[0m\\n'");
     const rows = await until(page, async () => {
       const r = await terminalRows(page);
-      return r.some((x) => x.includes('green')) && r.some((x) => x.includes('[ai-session]')) && r;
+      return r.some((x) => x.trim() === 'green') && r.some((x) => /\[ai-session\] exit 0/.test(x)) && r;
     });
     if (process.env.E2E_DUMP) fs.writeFileSync(path.join(ARTIFACTS, 'terminal-dom.html'), await page.evaluate(() => document.querySelector('.terminal-wrapper.active, .terminal-wrapper')?.outerHTML ?? 'none'));
   const betaRow = (rows ?? []).find((r) => r.trim() === 'beta') ?? '';
@@ -510,6 +517,31 @@ async function runE2e(page, { project, store, pyBin, serverPath, browser, url })
     await palette(page, 'View: Focus Problems');
     const restored = await until(page, async () => /test_calc\.py/.test(await page.locator('.markers-panel').innerText()), 30_000);
     check('5: diagnostics are back after the restart', !!restored);
+  });
+
+  // Zero set-up: a window that finds no server offers one button that installs it privately.
+  await step('Zero set-up', async () => {
+    const bare = path.join(tmp, 'bare');
+    makeProject(bare);
+    fs.mkdirSync(path.join(bare, '.vscode'));
+    // No server command, and a PATH without ai-session: nothing to find.
+    fs.writeFileSync(path.join(bare, '.vscode/settings.json'), JSON.stringify({
+      'aiSession.serverCommand': [],
+      'aiSession.serverEnv': { PATH: '/usr/bin:/bin', PYTHONPATH: '', AI_SESSION_HOME: store },
+    }));
+    const win = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    win.setDefaultTimeout(STEP_MS);
+    await win.goto(`${base}?folder=${encodeURIComponent(bare)}`);
+    const button = win.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: 'Install Server' }).first();
+    const offered = await button.waitFor({ timeout: 90_000 }).then(() => true, () => false);
+    check('zero set-up: no server found offers "Install Server"', offered, await toasts(win));
+    if (!offered) return;
+    await button.click();
+    const running = await win.locator('.statusbar-item', { hasText: 'bare-main' }).first().waitFor({ timeout: 300_000 }).then(() => true, () => false);
+    const program = path.join(userData, 'User/globalStorage/ai-session.ai-session/server-venv/bin/ai-session');
+    check('zero set-up: the button installs the server privately and starts it', running && fs.existsSync(program), program);
+    await shot(win, '9-installed');
+    await win.close();
   });
 }
 
