@@ -89,11 +89,16 @@ export class RunTerminal implements vscode.Pseudoterminal {
     this.opened = new Promise((resolve) => (this.markOpen = resolve));
     this.subs.push(
       // The server sends what the program printed with bare "\n"; xterm needs "\r\n".
-      ctx.onNotification('aiSession/runOutput', (e) => e.sessionId === this.sessionId && this.write.fire(toTerminal(e.data))),
+      ctx.onNotification('aiSession/runOutput', (e) => {
+        if (e.sessionId !== this.sessionId) return;
+        this.write.fire(toTerminal(e.data));
+        this.follow();
+      }),
       ctx.onNotification('aiSession/runFinished', (e) => {
         if (e.run.sessionId !== this.sessionId) return;
         const problems = e.diagnosticsCount ? ` · ${e.diagnosticsCount} in Problems` : '';
         this.write.fire(note(`${runDescription(e.run)}${problems}`));
+        this.follow();
         const done = e.run.id ? this.waiting.get(e.run.id) : undefined;
         if (done && e.run.id) {
           this.waiting.delete(e.run.id);
@@ -113,8 +118,23 @@ export class RunTerminal implements vscode.Pseudoterminal {
     this.markOpen();
   }
 
+  private following: NodeJS.Timeout | undefined;
+
+  /**
+   * Keep the view at the newest line: a terminal revealed from behind another panel view
+   * (Problems) keeps its old scroll position in newer VS Code, hiding what just ran.
+   */
+  private follow(): void {
+    if (this.following || vscode.window.activeTerminal !== this.terminal) return;
+    this.following = setTimeout(() => {
+      this.following = undefined;
+      if (vscode.window.activeTerminal === this.terminal) void vscode.commands.executeCommand('workbench.action.terminal.scrollToBottom');
+    }, 200);
+  }
+
   close(): void {
     for (const d of this.subs.splice(0)) d.dispose();
+    if (this.following) clearTimeout(this.following);
     this.terminal = undefined;
   }
 
