@@ -225,3 +225,23 @@ def test_checkhealth_prints_the_one_install_command(home: Path, project: Path, t
         assert f"pipx install 'ai-session=={__version__}'" in text, text
     finally:
         nvim.close()
+
+
+# ---------------------------------------------------------------- the trash, its own group
+
+
+def test_a_deleted_session_waits_in_the_trash_and_comes_back(editor: Editor, cli) -> None:
+    editor.lua(CAPTURE_SELECT)
+    editor.cmd("AiSession create scratch")
+    editor.wait("return vim.fn.execute('messages'):find('created session scratch', 1, true)", "scratch")
+    editor.cmd("AiSession! delete scratch")
+    editor.wait("return vim.fn.execute('messages'):find('moved to the trash', 1, true)", "the trash note")
+    editor.cmd("AiSession trash")
+    rows = editor.wait("return _G.selects[1] and _G.selects[1].rows", "the trash picker")
+    assert len(rows) == 1 and rows[0].startswith("scratch") and "removed for good on" in rows[0], rows
+    editor.lua("_G.choose(1)")
+    editor.wait("return _G.selects[2] ~= nil", "the trash actions")
+    assert editor.lua("return _G.selects[2].rows") == ["restore", "remove for good"]
+    editor.lua("_G.choose(1)")
+    editor.wait("return vim.fn.execute('messages'):find('restored scratch', 1, true)", "the restore")
+    assert "scratch" in [s["name"] for s in cli.json("list")]

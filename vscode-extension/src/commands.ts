@@ -233,13 +233,33 @@ export function createCommands(d: Deps): Record<string, Command> {
       if (chosen.length === 0) return;
       const names = chosen.map((s) => s.session.name).join(', ');
       const answer = await vscode.window.showWarningMessage(
-        `Delete ${names}? Its messages, command runs and raw outputs are removed for good.`,
+        `Delete ${names}? It goes to the trash (the Trash group in the sessions view), where it can be restored until it expires.`,
         { modal: true },
         'Delete',
       );
       if (answer !== 'Delete') return;
-      for (const s of chosen) await ctx.requireClient().request(Requests.sessionsDelete, { session: ref(s) });
-      done(`deleted ${names}`);
+      let trashed = true;
+      for (const s of chosen) trashed = ((await ctx.requireClient().request(Requests.sessionsDelete, { session: ref(s) })).trashed ?? false) && trashed;
+      done(trashed ? `moved ${names} to the trash` : `deleted ${names}`);
+    },
+    restoreFromTrash: async (arg?: unknown) => {
+      if (!isNode(arg) || arg.kind !== 'trashed') return;
+      const s = arg.entry.summary.session;
+      const client = ctx.requireClient();
+      let name: string | undefined;
+      if ((await client.request(Requests.sessionsCheckName, { name: s.name })).problem) {
+        name = await askName(client, `The name ${s.name} is taken now: restore it as`, `${s.name}-restored`);
+        if (!name) return;
+      }
+      done(`restored ${(await client.request(Requests.trashRestore, { session: s.id ?? s.name, name: name ?? null })).session.name}`);
+    },
+    emptyTrash: async (arg?: unknown) => {
+      const one = isNode(arg) && arg.kind === 'trashed' ? arg.entry.summary.session : undefined;
+      const what = one ? one.name : 'every session in the trash';
+      const answer = await vscode.window.showWarningMessage(`Remove ${what} for good? Messages, runs and raw outputs cannot be restored afterwards.`, { modal: true }, 'Remove for Good');
+      if (answer !== 'Remove for Good') return;
+      const r = await ctx.requireClient().request(Requests.trashEmpty, { session: one ? (one.id ?? one.name) : null });
+      done(`removed ${r.deleted.length} session${r.deleted.length === 1 ? '' : 's'} for good`);
     },
     export: async (arg?: unknown) => {
       const s = await sessionFor(arg, 'Session to export');

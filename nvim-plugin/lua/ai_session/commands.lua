@@ -125,17 +125,17 @@ for verb, text in pairs({ pause = 'paused', resume = 'resumed', ['end'] = 'ended
 end
 
 S.delete = {
-  desc = 'delete a session and its history (! skips the question)',
+  desc = 'move a session to the trash (! skips the question)',
   args = 'session',
   run = function(a)
     -- Ask the server which session that is (the named one, else the current one) before confirming.
     client.request(R.sessions_get, { session = a.args[1], limit = 0 }, function(detail)
       local s = detail.summary.session
-      if not a.bang and vim.fn.confirm(('Delete session %s and its history?'):format(s.name), '&Yes\n&No', 2) ~= 1 then
+      if not a.bang and vim.fn.confirm(('Move session %s to the trash?'):format(s.name), '&Yes\n&No', 2) ~= 1 then
         return
       end
-      client.request(R.sessions_delete, { session = s.id }, function()
-        vim.notify('ai-session: deleted ' .. s.name)
+      client.request(R.sessions_delete, { session = s.id }, function(result)
+        vim.notify(('ai-session: %s %s'):format(result.trashed and 'moved to the trash (:AiSession trash):' or 'deleted', s.name))
       end)
     end)
   end,
@@ -254,6 +254,50 @@ S.share = {
     client.request(R.sessions_share_terminal, { session = a.args[2], share = on == 'on' }, function(summary)
       vim.notify(('ai-session: commands typed in %s\'s terminal %s'):format(summary.session.name,
         on == 'on' and "now go into the model's context" or "stay out of the model's context"))
+    end)
+  end,
+}
+
+S.trash = {
+  desc = 'the trash: pick a deleted session to restore or remove for good; `trash empty` removes all',
+  run = function(a)
+    if a.args[1] == 'empty' then
+      if not a.bang and vim.fn.confirm('Remove every session in the trash for good?', '&Yes\n&No', 2) ~= 1 then
+        return
+      end
+      return client.request(R.trash_empty, {}, function(result)
+        vim.notify(('ai-session: removed %d session(s) for good'):format(#result.deleted))
+      end)
+    end
+    client.request(R.trash_list, {}, function(result)
+      local entries = result.sessions or {}
+      if #entries == 0 then
+        return vim.notify('ai-session: the trash is empty')
+      end
+      vim.ui.select(entries, {
+        prompt = 'ai-session: trash',
+        kind = 'ai_session_trash',
+        format_item = function(e)
+          local expires = fmt.v(e.expiresAt)
+          return ('%s  %s  %s'):format(e.summary.session.name, require('ai_session.ui.picker').figures(e.summary),
+            expires and ('removed for good on ' .. expires:sub(1, 10)) or 'kept until emptied')
+        end,
+      }, function(e)
+        if not e then
+          return
+        end
+        local s = e.summary.session
+        vim.ui.select({ 'restore', 'remove for good' }, { prompt = 'ai-session: ' .. s.name }, function(action)
+          if action == 'restore' then
+            client.request(R.trash_restore, { session = s.id }, done('restored'))
+          elseif action == 'remove for good'
+            and vim.fn.confirm(('Remove %s for good?'):format(s.name), '&Yes\n&No', 2) == 1 then
+            client.request(R.trash_empty, { session = s.id }, function()
+              vim.notify('ai-session: removed ' .. s.name .. ' for good')
+            end)
+          end
+        end)
+      end)
     end)
   end,
 }

@@ -4,11 +4,13 @@ import * as vscode from 'vscode';
 import { AiSessionContext } from '../context';
 import { runDescription, runIcon, runLabel, runTooltip, sessionDescription, sessionIcon, sessionTooltip } from '../model/format';
 import { Age, AGE_LABELS, groupByWorktree, newestFirst, runContextValue, sessionContextValue, splitByAge, upsertRun, WorktreeGroup } from '../model/tree';
-import { CommandRun, Requests, SessionSummary } from '../protocol.generated';
+import { CommandRun, Requests, SessionSummary, TrashedSession } from '../protocol.generated';
 
 export type Node =
   | WorktreeGroup
   | { kind: 'age'; worktree: string | null; age: Exclude<Age, 'today'>; sessions: SessionSummary[] }
+  | { kind: 'trash'; entries: TrashedSession[] }
+  | { kind: 'trashed'; entry: TrashedSession }
   | { kind: 'session'; summary: SessionSummary; current: boolean }
   | { kind: 'run'; run: CommandRun; summary: SessionSummary }
   | { kind: 'more'; summary: SessionSummary; message: string };
@@ -23,6 +25,7 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private sessions: SessionSummary[] = [];
+  private trash: TrashedSession[] = [];
   private readonly runs = new Map<string, CommandRun[]>();
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -62,8 +65,9 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
       this.sessions = [];
     } else {
       try {
-        const result = await client.request(Requests.sessionsList, {});
+        const [result, trash] = await Promise.all([client.request(Requests.sessionsList, {}), client.request(Requests.trashList, {})]);
         this.sessions = result.sessions;
+        this.trash = trash.sessions;
       } catch (err) {
         this.ctx.log.error(`listing sessions failed: ${String(err)}`);
       }
@@ -88,6 +92,25 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
         item.iconPath = new vscode.ThemeIcon(node.worktree ? (node.current ? 'folder-opened' : 'folder') : 'question');
         item.tooltip = node.worktree ?? 'Sessions not bound to a git worktree';
         item.contextValue = 'worktree';
+        return item;
+      }
+      case 'trash': {
+        const item = new vscode.TreeItem('Trash', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = 'trash';
+        item.description = `${node.entries.length} session${node.entries.length === 1 ? '' : 's'}`;
+        item.iconPath = new vscode.ThemeIcon('trash');
+        item.tooltip = 'Deleted sessions, kept until they expire: restore one from its context menu.';
+        item.contextValue = 'trash';
+        return item;
+      }
+      case 'trashed': {
+        const s = node.entry.summary;
+        const item = new vscode.TreeItem(s.session.name, vscode.TreeItemCollapsibleState.None);
+        item.id = `t:${s.session.id}`;
+        item.description = node.entry.expiresAt ? `removed for good on ${node.entry.expiresAt.slice(0, 10)}` : 'kept until emptied';
+        item.iconPath = new vscode.ThemeIcon('trash');
+        item.tooltip = new vscode.MarkdownString(sessionTooltip(s));
+        item.contextValue = 'trashed';
         return item;
       }
       case 'age': {
@@ -132,8 +155,10 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
 
   async getChildren(node?: Node): Promise<Node[]> {
     if (!node) {
-      return groupByWorktree(this.sessions, this.ctx.openWorktrees(), this.ctx.currentIds());
+      const groups: Node[] = groupByWorktree(this.sessions, this.ctx.openWorktrees(), this.ctx.currentIds());
+      return this.trash.length ? [...groups, { kind: 'trash', entries: this.trash }] : groups;
     }
+    if (node.kind === 'trash') return node.entries.map((entry) => ({ kind: 'trashed', entry }));
     const current = this.ctx.currentIds();
     const sessionNode = (summary: SessionSummary): Node => ({ kind: 'session', summary, current: summary.current === true || current.has(summary.session.id ?? '') });
     if (node.kind === 'worktree') {

@@ -519,6 +519,24 @@ async function runE2e(page, { project, store, pyBin, serverPath, browser, tmp, u
     check('5: diagnostics are back after the restart', !!restored);
   });
 
+  // The trash is its own group: a deleted session waits there and comes back.
+  await step('Trash', async () => {
+    const cafe = treeRow(page, 'café');
+    await cafe.click({ button: 'right' });
+    await page.locator('.monaco-menu .action-label', { hasText: 'Delete Session' }).first().click();
+    await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Delete' }).first().click();
+    const trash = treeRow(page, 'Trash');
+    const grouped = await trash.waitFor({ timeout: 20_000 }).then(() => true, () => false);
+    if (grouped) await trash.click();
+    const entry = page.locator('.part.sidebar .monaco-list-row', { hasText: /café.*removed for good/ }).first();
+    check('trash: a deleted session shows in its own Trash group', grouped && (await entry.waitFor({ timeout: 20_000 }).then(() => true, () => false)), await rowText(page, 'Trash'));
+    await shot(page, '10-trash');
+    await entry.hover();
+    await entry.locator('.action-label.codicon-discard').click();
+    const back = await until(page, async () => !(await treeRow(page, 'Trash').count()) && (await treeRow(page, 'café').count()) > 0, 20_000);
+    check('trash: restoring brings it back to its worktree', !!back);
+  });
+
   // Zero set-up: a window that finds no server offers one button that installs it privately.
   await step('Zero set-up', async () => {
     const bare = path.join(tmp, 'bare');
