@@ -99,7 +99,7 @@ def test_a_name_with_spaces_is_refused_not_cut_and_unicode_letters_are_letters(e
 CAPTURE_SELECT = """
 _G.selects = {}
 vim.ui.select = function(items, opts, on_choice)
-  table.insert(_G.selects, { prompt = opts.prompt, rows = vim.tbl_map(opts.format_item, items) })
+  table.insert(_G.selects, { prompt = opts.prompt, rows = vim.tbl_map(opts.format_item or tostring, items) })
   _G.choose = function(i) on_choice(items[i], i) end
 end
 """
