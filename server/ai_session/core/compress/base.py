@@ -8,16 +8,18 @@ writes text of its own except in notes.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
+from ai_session.core.compress.guard import Facts, classify
 from ai_session.core.compress.text import cut
 
 SYNTHETIC = "[ai-session]"
-LINE_LIMIT = 1000
-NOTE_KINDS = 3  # longest line kept whole; longer ones keep this prefix
+LINE_LIMIT = 1000  # longer lines keep their head and tail around a note
+LINE_HEAD = 600
+LINE_TAIL = 250
+NOTE_KINDS = 3  # the omitted-lines note names this many kinds
 
 
 @dataclass(frozen=True)
@@ -26,15 +28,27 @@ class Ctx:
     exit_code: int | None
     tool: str
     subcommand: str = ""  # e.g. "log" for git log, "test" for cargo test
+    facts: Facts | None = None  # what the guard will keep whatever the reducer says
 
 
 @dataclass
 class Out:
-    """Kept lines keyed by position; notes and regrouped lines get keys in between."""
+    """Kept lines keyed by position; notes and regrouped lines get keys in between.
+
+    `drop(what, i)` records why line i was left out, so the closing note counts only the
+    lines that stay out after the fact guard has had its say.
+    """
 
     lines: list[str]
     _items: dict[tuple[int, int], str] = field(default_factory=dict)
     omitted: Counter[str] = field(default_factory=Counter)
+    _dropped: dict[int, str] = field(default_factory=dict)
+    _moved: set[int] = field(default_factory=set)  # lines shown elsewhere (keep_at)
+    keep_last: bool = True  # the last words of a tool are nearly always its verdict
+    cut: dict[int, int] = field(default_factory=dict)  # characters of line i removed before it got here
+    code: set[int] = field(default_factory=set)  # lines recognised as printed source code
+    passed: set[int] = field(default_factory=set)  # lines recognised as the output of a passing test
+    repeats: set[int] = field(default_factory=set)  # exact repeats of a kept line (drop_repeat)
 
     def keep(self, i: int) -> None:
         self._items[(i, 0)] = self.lines[i]
@@ -46,87 +60,91 @@ class Out:
     def keep_at(self, key: tuple[int, int], i: int) -> None:
         """Keep line i but show it at `key` (used to group repeats under their first)."""
         self._items[key] = self.lines[i]
+        self._moved.add(i)
 
     def keep_prefix(self, i: int, limit: int) -> None:
         self._items[(i, 0)] = cut(self.lines[i], limit)
 
     def kept(self, i: int) -> bool:
-        return (i, 0) in self._items
+        return (i, 0) in self._items or i in self._moved
+
+    def kept_in_place(self) -> set[int]:
+        return {k[0] for k in self._items if k[1] == 0 and k[0] < len(self.lines)}
+
+    def kept_indexes(self) -> set[int]:
+        return {k[0] for k in self._items if k[1] == 0 and k[0] < len(self.lines)} | self._moved
+
+    def noted(self, i: int, sub: int = 1) -> bool:
+        return (i, sub) in self._items
 
     def note(self, i: int, text: str, sub: int = 1) -> None:
         self._items[(i, sub)] = f"{SYNTHETIC} {text}"
 
-    def drop(self, what: str, n: int = 1) -> None:
-        self.omitted[what] += n
+    def drop(self, what: str, i: int | None = None) -> None:
+        if i is None:
+            self.omitted[what] += 1
+        else:
+            self._dropped[i] = what
+
+    def drop_code(self, what: str, i: int) -> None:
+        """Drop line i as source code the tool printed (its words are code, not the tool's
+        verdict): the guard keeps it only if it carries a location or a test id."""
+        self._dropped[i] = what
+        self.code.add(i)
+
+    def drop_repeat(self, what: str, i: int) -> None:
+        """Drop line i, an exact repeat of a line shown with what it applies to grouped under it."""
+        self._dropped[i] = what
+        self.repeats.add(i)
+
+    def drop_passed(self, what: str, i: int) -> None:
+        """Drop line i as what a passing test printed (its log, with its own locations)."""
+        self._dropped[i] = what
+        self.passed.add(i)
 
     def count(self) -> int:
         return len(self._items)
 
-    def render(self, keep_last: bool = True) -> list[str]:
-        if keep_last:  # the last words of a tool are nearly always its verdict
+    def render(self) -> list[str]:
+        if self.keep_last:
             for i in range(len(self.lines) - 1, -1, -1):
                 if self.lines[i].strip():
                     self._items.setdefault((i, 0), self.lines[i])
                     break
-        out = [cut(self._items[k], LINE_LIMIT) for k in sorted(self._items)]
-        if self.omitted:  # the biggest few kinds: enough to know what is not shown
-            parts = [f"{n} {what}" for what, n in self.omitted.most_common(NOTE_KINDS) if n]
+        out: list[str] = []
+        for key in sorted(self._items):
+            text = self._items[key]
+            extra = self.cut.get(key[0], 0) if key[1] == 0 else 0
+            if len(text) > LINE_LIMIT or extra:
+                out += long_line(text, key[0], extra)
+            else:
+                out.append(text)
+        omitted = self.omitted + Counter(w for i, w in self._dropped.items() if not self.kept(i))
+        if omitted:  # the biggest few kinds: enough to know what is not shown
+            parts = [f"{n} {what}" for what, n in omitted.most_common(NOTE_KINDS) if n]
             if parts:
                 out.append(f"{SYNTHETIC} omitted " + ", ".join(parts))
         return out
 
 
-Reducer = Callable[[list[str], Ctx], list[str]]
+def long_line(text: str, i: int, extra: int = 0) -> list[str]:
+    """An over-long line as its head, a note saying how much was cut, and its tail."""
+    head, tail = text[:LINE_HEAD], text[-LINE_TAIL:] if len(text) > LINE_HEAD + LINE_TAIL else ""
+    removed = len(text) - len(head) - len(tail) + extra
+    if removed <= 0:
+        return [text]
+    return [head, f"{SYNTHETIC} {removed:,} characters cut from line {i + 1} (head and tail shown)", tail]
 
-# Words that mark a line worth keeping whatever the tool (errors, failures, crashes).
-# Every alternative contains one of IMPORTANT_KEYWORDS (lower-cased), which are looked for
-# first with plain substring search: the regex alone costs ~10 us a line, too slow for
-# 100 MB logs.
-IMPORTANT_RE = re.compile(
-    r"\b(?:error|errors|fatal|failed|failure|failures|fail|panic|panicked|exception|traceback"
-    r"|denied|segmentation fault|core dumped|aborted|critical|warning|cannot|can't|could not"
-    r"|unable to|undefined reference|not found|no such file|timed out|timeout|time out|killed)\b"
-    r"|ERR!|\*\*\*|[a-z](?:Error|Exception)\b",
-    re.IGNORECASE,
-)
-IMPORTANT_KEYWORDS = (
-    "error", "fail", "fatal", "panic", "exception", "traceback", "denied", "segmentation fault", "core dumped",
-    "abort", "critical", "warn", "cannot", "can't", "could not", "unable to", "undefined reference", "not found",
-    "no such file", "timed out", "timeout", "time out", "killed", "err!", "***",
-)
-# Has a `path.ext:line` location (a cheap test: a literal dot first keeps the scan fast).
-HAS_LOCATION_RE = re.compile(r"\.[A-Za-z]\w*:\d")
+
+Reducer = Callable[[list[str], Ctx], Out]
+
 # Numbers, hex ids, hashes, uuids: what differs between otherwise equal lines.
 VARIABLE_RE = re.compile(r"[0-9a-fA-F]*\d[0-9a-fA-F]*")
 
 
 def is_important(line: str) -> bool:
-    low = line.lower()
-    for k in IMPORTANT_KEYWORDS:
-        if k in low:
-            return bool(IMPORTANT_RE.search(line))
-    return False
-
-
-def important_indexes(lines: list[str]) -> set[int]:
-    """Indexes of important lines, found with a few scans of the joined text (bulk version)."""
-    if not lines:
-        return set()
-    joined = "\n".join(lines)
-    text = joined.lower()
-    if len(text) != len(joined):  # a few characters lower-case to two: offsets would drift
-        return {i for i, line in enumerate(lines) if is_important(line)}
-    starts = [0]
-    for line in lines[:-1]:
-        starts.append(starts[-1] + len(line) + 1)
-    candidates: set[int] = set()
-    for k in IMPORTANT_KEYWORDS:
-        pos = text.find(k)
-        while pos >= 0:
-            i = bisect_right(starts, pos) - 1
-            candidates.add(i)
-            pos = text.find(k, starts[i] + len(lines[i]) + 1) if i + 1 < len(lines) else -1
-    return {i for i in candidates if IMPORTANT_RE.search(lines[i])}
+    """A fact by the guard's definition (location, severity, summary, test id), or a low finding."""
+    return bool(classify(line))
 
 
 def template(line: str) -> str:
@@ -138,4 +156,4 @@ def keep_important(out: Out, i: int, what: str) -> None:
     if is_important(out.lines[i]):
         out.keep(i)
     elif out.lines[i].strip():
-        out.drop(what)
+        out.drop(what, i)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import HAS_LOCATION_RE, Ctx, Out, is_important
+from ai_session.core.compress.base import Ctx, Out, is_important
 
 DIAG_RE = re.compile(r"^(?:\S.*?):\d+(?::\d+)?: (fatal error|error|warning|note|remark|internal compiler error)\b")
 CONTEXT_RE = re.compile(
@@ -35,7 +35,7 @@ NOTE_CAP = 3
 CMAKE_BLOCK_CAP = 12
 
 
-def reduce_c_build(lines: list[str], ctx: Ctx) -> list[str]:
+def reduce_c_build(lines: list[str], ctx: Ctx) -> Out:
     out = Out(lines)
     seen: set[str] = set()
     notes = 0
@@ -50,14 +50,14 @@ def reduce_c_build(lines: list[str], ctx: Ctx) -> list[str]:
             if cmake_block <= CMAKE_BLOCK_CAP:
                 out.keep(i)
             else:
-                out.drop("cmake message lines")
+                out.drop("cmake message lines", i)
             cmake_block += 1
             continue
         m = DIAG_RE.match(line)
         if m:
             sev = m.group(1)
             if line in seen:
-                out.drop("duplicate diagnostics")
+                out.drop("duplicate diagnostics", i)
                 continue
             seen.add(line)
             if sev in ("note", "remark"):
@@ -65,7 +65,7 @@ def reduce_c_build(lines: list[str], ctx: Ctx) -> list[str]:
                 if notes <= NOTE_CAP:
                     out.keep(i)
                 else:
-                    out.drop("notes")
+                    out.drop("notes", i)
             else:
                 notes = 0
                 out.keep(i)
@@ -77,7 +77,7 @@ def reduce_c_build(lines: list[str], ctx: Ctx) -> list[str]:
             out.keep(i)
             continue
         if FRAME_RE.match(line):
-            out.drop("code frame lines")
+            out.drop_code("code frame lines", i)
             continue
         if MAKE_STAR_RE.match(line) or NINJA_RE.match(line) or GENERATED_RE.match(s):
             out.keep(i)
@@ -85,7 +85,7 @@ def reduce_c_build(lines: list[str], ctx: Ctx) -> list[str]:
             continue
         if after_failed:  # ninja prints the failing command right after FAILED:
             after_failed = False
-            out.drop("compiler commands")
+            out.drop("compiler commands", i)
             continue
         if MAKE_DIR_RE.match(line):
             continue
@@ -94,17 +94,17 @@ def reduce_c_build(lines: list[str], ctx: Ctx) -> list[str]:
             cmake_block = 1
             continue
         if COMPILER_CMD_RE.match(line):
-            out.drop("compiler commands")
+            out.drop("compiler commands", i)
             continue
         if PROGRESS_RE.match(line) and not is_important(line):
-            out.drop("progress lines")
+            out.drop("progress lines", i)
             continue
-        if is_important(line) or HAS_LOCATION_RE.search(line):
+        if is_important(line):
             if line in seen:
-                out.drop("duplicate lines")
+                out.drop("duplicate lines", i)
                 continue
             seen.add(line)
             out.keep(i)
         else:
-            out.drop("other lines")
-    return out.render()
+            out.drop("other lines", i)
+    return out

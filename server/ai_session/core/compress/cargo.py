@@ -36,7 +36,7 @@ STDOUT_CAP = 30
 FIRST_ERROR_CAP = 40
 
 
-def reduce_cargo(lines: list[str], ctx: Ctx) -> list[str]:
+def reduce_cargo(lines: list[str], ctx: Ctx) -> Out:
     out = Out(lines)
     first_error_done = False
     groups: dict[str, tuple[int, int]] = {}  # headline -> (key index, next sub-key)
@@ -52,10 +52,10 @@ def reduce_cargo(lines: list[str], ctx: Ctx) -> list[str]:
             continue
         if mode in ("diag", "first", "dup") and (line[0] in " \t|=" or line[0].isdigit()):
             if mode == "diag":  # snippet, `|` gutter, `= help`; the `-->` line was taken with the headline
-                out.drop("snippet/help lines")
+                out.drop("snippet/help lines", i)
             continue
         if STATUS_RE.match(line):
-            out.drop("status lines")
+            out.drop("status lines", i)
             continue
         if SUMMARY_DIAG_RE.match(line):
             out.keep(i)
@@ -82,7 +82,7 @@ def reduce_cargo(lines: list[str], ctx: Ctx) -> list[str]:
             loc = _location(lines, i)
             loc_line = lines[loc].strip() if loc >= 0 else ""
             if (line, loc_line) in seen_pairs:
-                out.drop("duplicate diagnostics")
+                out.drop_repeat("duplicate diagnostics", i)
                 mode = "dup"
                 continue
             seen_pairs.add((line, loc_line))
@@ -91,7 +91,7 @@ def reduce_cargo(lines: list[str], ctx: Ctx) -> list[str]:
                 if loc >= 0:
                     out.keep_at((key, sub), loc)
                 groups[line] = (key, sub + 1)
-                out.drop("repeated headlines")
+                out.drop_repeat("repeated headlines", i)
             else:
                 out.keep(i)
                 if loc >= 0:
@@ -101,14 +101,14 @@ def reduce_cargo(lines: list[str], ctx: Ctx) -> list[str]:
         if mode in ("first", "dup"):
             continue
         if mode == "diag":
-            out.drop("snippet/help lines")
+            out.drop("snippet/help lines", i)
             continue
         t = TEST_LINE_RE.match(line)
         if t:
             if "FAILED" in t.group(2):
                 out.keep(i)
             else:
-                out.drop("passed/ignored tests")
+                out.drop("passed/ignored tests", i)
             continue
         if re.match(r"^running \d+ tests?$", line):
             continue
@@ -122,7 +122,7 @@ def reduce_cargo(lines: list[str], ctx: Ctx) -> list[str]:
             continue
         if RESULT_RE.match(line):
             if EMPTY_RESULT_RE.match(line):
-                out.drop("empty test targets")
+                out.drop("empty test targets", i)
             else:
                 out.keep(i)
             mode = ""
@@ -134,13 +134,13 @@ def reduce_cargo(lines: list[str], ctx: Ctx) -> list[str]:
                 out.keep(i)
                 budget -= 1
             else:
-                out.drop("test output lines")
+                out.drop("test output lines", i)
             continue
         if mode == "failures" and line.startswith("    "):
             out.keep(i)
             continue
         keep_important(out, i, "other lines")
-    return out.render()
+    return out
 
 
 def _location(lines: list[str], i: int) -> int:

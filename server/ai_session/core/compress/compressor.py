@@ -1,22 +1,28 @@
 """The entry point: raw output + command + exit code -> the context form.
 
 Rules every result obeys (tests check them):
-- every line is a line of the cleaned raw output (ANSI removed, `\\r` redraws resolved),
-  or a prefix of one, or a synthetic line starting with `[ai-session]`;
+- every line is a line of the cleaned raw output (ANSI removed, `\\r` redraws resolved), or
+  a prefix of one, or the head and tail of an over-long one around a note, or a synthetic
+  line starting with `[ai-session]`;
+- every line the fact guard marks (locations, severities, summaries, test ids; see
+  guard.py) is kept, whatever the reducer decided;
+- binary lines (NULs, runs of invalid UTF-8) are never shown: a note gives their size and
+  a guess at their type;
 - the body (everything before the trailer) is never longer than the cleaned output: when
   a reducer cannot make it shorter, or the output is short (<= PASS_THROUGH_CHARS), the
   cleaned output passes through unchanged;
-- the trailer is always added: `[ai-session] exit N` when the exit code is known (it is a
-  fact the agent needs), and, for a stored run, `[ai-session] full output: ai-session
-  output RUN_ID [--raw|--lines A:B|--grep PATTERN]`. So a context is at most the input
-  plus those two short lines.
+- the trailer: `[ai-session] exit N` when the exit code is known (a fact the agent needs),
+  and, for a stored run of which something was left out, `[ai-session] full output:
+  ai-session output RUN_ID [--raw|--lines A:B|--grep PATTERN]`. When nothing was left out
+  there is nothing to retrieve: the context is the output plus the exit line.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ai_session.core.compress.base import SYNTHETIC, Ctx, Reducer
+from ai_session.core.compress.base import SYNTHETIC, Ctx, Out, Reducer
+from ai_session.core.compress.binary import binary_note, find_binary
 from ai_session.core.compress.c_build import reduce_c_build
 from ai_session.core.compress.cargo import reduce_cargo
 from ai_session.core.compress.detect import detect
@@ -26,6 +32,7 @@ from ai_session.core.compress.files import reduce_files
 from ai_session.core.compress.generic import reduce_generic
 from ai_session.core.compress.git import reduce_git
 from ai_session.core.compress.golang import reduce_go
+from ai_session.core.compress.guard import Facts, scan, structure
 from ai_session.core.compress.js_tests import reduce_js_tests
 from ai_session.core.compress.linters import reduce_linter
 from ai_session.core.compress.packages import reduce_packages
@@ -34,6 +41,7 @@ from ai_session.core.compress.text import clean_lines
 from ai_session.core.models import Diagnostic
 
 PASS_THROUGH_CHARS = 300
+RAW_HEAD = 512  # enough of the raw output to recognise a file type
 
 REDUCERS: dict[str, Reducer] = {
     "pytest": reduce_pytest,
@@ -61,18 +69,17 @@ class Compressed:
     passthrough: bool = False  # body is the whole cleaned output
 
 
-def trailer(exit_code: int | None, run_id: str | None) -> list[str]:
-    out = []
-    if exit_code is not None:
-        out.append(f"{SYNTHETIC} exit {exit_code}")
-    if run_id:
-        out.append(f"{SYNTHETIC} full output: ai-session output {run_id} [--raw|--lines A:B|--grep PATTERN]")
-    return out
+def exit_line(exit_code: int | None) -> list[str]:
+    return [] if exit_code is None else [f"{SYNTHETIC} exit {exit_code}"]
+
+
+def footer(run_id: str) -> str:
+    return f"{SYNTHETIC} full output: ai-session output {run_id} [--raw|--lines A:B|--grep PATTERN]"
 
 
 def compress(raw: str, command: str | None, exit_code: int | None, *, run_id: str | None = None) -> Compressed:
     """Context form of one command's output."""
-    return compress_lines(clean_lines(raw), command, exit_code, run_id=run_id)
+    return compress_lines(clean_lines(raw), command, exit_code, run_id=run_id, raw_head=raw[:RAW_HEAD])
 
 
 def compress_lines(
@@ -82,29 +89,66 @@ def compress_lines(
     *,
     run_id: str | None = None,
     preamble: list[str] | None = None,
+    cut: dict[int, int] | None = None,
+    raw_head: str = "",
 ) -> Compressed:
-    """Same as `compress` over already-cleaned lines (the streaming path uses it)."""
-    tool, sub = detect(command, lines)
-    ctx = Ctx(command=command or "", exit_code=exit_code, tool=tool, subcommand=sub)
-    body = REDUCERS[tool](lines, ctx)
-    if tool != "generic" and not any(l.strip() and not l.startswith(SYNTHETIC) for l in body):
-        if any(l.strip() for l in lines):  # a reducer that kept nothing misread the output
-            tool = "generic"
-            body = reduce_generic(lines, ctx)
+    """Same as `compress` over already-cleaned lines (the streaming path uses it).
+
+    `preamble`: notes about what the caller did not pass on (the stream's unseen middle);
+    `cut`: characters already removed from over-long lines, by index;
+    `raw_head`: the start of the raw output (magic numbers say what binary output is).
+    """
+    binary = find_binary(lines)
+    seen = [("" if i in binary else line) for i, line in enumerate(lines)] if binary else lines
+    tool, sub = detect(command, seen)
+    facts = scan(seen)
+    ctx = Ctx(command=command or "", exit_code=exit_code, tool=tool, subcommand=sub, facts=facts)
+    out = REDUCERS[tool](seen, ctx)
+    if tool != "generic" and not out.kept_indexes() and any(line.strip() for line in seen):
+        tool = "generic"  # a reducer that kept nothing misread the output
+        out = reduce_generic(seen, ctx)
+    enforce(out, facts)
+    if cut:
+        out.cut.update(cut)
+    if binary:
+        first = min(binary)
+        out.note(first, binary_note(lines, binary, raw_head), sub=-1)
+    body = out.render()
     cleaned_chars = sum(map(len, lines)) + len(lines)
-    passthrough = False
-    if cleaned_chars <= PASS_THROUGH_CHARS or sum(map(len, body)) + len(body) >= cleaned_chars:
+    footer_chars = len(footer(run_id)) + 1 if run_id else 0
+    passthrough = not binary and not cut and not preamble and (
+        cleaned_chars <= PASS_THROUGH_CHARS or sum(map(len, body)) + len(body) + footer_chars >= cleaned_chars
+    )
+    if passthrough:  # nothing worth leaving out: the output itself, and nothing to retrieve
         body = list(lines)
         while body and not body[-1].strip():
             body.pop()
-        passthrough = True
     body = (preamble or []) + body
-    text_lines = body + trailer(exit_code, run_id)
+    text_lines = body + exit_line(exit_code) + ([footer(run_id)] if run_id and not passthrough else [])
     return Compressed(
         text="\n".join(text_lines) + "\n" if text_lines else "",
         tool=tool,
         diagnostics=parse_diagnostics(body, tool),
         raw_lines=len(lines),
-        kept_lines=sum(1 for l in body if not l.startswith(SYNTHETIC)),
+        kept_lines=sum(1 for line in body if not line.startswith(SYNTHETIC)),
         passthrough=passthrough,
     )
+
+
+def enforce(out: Out, facts: Facts) -> None:
+    """The fact guard's word is final: every fact is kept, with what it needs to be read."""
+    shown = {out.lines[i] for i in out.kept_indexes()} if out.repeats else set()
+    for i in facts.must_keep():
+        if out.kept(i) or i in out.passed or (i in out.code and i not in facts.located):
+            continue
+        if i in out.repeats and out.lines[i] in shown:
+            continue
+        out.keep(i)
+    for first, last in facts.runs:  # repeats of one shape without a location: first, count, last
+        out.keep(first)
+        out.keep(last)
+        hidden = [i for i in range(first + 1, last) if not out.kept(i)]
+        if hidden and not out.noted(first):
+            out.note(hidden[0], f"{len(hidden)} similar lines", sub=-1)
+    for i in structure(out.lines, out.kept_in_place(), facts):  # lines a reducer moved have their context
+        out.keep(i)

@@ -38,6 +38,8 @@ DIRECT = {
 }
 FILES_MODE = {"find": "find", "fd": "find", "fdfind": "find", "locate": "find", "ls": "ls", "tree": "tree",
               "grep": "grep", "egrep": "grep", "rg": "grep", "ag": "grep", "ack": "grep"}
+GIT_REDUCED = {"log", "show", "diff", "status", "fetch", "pull", "push", "clone", "whatchanged", "reflog", "stash",
+               "merge", "rebase", "cherry-pick", "checkout", "switch", "commit", "am", "apply", ""}
 PKG_VERBS = {"install", "i", "ci", "add", "update", "upgrade", "remove", "uninstall", "rm", "audit", "dedupe", "sync"}
 
 SNIFFERS: list[tuple[str, re.Pattern[str]]] = [
@@ -108,6 +110,10 @@ def detect(command: str | None, lines: list[str]) -> tuple[str, str]:
         return "files", FILES_MODE.get(prog, "find")
     if prog == "git" and sub == "grep":
         return "files", "grep"
+    if prog == "git" and sub == "ls-files":
+        return "files", "find"
+    if prog == "git" and sub not in GIT_REDUCED:
+        tool = "generic"  # blame, rev-list, for-each-ref, …: shapes the generic reducer knows
     if tool and tool != "generic":
         return tool, sub
     sniffed = sniff(lines)

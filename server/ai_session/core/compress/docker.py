@@ -26,7 +26,7 @@ KEEP_RE = re.compile(
 BOX_CAP = 20
 
 
-def reduce_docker(lines: list[str], ctx: Ctx) -> list[str]:
+def reduce_docker(lines: list[str], ctx: Ctx) -> Out:
     out = Out(lines)
     in_box = False
     box: list[int] = []
@@ -40,7 +40,7 @@ def reduce_docker(lines: list[str], ctx: Ctx) -> list[str]:
                     if k >= len(box) - BOX_CAP or is_important(lines[j]):
                         out.keep(j)
                     else:
-                        out.drop("step output lines")
+                        out.drop("step output lines", i)
                 box = []
             in_box = not in_box
             continue
@@ -60,9 +60,9 @@ def reduce_docker(lines: list[str], ctx: Ctx) -> list[str]:
             if body != line and is_important(body):
                 out.keep(i)
             else:
-                out.drop("build progress lines")
+                out.drop("build progress lines", i)
             continue
         keep_important(out, i, "other lines")
     for j in box:
         out.keep(j)
-    return out.render()
+    return out

@@ -2,7 +2,7 @@
 
 Kept: every entry outside dependency/cache/build folders up to a budget, errors
 (`find: …: Permission denied`, first few), tree's "N directories, M files", grep
-matches (capped per file, long matched lines cut to a prefix). Folded: entries under
+matches (capped per file when they carry no location; every `path:line:` match is a fact). Folded: entries under
 node_modules, .git, __pycache__, .venv/venv, site-packages, target, dist, build,
 vendor, .tox and other caches become one note per folder with a count (unless the
 whole listing is inside such a folder); entries beyond the budget become counts per
@@ -23,7 +23,6 @@ VENDOR = {
 }
 BUDGET = 200
 GREP_PER_FILE = 20
-GREP_LINE = 300
 ERRORS_KEPT = 5
 TREE_RE = re.compile(r"^((?:[│|] {2,3}|    )*)(?:[├└|`]── |[├└]─ |[|`]-- )(.*)$")
 TREE_SUMMARY_RE = re.compile(r"^\d+ director(?:y|ies)(?:, \d+ files?)?$")
@@ -48,7 +47,7 @@ def _vendor_root(path: str) -> str | None:
     return None
 
 
-def reduce_files(lines: list[str], ctx: Ctx) -> list[str]:
+def reduce_files(lines: list[str], ctx: Ctx) -> Out:
     mode = ctx.subcommand or "find"
     if mode == "tree":
         return _reduce_tree(lines)
@@ -63,7 +62,7 @@ def reduce_files(lines: list[str], ctx: Ctx) -> list[str]:
             if errors <= ERRORS_KEPT:
                 out.keep(i)
             else:
-                out.drop("errors like the above")
+                out.drop("errors like the above", i)
             continue
         entries.append(i)
     roots = [_vendor_root(_path_of(lines[i], mode)) for i in entries]
@@ -94,16 +93,13 @@ def reduce_files(lines: list[str], ctx: Ctx) -> list[str]:
             path = _path_of(line, mode)
             per_file[path] += 1
             if per_file[path] > GREP_PER_FILE:
-                out.drop("more matches in files shown")
+                out.drop("more matches in files shown", i)
                 continue
         shown.append(i)
     over: Counter[str] = Counter()
     for k, i in enumerate(shown):
         if k < BUDGET:
-            if mode == "grep" and len(lines[i]) > GREP_LINE:
-                out.keep_prefix(i, GREP_LINE)
-            else:
-                out.keep(i)
+            out.keep(i)
         else:
             top = _path_of(lines[i], mode).lstrip("./").split("/")[0] or "."
             over[top] += 1
@@ -112,10 +108,11 @@ def reduce_files(lines: list[str], ctx: Ctx) -> list[str]:
     if over:
         parts = ", ".join(f"{top} ({n})" for top, n in over.most_common(12))
         out.note(len(lines), f"{sum(over.values())} more entries: {parts}")
-    return out.render(keep_last=not folded and not over)
+    out.keep_last = not folded and not over
+    return out
 
 
-def _reduce_tree(lines: list[str]) -> list[str]:
+def _reduce_tree(lines: list[str]) -> Out:
     out = Out(lines)
     skip_depth: int | None = None
     skipped = 0
@@ -143,9 +140,10 @@ def _reduce_tree(lines: list[str]) -> list[str]:
         if shown <= BUDGET:
             out.keep(i)
         else:
-            out.drop("tree entries")
+            out.drop("tree entries", i)
         if name in VENDOR:
             skip_depth, skipped, skip_at, skip_name = depth, 0, i, name
     if skip_depth is not None and skipped:
         out.note(skip_at, f"{skipped} entries under {skip_name}/ not shown")
-    return out.render(keep_last=False)
+    out.keep_last = False
+    return out

@@ -1,58 +1,73 @@
-"""The reducer for any tool without its own: fold repeats, keep trouble, head and tail.
+"""The reducer for any tool without its own: structure, severity, vendored code, repetition.
 
-1. Runs of identical lines, and of lines that differ only in numbers/ids/hashes, keep
-   their first and last line and a note with the count.
-2. If what remains is small, that is the answer.
-3. Else keep the head, the tail, and every error/warning/location line with one entry of
-   context either side; each gap becomes a note naming the omitted line range.
+Facts (see guard.py) are always kept. Of the other lines:
+1. Vendored lines (paths inside node_modules, site-packages, dist…, and minified lines) are
+   counted per folder in one `[ai-session]` line.
+2. Low-level findings (info, style, convention, refactor) next to errors and warnings are
+   counted per rule in one `[ai-session]` line.
+3. Lines repeated exactly are shown once; runs of lines of the same shape (equal after
+   numbers, ids and hashes are normalised) keep their first and last line and a count.
+4. A long successful run keeps its facts, a head and a tail, and counts the rest by shape
+   ("812 lines like `Compiling …`").
+5. Otherwise, when what remains is small, all of it is shown; else the head, the tail and
+   every fact with a line of context either side; each gap becomes a note naming its line
+   range (retrievable with `ai-session output RUN --lines A:B`).
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from typing import NamedTuple
 
-from ai_session.core.compress.base import HAS_LOCATION_RE, Ctx, Out, important_indexes, template
+from ai_session.core.compress.base import Ctx, Out, template
+from ai_session.core.compress.guard import Facts, is_vendored, scan
 
 HEAD = 12
 TAIL = 25
 SMALL = 60  # entries after folding: show everything
-MAX_IMPORTANT = 400
+MAX_FACTS_WITH_CONTEXT = 400
+LONG_SUCCESS = 150  # lines: a successful run longer than this keeps its outcome
+SUCCESS_HEAD = 5
+SUCCESS_TAIL = 10
+MINIFIED = 400  # characters: a line this long with almost no spaces is minified code or data
+NOTE_ITEMS = 8
+MIN_SET_ASIDE = 3  # lines: fewer are shown rather than counted
+VENDORED_ROOT_RE = re.compile(
+    r"(?:^|[\s(\"'=])((?:[^\s:(\"'=]*/)?(?:node_modules|site-packages|dist-packages|bower_components|vendor|\.venv|venv"
+    r"|\.tox|\.nox|\.yarn|third_party|third-party|dist|build|\.next|\.nuxt)/(?:@[^/\s:]+/)?[^/\s:]+)"
+)
+# A finding's rule: a trailing `(symbol)` or `[rule]` first, else a code like SC2086 or C0114.
+RULE_RES = (re.compile(r"\(([a-z][\w-]+)\)\s*$|\[([\w./-]+)\]\s*$"), re.compile(r"\b(SC\d{4}|[A-Z]{1,3}\d{3,4})\b"))
+SHAPE_RE = re.compile(r"^\W*([A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?)")
 
 
 class Entry(NamedTuple):
     first: int  # index of the first line of the run
     last: int  # index of its last line
-    count: int  # lines in the run (blank runs count as what they are)
+    size: int  # lines in the run (blank runs count as what they are)
 
 
-def fold(lines: list[str], idx: list[int]) -> list[Entry]:
+def fold(lines: list[str], idx: list[int], facts: set[int]) -> list[Entry]:
+    """Runs of same-shape lines as entries; facts and blank lines break runs and stand alone."""
     entries: list[Entry] = []
     n = len(idx)
     j = 0
-    next_key: str | None = None  # template of idx[j] when already computed
     while j < n:
-        line = lines[idx[j]]
+        i = idx[j]
+        line = lines[i]
         k = j + 1
         if not line.strip():
             while k < n and not lines[idx[k]].strip():
                 k += 1
-            next_key = None
-        else:
-            key = next_key if next_key is not None else template(line)
-            next_key = None
+        elif i not in facts:
+            key = template(line)
             while k < n:
                 other = lines[idx[k]]
-                if other == line:
-                    k += 1
-                    continue
-                if not other:
-                    break
-                t = template(other)
-                if t != key:
-                    next_key = t
+                if idx[k] in facts or not other.strip() or (other != line and template(other) != key):
                     break
                 k += 1
-        entries.append(Entry(idx[j], idx[k - 1], k - j))
+        entries.append(Entry(i, idx[k - 1], k - j))
         j = k
     return entries
 
@@ -61,22 +76,150 @@ def _emit(out: Out, e: Entry) -> None:
     out.keep(e.first)
     if not out.lines[e.first].strip():
         return
-    if e.count > 2:
-        out.note(e.first, f"{e.count - 2} similar lines")
-    if e.count > 1:
+    if e.size > 2:
+        out.note(e.first, f"{e.size - 2} similar lines")
+    if e.size > 1:
         out.keep(e.last)
 
 
-def reduce_generic(lines: list[str], ctx: Ctx) -> list[str]:
+def reduce_generic(lines: list[str], ctx: Ctx) -> Out:
     out = Out(lines)
-    reduce_into(out, list(range(len(lines))))
-    return out.render()
+    facts = ctx.facts if ctx.facts is not None else scan(lines)
+    rest = set_aside(out, list(range(len(lines))), facts)
+    if ctx.exit_code == 0 and not facts.high and len(rest) > LONG_SUCCESS:
+        outcome(out, rest, facts)
+    else:
+        reduce_into(out, rest, facts)
+    return out
 
 
-def reduce_into(out: Out, idx: list[int]) -> None:
+def set_aside(out: Out, idx: list[int], facts: Facts, *, vendored_and_repeats: bool = True) -> list[int]:
+    """Count low findings (next to errors and warnings), vendored lines and exact repeats;
+    the other indexes are returned. Reducers that know their tool count only low findings.
+
+    A group is set aside only when its one-line note is shorter than the lines it hides.
+    """
+    lines = out.lines
+    must = facts.must_keep()
+    quiet = _quiet_paragraphs(lines, facts, must) if facts.high and facts.headers else set()
+    low: list[int] = []  # low findings and the lines that only serve them
+    vendored: list[tuple[int, str]] = []
+    repeats: list[int] = []
+    seen: set[str] = set()
+    rest: list[int] = []
+    for i in idx:
+        line = lines[i]
+        if i in facts.headers:  # the guard brings a header back with the findings under it
+            continue
+        if i in must or not line.strip():
+            rest.append(i)
+        elif i in facts.low or i in quiet:  # facts.low is only outside `must` next to errors/warnings
+            low.append(i)
+        elif not vendored_and_repeats:
+            rest.append(i)
+        elif (root := _vendored_root(line)) is not None:
+            vendored.append((i, root))
+        elif line in seen:
+            repeats.append(i)
+        else:
+            seen.add(line)
+            rest.append(i)
+    rules = Counter(_rule(lines[i]) for i in low if i in facts.low)
+    note = f"{sum(rules.values())} low-level findings not shown (errors and warnings are): {_listing(rules)}"
+    if low and _worth(lines, low, note):
+        out.note(low[0], note, sub=-1)
+        for i in low:
+            out.drop("low-level findings" if i in facts.low else "lines about low-level findings", i)
+    else:
+        rest += low
+    roots = Counter(root for _, root in vendored)
+    note = f"{len(vendored)} lines in vendored or minified code not shown: {_listing(roots)}"
+    if vendored and _worth(lines, [i for i, _ in vendored], note):
+        out.note(vendored[0][0], note, sub=-1)
+        for i, _ in vendored:
+            out.drop("vendored lines", i)
+    else:
+        rest += [i for i, _ in vendored]
+    for i in repeats:
+        out.drop("repeated lines", i)
+    return sorted(rest)
+
+
+def _worth(lines: list[str], hidden: list[int], note: str) -> bool:
+    """A note replacing `hidden` must save something: a few lines, and more than its own length."""
+    return len(hidden) >= MIN_SET_ASIDE and sum(len(lines[i]) + 1 for i in hidden) > 2 * len(note)
+
+
+def _quiet_paragraphs(lines: list[str], facts: Facts, must: set[int]) -> set[int]:
+    """Lines of header paragraphs (`In x.sh line 3:` …) holding only low findings."""
+    quiet: set[int] = set()
+    n = len(lines)
+    for h in facts.headers:
+        j = h + 1
+        while j < n and lines[j].strip() and j not in facts.headers:
+            j += 1
+        body = range(h + 1, j)
+        if any(k in facts.low for k in body) and not any(k in must for k in body):
+            quiet.update(body)
+    return quiet
+
+
+def _listing(counts: Counter[str]) -> str:
+    shown = ", ".join(f"{what} ({n})" for what, n in counts.most_common(NOTE_ITEMS))
+    more = len(counts) - NOTE_ITEMS
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _vendored_root(line: str) -> str | None:
+    if len(line) >= MINIFIED and line.count(" ") * 20 < len(line):
+        m = VENDORED_ROOT_RE.search(line[:300])
+        return m.group(1) if m else "minified lines"
+    if "/" not in line:
+        return None
+    m = VENDORED_ROOT_RE.search(line)
+    if m and is_vendored(m.group(1) + "/"):
+        return m.group(1)
+    return None
+
+
+def _rule(line: str) -> str:
+    for rx in RULE_RES:
+        m = rx.search(line)
+        if m:
+            return next(g for g in m.groups() if g)
+    low = line.lower()
+    for word in ("convention", "refactor", "style", "info", "note", "hint", "help"):
+        if word in low:
+            return word
+    return "other"
+
+
+def outcome(out: Out, idx: list[int], facts: Facts) -> None:
+    """A long successful run: its facts, head and tail; the rest counted by shape."""
+    must = facts.must_keep()
+    text = [i for i in idx if out.lines[i].strip()]
+    head = set(text[:SUCCESS_HEAD])
+    tail = set(text[-SUCCESS_TAIL:])
+    shapes: Counter[str] = Counter()
+    first = -1
+    for i in text:
+        if i in head or i in tail or i in must:
+            out.keep(i)
+            continue
+        m = SHAPE_RE.match(out.lines[i])
+        shapes[f"`{m.group(1)} …`" if m else "other"] += 1
+        out.drop("lines of a successful run", i)
+        first = i if first < 0 else first
+    if shapes:
+        out.note(first, f"{sum(shapes.values())} lines of a successful run not shown, by how they start: "
+                 + _listing(shapes), sub=-1)  # fmt: skip
+
+
+def reduce_into(out: Out, idx: list[int], facts: Facts | None = None) -> None:
     """Generic reduction of the lines at `idx` (other reducers use it for leftovers)."""
     lines = out.lines
-    entries = fold(lines, idx)
+    must = facts.must_keep() if facts is not None else set()
+    entries = fold(lines, idx, must)
     while entries and not lines[entries[0].first].strip():
         entries.pop(0)
     while entries and not lines[entries[-1].first].strip():
@@ -87,17 +230,16 @@ def reduce_into(out: Out, idx: list[int]) -> None:
         return
     chosen = set(range(min(HEAD, len(entries))))
     chosen.update(range(max(0, len(entries) - TAIL), len(entries)))
-    firsts = [lines[e.first] for e in entries]
-    marked = important_indexes(firsts)
-    marked.update(k for k, line in enumerate(firsts) if HAS_LOCATION_RE.search(line))
-    for k in sorted(marked)[:MAX_IMPORTANT]:
+    marked = [k for k, e in enumerate(entries) if e.first in must]
+    for k in marked[:MAX_FACTS_WITH_CONTEXT]:
         chosen.update((k - 1, k, k + 1))
+    chosen.update(marked)
     order = sorted(c for c in chosen if 0 <= c < len(entries))
     prev = -1
     for k in order:
         if prev >= 0 and k > prev + 1:
             gap = entries[prev + 1 : k]
-            n = sum(e.count for e in gap)
+            n = sum(e.size for e in gap)
             out.note(entries[k].first, f"{n} lines omitted (lines {gap[0].first + 1}-{gap[-1].last + 1})", sub=-1)
         _emit(out, entries[k])
         prev = k

@@ -39,7 +39,7 @@ DIFF_LINES_PER_FILE = 150
 STATUS_PER_SECTION = 100
 
 
-def reduce_git(lines: list[str], ctx: Ctx) -> list[str]:
+def reduce_git(lines: list[str], ctx: Ctx) -> Out:
     out = Out(lines)
     in_message = False
     subject_done = False
@@ -73,9 +73,9 @@ def reduce_git(lines: list[str], ctx: Ctx) -> list[str]:
                 if diff_lines <= DIFF_LINES_PER_FILE:
                     out.keep(i)
                 else:
-                    out.drop("changed lines")
+                    out.drop("changed lines", i)
             elif line[0] == " ":
-                out.drop("context lines")
+                out.drop("context lines", i)
             else:
                 in_diff = False
                 _other(out, i, line)
@@ -84,7 +84,7 @@ def reduce_git(lines: list[str], ctx: Ctx) -> list[str]:
             out.keep(i)
             continue
         if HEADER_DROP_RE.match(line):
-            out.drop("author/date lines")
+            out.drop("author/date lines", i)
             continue
         if STAT_SUMMARY_RE.match(line):
             out.keep(i)
@@ -98,14 +98,14 @@ def reduce_git(lines: list[str], ctx: Ctx) -> list[str]:
                 # "path | 12" is a prefix of the line; the +++--- bar adds nothing.
                 out.keep_prefix(i, len(st.group(1)) if st.group(1) else len(line))
             else:
-                out.drop("diffstat lines")
+                out.drop("diffstat lines", i)
             continue
         if in_message and line.startswith("    "):
             if not subject_done:
                 out.keep(i)
                 subject_done = True
             else:
-                out.drop("message body lines")
+                out.drop("message body lines", i)
             continue
         in_message = False
         if STATUS_KEEP_RE.match(line):
@@ -119,19 +119,19 @@ def reduce_git(lines: list[str], ctx: Ctx) -> list[str]:
             if section_items <= STATUS_PER_SECTION:
                 out.keep(i)
             else:
-                out.drop("paths")
+                out.drop("paths", i)
             continue
         if ONELINE_RE.match(line):
             out.keep(i)
             continue
         _other(out, i, line)
-    return out.render()
+    return out
 
 
 def _other(out: Out, i: int, line: str) -> None:
     if PROGRESS_RE.match(line):
-        out.drop("transfer progress lines")
+        out.drop("transfer progress lines", i)
     elif is_important(line) or not line.startswith("remote:"):
         out.keep(i)
     else:
-        out.drop("remote lines")
+        out.drop("remote lines", i)

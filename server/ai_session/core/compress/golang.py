@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import HAS_LOCATION_RE, Ctx, Out, is_important
+from ai_session.core.compress.base import Ctx, Out, is_important
 
 MARK_RE = re.compile(r"^\s*=== (?:RUN|PAUSE|CONT|NAME)\s+(\S+)")
 RESULT_RE = re.compile(r"^\s*--- (PASS|FAIL|SKIP): (\S+)")
@@ -27,7 +27,7 @@ PANIC_CAP = 40
 OK_CAP = 30
 
 
-def reduce_go(lines: list[str], ctx: Ctx) -> list[str]:
+def reduce_go(lines: list[str], ctx: Ctx) -> Out:
     out = Out(lines)
     logs: dict[str, list[int]] = {}
     current: str | None = None
@@ -58,9 +58,9 @@ def reduce_go(lines: list[str], ctx: Ctx) -> list[str]:
                 _emit_logs(out, held)
                 out.keep(i)
             else:
-                out.drop("passed/skipped tests")
-                if held:
-                    out.drop("their output lines", len(held))
+                out.drop("passed/skipped tests", i)
+                for j in held:
+                    out.drop_passed("their output lines", j)
             if current == name:
                 current = None
             continue
@@ -75,7 +75,7 @@ def reduce_go(lines: list[str], ctx: Ctx) -> list[str]:
             if oks <= OK_CAP:
                 out.keep(i)
             else:
-                out.drop("ok packages")
+                out.drop("ok packages", i)
             current = None
             continue
         if PKG_FAIL_RE.match(line):
@@ -83,7 +83,7 @@ def reduce_go(lines: list[str], ctx: Ctx) -> list[str]:
             current = None
             continue
         if NO_TESTS_RE.match(line):
-            out.drop("packages without tests")
+            out.drop("packages without tests", i)
             continue
         if DROP_RE.match(line):
             continue
@@ -94,13 +94,13 @@ def reduce_go(lines: list[str], ctx: Ctx) -> list[str]:
             logs.setdefault(current, []).append(i)
             continue
         # Plain (non -v) mode prints only failing tests' logs, after their --- FAIL line.
-        if line.startswith((" ", "\t")) or is_important(line) or HAS_LOCATION_RE.search(line):
+        if line.startswith((" ", "\t")) or is_important(line):
             out.keep(i)
         else:
-            out.drop("other lines")
+            out.drop("other lines", i)
     for held in logs.values():  # tests that never reported (crash, timeout)
         _emit_logs(out, held)
-    return out.render()
+    return out
 
 
 def _emit_logs(out: Out, held: list[int]) -> None:
@@ -108,4 +108,4 @@ def _emit_logs(out: Out, held: list[int]) -> None:
         if k < LOG_CAP:
             out.keep(i)
         else:
-            out.drop("test log lines")
+            out.drop("test log lines", i)

@@ -37,7 +37,7 @@ DIFF_CAP = 24
 FRAMES_KEPT = 2
 
 
-def reduce_js_tests(lines: list[str], ctx: Ctx) -> list[str]:
+def reduce_js_tests(lines: list[str], ctx: Ctx) -> Out:
     out = Out(lines)
     in_block = False
     in_console = False
@@ -64,7 +64,7 @@ def reduce_js_tests(lines: list[str], ctx: Ctx) -> list[str]:
                 in_block, in_console, in_diff = True, False, False
                 msg = diff = frames = 0
             elif kind == "PASS":
-                out.drop("passed suites")
+                out.drop("passed suites", i)
                 in_block = False
             else:
                 in_block = False
@@ -81,7 +81,7 @@ def reduce_js_tests(lines: list[str], ctx: Ctx) -> list[str]:
             in_console = False
             if title in seen_titles:
                 skipping_repeat = True
-                out.drop("repeated failure lines")
+                out.drop("repeated failure lines", i)
                 continue
             seen_titles.add(title)
             skipping_repeat = False
@@ -90,16 +90,16 @@ def reduce_js_tests(lines: list[str], ctx: Ctx) -> list[str]:
             msg = diff = frames = 0
             continue
         if skipping_repeat:
-            out.drop("repeated failure lines")
+            out.drop("repeated failure lines", i)
             continue
         if PASS_MARK_RE.match(line) or (VITEST_FILE_RE.match(line) and not FAIL_MARK_RE.match(line) and "❯" not in s[:2]):
-            out.drop("passed tests")
+            out.drop("passed tests", i)
             continue
         if FAIL_MARK_RE.match(line):
             out.keep(i)
             continue
         if SKIP_MARK_RE.match(line) and not in_block:
-            out.drop("skipped tests")
+            out.drop("skipped tests", i)
             continue
         if SEPARATOR_RE.match(line):
             if re.search(r"Failed|Error|Unhandled", s):
@@ -111,7 +111,7 @@ def reduce_js_tests(lines: list[str], ctx: Ctx) -> list[str]:
                 if i + 1 < len(lines) and lines[i + 1].strip():
                     out.keep(i + 1)
             else:
-                out.drop("console output lines")
+                out.drop("console output lines", i)
             continue
         if in_block:
             if STACK_RE.match(line):
@@ -119,13 +119,13 @@ def reduce_js_tests(lines: list[str], ctx: Ctx) -> list[str]:
                     out.keep(i)
                     frames += 1
                 else:
-                    out.drop("stack frames")
+                    out.drop("stack frames", i)
                 continue
             if CODE_FRAME_RE.match(line):
-                out.drop("code frame lines")  # the stack frame below gives file:line:col
+                out.drop_code("code frame lines", i)  # the stack frame below gives file:line:col
                 continue
             if CARET_FRAME_RE.match(line):
-                out.drop("code frame lines")
+                out.drop_code("code frame lines", i)
                 continue
             if DIFF_HEAD_RE.match(line):
                 out.keep(i)
@@ -137,17 +137,18 @@ def reduce_js_tests(lines: list[str], ctx: Ctx) -> list[str]:
                     if diff <= DIFF_CAP:
                         out.keep(i)
                     else:
-                        out.drop("diff lines")
+                        out.drop("diff lines", i)
                 elif s.startswith(("Expected", "Received")):
                     out.keep(i)
                 else:
-                    out.drop("diff context lines")
+                    out.drop("diff context lines", i)
                 continue
             msg += 1
             if msg <= MESSAGE_CAP or s.startswith(("Expected", "Received")) or is_important(line):
                 out.keep(i)
             else:
-                out.drop("message lines")
+                out.drop("message lines", i)
             continue
         keep_important(out, i, "other lines")
-    return out.render(keep_last=False)
+    out.keep_last = False
+    return out

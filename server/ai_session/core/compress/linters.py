@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 
 from ai_session.core.compress.base import Ctx, Out, keep_important
+from ai_session.core.compress.generic import set_aside
+from ai_session.core.compress.guard import scan
 
 DIAG_RES = [
     re.compile(r"^\S.*?\(\d+,\d+\): (?:error|warning|message) TS\d+:"),  # tsc plain
@@ -43,18 +45,24 @@ def is_diagnostic(line: str) -> bool:
     return any(r.match(line) for r in DIAG_RES)
 
 
-def reduce_linter(lines: list[str], ctx: Ctx) -> list[str]:
+def reduce_linter(lines: list[str], ctx: Ctx) -> Out:
     out = Out(lines)
     seen: set[str] = set()
     cont = 0
     table = 0
-    for i, line in enumerate(lines):
+    facts = ctx.facts if ctx.facts is not None else scan(lines)
+    last = -1
+    for i in set_aside(out, list(range(len(lines))), facts, vendored_and_repeats=False):
+        line = lines[i]
         s = line.strip()
+        if i != last + 1:  # lines were set aside: a continuation cannot run across them
+            cont = 0
+        last = i
         if not s:
             cont = 0
             continue
         if line in seen:
-            out.drop("duplicate lines")
+            out.drop("duplicate lines", i)
             continue
         if SUMMARY_RE.match(s) or (WATCH_RE.match(line) and "error" in line.lower()):
             out.keep(i)
@@ -66,11 +74,11 @@ def reduce_linter(lines: list[str], ctx: Ctx) -> list[str]:
             if table <= 20:
                 out.keep(i)
             else:
-                out.drop("error table rows")
+                out.drop("error table rows", i)
             continue
         if is_diagnostic(line):
             if "note:" in line and "https://" in line and ": note: See" in line:
-                out.drop("see-docs notes")
+                out.drop("see-docs notes", i)
                 continue
             if "--> " in line or not line.startswith(" ") or re.match(r"^\s+\d+:\d+", line) or " - " in line:
                 seen.add(line)
@@ -81,17 +89,17 @@ def reduce_linter(lines: list[str], ctx: Ctx) -> list[str]:
             out.keep(i)  # eslint stylish: the file the following l:c lines belong to
             continue
         if FRAME_RE.match(line) or TSC_PRETTY_CODE_RE.match(line):
-            out.drop("code frame lines")
+            out.drop_code("code frame lines", i)
             continue
         if cont and line.startswith(" ") and not s.startswith(("= help", "help:", "= note")):
             out.keep(i)
             cont -= 1
             continue
         if s.startswith(("= help", "help:", "= note", "ℹ")):
-            out.drop("help lines")
+            out.drop("help lines", i)
             continue
         if WATCH_RE.match(line):
-            out.drop("watch-mode lines")
+            out.drop("watch-mode lines", i)
             continue
         keep_important(out, i, "other lines")
-    return out.render()
+    return out

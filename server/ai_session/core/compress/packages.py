@@ -38,7 +38,7 @@ WARN_CAP = 5
 SUBPROCESS_TAIL = 12
 
 
-def reduce_packages(lines: list[str], ctx: Ctx) -> list[str]:
+def reduce_packages(lines: list[str], ctx: Ctx) -> Out:
     out = Out(lines)
     warns = 0
     seen: set[str] = set()
@@ -70,7 +70,7 @@ def reduce_packages(lines: list[str], ctx: Ctx) -> list[str]:
         if EMPTY_ERROR_RE.match(line):
             continue
         if line in seen:
-            out.drop("duplicate lines")
+            out.drop("duplicate lines", i)
             continue
         seen.add(line)
         if KEEP_RE.match(line):
@@ -81,18 +81,18 @@ def reduce_packages(lines: list[str], ctx: Ctx) -> list[str]:
             if warns <= WARN_CAP:
                 out.keep(i)
             else:
-                out.drop("warnings")
+                out.drop("warnings", i)
             continue
         if DROP_RE.match(line):
             if is_important(line) and not line.startswith(("npm http", "npm timing", "npm sill", "npm verb")):
                 out.keep(i)
             else:
-                out.drop("progress/download lines")
+                out.drop("progress/download lines", i)
             continue
         keep_important(out, i, "other lines")
     if block:
         _flush_block(out, block)
-    return out.render()
+    return out
 
 
 def _flush_block(out: Out, block: list[int]) -> None:
@@ -102,4 +102,4 @@ def _flush_block(out: Out, block: list[int]) -> None:
         if i in tail or is_important(out.lines[i]):
             out.keep(i)
         else:
-            out.drop("build output lines")
+            out.drop("build output lines", i)

@@ -41,7 +41,7 @@ def _pytest_short_summary_present(lines: list[str]) -> bool:
     return any(line.startswith("=") and "short test summary info" in line for line in lines)
 
 
-def reduce_pytest(lines: list[str], ctx: Ctx) -> list[str]:
+def reduce_pytest(lines: list[str], ctx: Ctx) -> Out:
     out = Out(lines)
     has_short = _pytest_short_summary_present(lines)
     section = "progress"
@@ -105,7 +105,7 @@ def reduce_pytest(lines: list[str], ctx: Ctx) -> list[str]:
                 if is_important(line) or captured <= CAPTURED_CAP:
                     out.keep(i)
                 else:
-                    out.drop("captured output lines")
+                    out.drop("captured output lines", i)
                 captured += 1
                 continue
             # Python traceback (doctest UNEXPECTED EXCEPTION, --tb=native).
@@ -120,11 +120,11 @@ def reduce_pytest(lines: list[str], ctx: Ctx) -> list[str]:
                     if not LIBRARY_FRAME_RE.search(line):
                         out.keep(i)
                     else:
-                        out.drop("library frames")
+                        out.drop("library frames", i)
                     last_frame = i
                     continue
                 if line.startswith(" "):
-                    out.drop("traceback source lines")
+                    out.drop("traceback source lines", i)
                     continue
                 in_tb = False
                 if last_frame >= 0:
@@ -137,7 +137,7 @@ def reduce_pytest(lines: list[str], ctx: Ctx) -> list[str]:
             if NUMBERED_EXAMPLE_RE.match(line):
                 if ">>>" in line[:12]:
                     last_example = i
-                out.drop("source lines")
+                out.drop_code("source lines", i)
                 continue
             if line in ("Expected:", "Got:", "Got nothing") or line.startswith("UNEXPECTED EXCEPTION:"):
                 if last_example >= 0:
@@ -159,7 +159,7 @@ def reduce_pytest(lines: list[str], ctx: Ctx) -> list[str]:
                             out.keep(prev)  # the statement the E lines explain
                     out.keep(i)
                 else:
-                    out.drop("E lines")
+                    out.drop("E lines", i)
                 continue
             if line.startswith(">"):
                 out.keep(i)
@@ -175,7 +175,7 @@ def reduce_pytest(lines: list[str], ctx: Ctx) -> list[str]:
             if is_important(line) and not line.startswith("    "):
                 out.keep(i)
             else:
-                out.drop("source lines")
+                out.drop_code("source lines", i)
         elif section == "warnings":
             if line.startswith("-- Docs:"):
                 continue
@@ -183,27 +183,27 @@ def reduce_pytest(lines: list[str], ctx: Ctx) -> list[str]:
                 out.keep(i)
                 warn_kept += 1
             else:
-                out.drop("warning detail lines")
+                out.drop("warning detail lines", i)
         elif section == "short":
             if line.startswith(("FAILED", "ERROR", "XPASS")):
                 out.keep(i)
             elif line.startswith("PASSED"):
-                out.drop("passed tests")
+                out.drop("passed tests", i)
             else:
-                out.drop("skipped/xfailed tests")
+                out.drop("skipped/xfailed tests", i)
         elif section in ("skip",):
-            out.drop("passes/durations lines")
+            out.drop("passes/durations lines", i)
         else:
             if is_important(line) or line.startswith("TOTAL"):
                 out.keep(i)
             else:
-                out.drop("other lines")
-    return out.render()
+                out.drop("other lines", i)
+    return out
 
 
 def _progress_line(out: Out, i: int, line: str, has_short: bool) -> None:
     if " PASSED" in line and "::" in line:  # the bulk of a -v run, decided without a regex
-        out.drop("passed tests")
+        out.drop("passed tests", i)
         return
     if HEADER_DROP_RE.match(line):
         return
@@ -216,22 +216,22 @@ def _progress_line(out: Out, i: int, line: str, has_short: bool) -> None:
         if status in ("FAILED", "ERROR", "XPASS") and not has_short:
             out.keep(i)
         elif status in ("PASSED", "XPASS"):
-            out.drop("passed tests")
+            out.drop("passed tests", i)
         elif status in ("FAILED", "ERROR"):
-            out.drop("failed-test progress lines (listed below)")
+            out.drop("failed-test progress lines (listed below)", i)
         else:
-            out.drop("skipped/xfailed tests")
+            out.drop("skipped/xfailed tests", i)
         return
     if PROGRESS_RE.match(line):
         if not has_short and ("F" in line.split("[")[0] or "E" in line.split("[")[0]):
             out.keep(i)
         else:
-            out.drop("progress lines")
+            out.drop("progress lines", i)
         return
     if is_important(line) or LOCATION_LINE_RE.match(line):
         out.keep(i)
     else:
-        out.drop("other lines")
+        out.drop("other lines", i)
 
 
 UT_RESULT_RE = re.compile(r"^(\S.*?) \.\.\. (ok|FAIL|ERROR|skipped.*|expected failure|unexpected success)$")
@@ -239,7 +239,7 @@ UT_HEADER_RE = re.compile(r"^(FAIL|ERROR|UNEXPECTED SUCCESS): \S")
 UT_SUMMARY_RE = re.compile(r"^(Ran \d+ tests? in |OK\b|FAILED \()")
 
 
-def reduce_unittest(lines: list[str], ctx: Ctx) -> list[str]:
+def reduce_unittest(lines: list[str], ctx: Ctx) -> Out:
     out = Out(lines)
     in_tb = False
     last_frame = -1
@@ -257,7 +257,7 @@ def reduce_unittest(lines: list[str], ctx: Ctx) -> list[str]:
             if m.group(2) in ("FAIL", "ERROR", "unexpected success"):
                 out.keep(i)
             else:
-                out.drop("passed/skipped tests")
+                out.drop("passed/skipped tests", i)
             continue
         if re.match(r"^[=-]{20,}$", line) or re.match(r"^[.FEsxu]+$", line):
             continue
@@ -271,7 +271,7 @@ def reduce_unittest(lines: list[str], ctx: Ctx) -> list[str]:
                 last_frame = i
                 continue
             if line.startswith(" "):
-                out.drop("traceback source lines")
+                out.drop("traceback source lines", i)
                 continue
             in_tb = False
             if last_frame >= 0 and last_frame + 1 < i and not CARET_RE.match(lines[last_frame + 1]):
@@ -284,4 +284,4 @@ def reduce_unittest(lines: list[str], ctx: Ctx) -> list[str]:
             exc_tail -= 1
             continue
         keep_important(out, i, "other lines")
-    return out.render()
+    return out

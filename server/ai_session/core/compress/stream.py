@@ -13,8 +13,9 @@ import codecs
 from collections import deque
 from collections.abc import Iterable
 
-from ai_session.core.compress.base import HAS_LOCATION_RE, SYNTHETIC, important_indexes
+from ai_session.core.compress.base import SYNTHETIC
 from ai_session.core.compress.compressor import Compressed, compress_lines
+from ai_session.core.compress.guard import scan
 from ai_session.core.compress.text import clean_lines
 from ai_session.core.tokens import count_tokens
 
@@ -110,8 +111,8 @@ class StreamCompressor:
         self._evicted, self._evicted_chars = [], 0
         if self._middle_chars >= self._middle_cap:
             return
-        keep = important_indexes(batch)
-        keep.update(k for k, line in enumerate(batch) if ":" in line and HAS_LOCATION_RE.search(line))
+        facts = scan(batch)
+        keep = facts.protected | facts.low
         for k in sorted(keep):
             if self._middle_chars >= self._middle_cap:
                 break
