@@ -15,7 +15,7 @@ def assert_faithful(raw: str, result: Compressed) -> None:
     after_cut = False
     for line in result.text.split("\n"):
         if not line or line.startswith(SYNTH) or line in whole:
-            after_cut = "characters cut from line" in line
+            after_cut = "characters cut from this line" in line
             continue
         if after_cut:
             assert any(c.endswith(line) for c in cleaned), f"not the tail of a raw line: {line!r}"

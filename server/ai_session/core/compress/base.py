@@ -17,6 +17,8 @@ from ai_session.core.compress.text import cut
 
 SYNTHETIC = "[ai-session]"
 LINE_LIMIT = 1000  # longer lines keep their head and tail around a note
+MAX_LINE = 65_536  # longer lines are clipped (head and tail) before reducers see them
+HALF_LINE = MAX_LINE // 2
 LINE_HEAD = 600
 LINE_TAIL = 250
 NOTE_KINDS = 3  # the omitted-lines note names this many kinds
@@ -80,11 +82,12 @@ class Out:
     def note(self, i: int, text: str, sub: int = 1) -> None:
         self._items[(i, sub)] = f"{SYNTHETIC} {text}"
 
-    def drop(self, what: str, i: int | None = None) -> None:
-        if i is None:
-            self.omitted[what] += 1
-        else:
-            self._dropped[i] = what
+    def drop(self, what: str, i: int) -> None:
+        self._dropped[i] = what
+
+    def drop_count(self, what: str, n: int) -> None:
+        """Count n lines left out that no guard rule brings back (cheaper than one drop each)."""
+        self.omitted[what] += n
 
     def drop_code(self, what: str, i: int) -> None:
         """Drop line i as source code the tool printed (its words are code, not the tool's
@@ -116,7 +119,7 @@ class Out:
             text = self._items[key]
             extra = self.cut.get(key[0], 0) if key[1] == 0 else 0
             if len(text) > LINE_LIMIT or extra:
-                out += long_line(text, key[0], extra)
+                out += long_line(text, extra)
             else:
                 out.append(text)
         omitted = self.omitted + Counter(w for i, w in self._dropped.items() if not self.kept(i))
@@ -127,13 +130,13 @@ class Out:
         return out
 
 
-def long_line(text: str, i: int, extra: int = 0) -> list[str]:
+def long_line(text: str, extra: int = 0) -> list[str]:
     """An over-long line as its head, a note saying how much was cut, and its tail."""
     head, tail = text[:LINE_HEAD], text[-LINE_TAIL:] if len(text) > LINE_HEAD + LINE_TAIL else ""
     removed = len(text) - len(head) - len(tail) + extra
     if removed <= 0:
         return [text]
-    return [head, f"{SYNTHETIC} {removed:,} characters cut from line {i + 1} (head and tail shown)", tail]
+    return [head, f"{SYNTHETIC} {removed:,} characters cut from this line (its head above, its tail below)", tail]
 
 
 Reducer = Callable[[list[str], Ctx], Out]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ai_session.core.compress.base import SYNTHETIC, Ctx, Out, Reducer
+from ai_session.core.compress.base import HALF_LINE, MAX_LINE, SYNTHETIC, Ctx, Out, Reducer
 from ai_session.core.compress.binary import binary_note, find_binary
 from ai_session.core.compress.c_build import reduce_c_build
 from ai_session.core.compress.cargo import reduce_cargo
@@ -79,7 +79,17 @@ def footer(run_id: str) -> str:
 
 def compress(raw: str, command: str | None, exit_code: int | None, *, run_id: str | None = None) -> Compressed:
     """Context form of one command's output."""
-    return compress_lines(clean_lines(raw), command, exit_code, run_id=run_id, raw_head=raw[:RAW_HEAD])
+    lines = clean_lines(raw)
+    cut: dict[int, int] = {}
+    for i, line in enumerate(lines):
+        if len(line) > MAX_LINE:
+            lines[i], cut[i] = clip(line)
+    return compress_lines(lines, command, exit_code, run_id=run_id, cut=cut or None, raw_head=raw[:RAW_HEAD])
+
+
+def clip(line: str) -> tuple[str, int]:
+    """An over-long line as its head and tail joined, and how many characters fell out."""
+    return line[:HALF_LINE] + line[-HALF_LINE:], len(line) - 2 * HALF_LINE
 
 
 def compress_lines(

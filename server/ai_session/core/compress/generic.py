@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from ai_session.core.compress.base import Ctx, Out, template
@@ -39,7 +40,7 @@ VENDORED_ROOT_RE = re.compile(
 )
 # A finding's rule: a trailing `(symbol)` or `[rule]` first, else a code like SC2086 or C0114.
 RULE_RES = (re.compile(r"\(([a-z][\w-]+)\)\s*$|\[([\w./-]+)\]\s*$"), re.compile(r"\b(SC\d{4}|[A-Z]{1,3}\d{3,4})\b"))
-SHAPE_RE = re.compile(r"^\W*([A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?)")
+SHAPE_RE = re.compile(r"^[^\w\n]*([A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?)", re.MULTILINE)
 
 
 class Entry(NamedTuple):
@@ -85,7 +86,7 @@ def _emit(out: Out, e: Entry) -> None:
 def reduce_generic(lines: list[str], ctx: Ctx) -> Out:
     out = Out(lines)
     facts = ctx.facts if ctx.facts is not None else scan(lines)
-    rest = set_aside(out, list(range(len(lines))), facts)
+    rest = set_aside(out, range(len(lines)), facts)
     if ctx.exit_code == 0 and not facts.high and len(rest) > LONG_SUCCESS:
         outcome(out, rest, facts)
     else:
@@ -93,7 +94,7 @@ def reduce_generic(lines: list[str], ctx: Ctx) -> Out:
     return out
 
 
-def set_aside(out: Out, idx: list[int], facts: Facts, *, vendored_and_repeats: bool = True) -> list[int]:
+def set_aside(out: Out, idx: Sequence[int], facts: Facts, *, vendored_and_repeats: bool = True) -> list[int]:
     """Count low findings (next to errors and warnings), vendored lines and exact repeats;
     the other indexes are returned. Reducers that know their tool count only low findings.
 
@@ -102,28 +103,24 @@ def set_aside(out: Out, idx: list[int], facts: Facts, *, vendored_and_repeats: b
     lines = out.lines
     must = facts.must_keep()
     quiet = _quiet_paragraphs(lines, facts, must) if facts.high and facts.headers else set()
-    low: list[int] = []  # low findings and the lines that only serve them
+    special = must | facts.headers | facts.low | quiet
+    low = [i for i in idx if (i in facts.low or i in quiet) and i not in must]  # low is outside must only next to errors
+    rest = [i for i in idx if i in must or not lines[i].strip()]
     vendored: list[tuple[int, str]] = []
-    repeats: list[int] = []
-    seen: set[str] = set()
-    rest: list[int] = []
-    for i in idx:
-        line = lines[i]
-        if i in facts.headers:  # the guard brings a header back with the findings under it
-            continue
-        if i in must or not line.strip():
-            rest.append(i)
-        elif i in facts.low or i in quiet:  # facts.low is only outside `must` next to errors/warnings
-            low.append(i)
-        elif not vendored_and_repeats:
-            rest.append(i)
-        elif (root := _vendored_root(line)) is not None:
-            vendored.append((i, root))
-        elif line in seen:
-            repeats.append(i)
-        else:
-            seen.add(line)
-            rest.append(i)
+    repeats = 0
+    plain = [i for i in idx if i not in special and lines[i].strip()]
+    if not vendored_and_repeats:
+        rest += plain
+    else:  # comprehensions, not one loop: this runs over every line of a million-line log
+        vendored = [(i, root) for i in plain if (root := _vendored_root(lines[i])) is not None]
+        if vendored:
+            vendored_at = {i for i, _ in vendored}
+            plain = [i for i in plain if i not in vendored_at]
+        seen: set[str] = set()
+        add = seen.add
+        unique = [i for i in plain if not (lines[i] in seen or add(lines[i]))]  # first occurrences
+        repeats = len(plain) - len(unique)
+        rest += unique
     rules = Counter(_rule(lines[i]) for i in low if i in facts.low)
     note = f"{sum(rules.values())} low-level findings not shown (errors and warnings are): {_listing(rules)}"
     if low and _worth(lines, low, note):
@@ -140,8 +137,7 @@ def set_aside(out: Out, idx: list[int], facts: Facts, *, vendored_and_repeats: b
             out.drop("vendored lines", i)
     else:
         rest += [i for i, _ in vendored]
-    for i in repeats:
-        out.drop("repeated lines", i)
+    out.drop_count("repeated lines", repeats)  # not facts: the guard has nothing to bring back
     return sorted(rest)
 
 
@@ -171,6 +167,8 @@ def _listing(counts: Counter[str]) -> str:
 
 
 def _vendored_root(line: str) -> str | None:
+    if "/" not in line and len(line) < MINIFIED:
+        return None
     if len(line) >= MINIFIED and line.count(" ") * 20 < len(line):
         m = VENDORED_ROOT_RE.search(line[:300])
         return m.group(1) if m else "minified lines"
@@ -196,23 +194,21 @@ def _rule(line: str) -> str:
 
 def outcome(out: Out, idx: list[int], facts: Facts) -> None:
     """A long successful run: its facts, head and tail; the rest counted by shape."""
-    must = facts.must_keep()
-    text = [i for i in idx if out.lines[i].strip()]
-    head = set(text[:SUCCESS_HEAD])
-    tail = set(text[-SUCCESS_TAIL:])
-    shapes: Counter[str] = Counter()
-    first = -1
-    for i in text:
-        if i in head or i in tail or i in must:
-            out.keep(i)
-            continue
-        m = SHAPE_RE.match(out.lines[i])
-        shapes[f"`{m.group(1)} …`" if m else "other"] += 1
-        out.drop("lines of a successful run", i)
-        first = i if first < 0 else first
-    if shapes:
-        out.note(first, f"{sum(shapes.values())} lines of a successful run not shown, by how they start: "
-                 + _listing(shapes), sub=-1)  # fmt: skip
+    lines = out.lines
+    text = [i for i in idx if lines[i].strip()]
+    shown = set(text[:SUCCESS_HEAD]) | set(text[-SUCCESS_TAIL:]) | (facts.must_keep() & set(text))
+    hidden = [i for i in text if i not in shown]
+    for i in shown:
+        out.keep(i)
+    if not hidden:
+        return
+    starts = SHAPE_RE.findall("\n".join([lines[i] for i in hidden]))  # one pass, not a match per line
+    shapes = Counter(f"`{start} …`" for start in starts)
+    if len(starts) < len(hidden):
+        shapes["other"] += len(hidden) - len(starts)
+    out.drop_count("lines of a successful run", len(hidden))  # facts are shown: nothing to bring back
+    out.note(hidden[0], f"{len(hidden)} lines of a successful run not shown, by how they start: "
+             + _listing(shapes), sub=-1)  # fmt: skip
 
 
 def reduce_into(out: Out, idx: list[int], facts: Facts | None = None) -> None:

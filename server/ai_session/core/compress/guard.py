@@ -364,26 +364,37 @@ class Facts:
         return keep
 
 
-def scan(lines: list[str]) -> Facts:
-    """The facts of one output. A line's class does not depend on its digits, so each
-    digit-normalised shape is classified once: logs repeat a few shapes many times."""
-    facts = Facts()
+SCAN_BATCH = 65_536  # lines normalised at a time: one translate and split per batch, bounded memory
+
+
+def _kinds(lines: list[str]) -> list[tuple[int, int]]:
+    """(index, kind) of the lines that are facts of some kind, in order.
+
+    A line's class does not depend on its digits, so each digit-normalised shape is
+    classified once (logs repeat a few shapes many times), and the normalising is done on
+    joined batches of lines: a handful of C calls instead of one per line.
+    """
     cache: dict[str, int] = {}
-    get = cache.get
-    hash_digits = _TO_HASH
+    found: list[tuple[int, int]] = []
+    for start in range(0, len(lines), SCAN_BATCH):
+        batch = lines[start : start + SCAN_BATCH]
+        keys = "\n".join(batch).translate(_TO_HASH).split("\n")
+        for key, line in dict(zip(keys, batch)).items():
+            if key not in cache:
+                cache[key] = classify(line, key != line) if line else 0
+        found += [(start + k, kind) for k, key in enumerate(keys) if (kind := cache[key])]
+    return found
+
+
+def scan(lines: list[str]) -> Facts:
+    """The facts of one output: what must be kept, low findings, headers, foldable runs."""
+    facts = Facts()
     protected, low = facts.protected, facts.low
     shown: set[str] = set()  # located facts seen: an exact repeat adds nothing
     located_by_path: set[int] = set()
     run_key, run_first, run_last = "", -1, -1  # consecutive facts without a location, same shape
-    for i, line in enumerate(lines):
-        if not line:
-            continue
-        key = line.translate(hash_digits)
-        kind = get(key)
-        if kind is None:
-            kind = cache[key] = classify(line, key != line)
-        if not kind:
-            continue
+    for i, kind in _kinds(lines):
+        line = lines[i]
         if kind & HEADER:
             facts.headers.add(i)
             continue

@@ -52,7 +52,7 @@ def reduce_linter(lines: list[str], ctx: Ctx) -> Out:
     table = 0
     facts = ctx.facts if ctx.facts is not None else scan(lines)
     last = -1
-    for i in set_aside(out, list(range(len(lines))), facts, vendored_and_repeats=False):
+    for i in set_aside(out, range(len(lines)), facts, vendored_and_repeats=False):
         line = lines[i]
         s = line.strip()
         if i != last + 1:  # lines were set aside: a continuation cannot run across them

@@ -1,10 +1,14 @@
 """Compressing a stream (e.g. 100 MB on stdin) in bounded memory.
 
 The first HEAD_CHARS of cleaned lines and the last TAIL_CHARS are held whole; lines in
-between are held only if they look like trouble (error/warning words or a file:line
-location), up to MIDDLE_CHARS. The reducer then sees head + kept middle + tail, and a
-synthetic first line says how much of the middle it did not see. Outputs up to
-HEAD_CHARS + TAIL_CHARS long are compressed exactly as `compress` would.
+between are held only if the fact guard marks them (see guard.py), up to MIDDLE_CHARS.
+The reducer then sees head + kept middle + tail, and a synthetic first line says how much
+of the middle it did not see. Outputs up to HEAD_CHARS + TAIL_CHARS long are compressed
+exactly as `compress` would.
+
+A line longer than MAX_LINE (a 20 MB minified bundle, a progress bar that never ends its
+line) is never held whole: its head and a rolling tail are, and the context says how
+many characters were cut between them.
 """
 
 from __future__ import annotations
@@ -13,17 +17,34 @@ import codecs
 from collections import deque
 from collections.abc import Iterable
 
-from ai_session.core.compress.base import SYNTHETIC
-from ai_session.core.compress.compressor import Compressed, compress_lines
+from ai_session.core.compress.base import HALF_LINE, MAX_LINE, SYNTHETIC
+from ai_session.core.compress.compressor import RAW_HEAD, Compressed, clip, compress_lines
 from ai_session.core.compress.guard import scan
 from ai_session.core.compress.text import clean_lines
 from ai_session.core.tokens import count_tokens
 
-HEAD_CHARS = 4_000_000
-TAIL_CHARS = 4_000_000
+HEAD_CHARS = 2_000_000
+TAIL_CHARS = 2_000_000
 MIDDLE_CHARS = 2_000_000
-MAX_LINE = 65_536
-EVICT_BATCH = 1_000_000  # a "line" longer than this is cut to a prefix
+EVICT_BATCH = 1_000_000
+
+
+class LongLine:
+    """A line too long to hold: its head, a rolling tail, and how much fell in between."""
+
+    def __init__(self, start: str) -> None:
+        self.head = start[:HALF_LINE]
+        self.tail = start[HALF_LINE:][-HALF_LINE:]
+        self.cut = len(start) - len(self.head) - len(self.tail)
+
+    def extend(self, text: str) -> None:
+        joined = self.tail + text
+        self.tail = joined[-HALF_LINE:]
+        self.cut += len(joined) - len(self.tail)
+
+    def line(self) -> tuple[str, int]:
+        cleaned = clean_lines(self.head + self.tail)
+        return (cleaned[0] if cleaned else ""), self.cut
 
 
 class StreamCompressor:
@@ -40,7 +61,9 @@ class StreamCompressor:
         self._head_cap, self._tail_cap, self._middle_cap = head_chars, tail_chars, middle_chars
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._partial = ""
-        self._discarding = False  # inside an over-long line, after its kept prefix
+        self._long: LongLine | None = None  # the over-long line being read, when there is one
+        self._cuts: dict[str, int] = {}  # clipped line -> characters cut from it
+        self._raw_head = ""
         self._head: list[str] = []
         self._head_chars = 0
         self._tail: deque[str] = deque()
@@ -60,34 +83,47 @@ class StreamCompressor:
         if not text:
             return
         self.raw_chars += len(text)
-        if self.raw_tokens is not None:
-            self.raw_tokens += count_tokens(text)
+        if len(self._raw_head) < RAW_HEAD:
+            self._raw_head += text[: RAW_HEAD - len(self._raw_head)]
+        if self._long is not None:  # inside an over-long line: only its tail moves
+            nl = text.find("\n")
+            self._long.extend(text if nl < 0 else text[:nl])
+            if nl < 0:
+                return
+            self._end_long()
+            text = text[nl + 1 :]
         buf = self._partial + text
         cut_at = buf.rfind("\n")
         if cut_at < 0:
-            self._partial = self._bound_partial(buf)
-            return
-        complete, self._partial = buf[: cut_at + 1], self._bound_partial(buf[cut_at + 1 :])
-        if self._discarding:
-            nl = complete.find("\n")
-            complete = complete[nl + 1 :]
-            self._discarding = False
-        for line in clean_lines(complete):
-            self._add(line)
+            self._partial = buf
+        else:
+            complete, self._partial = buf[: cut_at + 1], buf[cut_at + 1 :]
+            for line in clean_lines(complete):
+                self._add(line)
+        if len(self._partial) > MAX_LINE:
+            self._bound_partial()
 
-    def _bound_partial(self, part: str) -> str:
-        if len(part) <= MAX_LINE:
-            return part
+    def _bound_partial(self) -> None:
+        part = self._partial
         if "\r" in part:  # a progress bar redrawn forever without a newline: keep its last frame
             part = part[part.rfind("\r", 0, len(part) - 1) :]
-            if len(part) <= MAX_LINE:
-                return part
-        if not self._discarding:
-            self._add(clean_lines(part[:MAX_LINE])[0] if part[:MAX_LINE].strip() else "")
-            self._discarding = True
-        return ""
+        if len(part) <= MAX_LINE:
+            self._partial = part
+            return
+        self._long, self._partial = LongLine(part), ""
 
-    def _add(self, line: str) -> None:
+    def _end_long(self) -> None:
+        assert self._long is not None
+        line, cut = self._long.line()
+        self._long = None
+        self._add(line, cut)
+
+    def _add(self, line: str, cut: int = 0) -> None:
+        if len(line) > MAX_LINE:
+            line, more = clip(line)
+            cut += more
+        if cut:
+            self._cuts[line] = cut
         self.lines += 1
         if self._head_chars < self._head_cap:
             self._head.append(line)
@@ -122,12 +158,12 @@ class StreamCompressor:
     def finish(self, exit_code: int | None, *, run_id: str | None = None) -> Compressed:
         tail_text = self._decoder.decode(b"", final=True)
         if tail_text:
-            self.raw_chars += len(tail_text)
-        rest = self._partial + tail_text
-        self._partial = ""
-        if rest and not self._discarding:
-            for line in clean_lines(rest):
-                self._add(line)
+            self.feed(tail_text)
+        if self._long is not None:
+            self._end_long()
+        rest, self._partial = self._partial, ""
+        for line in clean_lines(rest):
+            self._add(line)
         self._scan_evicted()
         preamble: list[str] = []
         if self._middle_seen:
@@ -138,7 +174,9 @@ class StreamCompressor:
                 f"only {len(self._middle)} error/warning/location lines were compressed"
             )
         lines = self._head + self._middle + list(self._tail)
-        return compress_lines(lines, self.command, exit_code, run_id=run_id, preamble=preamble)
+        cut = {i: self._cuts[line] for i, line in enumerate(lines) if line in self._cuts} if self._cuts else None
+        return compress_lines(lines, self.command, exit_code, run_id=run_id, preamble=preamble, cut=cut,
+                              raw_head=self._raw_head)
 
 
 def compress_stream(
