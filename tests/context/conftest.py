@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ai_session.core.accounting import agent_output_cap, output_raw_tokens
 from ai_session.core.config import Config
 from ai_session.core.context import command_message
 from ai_session.core.manager import SessionManager
@@ -52,7 +53,7 @@ def record_run(
         ended_at=utcnow(),
         context=context,
         raw_bytes=len(raw.encode()),
-        raw_tokens=count_tokens(raw),
+        raw_tokens=output_raw_tokens(raw, agent_output_cap(manager.config.sections)),
         context_tokens=count_tokens(context),
     )
     manager.store.save_run(run, raw)

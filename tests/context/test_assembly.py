@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ai_session.core.accounting import MESSAGE_OVERHEAD, capped_raw_tokens
+from ai_session.core.accounting import MESSAGE_OVERHEAD
 from ai_session.core.config import Config
 from ai_session.core.context import assemble
 from ai_session.core.errors import InvalidInput
@@ -112,11 +112,12 @@ def test_command_runs_go_in_their_context_form_and_raw_is_capped_at_the_agents_l
     sent = ctx.messages[-1].content
     assert "FAILED tests/test_api.py::test_login - assert 401 == 200" in sent and "PASSED" not in sent
     acct = ctx.accounting
-    assert acct.context_commands == message.tokens + MESSAGE_OVERHEAD
-    capped = capped_raw_tokens(run)
-    assert capped < run.raw_tokens  # the agent would have read 30,000 characters, not all of it
-    assert capped <= run.raw_tokens * 30_000 / len(raw) + 1
-    assert acct.raw_commands == capped + MESSAGE_OVERHEAD
+    # Command outputs count with the run's own figures; its `$ cmd` header and framing are history.
+    assert (acct.raw_commands, acct.context_commands) == (run.raw_tokens, run.context_tokens)
+    assert run.raw_tokens < count_tokens(raw)  # the agent would have read 30,000 characters, not all of it
+    assert run.raw_tokens == count_tokens(raw[:30_000])  # no colours here: its pipe carries the text as is
+    framing = message.tokens + MESSAGE_OVERHEAD - run.context_tokens
+    assert acct.raw_history == acct.context_history == framing
     assert ctx.part("recent").compressed == 1
 
 
@@ -124,10 +125,11 @@ def test_agent_output_cap_is_a_setting(home, manager):
     (home.parent / "config.toml").write_text("[context]\nagent_output_cap = 10000\n")
     s = manager.create("s")
     raw, context = make_pytest_output(3000, [("tests/test_api.py::test_login", "assert 401 == 200")])
-    run, _ = record_run(manager, s, "pytest -v", raw, context, 1)
     narrow = SessionManager(Config.load())
     try:
-        assert narrow.context(s.id).accounting.raw_commands == capped_raw_tokens(run, 10_000) + MESSAGE_OVERHEAD
+        run, _ = record_run(narrow, s, "pytest -v", raw, context, 1)  # the cap applies when a run is recorded
+        assert run.raw_tokens == count_tokens(raw[:10_000]) < count_tokens(raw[:30_000])
+        assert narrow.context(s.id).accounting.raw_commands == run.raw_tokens
         (home.parent / "config.toml").write_text("[context]\nagent_output_cap = 'lots'\n")
         with pytest.raises(InvalidInput, match="agent_output_cap"):
             SessionManager(Config.load()).context(s.id)

@@ -67,6 +67,8 @@ export interface CommandRun {
   metadata?: Record<string, unknown>;
   copyOf?: string | null;
   damage?: string | null;
+  /** 1 - context/raw: a positive number means fewer tokens; null when nothing raw */
+  savings?: number | null;
 }
 
 export interface ContextAccounting {
@@ -76,9 +78,12 @@ export interface ContextAccounting {
   contextCommands: number;
   raw: number;
   context: number;
-  historySavings: number;
-  commandSavings: number;
-  savings: number;
+  /** 1 - context/raw over history; null when nothing raw */
+  historySavings: number | null;
+  /** 1 - context/raw over command outputs; null when nothing ran */
+  commandSavings: number | null;
+  /** 1 - context/raw over both; null when nothing raw */
+  savings: number | null;
 }
 
 export interface ContextItemInfo {
@@ -479,7 +484,11 @@ export interface StatsChanged {
   /** tokens of the context the model would get next */
   contextTokens: number;
   budget: number;
+  /** the session's command outputs, raw (as an agent's pipe would carry them) */
   rawTokens: number;
+  /** the session's command outputs as the agent received them */
+  commandContextTokens: number;
+  /** 1 - context/raw over the session's command outputs; null when nothing ran */
   savings: number | null;
   costUsd: number;
 }
@@ -515,10 +524,10 @@ export interface StatsRow {
   historyContextTokens: number;
   costAvoidedUsd: number;
   savedTokens: number;
-  /** 1 - context/raw over command outputs */
-  savings: number;
-  /** 1 - context/raw over history */
-  historySavings: number;
+  /** 1 - context/raw over command outputs; null when nothing ran */
+  savings: number | null;
+  /** 1 - context/raw over history; null without history figures */
+  historySavings: number | null;
 }
 
 export interface Template {

@@ -54,6 +54,7 @@
 ---@field metadata? table<string, any>
 ---@field copyOf? string|nil
 ---@field damage? string|nil
+---@field savings? number|nil 1 - context/raw: a positive number means fewer tokens; null when nothing raw
 
 ---@class ai_session.ContextAccounting
 ---@field rawHistory integer
@@ -62,9 +63,9 @@
 ---@field contextCommands integer
 ---@field raw integer
 ---@field context integer
----@field historySavings number
----@field commandSavings number
----@field savings number
+---@field historySavings number|nil 1 - context/raw over history; null when nothing raw
+---@field commandSavings number|nil 1 - context/raw over command outputs; null when nothing ran
+---@field savings number|nil 1 - context/raw over both; null when nothing raw
 
 ---@class ai_session.ContextItemInfo
 ---@field part string
@@ -370,8 +371,9 @@
 ---@field sessionName string
 ---@field contextTokens integer tokens of the context the model would get next
 ---@field budget integer
----@field rawTokens integer
----@field savings number|nil
+---@field rawTokens integer the session's command outputs, raw (as an agent's pipe would carry them)
+---@field commandContextTokens integer the session's command outputs as the agent received them
+---@field savings number|nil 1 - context/raw over the session's command outputs; null when nothing ran
 ---@field costUsd number
 
 ---@class ai_session.StatsParams
@@ -399,8 +401,8 @@
 ---@field historyContextTokens integer
 ---@field costAvoidedUsd number
 ---@field savedTokens integer
----@field savings number 1 - context/raw over command outputs
----@field historySavings number 1 - context/raw over history
+---@field savings number|nil 1 - context/raw over command outputs; null when nothing ran
+---@field historySavings number|nil 1 - context/raw over history; null without history figures
 
 ---@class ai_session.Template
 ---@field name string

@@ -189,7 +189,7 @@ def compress(_: None, a: argparse.Namespace) -> Result:
     from ai_session.core.tokens import count_tokens
 
     # Reads stdin in chunks: memory stays bounded however much a tool prints.
-    sc = StreamCompressor(a.cmd, count_raw_tokens=a.stats)
+    sc = StreamCompressor(a.cmd)
     stdin = sys.stdin.buffer
     while chunk := stdin.read1(1 << 16) if hasattr(stdin, "read1") else stdin.read(1 << 16):
         sc.feed(chunk)
@@ -198,5 +198,5 @@ def compress(_: None, a: argparse.Namespace) -> Result:
     sys.stdout.flush()
     if not a.stats:
         return Result()
-    raw, ctx = sc.raw_tokens or 0, count_tokens(result.text)
+    raw, ctx = sc.raw_tokens(), count_tokens(result.text)
     return Result(notes=[f"ai-session: {result.tool}: raw {raw} tokens, context {ctx} tokens, saved {percent(raw, ctx, 1)}"])

@@ -26,14 +26,15 @@ def human_tokens(n: int) -> str:
 
 def percent(raw: int, context: int, digits: int = 0) -> str:
     """The saving of `context` against `raw` (core's definition), or `-` when there was no raw."""
-    from ai_session.core.accounting import savings
+    from ai_session.core.accounting import saving_text
 
-    return f"{savings(raw, context) * 100:.{digits}f}%" if raw else "-"
+    return saving_text(raw, context, digits)
 
 
 def totals_json(t: Totals) -> dict[str, Any]:
     return {"messages": t.messages, "messageTokens": t.message_tokens, "runs": t.runs,
-            "rawTokens": t.raw_tokens, "contextTokens": t.context_tokens, "costUsd": t.cost_usd}  # fmt: skip
+            "rawTokens": t.raw_tokens, "contextTokens": t.context_tokens, "savings": t.savings,
+            "costUsd": t.cost_usd}  # fmt: skip
 
 
 def session_json(s: Session, totals: Totals | None = None) -> dict[str, Any]:
@@ -80,7 +81,7 @@ def run_line(r: CommandRun) -> str:
         return f"  {r.id}  [damaged record: {r.damage}]"
     code = "…" if r.exit_code is None else str(r.exit_code)
     return (f"  {r.id}  exit {code:>3}  {r.status.value:<9} {human_tokens(r.raw_tokens):>6} -> "
-            f"{human_tokens(r.context_tokens):>6}  {r.command[:80]}")  # fmt: skip
+            f"{human_tokens(r.context_tokens):>6} {percent(r.raw_tokens, r.context_tokens):>5}  {r.command[:80]}")  # fmt: skip
 
 
 def model_json(value: Any, **options: Any) -> Any:

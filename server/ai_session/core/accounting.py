@@ -1,26 +1,28 @@
 """The definitions behind every "raw vs context" figure, in one place.
 
+- **raw** (a command's output): the tokens an agent would have received without
+  ai-session. That is what its pipe would carry, not the coloured stream of our PTY:
+  ANSI and cursor controls removed, `\\r` redraws collapsed (`clean_lines`), and cut at
+  the agent's own truncation limit (`[context] agent_output_cap`, 30,000 characters:
+  Claude Code's Bash tool keeps that much), so a 2 MB log does not count as 2 MB saved.
+- **context**: the tokens of what it received, the context form.
+- **saving** = 1 − context/raw. Positive means fewer tokens; undefined (None) when there
+  was nothing raw. Every command, method and notification reports this one figure.
 - A chat message costs its cl100k tokens plus `MESSAGE_OVERHEAD` (the role and framing
-  tokens chat formats add); budgets and totals include it, so "under the budget" holds
-  for what a chat endpoint actually counts.
-- "Raw" for a command output is what an agent would have received without ai-session:
-  the full output, but cut at the agent's own truncation limit (Claude Code keeps
-  30,000 characters of a Bash result), so a 2 MB log does not count as 2 MB saved.
-  The cap is the `[context] agent_output_cap` setting, in characters.
+  tokens chat formats add); budgets and totals include it.
 - Storage compression (zstd) never enters: every figure is a token count of text.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ai_session.core.errors import InvalidInput
-from ai_session.core.models import CommandRun
 
 MESSAGE_OVERHEAD = 4
 DEFAULT_AGENT_OUTPUT_CAP = 30_000  # characters, Claude Code's Bash tool limit
+RAW_SCAN_FACTOR = 16
 
 
 def agent_output_cap(sections: Mapping[str, Any] | None) -> int:
@@ -31,21 +33,58 @@ def agent_output_cap(sections: Mapping[str, Any] | None) -> int:
     return raw
 
 
-def capped_raw_tokens(run: CommandRun, cap: int = DEFAULT_AGENT_OUTPUT_CAP) -> int:
-    """Tokens of the run's raw output as far as an agent would have read it.
+def saving(raw: int, context: int) -> float | None:
+    """1 − context/raw: positive means fewer tokens; None when there was nothing raw."""
+    return 1 - context / raw if raw > 0 else None
 
-    Over the cap, the token count is scaled by cap/raw_bytes. Bytes are at least as many
-    as characters, so this errs low: savings are never inflated by the estimate.
-    A producer that knows the exact figure stores it as `metadata["raw_tokens_capped"]`.
+
+def saving_text(raw: int, context: int, digits: int = 0) -> str:
+    """The saving as people read it: "87%", "-4%" (more tokens), "-" when undefined."""
+    value = saving(raw, context)
+    return "-" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def pipe_text(lines: Sequence[str], cap: int = DEFAULT_AGENT_OUTPUT_CAP) -> str:
+    """What an agent's pipe would have carried of these cleaned lines, cut at its limit."""
+    size, end = 0, 0
+    while end < len(lines) and size < cap:  # join only what the cap lets through
+        size += len(lines[end]) + 1
+        end += 1
+    text = "\n".join(lines[:end]) + ("\n" if end else "")
+    return text[:cap]
+
+
+def raw_tokens(lines: Sequence[str], cap: int = DEFAULT_AGENT_OUTPUT_CAP) -> int:
+    """The raw figure of an output, from its cleaned lines (see the module doc)."""
+    from ai_session.core.tokens import (
+        count_tokens,  # tiktoken: loaded only when counting
+    )
+
+    return count_tokens(pipe_text(lines, cap))
+
+
+def output_raw_tokens(output: str, cap: int = DEFAULT_AGENT_OUTPUT_CAP) -> int:
+    """The raw figure of an output as the PTY gave it (cleaned here)."""
+    from ai_session.core.compress.text import clean_lines
+
+    # Cleaning only removes text: the cleaned cap is within the first few caps of raw text
+    # (colours, redraws). Beyond that the figure errs low, never inflating a saving.
+    return raw_tokens(clean_lines(output[: cap * RAW_SCAN_FACTOR]), cap)
+
+
+def recount(run_json: str, output: str | None, cap: int = DEFAULT_AGENT_OUTPUT_CAP) -> tuple[str, int] | None:
+    """A stored run (its JSON) with its raw figure counted by today's definition, and that
+    figure; None when the row cannot be read (it is left as it is, for validate to report).
+
+    For stores written before raw was counted on the cleaned text: the upgrade step. Without
+    a readable output the run keeps its stored figure (capped, if it recorded a capped one).
     """
-    exact = run.metadata.get("raw_tokens_capped")
-    if isinstance(exact, int) and exact >= 0:
-        return exact
-    if run.raw_bytes > cap and run.raw_tokens:
-        return min(run.raw_tokens, math.ceil(run.raw_tokens * cap / run.raw_bytes))
-    return run.raw_tokens
+    from ai_session.core.models import CommandRun
 
-
-def savings(raw: int, context: int) -> float:
-    """1 − context/raw; 0 when there was nothing raw. Negative when context cost more."""
-    return 1 - context / raw if raw else 0.0
+    try:
+        run = CommandRun.model_validate_json(run_json)
+    except ValueError:
+        return None
+    if output is not None:
+        run = run.model_copy(update={"raw_tokens": output_raw_tokens(output, cap)})
+    return run.model_dump_json(exclude={"savings"}), run.raw_tokens

@@ -64,11 +64,13 @@ class AskResult:
 AskEvent = TextDelta | Notice | AskResult
 
 
-def context_settings(manager: SessionManager) -> tuple[str, int]:
-    """The `[context]` config table: default strategy and the agent's output cap."""
+def context_settings(manager: SessionManager) -> str:
+    """The `[context]` config table's default strategy (its output cap is checked too: a bad
+    value is an error wherever the table is read)."""
     table = manager.config.sections.get("context") or {}
     strategy = check_strategy(str(table.get("strategy", DEFAULT_STRATEGY)))
-    return strategy, agent_output_cap(manager.config.sections)
+    agent_output_cap(manager.config.sections)
+    return strategy
 
 
 def provider_for(manager: SessionManager, session: Session, name: str | None = None) -> Provider:
@@ -142,7 +144,7 @@ async def _ask(
     session = ref if isinstance(ref, Session) else manager.resolve(ref)
     if session.status is SessionStatus.ENDED:
         raise Conflict(f"session {session.name} has ended; fork it to continue (`ai-session fork`)")
-    default_strategy, cap = context_settings(manager)
+    default_strategy = context_settings(manager)
     strategy = check_strategy(strategy or default_strategy)
     updates: dict[str, object] = {}
     if shared and not session.metadata.get("shared"):
@@ -164,7 +166,7 @@ async def _ask(
 
     def build() -> AssembledContext:
         return assemble(session, history, runs, max_tokens=budget, strategy=strategy, window=context_window,
-                        prompt=user.content, prompt_tokens=user.tokens, output_cap=cap)  # fmt: skip
+                        prompt=user.content, prompt_tokens=user.tokens)  # fmt: skip
 
     ctx = build()
     compacted = None

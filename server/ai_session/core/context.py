@@ -28,8 +28,10 @@ Every message costs its tokens plus `MESSAGE_OVERHEAD`.
 
 Raw vs context (see core/accounting.py): "raw" is what the agent would have received
 without ai-session, i.e. the whole history verbatim with every command output at its raw
-size capped at the agent's own truncation limit; "context" is what is sent. Both are
-split into history (everything but command output) and command outputs.
+figure (as its pipe would carry it, capped at its truncation limit); "context" is what is
+sent. Both are split into command outputs (each run's own raw and context figures, the
+same numbers every other view shows for that run) and history (everything else, including
+the `$ command` header and framing of command messages, which cost the same either way).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
-from ai_session.core.accounting import DEFAULT_AGENT_OUTPUT_CAP, MESSAGE_OVERHEAD, capped_raw_tokens, savings
+from ai_session.core.accounting import MESSAGE_OVERHEAD, saving, saving_text
 from ai_session.core.errors import InvalidInput
 from ai_session.core.models import CommandRun, Message, MessageKind, Role, Session
 from ai_session.core.providers.base import ChatMessage
@@ -131,10 +133,14 @@ class Accounting:
             "contextCommands": self.context_commands,
             "raw": self.raw,
             "context": self.context,
-            "historySavings": round(savings(self.raw_history, self.context_history), 4),
-            "commandSavings": round(savings(self.raw_commands, self.context_commands), 4),
-            "savings": round(savings(self.raw, self.context), 4),
+            "historySavings": _rounded(saving(self.raw_history, self.context_history)),
+            "commandSavings": _rounded(saving(self.raw_commands, self.context_commands)),
+            "savings": _rounded(saving(self.raw, self.context)),
         }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 @dataclass
@@ -224,7 +230,6 @@ def assemble(
     window: int | None = None,
     prompt: str | None = None,
     prompt_tokens: int | None = None,
-    output_cap: int = DEFAULT_AGENT_OUTPUT_CAP,
 ) -> AssembledContext:
     """The context for `session` from its stored `messages` (oldest first).
 
@@ -245,11 +250,15 @@ def assemble(
     overhead = MESSAGE_OVERHEAD
     runs_get = runs.get
 
-    def raw_cost(m: Message, cost: int) -> int:
+    def command_split(m: Message, cost: int) -> tuple[int, int, int]:
+        """(raw, context, framing) of a command message: the run's own figures (the one
+        definition, core/accounting.py) and the rest of the message's cost (its `$ cmd`
+        header, the message overhead), which is the same with or without ai-session."""
         run = runs_get(m.run_id) if m.run_id else None
         if run is not None and (run.raw_tokens or run.context_tokens):
-            return capped_raw_tokens(run, output_cap) + overhead
-        return cost
+            framing = max(0, cost - run.context_tokens)
+            return run.raw_tokens, cost - framing, framing
+        return cost, cost, 0
 
     # One pass over the history for the raw totals and the live turns. This loop and the
     # recent-window loop are the hot path of the 1 ms budget: cached counts, enum identity
@@ -275,7 +284,9 @@ def assemble(
         if t is None:
             t = _count(m.content)
         if kind is COMMAND:
-            raw_commands += raw_cost(m, t + overhead)
+            raw_run, _, framing = command_split(m, t + overhead)
+            raw_commands += raw_run
+            raw_history += framing
         else:
             raw_history += t + overhead
         if m.role is Role.SYSTEM:
@@ -288,7 +299,14 @@ def assemble(
 
     def take(part: str, m: Message, cost: int) -> None:
         is_command = m.kind is COMMAND
-        raw = raw_cost(m, cost) if is_command else cost
+        raw = cost
+        if is_command:
+            raw_run, context_run, framing = command_split(m, cost)
+            raw = raw_run + framing
+            acct.context_commands += context_run
+            acct.context_history += framing
+        else:
+            acct.context_history += cost
         role = "system" if m.kind is SUMMARY else m.role.value
         items[part].append(ContextItem(part, role, m.content, cost, raw, m.seq, m.kind.value, m.run_id, m.covers))
         p = parts[part]
@@ -297,9 +315,6 @@ def assemble(
         p.items.append(m.seq)
         if is_command:
             p.compressed += 1
-            acct.context_commands += cost
-        else:
-            acct.context_history += cost
 
     # Mandatory parts: the system prompt and system-role messages, and the new prompt.
     if session.system_prompt:
@@ -455,7 +470,8 @@ def render_text(ctx: AssembledContext, *, lines: int | None = None) -> str:
     out.append(
         f"raw vs context: history {a.raw_history} -> {a.context_history} tokens, "
         f"command outputs {a.raw_commands} -> {a.context_commands} tokens "
-        f"(saved {savings(a.raw, a.context) * 100:.1f}% overall)"
+        f"(saved {saving_text(a.raw_commands, a.context_commands, 1)} on command outputs, "
+        f"{saving_text(a.raw, a.context, 1)} overall)"
     )
     if ctx.needs_compaction:
         out.append("[ai-session] older turns were dropped without a summary: run `ai-session compact` to keep their facts")

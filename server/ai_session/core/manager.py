@@ -21,9 +21,9 @@ from typing import TypeVar
 from ai_session.core import ask as ask_flow
 from ai_session.core import maintenance, pool, stats, trash
 from ai_session.core import worktree as git_worktree
-from ai_session.core.accounting import agent_output_cap
+from ai_session.core.accounting import RAW_SCAN_FACTOR, agent_output_cap, output_raw_tokens, pipe_text
 from ai_session.core.compaction import CompactionResult
-from ai_session.core.compress import compress
+from ai_session.core.compress import clean_lines, compress
 from ai_session.core.compress.retrieve import grep_lines, slice_lines
 from ai_session.core.compress.text import clean_lines
 from ai_session.core.config import Config
@@ -161,23 +161,23 @@ class SessionManager:
         raise NotFound(f"no command run {ref!r}")
 
     def describe_output(self, run: CommandRun, raw: str) -> CommandRun:
-        """A finished run with its context form, reducer, diagnostics and honest token counts.
+        """A finished run with its context form, reducer, diagnostics and token counts.
 
-        Raw tokens are the whole output; `raw_tokens_capped` is what an agent would have read
-        of it (its own truncation limit), the figure savings are measured against.
+        raw_tokens and context_tokens are the figures of core/accounting.py: the output as
+        an agent's pipe would have carried it (cleaned, capped at its truncation limit)
+        against what it receives here.
         """
         cap = agent_output_cap(self.config.sections)
         if self.config.compression:
             result = compress(raw, run.command, run.exit_code, run_id=run.id)
             context, tool, diagnostics = result.text, result.tool, result.diagnostics
-        else:  # the agent gets what it would have got anyway, and how the command ended
+        else:  # the agent gets what its pipe would have carried, and how the command ended
             code = "?" if run.exit_code is None else run.exit_code
-            trailer = f"[ai-session] exit {code}\n[ai-session] full output: ai-session output {run.id} --raw"
-            context, tool, diagnostics = f"{raw[:cap].rstrip()}\n{trailer}".lstrip("\n"), None, []
+            context = pipe_text(clean_lines(raw[: cap * RAW_SCAN_FACTOR]), cap) + f"[ai-session] exit {code}\n"
+            tool, diagnostics = None, []
         return run.model_copy(update={
             "context": context, "tool": tool, "diagnostics": diagnostics,
-            "raw_tokens": count_tokens(raw), "context_tokens": count_tokens(context),
-            "metadata": {**run.metadata, "raw_tokens_capped": count_tokens(raw[:cap])},
+            "raw_tokens": output_raw_tokens(raw, cap), "context_tokens": count_tokens(context),
         })  # fmt: skip
 
     def runs(self, ref: str | Session, *, last: int | None = None) -> list[CommandRun]:
@@ -801,11 +801,11 @@ class SessionManager:
     ) -> AssembledContext:
         """The exact context the model would receive next (with `prompt` as the new turn)."""
         session = ref if isinstance(ref, Session) else self.resolve(ref)
-        default_strategy, cap = ask_flow.context_settings(self)
+        default_strategy = ask_flow.context_settings(self)
         runs = {r.id: r for r in self.store.list_runs(session.id)}
         return assemble_context(
             session, self.store.list_messages(session.id), runs, max_tokens=max_tokens,
-            strategy=strategy or default_strategy, window=window, prompt=prompt, output_cap=cap,
+            strategy=strategy or default_strategy, window=window, prompt=prompt,
         )  # fmt: skip
 
     async def acompact(

@@ -11,9 +11,10 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 from pydantic.alias_generators import to_camel
 
+from ai_session.core.accounting import saving
 from ai_session.core.ids import new_id
 
 DEFAULT_MAX_TOKENS = 4096
@@ -134,6 +135,15 @@ class Diagnostic(Model):
     code: str | None = None
 
 
+SAVINGS_DESCRIPTION = "1 - context/raw: a positive number means fewer tokens; null when nothing raw"
+
+
+def _savings_schema(schema: dict[str, Any]) -> None:
+    """The derived `savings` in the schema clients are generated from (read-only: the server sends it)."""
+    schema["properties"]["savings"] = {"anyOf": [{"type": "number"}, {"type": "null"}], "readOnly": True,
+                                       "description": SAVINGS_DESCRIPTION}  # fmt: skip
+
+
 class CommandRun(Model):
     id: str = Field(default_factory=lambda: new_id("run"))
     session_id: str = ""
@@ -147,14 +157,39 @@ class CommandRun(Model):
     context: str | None = None  # compressed form the agent sees
     raw_bytes: int = 0  # size of the stored raw output
     raw_truncated: bool = False  # raw was over the cap: head and tail kept
-    raw_tokens: int = 0
-    context_tokens: int = 0
+    raw_tokens: int = 0  # the output as an agent's pipe would carry it, capped (core/accounting.py)
+    context_tokens: int = 0  # the context form
     diagnostics: list[Diagnostic] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
     copy_of: str | None = None  # the run this one copies (merge, import): stats count it once
     # Set by the store when the stored record does not read back (the fields are then what
     # its columns still tell); such a run is never written until repaired.
     damage: str | None = None
+
+    # On the wire and in exports the run carries its saving, computed here from the two
+    # counts (clients display it, never recompute it); reading drops it as derived.
+    model_config = ConfigDict(json_schema_extra=lambda schema: _savings_schema(schema))
+
+    @computed_field(description=SAVINGS_DESCRIPTION)  # type: ignore[prop-decorator]
+    @property
+    def savings(self) -> float | None:
+        return saving(self.raw_tokens, self.context_tokens)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_and_older_fields(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not ("savings" in data or "metadata" in data):
+            return data
+        data = {k: v for k, v in data.items() if k != "savings"}
+        meta = data.get("metadata")
+        if isinstance(meta, dict) and "raw_tokens_capped" in meta:  # runs stored before raw was one figure
+            meta = dict(meta)
+            capped = meta.pop("raw_tokens_capped")
+            key = "raw_tokens" if "raw_tokens" in data else "rawTokens"
+            if isinstance(capped, int) and 0 <= capped < int(data.get(key) or 0):
+                data[key] = capped
+            data["metadata"] = meta
+        return data
 
     @property
     def duration(self) -> float | None:

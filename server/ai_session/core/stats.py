@@ -2,9 +2,9 @@
 
 Savings are reported separately (definitions in docs/context.md, core/accounting.py):
 
-- command outputs, per run started in the period: raw = the output's tokens as far as the
-  agent would have read it (capped at its truncation limit), context = the tokens of the
-  context form it received. Each output counts once.
+- command outputs, per run started in the period: each run's own raw and context figures
+  (core/accounting.py: the output as the agent's pipe would have carried it, capped at its
+  truncation limit, against the context form it received). Each output counts once.
 - history, per answer recorded in the period (with `savings=True`): raw = what that
   request would have carried without ai-session (the whole history verbatim, outputs
   raw), context = what was sent; both stored on the assistant message by `ask`.
@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from ai_session.core.accounting import agent_output_cap, capped_raw_tokens
+from ai_session.core.accounting import saving
 from ai_session.core.models import MessageKind, Role, Session, utcnow
 from ai_session.core.providers.pricing import PER, PriceTable
 
@@ -52,20 +52,20 @@ class StatsRow:
         return max(0, self.raw_tokens - self.context_tokens)
 
     @property
-    def savings(self) -> float:
-        return 1 - self.context_tokens / self.raw_tokens if self.raw_tokens else 0.0
+    def savings(self) -> float | None:
+        return saving(self.raw_tokens, self.context_tokens)
 
     @property
-    def history_savings(self) -> float:
-        return 1 - self.history_context_tokens / self.history_raw_tokens if self.history_raw_tokens else 0.0
+    def history_savings(self) -> float | None:
+        return saving(self.history_raw_tokens, self.history_context_tokens)
 
     def as_dict(self) -> dict[str, object]:
         return {
             **asdict(self),
             "cost_avoided_usd": round(self.cost_avoided_usd, 6),
             "saved_tokens": self.saved_tokens,
-            "savings": round(self.savings, 4),
-            "history_savings": round(self.history_savings, 4),
+            "savings": None if self.savings is None else round(self.savings, 4),
+            "history_savings": None if self.history_savings is None else round(self.history_savings, 4),
         }
 
 
@@ -100,7 +100,7 @@ class SessionSavings:
 
 
 def session_savings(
-    manager: SessionManager, session: Session, *, since: datetime | None, history: bool, prices: PriceTable, cap: int
+    manager: SessionManager, session: Session, *, since: datetime | None, history: bool, prices: PriceTable
 ) -> SessionSavings:
     """The stored figures behind one session's savings in the period (see the module doc)."""
     out = SessionSavings()
@@ -117,7 +117,7 @@ def session_savings(
 
     for run in manager.store.list_runs(session.id):
         if since is None or run.started_at >= since:
-            add(run.copy_of or run.id, capped_raw_tokens(run, cap), run.context_tokens, 0, 0)
+            add(run.copy_of or run.id, run.raw_tokens, run.context_tokens, 0, 0)
     if history:
         for m in manager.store.list_messages(session.id):
             if m.role is not Role.ASSISTANT or m.kind is not MessageKind.CHAT or (since and m.created_at < since):
@@ -134,7 +134,6 @@ def compute(manager: SessionManager, *, period: timedelta | None = None, group_b
     since = utcnow() - period if period else None
     totals = manager.store.totals(list(sessions), since=since)
     prices = PriceTable(manager.config.sections.get("prices"))
-    cap = agent_output_cap(manager.config.sections)
     rows: dict[str, StatsRow] = {}
     members: dict[str, set[str]] = {}
     originals: dict[str, tuple[int, int, int, int, float]] = {}  # each run and answer once
@@ -147,7 +146,7 @@ def compute(manager: SessionManager, *, period: timedelta | None = None, group_b
         row.message_tokens += t.message_tokens
         row.commands += t.runs
         row.cost_usd += t.cost_usd
-        measured = session_savings(manager, session, since=since, history=savings, prices=prices, cap=cap)
+        measured = session_savings(manager, session, since=since, history=savings, prices=prices)
         row.raw_tokens += measured.raw_commands
         row.context_tokens += measured.context_commands
         row.history_raw_tokens += measured.raw_history

@@ -28,13 +28,14 @@ def session_of(server: AiSessionServer, params: p.SessionRef) -> Session:
 
 
 def send_stats(server: AiSessionServer, session: Session) -> None:
-    """Figures for a status bar: what the model would get next against the budget, and savings."""
+    """Figures for a status bar: what the model would get next against the budget, and the
+    session's saving on command output (the figure `list`, `show` and `stats` show too)."""
     ctx = server.manager.context(session)
     totals = server.manager.totals([session]).get(session.id, Totals())
-    acc = ctx.accounting
     server.send("aiSession/statsChanged", p.StatsChanged(
         session_id=session.id, session_name=session.name, context_tokens=ctx.tokens, budget=ctx.budget,
-        raw_tokens=acc.raw, savings=(1 - acc.context / acc.raw) if acc.raw else None, cost_usd=totals.cost_usd,
+        raw_tokens=totals.raw_tokens, command_context_tokens=totals.context_tokens, savings=totals.savings,
+        cost_usd=totals.cost_usd,
     ))  # fmt: skip
 
 

@@ -21,7 +21,7 @@ def totals_payload(t: Totals) -> SessionTotals:
         raw_tokens=t.raw_tokens,
         context_tokens=t.context_tokens,
         cost_usd=t.cost_usd,
-        savings=(1 - t.context_tokens / t.raw_tokens) if t.raw_tokens else None,
+        savings=t.savings,
     )
 
 

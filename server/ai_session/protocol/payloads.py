@@ -245,8 +245,8 @@ class StatsRow(Model):
     history_context_tokens: int
     cost_avoided_usd: float
     saved_tokens: int
-    savings: float = Field(description="1 - context/raw over command outputs")
-    history_savings: float = Field(description="1 - context/raw over history")
+    savings: float | None = Field(description="1 - context/raw over command outputs; null when nothing ran")
+    history_savings: float | None = Field(description="1 - context/raw over history; null without history figures")
 
 
 class StatsResult(Model):
@@ -303,8 +303,9 @@ class StatsChanged(Model):
     session_name: str
     context_tokens: int = Field(description="tokens of the context the model would get next")
     budget: int
-    raw_tokens: int
-    savings: float | None
+    raw_tokens: int = Field(description="the session's command outputs, raw (as an agent's pipe would carry them)")
+    command_context_tokens: int = Field(description="the session's command outputs as the agent received them")
+    savings: float | None = Field(description="1 - context/raw over the session's command outputs; null when nothing ran")
     cost_usd: float
 
 
@@ -429,9 +430,9 @@ class ContextAccounting(Model):
     context_commands: int
     raw: int
     context: int
-    history_savings: float
-    command_savings: float
-    savings: float
+    history_savings: float | None = Field(description="1 - context/raw over history; null when nothing raw")
+    command_savings: float | None = Field(description="1 - context/raw over command outputs; null when nothing ran")
+    savings: float | None = Field(description="1 - context/raw over both; null when nothing raw")
 
 
 class ContextResult(Model):

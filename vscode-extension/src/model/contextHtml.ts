@@ -77,8 +77,8 @@ function bodyFor(state: PanelState): string {
     )
     .join('');
   const a = r.accounting;
-  // Savings only mean something once there was raw text to save on.
-  const saved = (raw: number, savings: number): string => (raw > 0 ? formatSavings(savings) || '—' : '—');
+  // The server's figure; null (nothing raw yet) shows as a dash.
+  const saved = (savings: number | null): string => formatSavings(savings) || '—';
   const items = (r.items ?? [])
     .map(
       (it) =>
@@ -98,9 +98,9 @@ function bodyFor(state: PanelState): string {
   <table><thead><tr><th>part</th><th class="num">items</th><th class="num">tokens</th><th class="num">raw</th><th></th></tr></thead><tbody>${rows}</tbody></table>
   <h2>Compression</h2>
   <table><tbody>
-    <tr><td>command output</td><td class="num">${a.rawCommands} → ${a.contextCommands}</td><td class="num">${saved(a.rawCommands, a.commandSavings)}</td></tr>
-    <tr><td>history</td><td class="num">${a.rawHistory} → ${a.contextHistory}</td><td class="num">${saved(a.rawHistory, a.historySavings)}</td></tr>
-    <tr><td>all</td><td class="num">${a.raw} → ${a.context}</td><td class="num">${saved(a.raw, a.savings)}</td></tr>
+    <tr><td>command output</td><td class="num">${a.rawCommands} → ${a.contextCommands}</td><td class="num">${saved(a.commandSavings)}</td></tr>
+    <tr><td>history</td><td class="num">${a.rawHistory} → ${a.contextHistory}</td><td class="num">${saved(a.historySavings)}</td></tr>
+    <tr><td>all</td><td class="num">${a.raw} → ${a.context}</td><td class="num">${saved(a.savings)}</td></tr>
   </tbody></table>
   ${items ? `<details><summary>Messages in the context (${r.items?.length ?? 0})</summary>${items}</details>` : ''}</main>`;
 }

@@ -53,6 +53,8 @@ export interface StatusFigures {
   contextTokens: number | null;
   budget: number;
   rawTokens: number;
+  /** command output as the agent received it (the server's figure, never derived here) */
+  commandContextTokens: number;
   savings: number | null;
   costUsd: number;
 }
@@ -63,6 +65,7 @@ export function figuresFromStats(stats: StatsChanged): StatusFigures {
     contextTokens: stats.contextTokens,
     budget: stats.budget,
     rawTokens: stats.rawTokens,
+    commandContextTokens: stats.commandContextTokens,
     savings: stats.savings,
     costUsd: stats.costUsd,
   };
@@ -75,6 +78,7 @@ export function figuresFromSummary(summary: SessionSummary, budgetOverride?: num
     contextTokens: null,
     budget: budgetOverride ?? summary.session.maxTokens ?? 4096,
     rawTokens: summary.totals.rawTokens ?? 0,
+    commandContextTokens: summary.totals.contextTokens ?? 0,
     savings: summary.totals.savings ?? null,
     costUsd: summary.totals.costUsd ?? 0,
   };
@@ -101,10 +105,7 @@ export function statusBarTooltip(f: StatusFigures, parts: Pick<ContextPartInfo, 
   else lines.push(`| budget | ${f.budget} |`);
   for (const part of parts) if (part.tokens > 0) lines.push(`| &nbsp;&nbsp;${part.name} | ${part.tokens} |`);
   lines.push(`| command output, raw | ${f.rawTokens} |`);
-  if (f.savings !== null) {
-    const context = Math.round(f.rawTokens * (1 - f.savings));
-    lines.push(`| command output, sent | ${context} |`);
-  }
+  if (f.savings !== null) lines.push(`| command output, sent | ${f.commandContextTokens} |`);
   lines.push('');
   if (f.savings !== null) lines.push(`Savings on command output: ${formatSavings(f.savings)} (1 − context/raw).`);
   else lines.push('No command has run in this session yet.');
@@ -196,7 +197,7 @@ export function runDescription(run: CommandRun, now: Date = new Date()): string 
   else parts.push(status);
   if (status !== 'running' && run.rawTokens) {
     parts.push(`${formatTokens(run.rawTokens)} → ${formatTokens(run.contextTokens ?? 0)} tok`);
-    const savings = formatSavings(1 - (run.contextTokens ?? 0) / run.rawTokens);
+    const savings = formatSavings(run.savings);
     if (savings) parts.push(savings);
   }
   const problems = run.diagnostics?.length ?? 0;

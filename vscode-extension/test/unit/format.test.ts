@@ -53,14 +53,14 @@ test('formatAge is relative to the given now', () => {
 });
 
 test('status bar text: name, context against budget, savings', () => {
-  const f = { sessionName: 'dev', contextTokens: 1340, budget: 4000, rawTokens: 10_000, savings: 0.87, costUsd: 0 };
+  const f = { sessionName: 'dev', contextTokens: 1340, budget: 4000, rawTokens: 10_000, commandContextTokens: 1300, savings: 0.87, costUsd: 0 };
   assert.equal(statusBarText(f), '$(hubot) dev · 1.3k/4k · \u221287%');
   assert.equal(statusBarText({ ...f, savings: null }), '$(hubot) dev · 1.3k/4k');
   assert.equal(statusBarText({ ...f, contextTokens: null }), '$(hubot) dev · 4k budget · \u221287%');
 });
 
 test('over budget only when the next context is known and larger than the budget', () => {
-  const f = { sessionName: 'dev', contextTokens: 5000, budget: 4096, rawTokens: 0, savings: null, costUsd: 0 };
+  const f = { sessionName: 'dev', contextTokens: 5000, budget: 4096, rawTokens: 0, commandContextTokens: 0, savings: null, costUsd: 0 };
   assert.equal(isOverBudget(f), true);
   assert.equal(isOverBudget({ ...f, contextTokens: 4096 }), false);
   assert.equal(isOverBudget({ ...f, contextTokens: null }), false);
@@ -69,7 +69,7 @@ test('over budget only when the next context is known and larger than the budget
 });
 
 test('status tooltip shows raw and sent command tokens and escapes the name', () => {
-  const text = statusBarTooltip({ sessionName: 'a*b', contextTokens: 100, budget: 4096, rawTokens: 1000, savings: 0.9, costUsd: 0.5 });
+  const text = statusBarTooltip({ sessionName: 'a*b', contextTokens: 100, budget: 4096, rawTokens: 1000, commandContextTokens: 100, savings: 0.9, costUsd: 0.5 });
   assert.match(text, /a\\\*b/);
   assert.match(text, /\| command output, raw \| 1000 \|/);
   assert.match(text, /\| command output, sent \| 100 \|/);
@@ -109,7 +109,7 @@ test('run label takes the first line and cuts long commands', () => {
 test('run icon and description follow status and exit code', () => {
   const now = new Date('2025-01-01T12:00:00Z');
   const failed: CommandRun = {
-    command: 'pytest', status: 'finished', exitCode: 1, rawTokens: 4200, contextTokens: 310,
+    command: 'pytest', status: 'finished', exitCode: 1, rawTokens: 4200, contextTokens: 310, savings: 0.926,
     diagnostics: [{ file: 'a.py', line: 1, message: 'boom' }], startedAt: '2025-01-01T11:55:00Z',
   };
   assert.equal(runIcon(failed).icon, 'error');

@@ -63,8 +63,9 @@ function M.footer(params)
     run.status == 'finished' and ('exit ' .. tostring(exit)) or tostring(run.status),
     ('%s raw -> %s context tokens'):format(fmt.tokens(run.rawTokens), fmt.tokens(run.contextTokens)),
   }
-  if (run.rawTokens or 0) > 0 then
-    table.insert(parts, fmt.percent(1 - (run.contextTokens or 0) / run.rawTokens) .. ' saved')
+  local savings = fmt.v(run.savings) -- the server's figure: nil (vim.NIL) when nothing was raw
+  if savings ~= nil then
+    table.insert(parts, fmt.percent(savings) .. ' saved')
   end
   table.insert(parts, ('%d diagnostic%s'):format(params.diagnosticsCount, params.diagnosticsCount == 1 and '' or 's'))
   return '[ai-session] ' .. table.concat(parts, ' · ') .. ' · run ' .. (run.id or '?'):sub(1, 12)

@@ -17,11 +17,12 @@ import codecs
 from collections import deque
 from collections.abc import Iterable
 
+from ai_session.core import accounting
+from ai_session.core.accounting import DEFAULT_AGENT_OUTPUT_CAP
 from ai_session.core.compress.base import HALF_LINE, MAX_LINE, SYNTHETIC
 from ai_session.core.compress.compressor import RAW_HEAD, Compressed, clip, compress_lines
 from ai_session.core.compress.guard import scan
 from ai_session.core.compress.text import clean_lines
-from ai_session.core.tokens import count_tokens
 
 HEAD_CHARS = 2_000_000
 TAIL_CHARS = 2_000_000
@@ -55,7 +56,6 @@ class StreamCompressor:
         head_chars: int = HEAD_CHARS,
         tail_chars: int = TAIL_CHARS,
         middle_chars: int = MIDDLE_CHARS,
-        count_raw_tokens: bool = False,
     ) -> None:
         self.command = command
         self._head_cap, self._tail_cap, self._middle_cap = head_chars, tail_chars, middle_chars
@@ -76,7 +76,6 @@ class StreamCompressor:
         self._evicted_chars = 0
         self.lines = 0
         self.raw_chars = 0
-        self.raw_tokens = 0 if count_raw_tokens else None
 
     def feed(self, chunk: str | bytes) -> None:
         text = self._decoder.decode(chunk) if isinstance(chunk, bytes) else chunk
@@ -154,6 +153,10 @@ class StreamCompressor:
                 break
             self._middle.append(batch[k])
             self._middle_chars += len(batch[k]) + 1
+
+    def raw_tokens(self, cap: int = DEFAULT_AGENT_OUTPUT_CAP) -> int:
+        """The raw figure (core/accounting.py) of what was fed: the head holds far more than the cap."""
+        return accounting.raw_tokens(self._head if self._head or not self._tail else list(self._tail), cap)
 
     def finish(self, exit_code: int | None, *, run_id: str | None = None) -> Compressed:
         tail_text = self._decoder.decode(b"", final=True)

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from ai_session.core.accounting import saving
 from ai_session.core.errors import Damaged, InvalidInput
 from ai_session.core.models import Change, CommandRun, Message, PoolConfig, Session, SessionStatus, Template
 
@@ -38,10 +39,15 @@ class Totals:
     messages: int = 0
     message_tokens: int = 0
     runs: int = 0
-    raw_tokens: int = 0  # command output as far as an agent would have read it (its own cap)
+    raw_tokens: int = 0  # command outputs' raw figures (core/accounting.py)
     context_tokens: int = 0
     cost_usd: float = 0.0
     by_kind: dict[str, int] = field(default_factory=dict)  # message tokens per kind
+
+    @property
+    def savings(self) -> float | None:
+        """The saving on command output, by the one definition (core/accounting.py)."""
+        return saving(self.raw_tokens, self.context_tokens)
 
 
 @dataclass

@@ -34,7 +34,6 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ai_session.core import blob
-from ai_session.core.accounting import capped_raw_tokens
 from ai_session.core.errors import AccessDenied, AiSessionError, Conflict, InvalidInput, NotFound, StoreError
 from ai_session.core.models import (
     Change,
@@ -781,8 +780,8 @@ def _insert_messages(
 
 
 def _put_run(conn: psycopg.Connection, run: CommandRun, raw: str | None) -> None:
-    # The raw_tokens column is what totals sum: the output as far as an agent would have read it.
-    args = (run.id, run.session_id, _ts(run.started_at), run.status.value, run.exit_code, capped_raw_tokens(run),
+    # Totals sum the raw_tokens and context_tokens columns: each run's own figures.
+    args = (run.id, run.session_id, _ts(run.started_at), run.status.value, run.exit_code, run.raw_tokens,
             run.context_tokens, run_data(run), run.copy_of)
     cols = "id, session_id, started_at, status, exit_code, raw_tokens, context_tokens, data, copy_of"
     update = (

@@ -574,10 +574,7 @@ _UPDATE_SESSION = (
 # Figures summed from JSON columns; a row whose JSON does not parse counts 0 instead of
 # failing the whole query (validate reports it).
 _MESSAGE_COST = "CASE WHEN json_valid(extra) THEN json_extract(extra, '$.usage.cost_usd') END"
-_RUN_RAW = (
-    "CASE WHEN json_valid(data) THEN COALESCE(json_extract(data, '$.metadata.raw_tokens_capped'),"
-    " json_extract(data, '$.raw_tokens')) END"
-)
+_RUN_RAW = "CASE WHEN json_valid(data) THEN json_extract(data, '$.raw_tokens') END"  # each run's raw figure
 _RUN_CONTEXT = "CASE WHEN json_valid(data) THEN json_extract(data, '$.context_tokens') END"
 
 

@@ -1,0 +1,56 @@
+"""The one definition of raw, context and saving (core/accounting.py), and what follows from it:
+raw counted on what an agent's pipe carries, tiny outputs costing nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from ai_session.core.accounting import output_raw_tokens, raw_tokens, saving, saving_text
+from ai_session.core.compress import clean_lines, compress
+from ai_session.core.models import CommandRun, RunStatus
+from ai_session.core.tokens import count_tokens
+
+
+def test_saving_is_one_minus_context_over_raw_and_undefined_without_raw():
+    assert saving(200, 50) == 0.75
+    assert saving(100, 130) == pytest.approx(-0.3)  # more tokens than raw: a negative saving
+    assert saving(0, 12) is None and saving(0, 0) is None
+    assert (saving_text(200, 50), saving_text(100, 130), saving_text(0, 5)) == ("75%", "-30%", "-")
+    run = CommandRun(command="x", raw_tokens=400, context_tokens=100)
+    assert run.savings == 0.75 and CommandRun(command="x").savings is None
+    assert CommandRun.model_validate_json(run.model_dump_json()).savings == 0.75  # derived, never read back
+
+
+def test_raw_is_what_a_pipe_carries_not_the_coloured_pty_stream():
+    plain = "".join(f"tests/test_m.py::test_{k} PASSED\n" for k in range(40)) + "1 failed, 40 passed in 0.5s\n"
+    coloured = "".join(
+        f"\x1b[1mtests/test_m.py::test_{k}\x1b[0m \x1b[32mPASSED\x1b[0m\r\n" for k in range(40)
+    ) + "collecting ... 10%\rcollecting ... 100%\r\n\x1b[31m1 failed\x1b[0m, \x1b[32m40 passed\x1b[0m in 0.5s\r\n"
+    honest = output_raw_tokens(coloured)
+    assert honest < count_tokens(coloured)
+    assert honest == raw_tokens(clean_lines(coloured)) == count_tokens("\n".join(clean_lines(coloured)) + "\n")
+    assert honest <= count_tokens(plain) + count_tokens("collecting ... 100%\n")
+
+
+def test_raw_is_capped_at_the_agents_truncation_limit():
+    big = "".join(f"line {k}: some log text that goes on for a while\n" for k in range(5000))
+    assert output_raw_tokens(big) == count_tokens(big[:30_000])
+    assert output_raw_tokens(big, 10_000) == count_tokens(big[:10_000])
+
+
+@pytest.mark.parametrize("output", ["", "ok\n", "/tmp\n", "hello\nworld\n"])
+def test_tiny_outputs_cost_nothing(manager, output):
+    run = CommandRun(session_id="s", command="cd /tmp && export FOO=bar", exit_code=0, status=RunStatus.FINISHED)
+    done = manager.describe_output(run, output)
+    assert done.context == (output or "") + "[ai-session] exit 0\n"  # nothing left out: nothing to retrieve
+    assert "full output" not in done.context
+    assert done.context_tokens <= done.raw_tokens + 8
+    assert done.raw_tokens == count_tokens(output)
+
+
+def test_a_context_that_left_something_out_says_how_to_get_it():
+    raw = "".join(f"step {k} done\n" for k in range(400)) + "error: step 400 failed\n"
+    text = compress(raw, "./build.sh", 1, run_id="run_1").text
+    assert text.endswith("[ai-session] exit 1\n[ai-session] full output: ai-session output run_1 [--raw|--lines A:B|--grep PATTERN]\n")
+    assert "error: step 400 failed" in text
+
