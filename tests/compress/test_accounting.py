@@ -3,11 +3,19 @@ raw counted on what an agent's pipe carries, tiny outputs costing nothing."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
+
 import pytest
 
 from ai_session.core.accounting import output_raw_tokens, raw_tokens, saving, saving_text
 from ai_session.core.compress import clean_lines, compress
-from ai_session.core.models import CommandRun, RunStatus
+from ai_session.core.models import CommandRun, RunStatus, Session
+from ai_session.core.store import SessionStore, open_store
+from ai_session.core.store.pg_schema import MIGRATIONS as PG_MIGRATIONS
+from ai_session.core.store.postgres import PostgresStore
+from ai_session.core.store.schema import MIGRATIONS as SQLITE_MIGRATIONS
+from ai_session.core.store.sqlite import SQLiteStore
 from ai_session.core.tokens import count_tokens
 
 
@@ -54,3 +62,53 @@ def test_a_context_that_left_something_out_says_how_to_get_it():
     assert text.endswith("[ai-session] exit 1\n[ai-session] full output: ai-session output run_1 [--raw|--lines A:B|--grep PATTERN]\n")
     assert "error: step 400 failed" in text
 
+
+COLOURED = "".join(f"\x1b[1mtests/test_m.py::test_{k}\x1b[0m \x1b[32mPASSED\x1b[0m\r\n" for k in range(300)) + (
+    "\x1b[31m1 failed\x1b[0m, \x1b[32m300 passed\x1b[0m in 0.5s\r\n"
+)
+
+
+def _as_an_older_version_wrote_it(store_url: str, request: pytest.FixtureRequest, rows: dict[str, dict]) -> SessionStore:
+    """Rewrite run rows as the version before the re-count stored them, set the store back
+    to that schema version, and upgrade it."""
+    if store_url.startswith("sqlite:///"):
+        path = store_url.removeprefix("sqlite:///")
+        db = sqlite3.connect(path)
+        for run_id, data in rows.items():
+            db.execute("UPDATE runs SET data = ? WHERE id = ?", (json.dumps(data), run_id))
+        db.execute(f"PRAGMA user_version = {len(SQLITE_MIGRATIONS) - 1}")
+        db.commit()
+        db.close()
+        return SQLiteStore(path)
+    pg_db = request.getfixturevalue("pg_db")
+    with pg_db.admin() as admin:
+        for run_id, data in rows.items():
+            admin.execute("UPDATE ai_session.runs SET data = %s, raw_tokens = %s WHERE id = %s",
+                          (json.dumps(data), data["raw_tokens"], run_id))  # fmt: skip
+        admin.execute("UPDATE ai_session.schema_version SET version = %s", (len(PG_MIGRATIONS) - 1,))
+    assert PostgresStore.migrate(pg_db.cluster.url(dbname=pg_db.name)) == (len(PG_MIGRATIONS) - 1, len(PG_MIGRATIONS))
+    return open_store(store_url)
+
+
+def test_stored_runs_are_recounted_on_upgrade(store, store_url, request):
+    s = store.create_session(Session(name="old"))
+    with_output = CommandRun(session_id=s.id, command="pytest", status=RunStatus.FINISHED, context="ctx", context_tokens=2)
+    without = CommandRun(session_id=s.id, command="make", status=RunStatus.FINISHED, context="ctx", context_tokens=2)
+    store.save_run(with_output, COLOURED)
+    store.save_run(without)
+    old = {  # before: raw counted on the coloured stream; the capped figure in metadata
+        with_output.id: {**with_output.model_dump(mode="json", exclude={"savings"}), "raw_tokens": count_tokens(COLOURED),
+                         "metadata": {"raw_tokens_capped": count_tokens(COLOURED)}},
+        without.id: {**without.model_dump(mode="json", exclude={"savings"}), "raw_tokens": 900,
+                     "metadata": {"raw_tokens_capped": 300}},
+    }  # fmt: skip
+    upgraded = _as_an_older_version_wrote_it(store_url, request, old)
+    try:
+        recounted = upgraded.get_run(with_output.id)
+        assert recounted is not None and recounted.raw_tokens == output_raw_tokens(COLOURED) < count_tokens(COLOURED)
+        kept = upgraded.get_run(without.id)  # no output to count: the capped figure it recorded
+        assert kept is not None and kept.raw_tokens == 300 and "raw_tokens_capped" not in kept.metadata
+        totals = upgraded.totals([s.id])[s.id]
+        assert (totals.raw_tokens, totals.context_tokens) == (recounted.raw_tokens + 300, 4)
+    finally:
+        upgraded.close()

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ai_session.core.errors import InvalidInput
@@ -88,3 +88,29 @@ def recount(run_json: str, output: str | None, cap: int = DEFAULT_AGENT_OUTPUT_C
     if output is not None:
         run = run.model_copy(update={"raw_tokens": output_raw_tokens(output, cap)})
     return run.model_dump_json(exclude={"savings"}), run.raw_tokens
+
+
+def recount_runs(execute: Callable[[str, Sequence[Any]], Any], mark: str, *, raw_tokens_column: bool = False) -> None:
+    """The upgrade both stores run (`execute` is the migrating transaction's, `mark` its
+    placeholder): every stored run's raw figure counted again from its stored output, by
+    today's definition. A run whose output does not read back keeps its stored figure."""
+    from ai_session.core import blob
+    from ai_session.core.errors import StoreError
+
+    last = ""
+    while rows := execute(
+        f"SELECT id, data, raw, zstd FROM runs WHERE id > {mark} ORDER BY id LIMIT 500", (last,)
+    ).fetchall():
+        for run_id, data, raw, packed in rows:
+            try:
+                output = None if raw is None else blob.unpack(bytes(raw), bool(packed))
+            except StoreError:  # damaged: validate reports it, repair quarantines it
+                output = None
+            counted = recount(data, output)
+            if counted is None or counted[0] == data:
+                continue
+            if raw_tokens_column:  # the team store keeps the figure in a column its totals sum
+                execute(f"UPDATE runs SET data = {mark}, raw_tokens = {mark} WHERE id = {mark}", (*counted, run_id))
+            else:
+                execute(f"UPDATE runs SET data = {mark} WHERE id = {mark}", (counted[0], run_id))
+        last = rows[-1][0]

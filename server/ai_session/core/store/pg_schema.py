@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ai_session.core.accounting import recount_runs
 from ai_session.core.store.codec import checksum_bodies
 
 SCHEMA = "ai_session"
@@ -82,6 +83,11 @@ def _v2(conn: Any) -> None:
     for statement in _V2:
         conn.execute(statement)
     checksum_bodies(conn.execute, "%s")
+
+
+def _v3(conn: Any) -> None:
+    """Raw tokens as an agent's pipe would carry each output (colours and redraws removed)."""
+    recount_runs(conn.execute, "%s", raw_tokens_column=True)
 
 
 MIGRATIONS: list[Migration] = [
@@ -238,4 +244,5 @@ MIGRATIONS: list[Migration] = [
         f"GRANT EXECUTE ON FUNCTION prune_changes(bigint) TO {USERS_ROLE}",
     ],
     _v2,
+    _v3,
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from ai_session.core.accounting import recount_runs
 from ai_session.core.store.codec import checksum_bodies
 
 Migration = list[str] | Callable[[sqlite3.Connection], None]
@@ -48,6 +49,11 @@ def _v2(db: sqlite3.Connection) -> None:
     ):
         db.execute(statement)
     checksum_bodies(db.execute, "?")
+
+
+def _v3(db: sqlite3.Connection) -> None:
+    """Raw tokens as an agent's pipe would carry each output (colours and redraws removed)."""
+    recount_runs(db.execute, "?")
 
 
 MIGRATIONS: list[Migration] = [
@@ -111,4 +117,5 @@ MIGRATIONS: list[Migration] = [
         "CREATE TRIGGER pools_chg AFTER INSERT ON pools BEGIN INSERT INTO changes (session_id, kind) VALUES (NULL, 'pool'); END",
     ],
     _v2,
+    _v3,
 ]
