@@ -60,7 +60,7 @@ def test_npm_install_folds_deprecations_keeps_outcome():
     assert "2 moderate severity vulnerabilities" in r.text
     # Warnings that differ only in numbers fold to the first, a count and the last.
     assert "pkg0@1.0.0" in r.text and "pkg11@1.0.0" in r.text and "pkg7@1.0.0" not in r.text
-    assert "similar lines" in r.text
+    assert "6 more like this (only numbers differ)" in r.text
     assert "looking for funding" not in r.text
 
 

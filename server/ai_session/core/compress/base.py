@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ai_session.core.compress.guard import Facts, classify
+from ai_session.core.compress.guard import Facts, classify, scan
 from ai_session.core.compress.text import cut
 
 SYNTHETIC = "[ai-session]"
@@ -42,6 +42,7 @@ class Out:
     """
 
     lines: list[str]
+    facts: Facts | None = None  # the guard's scan of `lines` (made on first use when not given)
     _items: dict[tuple[int, int], str] = field(default_factory=dict)
     omitted: Counter[str] = field(default_factory=Counter)
     _dropped: dict[int, str] = field(default_factory=dict)
@@ -54,6 +55,12 @@ class Out:
 
     def keep(self, i: int) -> None:
         self._items[(i, 0)] = self.lines[i]
+
+    def important(self, i: int) -> bool:
+        """Line i is a fact or a finding of any level (the guard's classification, by index)."""
+        if self.facts is None:
+            self.facts = scan(self.lines)
+        return i in self.facts.marked
 
     def keep_range(self, start: int, stop: int) -> None:
         for i in range(max(0, start), min(stop, len(self.lines))):
@@ -141,8 +148,8 @@ def long_line(text: str, extra: int = 0) -> list[str]:
 
 Reducer = Callable[[list[str], Ctx], Out]
 
-# Numbers, hex ids, hashes, uuids: what differs between otherwise equal lines.
-VARIABLE_RE = re.compile(r"[0-9a-fA-F]*\d[0-9a-fA-F]*")
+# Digits and hex letters: what differs between otherwise equal lines (numbers, ids, hashes).
+_VARIABLE_TO_HASH = bytes.maketrans(b"0123456789abcdefABCDEF", b"#" * 22)
 
 
 def is_important(line: str) -> bool:
@@ -150,13 +157,18 @@ def is_important(line: str) -> bool:
     return bool(classify(line))
 
 
-def template(line: str) -> str:
-    return VARIABLE_RE.sub("#", line)
+def templates(lines: list[str]) -> list[str]:
+    """Each line's shape: runs of digits and hex letters made one `#` (timestamps, counters,
+    ids and hashes vary; the words around them do not). Done on the joined text, not per line."""
+    text = "\n".join(lines).encode("utf-8", "surrogatepass").translate(_VARIABLE_TO_HASH).decode("utf-8", "surrogatepass")
+    while "##" in text:  # a run of n marks takes log2(n) passes of one C call each
+        text = text.replace("####", "#").replace("##", "#")
+    return text.split("\n")
 
 
 def keep_important(out: Out, i: int, what: str) -> None:
     """Default for a line a reducer does not recognise: keep it if it looks like trouble."""
-    if is_important(out.lines[i]):
+    if out.important(i):
         out.keep(i)
     elif out.lines[i].strip():
         out.drop(what, i)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import Ctx, Out, is_important
+from ai_session.core.compress.base import Ctx, Out
 
 DIAG_RE = re.compile(r"^(?:\S.*?):\d+(?::\d+)?: (fatal error|error|warning|note|remark|internal compiler error)\b")
 CONTEXT_RE = re.compile(
@@ -36,7 +36,7 @@ CMAKE_BLOCK_CAP = 12
 
 
 def reduce_c_build(lines: list[str], ctx: Ctx) -> Out:
-    out = Out(lines)
+    out = Out(lines, facts=ctx.facts)
     seen: set[str] = set()
     notes = 0
     cmake_block = 0
@@ -96,10 +96,10 @@ def reduce_c_build(lines: list[str], ctx: Ctx) -> Out:
         if COMPILER_CMD_RE.match(line):
             out.drop("compiler commands", i)
             continue
-        if PROGRESS_RE.match(line) and not is_important(line):
+        if PROGRESS_RE.match(line) and not out.important(i):
             out.drop("progress lines", i)
             continue
-        if is_important(line):
+        if out.important(i):
             if line in seen:
                 out.drop("duplicate lines", i)
                 continue

@@ -37,7 +37,7 @@ FIRST_ERROR_CAP = 40
 
 
 def reduce_cargo(lines: list[str], ctx: Ctx) -> Out:
-    out = Out(lines)
+    out = Out(lines, facts=ctx.facts)
     first_error_done = False
     groups: dict[str, tuple[int, int]] = {}  # headline -> (key index, next sub-key)
     seen_pairs: set[tuple[str, str]] = set()

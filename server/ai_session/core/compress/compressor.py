@@ -20,13 +20,21 @@ Rules every result obeys (tests check them):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from ai_session.core.compress.base import HALF_LINE, MAX_LINE, SYNTHETIC, Ctx, Out, Reducer
+from ai_session.core.compress.base import (
+    HALF_LINE,
+    MAX_LINE,
+    SYNTHETIC,
+    Ctx,
+    Out,
+    Reducer,
+)
 from ai_session.core.compress.binary import binary_note, find_binary
 from ai_session.core.compress.c_build import reduce_c_build
 from ai_session.core.compress.cargo import reduce_cargo
 from ai_session.core.compress.detect import detect
-from ai_session.core.compress.diagnostics import parse_diagnostics
 from ai_session.core.compress.docker import reduce_docker
 from ai_session.core.compress.files import reduce_files
 from ai_session.core.compress.generic import reduce_generic
@@ -38,10 +46,14 @@ from ai_session.core.compress.linters import reduce_linter
 from ai_session.core.compress.packages import reduce_packages
 from ai_session.core.compress.python_tests import reduce_pytest, reduce_unittest
 from ai_session.core.compress.text import clean_lines
-from ai_session.core.models import Diagnostic
+
+if TYPE_CHECKING:
+    from ai_session.core.models import Diagnostic
 
 PASS_THROUGH_CHARS = 300
 RAW_HEAD = 512  # enough of the raw output to recognise a file type
+MAX_BODY_CHARS = 60_000  # a context longer than this is cut in the middle, with a note (see `bounded`)
+GUARD_NOTE = 1 << 20  # the sub-key of the guard's notes: after a reducer's own keys for the line
 
 REDUCERS: dict[str, Reducer] = {
     "pytest": reduce_pytest,
@@ -63,10 +75,17 @@ REDUCERS: dict[str, Reducer] = {
 class Compressed:
     text: str  # the context form
     tool: str  # reducer used ("generic" when none fitted)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
     raw_lines: int = 0
     kept_lines: int = 0  # non-synthetic lines in the body
     passthrough: bool = False  # body is the whole cleaned output
+    body: list[str] = field(default_factory=list, repr=False)
+
+    @cached_property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Structured diagnostics of the body (parsed on first use: a pipe filter never needs them)."""
+        from ai_session.core.compress.diagnostics import parse_diagnostics
+
+        return parse_diagnostics(self.body, self.tool)
 
 
 def exit_line(exit_code: int | None) -> list[str]:
@@ -133,16 +152,43 @@ def compress_lines(
         body = list(lines)
         while body and not body[-1].strip():
             body.pop()
+    if sum(map(len, body)) + len(body) > MAX_BODY_CHARS:
+        body, passthrough = bounded(body, run_id), False
     body = (preamble or []) + body
     text_lines = body + exit_line(exit_code) + ([footer(run_id)] if run_id and not passthrough else [])
     return Compressed(
         text="\n".join(text_lines) + "\n" if text_lines else "",
         tool=tool,
-        diagnostics=parse_diagnostics(body, tool),
+        body=body,
         raw_lines=len(lines),
         kept_lines=sum(1 for line in body if not line.startswith(SYNTHETIC)),
         passthrough=passthrough,
     )
+
+
+def bounded(body: list[str], run_id: str | None) -> list[str]:
+    """The last resort for an output with more facts than a context can hold (a huge log of
+    distinct failures): its first and last MAX_BODY_CHARS, and a note saying what is not shown."""
+    head: list[str] = []
+    size = 0
+    for line in body:
+        if size + len(line) + 1 > MAX_BODY_CHARS * 2 // 3:
+            break
+        head.append(line)
+        size += len(line) + 1
+    tail: list[str] = []
+    size = 0
+    for line in reversed(body[len(head) :]):
+        if size + len(line) + 1 > MAX_BODY_CHARS // 3:
+            break
+        tail.append(line)
+        size += len(line) + 1
+    tail.reverse()
+    hidden = body[len(head) : len(body) - len(tail)]
+    where = f"ai-session output {run_id} --grep PATTERN" if run_id else "a search of the full output"
+    note = (f"{SYNTHETIC} {len(hidden)} more lines of this context not shown ({sum(map(len, hidden)):,} characters: "
+            f"more facts than one context holds); find them with {where}")  # fmt: skip
+    return head + [note] + tail
 
 
 def enforce(out: Out, facts: Facts) -> None:
@@ -154,11 +200,10 @@ def enforce(out: Out, facts: Facts) -> None:
         if i in out.repeats and out.lines[i] in shown:
             continue
         out.keep(i)
-    for first, last in facts.runs:  # repeats of one shape without a location: first, count, last
-        out.keep(first)
-        out.keep(last)
-        hidden = [i for i in range(first + 1, last) if not out.kept(i)]
-        if hidden and not out.noted(first):
-            out.note(hidden[0], f"{len(hidden)} similar lines", sub=-1)
+    for group in facts.repeats:  # facts without a location, only numbers differing: first, count, last
+        hidden = [i for i in group[1:-1] if not out.kept(i) and i not in out.repeats]  # repeats: counted already
+        if hidden:
+            out.note(group[0], f"{len(hidden)} more like this (only numbers differ) until line {group[-1] + 1}",
+                     sub=GUARD_NOTE)  # after anything a reducer grouped under the first
     for i in structure(out.lines, out.kept_in_place(), facts):  # lines a reducer moved have their context
         out.keep(i)

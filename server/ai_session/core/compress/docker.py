@@ -27,7 +27,7 @@ BOX_CAP = 20
 
 
 def reduce_docker(lines: list[str], ctx: Ctx) -> Out:
-    out = Out(lines)
+    out = Out(lines, facts=ctx.facts)
     in_box = False
     box: list[int] = []
     for i, line in enumerate(lines):
@@ -37,7 +37,7 @@ def reduce_docker(lines: list[str], ctx: Ctx) -> Out:
         if s == "------":
             if in_box:
                 for k, j in enumerate(box):  # the end of a failing step's output says why
-                    if k >= len(box) - BOX_CAP or is_important(lines[j]):
+                    if k >= len(box) - BOX_CAP or out.important(j):
                         out.keep(j)
                     else:
                         out.drop("step output lines", i)

@@ -51,7 +51,7 @@ def reduce_files(lines: list[str], ctx: Ctx) -> Out:
     mode = ctx.subcommand or "find"
     if mode == "tree":
         return _reduce_tree(lines)
-    out = Out(lines)
+    out = Out(lines, facts=ctx.facts)
     entries: list[int] = []
     errors = 0
     for i, line in enumerate(lines):

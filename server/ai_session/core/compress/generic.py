@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from ai_session.core.compress.base import Ctx, Out, template
+from ai_session.core.compress.base import Ctx, Out, templates
 from ai_session.core.compress.guard import Facts, is_vendored, scan
 
 HEAD = 12
@@ -52,21 +52,18 @@ class Entry(NamedTuple):
 def fold(lines: list[str], idx: list[int], facts: set[int]) -> list[Entry]:
     """Runs of same-shape lines as entries; facts and blank lines break runs and stand alone."""
     entries: list[Entry] = []
+    shapes = templates([lines[i] for i in idx])
     n = len(idx)
     j = 0
     while j < n:
         i = idx[j]
-        line = lines[i]
         k = j + 1
-        if not line.strip():
+        if not lines[i].strip():
             while k < n and not lines[idx[k]].strip():
                 k += 1
         elif i not in facts:
-            key = template(line)
-            while k < n:
-                other = lines[idx[k]]
-                if idx[k] in facts or not other.strip() or (other != line and template(other) != key):
-                    break
+            key = shapes[j]
+            while k < n and idx[k] not in facts and shapes[k] == key and lines[idx[k]].strip():
                 k += 1
         entries.append(Entry(i, idx[k - 1], k - j))
         j = k
@@ -84,7 +81,7 @@ def _emit(out: Out, e: Entry) -> None:
 
 
 def reduce_generic(lines: list[str], ctx: Ctx) -> Out:
-    out = Out(lines)
+    out = Out(lines, facts=ctx.facts)
     facts = ctx.facts if ctx.facts is not None else scan(lines)
     rest = set_aside(out, range(len(lines)), facts)
     if ctx.exit_code == 0 and not facts.high and len(rest) > LONG_SUCCESS:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import Ctx, Out, is_important
+from ai_session.core.compress.base import Ctx, Out
 
 COMMIT_RE = re.compile(r"^commit [0-9a-f]{7,64}\b")
 ONELINE_RE = re.compile(r"^(?:[*|\\/ ]+)?[0-9a-f]{7,40} ")
@@ -40,7 +40,7 @@ STATUS_PER_SECTION = 100
 
 
 def reduce_git(lines: list[str], ctx: Ctx) -> Out:
-    out = Out(lines)
+    out = Out(lines, facts=ctx.facts)
     in_message = False
     subject_done = False
     stat_files = 0
@@ -131,7 +131,7 @@ def reduce_git(lines: list[str], ctx: Ctx) -> Out:
 def _other(out: Out, i: int, line: str) -> None:
     if PROGRESS_RE.match(line):
         out.drop("transfer progress lines", i)
-    elif is_important(line) or not line.startswith("remote:"):
+    elif out.important(i) or not line.startswith("remote:"):
         out.keep(i)
     else:
         out.drop("remote lines", i)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import Ctx, Out, is_important
+from ai_session.core.compress.base import Ctx, Out
 
 MARK_RE = re.compile(r"^\s*=== (?:RUN|PAUSE|CONT|NAME)\s+(\S+)")
 RESULT_RE = re.compile(r"^\s*--- (PASS|FAIL|SKIP): (\S+)")
@@ -28,7 +28,7 @@ OK_CAP = 30
 
 
 def reduce_go(lines: list[str], ctx: Ctx) -> Out:
-    out = Out(lines)
+    out = Out(lines, facts=ctx.facts)
     logs: dict[str, list[int]] = {}
     current: str | None = None
     panic_budget = 0
@@ -94,7 +94,7 @@ def reduce_go(lines: list[str], ctx: Ctx) -> Out:
             logs.setdefault(current, []).append(i)
             continue
         # Plain (non -v) mode prints only failing tests' logs, after their --- FAIL line.
-        if line.startswith((" ", "\t")) or is_important(line):
+        if line.startswith((" ", "\t")) or out.important(i):
             out.keep(i)
         else:
             out.drop("other lines", i)

@@ -11,9 +11,9 @@ A line is a *fact* when it carries
   SUCCESS", "OK (1.2s)", "files have been written"), a package added or removed (`+ x 1.2`);
 - a test id (`path::name`, TAP `not ok N`) that does not say the test passed.
 
-Folding is allowed only for consecutive facts that carry no location and are identical
-once their numbers are normalised (a retry warning printed 500 times): their first and
-last line stay, with a count. A located fact repeated exactly is shown once, and so is a
+Folding is allowed only for facts that carry no location and are identical once their
+numbers are normalised (a retry warning printed 500 times through a log): the first and the
+last stay, and a count says how many more there were. A located fact repeated exactly is shown once, and so is a
 headline a reducer shows once with every location it applies to grouped under it.
 
 Lines that are recognisably noise stay droppable whatever words they contain: passing
@@ -290,13 +290,17 @@ COUNT_WORDS = frozenset((_OUTCOMES + "|" + _NOUNS).replace("?", "").replace("(",
     "assertions", "runs", "checks", "targets", "cases", "suites", "crates", "insertions", "deletions", "tasks",
 }
 _MARKS_RE = re.compile("[✕✗✘×✖]")
-_NON_ALPHA = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalpha()})
+_BYTES_NON_ALPHA = bytes(b if 97 <= b <= 122 else 32 for b in range(256))  # a-z stay, the rest is space
 _QUICK_LOCATION_RE = re.compile(r"\.[A-Za-z]\w{0,15}(?::\d|\(\d|:\[\d)|-->|file:\d|BUILD:\d")
 
 
+_VOCABULARY_BYTES = frozenset(w.encode() for w in VOCABULARY)
+_COUNT_WORDS_BYTES = frozenset(w.encode() for w in COUNT_WORDS)
+
+
 def _may_be_fact(line: str, low: str, digits: bool) -> bool:
-    words = low.translate(_NON_ALPHA).split()
-    if not VOCABULARY.isdisjoint(words) or (digits and not COUNT_WORDS.isdisjoint(words)):
+    words = low.encode("utf-8", "surrogatepass").translate(_BYTES_NON_ALPHA).split()
+    if not _VOCABULARY_BYTES.isdisjoint(words) or (digits and not _COUNT_WORDS_BYTES.isdisjoint(words)):
         return True
     if "::" in line or "***" in line or _QUICK_LOCATION_RE.search(line) or _MARKS_RE.search(line):
         return True
@@ -305,7 +309,7 @@ def _may_be_fact(line: str, low: str, digits: bool) -> bool:
     return line.lstrip().startswith(("+ ", "- "))
 
 
-_TO_HASH = str.maketrans("0123456789", "##########")
+_BYTES_TO_HASH = bytes.maketrans(b"0123456789", b"##########")
 _DIGITS_RE = re.compile(r"\d+")
 
 
@@ -348,6 +352,7 @@ def classify(line: str, digits: bool = True) -> int:
 class Facts:
     """What the guard found in one output (indexes into its cleaned lines)."""
 
+    marked: set[int] = field(default_factory=set)  # every line classified as a fact or a finding
     protected: set[int] = field(default_factory=set)
     located: set[int] = field(default_factory=set)  # protected for a location or a test id
     low: set[int] = field(default_factory=set)  # low-level findings: facts only when `high` is False
@@ -355,15 +360,15 @@ class Facts:
     frames: set[int] = field(default_factory=set)  # project traceback frames (their source line is kept)
     location_only: set[int] = field(default_factory=set)  # `--> x.rs:3:4`: the message is above
     headers: set[int] = field(default_factory=set)  # `In x.sh line 3:`: kept when a line under it is
-    runs: list[tuple[int, int]] = field(default_factory=list)  # repeats that may fold: (first, last)
+    repeats: list[list[int]] = field(default_factory=list)  # same-shape facts without a location, in order
+    folded: set[int] = field(default_factory=set)  # the ones between the first and last of each
 
     def must_keep(self) -> set[int]:
         keep = self.protected if self.high else self.protected | self.low
-        if self.runs:
-            keep = keep - {i for first, last in self.runs for i in range(first + 1, last)}
-        return keep
+        return keep - self.folded if self.folded else keep
 
 
+FOLD_AT = 3  # a fact without a location seen this often, only its numbers differing, folds
 SCAN_BATCH = 65_536  # lines normalised at a time: one translate and split per batch, bounded memory
 
 
@@ -378,7 +383,9 @@ def _kinds(lines: list[str]) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     for start in range(0, len(lines), SCAN_BATCH):
         batch = lines[start : start + SCAN_BATCH]
-        keys = "\n".join(batch).translate(_TO_HASH).split("\n")
+        # Digits are ASCII: bytes.translate is ten times str.translate on non-ASCII text.
+        keys = "\n".join(batch).encode("utf-8", "surrogatepass").translate(_BYTES_TO_HASH).decode(
+            "utf-8", "surrogatepass").split("\n")
         for key, line in dict(zip(keys, batch)).items():
             if key not in cache:
                 cache[key] = classify(line, key != line) if line else 0
@@ -392,9 +399,10 @@ def scan(lines: list[str]) -> Facts:
     protected, low = facts.protected, facts.low
     shown: set[str] = set()  # located facts seen: an exact repeat adds nothing
     located_by_path: set[int] = set()
-    run_key, run_first, run_last = "", -1, -1  # consecutive facts without a location, same shape
+    shapes: dict[str, list[int]] = {}  # facts without a location by shape: repeats may fold
     for i, kind in _kinds(lines):
         line = lines[i]
+        facts.marked.add(i)
         if kind & HEADER:
             facts.headers.add(i)
             continue
@@ -406,13 +414,7 @@ def scan(lines: list[str]) -> Facts:
                 continue
             shown.add(line)
         else:
-            shape = _DIGITS_RE.sub("#", line)
-            if shape == run_key and i == run_last + 1:
-                run_last = i
-            else:
-                if run_last - run_first >= 2:
-                    facts.runs.append((run_first, run_last))
-                run_key, run_first, run_last = shape, i, i
+            shapes.setdefault(_DIGITS_RE.sub("#", line), []).append(i)
         protected.add(i)
         if kind > FACT:
             if kind & HIGH:
@@ -425,8 +427,8 @@ def scan(lines: list[str]) -> Facts:
                 facts.located.add(i)
             if kind & LOCATION:
                 located_by_path.add(i)
-    if run_last - run_first >= 2:
-        facts.runs.append((run_first, run_last))
+    facts.repeats = [group for group in shapes.values() if len(group) >= FOLD_AT]
+    facts.folded = {i for group in facts.repeats for i in group[1:-1]}
     _one_line_per_test(lines, facts, located_by_path)
     for i in list(facts.location_only):  # `--> x.rs:3:4` under a note is as low as the note
         j = _previous_text(lines, i)

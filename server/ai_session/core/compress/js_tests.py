@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import Ctx, Out, is_important, keep_important
+from ai_session.core.compress.base import Ctx, Out, keep_important
 
 SUITE_RE = re.compile(r"^\s*(PASS|FAIL|RUNS)\s+\S")
 BULLET_RE = re.compile(r"^\s*● (.*)$")
@@ -38,7 +38,7 @@ FRAMES_KEPT = 2
 
 
 def reduce_js_tests(lines: list[str], ctx: Ctx) -> Out:
-    out = Out(lines)
+    out = Out(lines, facts=ctx.facts)
     in_block = False
     in_console = False
     skipping_repeat = False
@@ -144,7 +144,7 @@ def reduce_js_tests(lines: list[str], ctx: Ctx) -> Out:
                     out.drop("diff context lines", i)
                 continue
             msg += 1
-            if msg <= MESSAGE_CAP or s.startswith(("Expected", "Received")) or is_important(line):
+            if msg <= MESSAGE_CAP or s.startswith(("Expected", "Received")) or out.important(i):
                 out.keep(i)
             else:
                 out.drop("message lines", i)

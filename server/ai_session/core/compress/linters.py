@@ -46,7 +46,7 @@ def is_diagnostic(line: str) -> bool:
 
 
 def reduce_linter(lines: list[str], ctx: Ctx) -> Out:
-    out = Out(lines)
+    out = Out(lines, facts=ctx.facts)
     seen: set[str] = set()
     cont = 0
     table = 0

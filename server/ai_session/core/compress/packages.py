@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import Ctx, Out, is_important, keep_important
+from ai_session.core.compress.base import Ctx, Out, keep_important
 
 DROP_RE = re.compile(
     r"^\s*(?:Collecting |Downloading |Obtaining |Using cached |Requirement already satisfied|Looking in indexes"
@@ -39,7 +39,7 @@ SUBPROCESS_TAIL = 12
 
 
 def reduce_packages(lines: list[str], ctx: Ctx) -> Out:
-    out = Out(lines)
+    out = Out(lines, facts=ctx.facts)
     warns = 0
     seen: set[str] = set()
     block: list[int] = []
@@ -84,7 +84,7 @@ def reduce_packages(lines: list[str], ctx: Ctx) -> Out:
                 out.drop("warnings", i)
             continue
         if DROP_RE.match(line):
-            if is_important(line) and not line.startswith(("npm http", "npm timing", "npm sill", "npm verb")):
+            if out.important(i) and not line.startswith(("npm http", "npm timing", "npm sill", "npm verb")):
                 out.keep(i)
             else:
                 out.drop("progress/download lines", i)
@@ -99,7 +99,7 @@ def _flush_block(out: Out, block: list[int]) -> None:
     """A failed build's output boxed by pip: its errors and its last lines."""
     tail = set(block[-SUBPROCESS_TAIL:])
     for i in block:
-        if i in tail or is_important(out.lines[i]):
+        if i in tail or out.important(i):
             out.keep(i)
         else:
             out.drop("build output lines", i)

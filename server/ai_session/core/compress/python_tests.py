@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ai_session.core.compress.base import Ctx, Out, is_important, keep_important
+from ai_session.core.compress.base import Ctx, Out, keep_important
 
 SECTION_RE = re.compile(r"^=+ (.+?) =+$")
 ENTRY_RE = re.compile(r"^_{3,} (.+?) _{3,}$")
@@ -42,7 +42,7 @@ def _pytest_short_summary_present(lines: list[str]) -> bool:
 
 
 def reduce_pytest(lines: list[str], ctx: Ctx) -> Out:
-    out = Out(lines)
+    out = Out(lines, facts=ctx.facts)
     has_short = _pytest_short_summary_present(lines)
     section = "progress"
     e_count = 0
@@ -81,7 +81,7 @@ def reduce_pytest(lines: list[str], ctx: Ctx) -> Out:
             else:
                 section = "other"
             continue
-        if SUMMARY_RE.search(line) and not line.startswith(" "):
+        if " in " in line and not line.startswith(" ") and SUMMARY_RE.search(line):  # cheap tests first
             out.keep(i)
             continue
         if section == "progress":
@@ -102,7 +102,7 @@ def reduce_pytest(lines: list[str], ctx: Ctx) -> Out:
                     captured = 0
                 continue
             if captured:
-                if is_important(line) or captured <= CAPTURED_CAP:
+                if out.important(i) or captured <= CAPTURED_CAP:
                     out.keep(i)
                 else:
                     out.drop("captured output lines", i)
@@ -172,7 +172,7 @@ def reduce_pytest(lines: list[str], ctx: Ctx) -> Out:
                 out.keep(i)
                 exc_tail -= 1
                 continue
-            if is_important(line) and not line.startswith("    "):
+            if out.important(i) and not line.startswith("    "):
                 out.keep(i)
             else:
                 out.drop_code("source lines", i)
@@ -194,7 +194,7 @@ def reduce_pytest(lines: list[str], ctx: Ctx) -> Out:
         elif section in ("skip",):
             out.drop("passes/durations lines", i)
         else:
-            if is_important(line) or line.startswith("TOTAL"):
+            if out.important(i) or line.startswith("TOTAL"):
                 out.keep(i)
             else:
                 out.drop("other lines", i)
@@ -228,7 +228,7 @@ def _progress_line(out: Out, i: int, line: str, has_short: bool) -> None:
         else:
             out.drop("progress lines", i)
         return
-    if is_important(line) or LOCATION_LINE_RE.match(line):
+    if out.important(i) or LOCATION_LINE_RE.match(line):
         out.keep(i)
     else:
         out.drop("other lines", i)
@@ -240,7 +240,7 @@ UT_SUMMARY_RE = re.compile(r"^(Ran \d+ tests? in |OK\b|FAILED \()")
 
 
 def reduce_unittest(lines: list[str], ctx: Ctx) -> Out:
-    out = Out(lines)
+    out = Out(lines, facts=ctx.facts)
     in_tb = False
     last_frame = -1
     exc_tail = 0
