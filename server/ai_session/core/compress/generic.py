@@ -7,8 +7,8 @@ Facts (see guard.py) are always kept. Of the other lines:
    counted per rule in one `[ai-session]` line.
 3. Lines repeated exactly are shown once; runs of lines of the same shape (equal after
    numbers, ids and hashes are normalised) keep their first and last line and a count.
-4. A long successful run keeps its facts, a head and a tail, and counts the rest by shape
-   ("812 lines like `Compiling …`").
+4. A long successful run keeps its facts, its first and last lines, and counts the rest by
+   how they start ("812 `Compiling crate …`").
 5. Otherwise, when what remains is small, all of it is shown; else the head, the tail and
    every fact with a line of context either side; each gap becomes a note naming its line
    range (retrievable with `ai-session output RUN --lines A:B`).
@@ -40,7 +40,9 @@ VENDORED_ROOT_RE = re.compile(
 )
 # A finding's rule: a trailing `(symbol)` or `[rule]` first, else a code like SC2086 or C0114.
 RULE_RES = (re.compile(r"\(([a-z][\w-]+)\)\s*$|\[([\w./-]+)\]\s*$"), re.compile(r"\b(SC\d{4}|[A-Z]{1,3}\d{3,4})\b"))
-SHAPE_RE = re.compile(r"^[^\w\n]*([A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?)", re.MULTILINE)
+# How a line starts: its first word ("[ 42%] Building C object …" -> "Building"). Matches every
+# line (an empty group for a line without letters), so findall gives one result per line.
+SHAPE_RE = re.compile(r"^[^A-Za-z\n]*([A-Za-z]*)[^\n]*", re.MULTILINE)
 
 
 class Entry(NamedTuple):
@@ -84,10 +86,7 @@ def reduce_generic(lines: list[str], ctx: Ctx) -> Out:
     out = Out(lines, facts=ctx.facts)
     facts = ctx.facts if ctx.facts is not None else scan(lines)
     rest = set_aside(out, range(len(lines)), facts)
-    if ctx.exit_code == 0 and not facts.high and len(rest) > LONG_SUCCESS:
-        outcome(out, rest, facts)
-    else:
-        reduce_into(out, rest, facts)
+    reduce_into(out, rest, facts, successful=ctx.exit_code == 0 and not facts.high)
     return out
 
 
@@ -189,27 +188,32 @@ def _rule(line: str) -> str:
     return "other"
 
 
-def outcome(out: Out, idx: list[int], facts: Facts) -> None:
-    """A long successful run: its facts, head and tail; the rest counted by shape."""
-    lines = out.lines
-    text = [i for i in idx if lines[i].strip()]
-    shown = set(text[:SUCCESS_HEAD]) | set(text[-SUCCESS_TAIL:]) | (facts.must_keep() & set(text))
-    hidden = [i for i in text if i not in shown]
-    for i in shown:
-        out.keep(i)
+def outcome(out: Out, entries: list[Entry], facts: set[int]) -> None:
+    """A long successful run: its facts, its first and last entries; the rest counted by shape."""
+    shown = set(range(SUCCESS_HEAD)) | set(range(len(entries) - SUCCESS_TAIL, len(entries)))
+    shown |= {k for k, e in enumerate(entries) if e.first in facts}
+    hidden = [e for k, e in enumerate(entries) if k not in shown]
+    for k in sorted(shown):
+        if 0 <= k < len(entries):
+            _emit(out, entries[k])
     if not hidden:
         return
-    starts = SHAPE_RE.findall("\n".join([lines[i] for i in hidden]))  # one pass, not a match per line
-    shapes = Counter(f"`{start} …`" for start in starts)
-    if len(starts) < len(hidden):
-        shapes["other"] += len(hidden) - len(starts)
-    out.drop_count("lines of a successful run", len(hidden))  # facts are shown: nothing to bring back
-    out.note(hidden[0], f"{len(hidden)} lines of a successful run not shown, by how they start: "
-             + _listing(shapes), sub=-1)  # fmt: skip
+    starts = SHAPE_RE.findall("\n".join([out.lines[e.first] for e in hidden]))  # one match a line: one pass
+    if all(e.size == 1 for e in hidden):
+        shapes = Counter(starts)
+    else:
+        shapes = Counter()
+        for start, e in zip(starts, hidden):
+            shapes[start] += e.size
+    lines = sum(e.size for e in hidden)
+    listing = _listing(Counter({(f"`{start} …`" if start else "other"): n for start, n in shapes.items()}))
+    out.drop_count("lines of a successful run", lines)
+    out.note(hidden[0].first, f"{lines} lines of a successful run not shown, by how they start: {listing}", sub=-1)
 
 
-def reduce_into(out: Out, idx: list[int], facts: Facts | None = None) -> None:
-    """Generic reduction of the lines at `idx` (other reducers use it for leftovers)."""
+def reduce_into(out: Out, idx: list[int], facts: Facts | None = None, *, successful: bool = False) -> None:
+    """Generic reduction of the lines at `idx`: runs folded, then all of it when small, the
+    outcome of a long successful run, or head, tail and every fact with its neighbours."""
     lines = out.lines
     must = facts.must_keep() if facts is not None else set()
     entries = fold(lines, idx, must)
@@ -220,6 +224,9 @@ def reduce_into(out: Out, idx: list[int], facts: Facts | None = None) -> None:
     if len(entries) <= SMALL:
         for e in entries:
             _emit(out, e)
+        return
+    if successful and sum(e.size for e in entries) > LONG_SUCCESS:
+        outcome(out, entries, must)
         return
     chosen = set(range(min(HEAD, len(entries))))
     chosen.update(range(max(0, len(entries) - TAIL), len(entries)))
