@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from ai_session.core.compress import clean_lines, compress
 from ai_session.core.compress.base import Ctx
 from ai_session.core.compress.compressor import REDUCERS

@@ -4,14 +4,18 @@ raw is counted on what an agent's pipe would carry, not on the PTY's coloured st
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from ai_session.core.accounting import output_raw_tokens, saving, saving_text
 from ai_session.core.config import Config
 from ai_session.core.manager import SessionManager
 from ai_session.core.tokens import count_tokens
+
 from tests.conftest import CLI
-from tests.lsp.conftest import start_client, wait_note, workspace  # noqa: F401  (fixture)
+from tests.lsp.conftest import start_client, wait_note
 from tests.lsp.test_exec_terminal import write_project
 from tests.lsp.test_sessions import call
 
@@ -20,10 +24,20 @@ def rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-async def test_one_run_reports_one_figure_in_every_view(home, workspace):
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A git worktree with a failing pytest suite (the server attaches its session)."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    write_project(root)
+    return root
+
+
+async def test_one_run_reports_one_figure_in_every_view(home, project):
+    workspace = project
     client = await start_client(home, workspace)
     try:
-        write_project(workspace)
         current = await wait_note(client, "aiSession/currentSessionChanged")
         session = current.summary.session
         command = f"cd {workspace} && PYTHONPATH=. {sys.executable} -m pytest -p no:cacheprovider --color=yes"
