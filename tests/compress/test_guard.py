@@ -248,14 +248,18 @@ def test_vendored_and_minified_lines_are_counted_per_folder():
 
 def test_a_long_successful_log_keeps_its_outcome_and_counts_the_rest():
     names = ["".join(chr(103 + k // 20**j % 20) for j in range(3)) for k in range(400)]  # distinct words, no digits
-    raw = ("".join(f"   Compiling {name} v0.{k % 9}.0\n" for k, name in enumerate(names))
-           + "".join(f"Downloaded {name}-sys v1.0.{k}\n" for k, name in enumerate(names[:200]))
+    raw = ("".join(f"Fetching {name} from the registry mirror\n" for name in names)
+           + "".join(f"Unpacking {name}-sys into the cache\n" for name in names[:200])
+           + "".join(f"   Compiling {name} v0.{k % 9}.0\n" for k, name in enumerate(names[:30]))
            + "    Finished `release` profile [optimized] target(s) in 1m 12s\n")  # fmt: skip
     r = compress(raw, "./build.sh", 0)
     assert "Finished `release` profile [optimized] target(s) in 1m 12s" in r.text
+    assert all(f"Compiling {name} v0." in r.text for name in names[:30])  # what a successful run built
     note = next(line for line in r.text.splitlines() if "successful run not shown" in line)
-    assert "`Compiling …` (" in note and "`Downloaded …` (" in note
-    assert len(body_lines(r)) < 25
+    assert "`Fetching …` (" in note and "`Unpacking …` (" in note
+    assert len(body_lines(r)) < 60
+    failed = compress(raw.replace("    Finished", "error: linking failed\n    Finished"), "./build.sh", 1)
+    assert not any(f"Compiling {name} v0." in failed.text for name in names[1:29])  # failing: progress
 
 
 # ---------------------------------------------------------------- every reducer obeys the guard

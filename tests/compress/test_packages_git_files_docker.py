@@ -140,11 +140,14 @@ def test_find_folds_dependency_dirs_unless_the_listing_is_inside_one():
     assert all(f"node_modules/p{k}/package.json" in r2.text for k in range(40))
 
 
-def test_find_over_budget_counts_the_rest_by_top_folder():
+def test_find_keeps_every_project_entry_until_the_context_bound():
     raw = "".join(f"./src/m{k}.py\n" for k in range(300)) + "".join(f"./tests/t{k}.py\n" for k in range(100))
     r = compress(raw, "find . -name '*.py'", 0)
-    assert "./src/m0.py" in r.text and "./src/m199.py" in r.text
-    assert "[ai-session] 200 more entries: src (100), tests (100)" in r.text
+    assert all(f"./src/m{k}.py" in r.text for k in range(300)) and "./tests/t99.py" in r.text
+    huge = "".join(f"./src/pkg{k // 100}/module_{k}.py\n" for k in range(20_000))
+    cut = compress(huge, "find . -name '*.py'", 0, run_id="run_f")
+    assert "./src/pkg0/module_0.py" in cut.text and "./src/pkg199/module_19999.py" in cut.text
+    assert "more lines of this context not shown" in cut.text and len(cut.text) < 61_000
 
 
 def test_tree_folds_node_modules_subtree():
@@ -160,7 +163,7 @@ def test_grep_keeps_every_project_match_and_cuts_long_lines_with_a_note():
     raw = "".join(f"src/big.js:{k}:const token = 1; // {'x' * 1500}\n" for k in range(1, 60)) + "src/small.py:3:token = 2\n"
     r = compress(raw, "rg -n token", 0)
     assert "src/small.py:3:token = 2" in r.text
-    assert all(f"src/big.js:{k}:const token" in r.text for k in range(1, 60))  # matches have locations
+    assert all(f"src/big.js:{k}:const token" in r.text for k in range(1, 60))  # every match in the project
     assert max(len(l) for l in r.text.splitlines()) <= 1000
     assert "characters cut from this line" in r.text
     assert_faithful(raw, r)

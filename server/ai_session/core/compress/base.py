@@ -57,10 +57,11 @@ class Out:
         self._items[(i, 0)] = self.lines[i]
 
     def important(self, i: int) -> bool:
-        """Line i is a fact or a finding of any level (the guard's classification, by index)."""
+        """Line i is a fact or a finding of any level (the guard's classification, by index),
+        other than the inside of a run of repeats the guard lets fold."""
         if self.facts is None:
             self.facts = scan(self.lines)
-        return i in self.facts.marked
+        return i in self.facts.marked and i not in self.facts.folded
 
     def keep_range(self, start: int, stop: int) -> None:
         for i in range(max(0, start), min(stop, len(self.lines))):

@@ -130,7 +130,7 @@ def compress_lines(
     binary = find_binary(lines)
     seen = [("" if i in binary else line) for i, line in enumerate(lines)] if binary else lines
     tool, sub = detect(command, seen)
-    facts = scan(seen)
+    facts = scan(seen, exit_code)
     ctx = Ctx(command=command or "", exit_code=exit_code, tool=tool, subcommand=sub, facts=facts)
     out = REDUCERS[tool](seen, ctx)
     if tool != "generic" and not out.kept_indexes() and any(line.strip() for line in seen):
@@ -200,7 +200,7 @@ def enforce(out: Out, facts: Facts) -> None:
         if i in out.repeats and out.lines[i] in shown:
             continue
         out.keep(i)
-    for group in facts.repeats:  # facts without a location, only numbers differing: first, count, last
+    for group in facts.repeats:  # a run of facts without a location, only numbers differing: first, count, last
         hidden = [i for i in group[1:-1] if not out.kept(i) and i not in out.repeats]  # repeats: counted already
         if hidden:
             out.note(group[0], f"{len(hidden)} more like this (only numbers differ) until line {group[-1] + 1}",

@@ -1,12 +1,13 @@
 """Listings and searches: find/fd, ls (incl. -l, -R), tree, grep/rg/ag/git grep.
 
-Kept: every entry outside dependency/cache/build folders up to a budget, errors
-(`find: …: Permission denied`, first few), tree's "N directories, M files", grep
-matches (capped per file when they carry no location; every `path:line:` match is a fact). Folded: entries under
-node_modules, .git, __pycache__, .venv/venv, site-packages, target, dist, build,
-vendor, .tox and other caches become one note per folder with a count (unless the
-whole listing is inside such a folder); entries beyond the budget become counts per
-top-level folder.
+Kept: every entry and every match outside dependency/cache/build folders (they are what was
+asked for: the context's overall bound cuts a listing too long for one prompt, saying so),
+errors (`find: …: Permission denied`, first few), tree's "N directories, M files". Folded:
+entries and matches under node_modules, .git, __pycache__, .venv/venv, site-packages,
+target, dist, build, vendor, .tox and other caches become one note per folder with a count
+(unless the whole listing is inside such a folder). ripgrep's heading mode (a file's path on
+its own line, its matches under it as `N:text`) is read as groups, so a file's matches go
+with its path.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ VENDOR = {
     ".pytest_cache", ".ruff_cache", "target", "dist", "build", ".next", ".nuxt", "vendor", "bower_components",
     ".cache", ".gradle", ".idea", "coverage", ".eggs", ".terraform", "Pods", "DerivedData", ".svelte-kit",
 }
-BUDGET = 200
-GREP_PER_FILE = 20
 ERRORS_KEPT = 5
 TREE_RE = re.compile(r"^((?:[│|] {2,3}|    )*)(?:[├└|`]── |[├└]─ |[|`]-- )(.*)$")
 TREE_SUMMARY_RE = re.compile(r"^\d+ director(?:y|ies)(?:, \d+ files?)?$")
@@ -30,13 +29,31 @@ LS_DIR_RE = re.compile(r"^(\S.*):$")
 ERROR_RE = re.compile(r"^(?:find|ls|tree|grep|rg|fd|ag): ")
 
 
-def _path_of(line: str, mode: str) -> str:
-    if mode == "grep":
-        m = re.match(r"^([^:\s][^:]*?)(?::\d+)?[:-]", line)
-        return m.group(1) if m else line
-    if mode == "ls" and re.match(r"^[dlcbps-][rwxsStT-]{9}", line):
-        return line.split()[-1]
-    return line
+GREP_LINE_RE = re.compile(r"^([^:\s][^:]*?)(?::\d+)?[:-]")
+HEADING_MATCH_RE = re.compile(r"^\d+[:-]")  # rg --heading: `12:text` under the file's own line
+
+
+def _paths(lines: list[str], entries: list[int], mode: str) -> list[str]:
+    """The path each entry is about: its own, or (a heading-mode match) its heading's."""
+    paths: list[str] = []
+    heading = ""
+    for i in entries:
+        line = lines[i]
+        if mode == "grep":
+            if heading and HEADING_MATCH_RE.match(line):
+                paths.append(heading)
+                continue
+            m = GREP_LINE_RE.match(line)
+            if m and not HEADING_MATCH_RE.match(line):
+                paths.append(m.group(1))
+                continue
+            heading = line  # a path alone on its line: the matches under it are its own
+            paths.append(line)
+        elif mode == "ls" and re.match(r"^[dlcbps-][rwxsStT-]{9}", line):
+            paths.append(line.split()[-1])
+        else:
+            paths.append(line)
+    return paths
 
 
 def _vendor_root(path: str) -> str | None:
@@ -65,12 +82,10 @@ def reduce_files(lines: list[str], ctx: Ctx) -> Out:
                 out.drop("errors like the above", i)
             continue
         entries.append(i)
-    roots = [_vendor_root(_path_of(lines[i], mode)) for i in entries]
+    roots = [_vendor_root(path) for path in _paths(lines, entries, mode)]
     fold_vendor = any(r is None for r in roots)  # a listing all inside node_modules is the point
     folded: Counter[str] = Counter()
     first_at: dict[str, int] = {}
-    shown: list[int] = []
-    per_file: Counter[str] = Counter()
     ls_section_vendor = False
     for i, root in zip(entries, roots):
         line = lines[i]
@@ -89,26 +104,10 @@ def reduce_files(lines: list[str], ctx: Ctx) -> Out:
             folded[root] += 1
             first_at.setdefault(root, i)
             continue
-        if mode == "grep":
-            path = _path_of(line, mode)
-            per_file[path] += 1
-            if per_file[path] > GREP_PER_FILE:
-                out.drop("more matches in files shown", i)
-                continue
-        shown.append(i)
-    over: Counter[str] = Counter()
-    for k, i in enumerate(shown):
-        if k < BUDGET:
-            out.keep(i)
-        else:
-            top = _path_of(lines[i], mode).lstrip("./").split("/")[0] or "."
-            over[top] += 1
+        out.keep(i)
     for root, n in folded.items():
         out.note(first_at[root], f"{n} entries under {root}/ not shown")
-    if over:
-        parts = ", ".join(f"{top} ({n})" for top, n in over.most_common(12))
-        out.note(len(lines), f"{sum(over.values())} more entries: {parts}")
-    out.keep_last = not folded and not over
+    out.keep_last = not folded
     return out
 
 
@@ -118,7 +117,6 @@ def _reduce_tree(lines: list[str]) -> Out:
     skipped = 0
     skip_at = -1
     skip_name = ""
-    shown = 0
     for i, line in enumerate(lines):
         if TREE_SUMMARY_RE.match(line.strip()):
             out.keep(i)
@@ -136,11 +134,7 @@ def _reduce_tree(lines: list[str]) -> Out:
                 continue
             out.note(skip_at, f"{skipped} entries under {skip_name}/ not shown")
             skip_depth = None
-        shown += 1
-        if shown <= BUDGET:
-            out.keep(i)
-        else:
-            out.drop("tree entries", i)
+        out.keep(i)
         if name in VENDOR:
             skip_depth, skipped, skip_at, skip_name = depth, 0, i, name
     if skip_depth is not None and skipped:

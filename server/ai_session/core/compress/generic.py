@@ -6,7 +6,8 @@ Facts (see guard.py) are always kept. Of the other lines:
 2. Low-level findings (info, style, convention, refactor) next to errors and warnings are
    counted per rule in one `[ai-session]` line.
 3. Lines repeated exactly are shown once; runs of lines of the same shape (equal after
-   numbers, ids and hashes are normalised) keep their first and last line and a count.
+   numbers, ids and hashes are normalised, or led by the same id, as a blame repeats one
+   commit over the lines it wrote) keep their first and last line and a count.
 4. A long successful run keeps its facts, its first and last lines, and counts the rest by
    how they start ("812 `Compiling crate …`").
 5. Otherwise, when what remains is small, all of it is shown; else the head, the tail and
@@ -27,7 +28,8 @@ from ai_session.core.compress.guard import Facts, is_vendored, scan
 HEAD = 12
 TAIL = 25
 SMALL = 60  # entries after folding: show everything
-MAX_FACTS_WITH_CONTEXT = 400
+MAX_FACTS_WITH_CONTEXT = 100  # more facts than this: no neighbours, they are context enough
+GAP_NOTE = 10  # a gap this long gets a note with its line range; shorter ones are only counted
 LONG_SUCCESS = 150  # lines: a successful run longer than this keeps its outcome
 SUCCESS_HEAD = 5
 SUCCESS_TAIL = 10
@@ -38,6 +40,9 @@ VENDORED_ROOT_RE = re.compile(
     r"(?:^|[\s(\"'=])((?:[^\s:(\"'=]*/)?(?:node_modules|site-packages|dist-packages|bower_components|vendor|\.venv|venv"
     r"|\.tox|\.nox|\.yarn|third_party|third-party|dist|build|\.next|\.nuxt)/(?:@[^/\s:]+/)?[^/\s:]+)"
 )
+# A line led by an id (a commit, a request): consecutive lines with the same id are one run
+# whatever follows it (`git blame`: one commit repeated over the lines it wrote).
+ID_LED_RE = re.compile(r"^\^?(?=[0-9a-f]*\d)[0-9a-f]{7,40}\b")
 # A finding's rule: a trailing `(symbol)` or `[rule]` first, else a code like SC2086 or C0114.
 RULE_RES = (re.compile(r"\(([a-z][\w-]+)\)\s*$|\[([\w./-]+)\]\s*$"), re.compile(r"\b(SC\d{4}|[A-Z]{1,3}\d{3,4})\b"))
 # How a line starts: its first word ("[ 42%] Building C object …" -> "Building"). Matches every
@@ -54,7 +59,12 @@ class Entry(NamedTuple):
 def fold(lines: list[str], idx: list[int], facts: set[int]) -> list[Entry]:
     """Runs of same-shape lines as entries; facts and blank lines break runs and stand alone."""
     entries: list[Entry] = []
-    shapes = templates([lines[i] for i in idx])
+    texts = [lines[i] for i in idx]
+    shapes = templates(texts)
+    for k, line in enumerate(texts):  # `^3f9a2c1 (Ann 2024-…  12) code`: one id repeated per line
+        m = ID_LED_RE.match(line)
+        if m:
+            shapes[k] = m.group(0)
     n = len(idx)
     j = 0
     while j < n:
@@ -231,8 +241,9 @@ def reduce_into(out: Out, idx: list[int], facts: Facts | None = None, *, success
     chosen = set(range(min(HEAD, len(entries))))
     chosen.update(range(max(0, len(entries) - TAIL), len(entries)))
     marked = [k for k, e in enumerate(entries) if e.first in must]
-    for k in marked[:MAX_FACTS_WITH_CONTEXT]:
-        chosen.update((k - 1, k, k + 1))
+    if len(marked) <= MAX_FACTS_WITH_CONTEXT:  # sparse facts: a line either side helps read them
+        for k in marked:
+            chosen.update((k - 1, k, k + 1))
     chosen.update(marked)
     order = sorted(c for c in chosen if 0 <= c < len(entries))
     prev = -1
@@ -240,6 +251,9 @@ def reduce_into(out: Out, idx: list[int], facts: Facts | None = None, *, success
         if prev >= 0 and k > prev + 1:
             gap = entries[prev + 1 : k]
             n = sum(e.size for e in gap)
-            out.note(entries[k].first, f"{n} lines omitted (lines {gap[0].first + 1}-{gap[-1].last + 1})", sub=-1)
+            if n >= GAP_NOTE:  # a range worth fetching: say which
+                out.note(entries[k].first, f"{n} lines omitted (lines {gap[0].first + 1}-{gap[-1].last + 1})", sub=-1)
+            else:
+                out.drop_count("other lines", n)
         _emit(out, entries[k])
         prev = k

@@ -2,7 +2,8 @@
 
 log/show: every `commit` line (hash and refs: HEAD, branches, tags), `Merge:`, the
 subject line, the diffstat summary ("N files changed, …") and the first few per-file
-stat lines; dropped: Author/Date lines, message bodies, further stat lines.
+stat lines; dropped: Author/Date lines, message bodies, further stat lines. A diffstat
+without commits (`git diff --stat`) keeps every per-file line.
 diff: `diff --git`, mode/rename/binary lines, hunk headers and every +/- line (capped per
 file); dropped: `index`/`---`/`+++` lines and unchanged context lines.
 status: branch and tracking lines, section headers, every path (capped per section);
@@ -47,11 +48,13 @@ def reduce_git(lines: list[str], ctx: Ctx) -> Out:
     diff_lines = 0
     in_diff = False
     section_items = 0
+    commits = 0
     for i, line in enumerate(lines):
         s = line.strip()
         if not s:
             continue
         if COMMIT_RE.match(line):
+            commits += 1
             out.keep(i)
             in_message, subject_done, in_diff = True, False, False
             stat_files = 0
@@ -94,7 +97,9 @@ def reduce_git(lines: list[str], ctx: Ctx) -> Out:
         if st:
             stat_files += 1
             in_message = False
-            if stat_files <= STAT_FILES_KEPT:
+            if not commits:  # `git diff --stat`: the per-file changes are what was asked for
+                out.keep(i)
+            elif stat_files <= STAT_FILES_KEPT:
                 # "path | 12" is a prefix of the line; the +++--- bar adds nothing.
                 out.keep_prefix(i, len(st.group(1)) if st.group(1) else len(line))
             else:

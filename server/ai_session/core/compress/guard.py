@@ -11,9 +11,10 @@ A line is a *fact* when it carries
   SUCCESS", "OK (1.2s)", "files have been written"), a package added or removed (`+ x 1.2`);
 - a test id (`path::name`, TAP `not ok N`) that does not say the test passed.
 
-Folding is allowed only for facts that carry no location and are identical once their
-numbers are normalised (a retry warning printed 500 times through a log): the first and the
-last stay, and a count says how many more there were. A located fact repeated exactly is shown once, and so is a
+Folding is allowed only for runs of consecutive facts that carry no location and are
+identical once their numbers are normalised (a retry warning printed 500 times in a row):
+the first and the last stay, and a count says how many more there were. The same message
+under two failing tests is two facts. A located fact repeated exactly is shown once, and so is a
 headline a reducer shows once with every location it applies to grouped under it.
 
 Lines that are recognisably noise stay droppable whatever words they contain: passing
@@ -148,7 +149,14 @@ _QUOTED_RE = re.compile(r'"[^"]*"|`[^`]*`')
 _PATH_TOKEN_RE = re.compile(r"[^\s:'\"`(]*[/\\][^\s:'\"`)]*|[\w-]+\.(?:[a-z]{1,4}\.)?[a-z]{1,5}\b")
 
 
+# What a failed assertion expected and got: `expected: "abc"`, `got: 1`, `Received: …`,
+# `expected {"a"=>1} to be truthy, got false`.
+ASSERTION_RE = re.compile(r"^\s*(?:expected|actual|got|received|but was|but got)(?:\s*[:<]|\s+\S)", re.IGNORECASE)
+
+
 def severity_fact(line: str, low: str) -> bool:
+    if ASSERTION_RE.match(line):
+        return True
     if '"' in line or "`" in line:  # quoted text is a value (`level = "warn"`), not the line's own word
         line = _QUOTED_RE.sub(" ", line)
         low = line.lower()
@@ -179,7 +187,8 @@ def level(line: str, low: str) -> str:
 _OUTCOMES = (  # verdicts: a count of them is a summary ("3 passed", "2 errors")
     "passed|failed|failures?|errors?|warnings?|skipped|skips|xfailed|xpassed|deselected|pending|passing|failing"
     "|succeeded|successful|problems?|issues?|fixed|fixable|vulnerabilit(?:y|ies)|reformatted|unchanged|changed"
-    "|ignored|todo|dubious|insertions?|deletions?|measured|filtered"
+    "|ignored|todo|dubious|insertions?|deletions?|measured|filtered|upgraded|installed|uninstalled|removed|added"
+    "|updated|deleted|created|newly|not upgraded|compiled|generated|emitted|written|uploaded|downloaded"
 )
 _NOUNS = (  # things counted: a count of them is a summary next to a verdict or a verb ("2 files would be …")
     "tests?|examples?|assertions?|runs?|checks?|targets?|packages?|files?|modules?|cases?|suites?|benchmarks?"
@@ -206,6 +215,17 @@ STATUS_RE = re.compile(
     r"^\W*(?:build|tests?)\s+(?:success(?:ful)?|fail(?:ed|ure)?|passed|ok)\b"
     r"|^\s*(?:ok|pass(?:ed)?|fail(?:ed)?|success|done|error|finished)\b(?:\s*[(\[].*)?$"
     r"|^\s*[+-] [\w@./-]+(?: | ?==| ?@)v?\d[\w.+-]*(?: \S+)?$"  # "+ react 18.2.0", " - six==1.16"
+    r"|^diff (?:--git )?\S+ \S+$"  # a file a diff changes: `diff a.go.orig a.go`, `diff --git a/x b/x`
+    r"|^[a-z][\w ]*\b(?:" + _NOUNS + r")\b[\w ]*: \d+$"  # "build targets in project: 21"
+)
+# A file a build emitted, with its size: "dist/assets/index-B7npCMov.js  210.78 kB │ gzip: 73.00 kB".
+EMITTED_RE = re.compile(r"^\s*\S+\.[a-z0-9]{1,6}\s+[\d.,]+ ?(?:b|bytes|kb|kib|mb|mib|gb|gib)\b")
+# What a successful run did to each item, by name and version: "Compiling regex v1.7.1",
+# "Setting up meson (1.0.1-5) ...". Facts only when the command succeeded (failing, they are progress).
+ITEM_RE = re.compile(
+    r"^\s*(?:compiling|checking|documenting|setting up|installing|installed|building|built|packaging|packaged"
+    r"|linking|linked|created|wrote|generated|removing|removed|upgrading|upgraded|adding|added|updated)"
+    r"\s+\S+\s+\(?v?\d[\w.+~:-]*\)?"
 )
 # "done in 3s", "OK (3.2 seconds)", "failed after 2 min": an outcome with how long it took.
 DURATION_RE = re.compile(r"(?:\bin|\bafter|\btook|\() ?[\d.]+(?:=\S*)?\s*(?:s|ms|sec|secs|seconds|m|min|minutes)\b")
@@ -235,7 +255,7 @@ SUMMARY_HINTS = (
 
 
 def summary_fact(line: str, low: str) -> bool:
-    if COUNT_RE.search(low) or STATUS_RE.search(low):
+    if COUNT_RE.search(low) or STATUS_RE.search(low) or EMITTED_RE.match(low):
         return True
     if NOUN_COUNT_RE.search(low) and not VERDICT_WORDS.isdisjoint(_WORD_RE.findall(low)):
         return True
@@ -249,11 +269,14 @@ def summary_fact(line: str, low: str) -> bool:
 
 
 # ---------------------------------------------------------------- test ids and noise
-TEST_ID_RE = re.compile(r"\.[A-Za-z]\w{0,8}::\w|^\s*not ok \d+")  # tests/x.py::test_y, TAP
+# tests/x.py::test_y; TAP's `not ok 3`; a runner's numbered failure (`1) Suite does x`,
+# `8) testEncode(org.x.CodecTest)`: mocha, RSpec, JUnit, minitest number their failures).
+TEST_ID_RE = re.compile(r"\.[A-Za-z]\w{0,8}::\w|^\s*not ok \d+|^\s*\d{1,4}\) \S")
 # Recognisably noise whatever words they contain: test-start markers, passing tests,
-# code frames (a `|` gutter, a `^~~~` marker line).
+# code frames (a `|` gutter, a `^~~~` marker line), source lines annotated by a blame.
 NOISE_START_RE = re.compile(
     r"\d{1,6} {3,}\S|running \d+ tests?$|\w+ (?:error|ERR!|warn|WARN|warning)\s*$"  # line numbers; empty prefixes
+    r"|\^?[0-9a-f]{7,40} (?:\S+ +)?\([^()]*\d\) "  # a source line annotated with its commit (blame)
     r"|\s*(?:=== (?:RUN|PAUSE|CONT|NAME)\s|--- PASS: |\[\s+(?:RUN|OK)\s+\]|RUNS\s|[✓✔√]\s|(?:ok|PASS|PASSED)\s+\S"
     r"|\d*\s*[|│](?:\s|$)|[~^]+[\s~^-]*$)"
 )
@@ -270,7 +293,7 @@ def is_noise(line: str) -> bool:
 
 # ---------------------------------------------------------------- the scan
 
-FACT, LOW, HIGH, FRAME, LOCATION_ONLY, IN_PLACE, HEADER, LOCATION = 1, 2, 4, 8, 16, 32, 64, 128
+FACT, LOW, HIGH, FRAME, LOCATION_ONLY, IN_PLACE, HEADER, LOCATION, ITEM = 1, 2, 4, 8, 16, 32, 64, 128, 256
 # Cheap first test: a line none of whose words is in VOCABULARY, and with no location or
 # test-id punctuation, is no fact (this test runs on every distinct line shape).
 VOCABULARY = frozenset(
@@ -282,7 +305,9 @@ VOCABULARY = frozenset(
        "added", "removed", "changed", "installed", "uninstalled", "updated", "upgraded", "downgraded", "audited",
        "reformatted", "found", "checked", "fixed", "resolved", "prepared", "compiled", "snapshots", "skips",
        "complete", "succeeded", "target", "info", "information", "style", "convention", "refactor", "note",
-       "hint", "help"}
+       "hint", "help", "compiling", "checking", "documenting", "setting", "installing", "building", "packaging",
+       "packaged", "linking", "linked", "created", "wrote", "generated", "removing", "upgrading", "adding",
+       "kb", "kib", "mb", "mib", "gb", "gib", "bytes", "newly", "diff", "expected", "actual", "got", "received"}
 )
 # Outcome nouns count only next to a number ("3 files"): alone they are common in paths.
 COUNT_WORDS = frozenset((_OUTCOMES + "|" + _NOUNS).replace("?", "").replace("(", "").replace(")", "").replace(":", "").split("|")) | {
@@ -302,7 +327,7 @@ def _may_be_fact(line: str, low: str, digits: bool) -> bool:
     words = low.encode("utf-8", "surrogatepass").translate(_BYTES_NON_ALPHA).split()
     if not _VOCABULARY_BYTES.isdisjoint(words) or (digits and not _COUNT_WORDS_BYTES.isdisjoint(words)):
         return True
-    if "::" in line or "***" in line or _QUICK_LOCATION_RE.search(line) or _MARKS_RE.search(line):
+    if "::" in line or "***" in line or ") " in line or _QUICK_LOCATION_RE.search(line) or _MARKS_RE.search(line):
         return True
     if "Error" in line or "Exception" in line or "Warning" in line:
         return True
@@ -330,6 +355,8 @@ def classify(line: str, digits: bool = True) -> int:
     is_test = bool(TEST_ID_RE.search(line))
     is_sum = not (is_loc or is_sev or is_test) and summary_fact(line, low)
     if not (is_loc or is_sev or is_test or is_sum):
+        if ITEM_RE.match(low):
+            return ITEM
         return LOW if _RULE_CODE_RE.search(line) and level(line, low) == "low" else 0
     lvl = level(line, low) if (is_loc or is_sev) else ""
     if lvl == "low" and not is_test:
@@ -360,7 +387,7 @@ class Facts:
     frames: set[int] = field(default_factory=set)  # project traceback frames (their source line is kept)
     location_only: set[int] = field(default_factory=set)  # `--> x.rs:3:4`: the message is above
     headers: set[int] = field(default_factory=set)  # `In x.sh line 3:`: kept when a line under it is
-    repeats: list[list[int]] = field(default_factory=list)  # same-shape facts without a location, in order
+    repeats: list[list[int]] = field(default_factory=list)  # runs of same-shape facts without a location
     folded: set[int] = field(default_factory=set)  # the ones between the first and last of each
 
     def must_keep(self) -> set[int]:
@@ -368,7 +395,7 @@ class Facts:
         return keep - self.folded if self.folded else keep
 
 
-FOLD_AT = 3  # a fact without a location seen this often, only its numbers differing, folds
+FOLD_AT = 3  # a run of facts without a location this long, only their numbers differing, folds
 SCAN_BATCH = 65_536  # lines normalised at a time: one translate and split per batch, bounded memory
 
 
@@ -393,18 +420,24 @@ def _kinds(lines: list[str]) -> list[tuple[int, int]]:
     return found
 
 
-def scan(lines: list[str]) -> Facts:
-    """The facts of one output: what must be kept, low findings, headers, foldable runs."""
+def scan(lines: list[str], exit_code: int | None = None) -> Facts:
+    """The facts of one output: what must be kept, low findings, headers, foldable runs.
+    `exit_code` 0 makes a successful run's per-item records (`Compiling x v1.2`) facts."""
     facts = Facts()
     protected, low = facts.protected, facts.low
     shown: set[str] = set()  # located facts seen: an exact repeat adds nothing
     located_by_path: set[int] = set()
-    shapes: dict[str, list[int]] = {}  # facts without a location by shape: repeats may fold
+    run: list[int] = []  # consecutive facts without a location, one shape: a run may fold
+    run_shape = ""
     for i, kind in _kinds(lines):
         line = lines[i]
         facts.marked.add(i)
         if kind & HEADER:
             facts.headers.add(i)
+            continue
+        if kind & ITEM:
+            if exit_code == 0:
+                protected.add(i)
             continue
         if kind & LOW:
             low.add(i)
@@ -414,7 +447,13 @@ def scan(lines: list[str]) -> Facts:
                 continue
             shown.add(line)
         else:
-            shapes.setdefault(_DIGITS_RE.sub("#", line), []).append(i)
+            shape = _DIGITS_RE.sub("#", line)
+            if run and shape == run_shape and not any(lines[k].strip() for k in range(run[-1] + 1, i)):
+                run.append(i)
+            else:
+                if len(run) >= FOLD_AT:
+                    facts.repeats.append(run)
+                run, run_shape = [i], shape
         protected.add(i)
         if kind > FACT:
             if kind & HIGH:
@@ -427,7 +466,9 @@ def scan(lines: list[str]) -> Facts:
                 facts.located.add(i)
             if kind & LOCATION:
                 located_by_path.add(i)
-    facts.repeats = [group for group in shapes.values() if len(group) >= FOLD_AT]
+    if len(run) >= FOLD_AT:
+        facts.repeats.append(run)
+    _not_in_hunks(lines, facts)
     facts.folded = {i for group in facts.repeats for i in group[1:-1]}
     _one_line_per_test(lines, facts, located_by_path)
     for i in list(facts.location_only):  # `--> x.rs:3:4` under a note is as low as the note
@@ -437,6 +478,35 @@ def scan(lines: list[str]) -> Facts:
             facts.location_only.discard(i)
             low.add(i)
     return facts
+
+
+# A header a diff body follows: `@@ -3,10 +3,11 @@`, or a location alone on its line ending
+# with a colon (`Diff in /src/lib.rs:54:`, as formatters print their diffs).
+_HUNK_HEADER_RE = re.compile(r"^@@ |^\S*\.\w+:\d+:$|^Diff in \S+:\d+:$")
+_DIFF_BODY_PROBE = 12
+
+
+def _diff_body_follows(lines: list[str], i: int) -> bool:
+    """The lines after i look like a diff body: context, `-` and `+` lines, some of each kind."""
+    probe = lines[i + 1 : i + 1 + _DIFF_BODY_PROBE]
+    return bool(probe) and all(not x or x[0] in " +-" for x in probe[:3]) and any(x[:1] in "+-" for x in probe)
+
+
+def _not_in_hunks(lines: list[str], facts: Facts) -> None:
+    """Lines inside a diff's hunks are the code it changes: their words are not the tool's."""
+    if not any(line.startswith(("@@ ", "Diff in ")) or line.endswith(":") for line in lines[:2000]):
+        return
+    inside = False
+    for i, line in enumerate(lines):
+        if _HUNK_HEADER_RE.match(line) and (line.startswith("@@ ") or _diff_body_follows(lines, i)):
+            inside = True
+        elif inside and (not line or line[0] in " +-\\"):
+            facts.protected.discard(i)
+            facts.located.discard(i)
+            facts.low.discard(i)
+            facts.marked.discard(i)
+        else:
+            inside = False
 
 
 _TEST_ID_TOKEN_RE = re.compile(r"[\w./\\-]+\.[A-Za-z]\w{0,8}::[^\s]+")
@@ -462,6 +532,7 @@ def _one_line_per_test(lines: list[str], facts: Facts, located_by_path: set[int]
 # ---------------------------------------------------------------- structure
 
 EXPLANATION_CAP = 20
+BOX_LEADS = frozenset("│┃├└╰┆┊")  # a fact's detail drawn as a tree or box under it
 HEADER_SEARCH = 40
 _PATH_ONLY_RE = re.compile(r"^\s*(?:[\w.@~+-]*[/\\])*[\w.@~+-]+\.\w+\s*$|^\s*\S*[/\\]\S*\s*$")
 
@@ -480,6 +551,11 @@ def structure(lines: list[str], kept: set[int], facts: Facts) -> set[int]:
             nxt = lines[i + 1]
             if nxt.strip() and _indent(nxt) > len(m.group(1)) and not PY_FRAME_RE.match(nxt):
                 add.add(i + 1)
+    for i in facts.protected & kept:  # `× installing dependencies` / `╰─▶ Ignored build scripts: x`
+        j = i + 1
+        while j < n and j <= i + EXPLANATION_CAP and lines[j].lstrip()[:1] in BOX_LEADS:
+            add.add(j)
+            j += 1
     for i in facts.protected & kept:  # "The conflict is caused by:" and the lines it introduces
         line = lines[i]
         if line.endswith(":") and i + 1 < n and _indent(lines[i + 1]) > _indent(line) and "Traceback" not in line:
