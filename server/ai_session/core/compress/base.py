@@ -7,7 +7,6 @@ writes text of its own except in notes.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
