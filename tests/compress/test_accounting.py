@@ -7,12 +7,7 @@ import json
 import sqlite3
 
 import pytest
-from ai_session.core.accounting import (
-    output_raw_tokens,
-    raw_tokens,
-    saving,
-    saving_text,
-)
+from ai_session.core.accounting import output_raw_tokens, raw_tokens, saving, saving_text
 from ai_session.core.compress import clean_lines, compress
 from ai_session.core.models import CommandRun, RunStatus, Session
 from ai_session.core.store import SessionStore, open_store

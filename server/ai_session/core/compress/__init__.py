@@ -6,12 +6,7 @@ Public API:
     slice_lines, grep_lines, parse_line_range  (raw output retrieval, pure functions)
 """
 
-from ai_session.core.compress.compressor import (
-    REDUCERS,
-    Compressed,
-    compress,
-    compress_lines,
-)
+from ai_session.core.compress.compressor import REDUCERS, Compressed, compress, compress_lines
 from ai_session.core.compress.retrieve import grep_lines, parse_line_range, slice_lines
 from ai_session.core.compress.stream import StreamCompressor, compress_stream
 from ai_session.core.compress.text import clean_lines, strip_ansi

@@ -23,14 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ai_session.core.compress.base import (
-    HALF_LINE,
-    MAX_LINE,
-    SYNTHETIC,
-    Ctx,
-    Out,
-    Reducer,
-)
+from ai_session.core.compress.base import HALF_LINE, MAX_LINE, SYNTHETIC, Ctx, Out, Reducer
 from ai_session.core.compress.binary import binary_note, find_binary
 from ai_session.core.compress.c_build import reduce_c_build
 from ai_session.core.compress.cargo import reduce_cargo

@@ -20,12 +20,7 @@ from collections.abc import Iterable
 from ai_session.core import accounting
 from ai_session.core.accounting import DEFAULT_AGENT_OUTPUT_CAP
 from ai_session.core.compress.base import HALF_LINE, MAX_LINE, SYNTHETIC
-from ai_session.core.compress.compressor import (
-    RAW_HEAD,
-    Compressed,
-    clip,
-    compress_lines,
-)
+from ai_session.core.compress.compressor import RAW_HEAD, Compressed, clip, compress_lines
 from ai_session.core.compress.guard import scan
 from ai_session.core.compress.text import clean_lines
 
