@@ -276,3 +276,17 @@ def test_every_reducer_keeps_the_facts_of_an_output_it_was_not_made_for(tool):
     out = REDUCERS[tool](lines, Ctx(command="", exit_code=1, tool=tool))
     assert all(line.startswith("[ai-session]") or line in lines or any(c.startswith(line) for c in lines)
                for line in out.render())  # fmt: skip
+
+
+def test_a_coverage_table_keeps_every_row():
+    rows = "".join(f"src/pkg/module_{k}.py{' ' * 10}{100 + k}{' ' * 6}{k % 7}{' ' * 4}{95 - k % 7}%   {k + 3}-{k + 5}\n"
+                   for k in range(40))  # fmt: skip
+    raw = ("".join(f"tests/test_m.py::test_{k} PASSED [ {k}%]\n" for k in range(120))
+           + "\n---------- coverage: platform linux, python 3.11.7-final-0 -----------\n"
+           + "Name                        Stmts   Miss  Cover   Missing\n" + "-" * 56 + "\n" + rows + "-" * 56 + "\n"
+           + "TOTAL                        4780    120    97%\n\n"
+           + "============================= 120 passed in 3.21s ==============================\n")  # fmt: skip
+    r = compress(raw, "pytest --cov=src", 0)
+    assert "Name                        Stmts   Miss  Cover   Missing" in r.text
+    assert all(line in r.text for line in rows.splitlines())
+    assert "TOTAL                        4780    120    97%" in r.text and "test_7 PASSED" not in r.text

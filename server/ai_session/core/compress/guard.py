@@ -220,6 +220,10 @@ STATUS_RE = re.compile(
 )
 # A file a build emitted, with its size: "dist/assets/index-B7npCMov.js  210.78 kB │ gzip: 73.00 kB".
 EMITTED_RE = re.compile(r"^\s*\S+\.[a-z0-9]{1,6}\s+[\d.,]+ ?(?:b|bytes|kb|kib|mb|mib|gb|gib)\b")
+# A row of a per-file table that ends in a percentage (coverage: `src/app.py  20  2  90%
+# 12-13`, and its TOTAL), and the header naming its columns.
+TABLE_ROW_RE = re.compile(r"^\s*(?:\S+\.\w+|\S+/|total)\s+\d+(?:\s+\d+)*\s+\d{1,3}(?:\.\d+)?%")
+TABLE_HEADER_RE = re.compile(r"^\s*name\s+stmts\s+miss\b")
 # What a successful run did to each item, by name and version: "Compiling regex v1.7.1",
 # "Setting up meson (1.0.1-5) ...". Facts only when the command succeeded (failing, they are progress).
 ITEM_RE = re.compile(
@@ -256,6 +260,8 @@ SUMMARY_HINTS = (
 
 def summary_fact(line: str, low: str) -> bool:
     if COUNT_RE.search(low) or STATUS_RE.search(low) or EMITTED_RE.match(low):
+        return True
+    if "%" in low and TABLE_ROW_RE.match(low) or TABLE_HEADER_RE.match(low):
         return True
     if NOUN_COUNT_RE.search(low) and not VERDICT_WORDS.isdisjoint(_WORD_RE.findall(low)):
         return True
@@ -307,7 +313,8 @@ VOCABULARY = frozenset(
        "complete", "succeeded", "target", "info", "information", "style", "convention", "refactor", "note",
        "hint", "help", "compiling", "checking", "documenting", "setting", "installing", "building", "packaging",
        "packaged", "linking", "linked", "created", "wrote", "generated", "removing", "upgrading", "adding",
-       "kb", "kib", "mb", "mib", "gb", "gib", "bytes", "newly", "diff", "expected", "actual", "got", "received"}
+       "kb", "kib", "mb", "mib", "gb", "gib", "bytes", "newly", "diff", "expected", "actual", "got", "received",
+       "stmts"}
 )
 # Outcome nouns count only next to a number ("3 files"): alone they are common in paths.
 COUNT_WORDS = frozenset((_OUTCOMES + "|" + _NOUNS).replace("?", "").replace("(", "").replace(")", "").replace(":", "").split("|")) | {
@@ -324,6 +331,8 @@ _COUNT_WORDS_BYTES = frozenset(w.encode() for w in COUNT_WORDS)
 
 
 def _may_be_fact(line: str, low: str, digits: bool) -> bool:
+    if digits and "%" in line:  # a table row ending in a percentage
+        return True
     words = low.encode("utf-8", "surrogatepass").translate(_BYTES_NON_ALPHA).split()
     if not _VOCABULARY_BYTES.isdisjoint(words) or (digits and not _COUNT_WORDS_BYTES.isdisjoint(words)):
         return True
