@@ -54,13 +54,16 @@ To address all issues, run:
 """
 
 
-def test_npm_install_folds_deprecations_keeps_outcome():
+def test_npm_install_keeps_each_warning_folds_repeats_and_keeps_outcome():
     r = compress(NPM_OK, "npm install", 0)
     assert "added 312 packages, and audited 313 packages in 9s" in r.text
     assert "2 moderate severity vulnerabilities" in r.text
-    # Warnings that differ only in numbers fold to the first, a count and the last.
-    assert "pkg0@1.0.0" in r.text and "pkg11@1.0.0" in r.text and "pkg7@1.0.0" not in r.text
-    assert "6 more like this (only numbers differ)" in r.text
+    # Each warning names another package (a number inside a name is the name): all are kept.
+    assert all(f"npm warn deprecated pkg{k}@1.0.0: no longer supported" in r.text for k in range(12))
+    retries = "".join(f"npm warn retrying fetch, attempt {k} of 12\n" for k in range(12)) + NPM_OK[-200:]
+    folded = compress(retries, "npm install", 0)  # only the numbers differ: the run folds
+    assert "attempt 0 of 12" in folded.text and "attempt 11 of 12" in folded.text and "attempt 5 of" not in folded.text
+    assert "6 more like this (only numbers differ) until line 12" in folded.text  # the reducer showed 5
     assert "looking for funding" not in r.text
 
 

@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 PASS_THROUGH_CHARS = 300
 RAW_HEAD = 512  # enough of the raw output to recognise a file type
 MAX_BODY_CHARS = 60_000  # a context longer than this is cut in the middle, with a note (see `bounded`)
-GUARD_NOTE = 1 << 20  # the sub-key of the guard's notes: after a reducer's own keys for the line
 
 REDUCERS: dict[str, Reducer] = {
     "pytest": reduce_pytest,
@@ -196,7 +195,7 @@ def enforce(out: Out, facts: Facts) -> None:
     for group in facts.repeats:  # a run of facts without a location, only numbers differing: first, count, last
         hidden = [i for i in group[1:-1] if not out.kept(i) and i not in out.repeats]  # repeats: counted already
         if hidden:
-            out.note(group[0], f"{len(hidden)} more like this (only numbers differ) until line {group[-1] + 1}",
-                     sub=GUARD_NOTE)  # after anything a reducer grouped under the first
+            out.note(hidden[0], f"{len(hidden)} more like this (only numbers differ) until line {group[-1] + 1}",
+                     sub=-1)  # where the hidden ones begin
     for i in structure(out.lines, out.kept_in_place(), facts):  # lines a reducer moved have their context
         out.keep(i)

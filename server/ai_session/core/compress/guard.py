@@ -344,7 +344,7 @@ def _may_be_fact(line: str, low: str, digits: bool) -> bool:
 
 
 _BYTES_TO_HASH = bytes.maketrans(b"0123456789", b"##########")
-_DIGITS_RE = re.compile(r"\d+")
+_NUMBER_RE = re.compile(r"\b\d+(?:[.,:]\d+)*\b")  # a number on its own, not part of a name (module_2.py)
 
 
 def classify(line: str, digits: bool = True) -> int:
@@ -456,7 +456,7 @@ def scan(lines: list[str], exit_code: int | None = None) -> Facts:
                 continue
             shown.add(line)
         else:
-            shape = _DIGITS_RE.sub("#", line)
+            shape = _NUMBER_RE.sub("#", line)
             if run and shape == run_shape and not any(lines[k].strip() for k in range(run[-1] + 1, i)):
                 run.append(i)
             else:
