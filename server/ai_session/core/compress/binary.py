@@ -49,7 +49,10 @@ def is_binary(line: str) -> bool:
 
 def find_binary(lines: list[str]) -> set[int]:
     """Indexes of the binary lines (a quick look first: most outputs have none)."""
-    if not BINARY_CHAR_RE.search("\n".join(lines)):
+    text = "\n".join(lines)
+    if "\x00" not in text and "\ufffd" not in text:  # binary bytes always bring one of these (fast finds)
+        return set()
+    if not BINARY_CHAR_RE.search(text):
         return set()
     found = {i for i, line in enumerate(lines) if BINARY_CHAR_RE.search(line) and is_binary(line)}
     binary_chars = sum(len(lines[i]) for i in found)

@@ -33,6 +33,7 @@ STDOUT_RE = re.compile(r"^---- .+ std(?:out|err) ----$")
 RESULT_RE = re.compile(r"^test result: ")
 EMPTY_RESULT_RE = re.compile(r"^test result: ok\. 0 passed; 0 failed; 0 ignored")
 STDOUT_CAP = 30
+CARGO_LEADS = frozenset(" \tewtrf-")  # the first characters of every line the patterns above match
 FIRST_ERROR_CAP = 40
 
 
@@ -53,6 +54,9 @@ def reduce_cargo(lines: list[str], ctx: Ctx) -> Out:
         if mode in ("diag", "first", "dup") and (line[0] in " \t|=" or line[0].isdigit()):
             if mode == "diag":  # snippet, `|` gutter, `= help`; the `-->` line was taken with the headline
                 out.drop("snippet/help lines", i)
+            continue
+        if not mode and line[0] not in CARGO_LEADS:  # none of cargo's own lines: no pattern can match
+            keep_important(out, i, "other lines")
             continue
         if STATUS_RE.match(line):
             out.drop("status lines", i)

@@ -23,7 +23,8 @@ ANSI_RE = re.compile(
 # Cursor to column 1 (CHA 1 / CHA) and "cursor back N>=10 columns": spinners and progress
 # bars redraw with these exactly as with `\r`, so they are turned into `\r` first.
 _TO_COL1_RE = re.compile(r"\x1b\[(?:1|0)?G|\x1b\[\d{2,}D")
-_SPINNER_RE = re.compile(r"^[\u2800-\u28ff\s]+$")
+_SPINNER_RE = re.compile(r"^[\u2800-\u28ff\s]+$")  # a spinner frame left alone on its line
+_SPINNER_CHAR_RE = re.compile(r"[\u2800-\u28ff]")
 
 
 def strip_ansi(text: str) -> str:
@@ -48,15 +49,11 @@ def clean_lines(raw: str) -> list[str]:
     lines = raw.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    has_cr = "\r" in raw
-    out = []
-    for line in lines:
-        line = line.rstrip(" \t\r")  # CRLF endings and trailing blanks
-        if has_cr and "\r" in line:
-            line = _resolve_cr(line).rstrip(" \t")
-        if line and line[0] >= "\u2800" and _SPINNER_RE.match(line):
-            line = ""  # a spinner frame left alone on its line
-        out.append(line)
+    out = [line.rstrip(" \t\r") for line in lines]  # CRLF endings and trailing blanks
+    if "\r" in raw:  # only the lines redrawn in place need more (one pass each, in C, otherwise)
+        out = [_resolve_cr(line).rstrip(" \t") if "\r" in line else line for line in out]
+    if _SPINNER_CHAR_RE.search(raw):
+        out = ["" if line and line[0] >= "\u2800" and _SPINNER_RE.match(line) else line for line in out]
     return out
 
 
