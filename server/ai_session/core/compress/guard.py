@@ -9,7 +9,12 @@ A line is a *fact* when it carries
 - a summary shape: counts of outcomes ("3 passed", "Found 2 errors", "Tests run: 5",
   "added 12 packages", "2 files would be reformatted"), final status words ("BUILD
   SUCCESS", "OK (1.2s)", "files have been written"), a package added or removed (`+ x 1.2`);
-- a test id (`path::name`, TAP `not ok N`) that does not say the test passed.
+- a test id (`path::name`, TAP `not ok N`, a numbered failure `1) name`) that does not say
+  the test passed, and an assertion's expected/got lines;
+- a file the command emitted with its size, a row of a per-file table ending in percentages
+  (coverage), a diff's file header (`diff --git`, `--- a/x`, `+++ b/x`);
+- in an output that succeeded, what it did to each item by name and version ("Compiling
+  regex v1.7.1", "Setting up meson (1.0.1-5)"); failing, those lines are progress.
 
 Folding is allowed only for runs of consecutive facts that carry no location and are
 identical once their numbers are normalised (a retry warning printed 500 times in a row):
@@ -19,19 +24,21 @@ headline a reducer shows once with every location it applies to grouped under it
 
 Lines that are recognisably noise stay droppable whatever words they contain: passing
 tests, test-start markers, code frames (the source drawn under a diagnostic with a `|`
-gutter), vendored locations without a severity. *Low* findings (info, style, convention,
+gutter), the code inside a diff hunk, vendored locations without a severity. *Low* findings (info, style, convention,
 refactor, note, hint levels) are facts only when the output has no error or warning
 finding: next to errors they may be counted per rule instead of shown.
 
 Structure comes with the facts (`structure`): a kept line's block header (the nearest
 less-indented line above it when it looks like a header: `In FILE line N:`, a file path,
 `Title:`), the message a location-only line (`--> x.rs:3:4`) belongs to, the source line
-printed under a project traceback frame, and the indented lines a failing header
-introduces ("The conflict is caused by:").
+printed under a project traceback frame, the indented lines a failing header introduces
+("The conflict is caused by:"), and the detail lines drawn in a box or tree under a finding.
 
-Speed: the scan finds candidate lines with str.find and literal-led searches over the
-whole text, and classifies only those, on lower-cased text with word sets: Python's
-regular expressions are slow on large case-insensitive alternations.
+Speed: a line is classified once per shape (its text with digits normalised), so a log of
+many similar lines costs one classification per distinct shape; shapes are gathered in
+batches with one translate over the joined text, and classification works on lower-cased
+text with word sets and literal-led searches: Python's regular expressions are slow on
+large case-insensitive alternations.
 """
 
 from __future__ import annotations
