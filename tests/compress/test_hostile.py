@@ -47,6 +47,11 @@ def test_binary_output_is_summarised_with_its_size_and_type():
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 400
     r = compress(png.decode("utf-8", "replace"), "cat logo.png", 0)
     assert len(r.text) < 300 and "binary output not shown" in r.text and "a PNG image" in r.text
+    assert "102.4 KB" in r.text  # the bytes the command wrote, not what cleaning left of them
+    sc = StreamCompressor("cat logo.png")
+    for at in range(0, len(png), 4096):
+        sc.feed(png[at : at + 4096])
+    assert "102.4 KB" in sc.finish(0).text
     packed = gzip.compress(b"payload " * 20_000)
     r = compress("writing archive...\n" + packed.decode("utf-8", "replace"), "./pack.sh", 0, run_id="run_b")
     assert "gzip-compressed data" in r.text and r.text.count("\ufffd") == 0

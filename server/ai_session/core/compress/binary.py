@@ -72,8 +72,16 @@ def guess_type(start: str) -> str:
     return "binary data"
 
 
-def binary_note(lines: list[str], binary: set[int], raw_head: str = "") -> str:
-    size = sum(len(lines[i].encode("utf-8", "replace")) + 1 for i in binary)
+def byte_size(text: str) -> int:
+    """Bytes of the raw output `text` was decoded from: each U+FFFD stands for one byte it replaced."""
+    return len(text.encode("utf-8", "replace")) - 2 * text.count("\ufffd")
+
+
+def binary_note(lines: list[str], binary: set[int], raw_head: str = "", raw_bytes: int | None = None) -> str:
+    """`raw_bytes`: the whole raw output's size, the figure given when all of it is binary
+    (cleaning has removed the control bytes and carriage-return "redraws" from the lines)."""
+    whole = raw_bytes is not None and all(i in binary or not line for i, line in enumerate(lines))
+    size = raw_bytes if whole and raw_bytes is not None else sum(byte_size(lines[i]) + 1 for i in binary)
     first = min(binary, key=lambda i: (not is_binary(lines[i]), i))
     return (
         f"binary output not shown: {human_size(size)} in {len(binary)} line(s) from line {first + 1}, "

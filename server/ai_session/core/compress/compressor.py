@@ -24,7 +24,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ai_session.core.compress.base import HALF_LINE, MAX_LINE, SYNTHETIC, Ctx, Out, Reducer
-from ai_session.core.compress.binary import binary_note, find_binary
+from ai_session.core.compress.binary import binary_note, byte_size, find_binary
 from ai_session.core.compress.c_build import reduce_c_build
 from ai_session.core.compress.cargo import reduce_cargo
 from ai_session.core.compress.detect import detect
@@ -95,7 +95,9 @@ def compress(raw: str, command: str | None, exit_code: int | None, *, run_id: st
     for i, line in enumerate(lines):
         if len(line) > MAX_LINE:
             lines[i], cut[i] = clip(line)
-    return compress_lines(lines, command, exit_code, run_id=run_id, cut=cut or None, raw_head=raw[:RAW_HEAD])
+    raw_bytes = byte_size(raw) if "\x00" in raw or "\ufffd" in raw else None  # only binary output needs it
+    return compress_lines(lines, command, exit_code, run_id=run_id, cut=cut or None, raw_head=raw[:RAW_HEAD],
+                          raw_bytes=raw_bytes)
 
 
 def clip(line: str) -> tuple[str, int]:
@@ -112,12 +114,14 @@ def compress_lines(
     preamble: list[str] | None = None,
     cut: dict[int, int] | None = None,
     raw_head: str = "",
+    raw_bytes: int | None = None,
 ) -> Compressed:
     """Same as `compress` over already-cleaned lines (the streaming path uses it).
 
     `preamble`: notes about what the caller did not pass on (the stream's unseen middle);
     `cut`: characters already removed from over-long lines, by index;
-    `raw_head`: the start of the raw output (magic numbers say what binary output is).
+    `raw_head`: the start of the raw output (magic numbers say what binary output is);
+    `raw_bytes`: the raw output's size in bytes, when known (what a binary output's note gives).
     """
     binary = find_binary(lines)
     seen = [("" if i in binary else line) for i, line in enumerate(lines)] if binary else lines
@@ -133,7 +137,7 @@ def compress_lines(
         out.cut.update(cut)
     if binary:
         first = min(binary)
-        out.note(first, binary_note(lines, binary, raw_head), sub=-1)
+        out.note(first, binary_note(lines, binary, raw_head, raw_bytes), sub=-1)
     body = out.render()
     cleaned_chars = sum(map(len, lines)) + len(lines)
     footer_chars = len(footer(run_id)) + 1 if run_id else 0

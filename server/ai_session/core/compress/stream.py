@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from ai_session.core import accounting
 from ai_session.core.accounting import DEFAULT_AGENT_OUTPUT_CAP
 from ai_session.core.compress.base import HALF_LINE, MAX_LINE, SYNTHETIC
+from ai_session.core.compress.binary import byte_size
 from ai_session.core.compress.compressor import RAW_HEAD, Compressed, clip, compress_lines
 from ai_session.core.compress.guard import scan
 from ai_session.core.compress.text import clean_lines
@@ -76,9 +77,11 @@ class StreamCompressor:
         self._evicted_chars = 0
         self.lines = 0
         self.raw_chars = 0
+        self.raw_bytes = 0
 
     def feed(self, chunk: str | bytes) -> None:
         text = self._decoder.decode(chunk) if isinstance(chunk, bytes) else chunk
+        self.raw_bytes += len(chunk) if isinstance(chunk, bytes) else byte_size(chunk)
         if not text:
             return
         self.raw_chars += len(text)
@@ -179,7 +182,7 @@ class StreamCompressor:
         lines = self._head + self._middle + list(self._tail)
         cut = {i: self._cuts[line] for i, line in enumerate(lines) if line in self._cuts} if self._cuts else None
         return compress_lines(lines, self.command, exit_code, run_id=run_id, preamble=preamble, cut=cut,
-                              raw_head=self._raw_head)
+                              raw_head=self._raw_head, raw_bytes=self.raw_bytes)
 
 
 def compress_stream(
