@@ -2,9 +2,11 @@
 
 The first HEAD_CHARS of cleaned lines and the last TAIL_CHARS are held whole; lines in
 between are held only if the fact guard marks them (see guard.py), up to MIDDLE_CHARS.
-The reducer then sees head + kept middle + tail, and a synthetic first line says how much
-of the middle it did not see. Outputs up to HEAD_CHARS + TAIL_CHARS long are compressed
-exactly as `compress` would.
+Each held line counts LINE_COST characters more than its length: what holding and
+compressing a line costs besides its text, so that a million one-character lines are
+bounded like two megabytes of long ones. The reducer then sees head + kept middle + tail,
+and a synthetic first line says how much of the middle it did not see. Outputs that fit in
+HEAD_CHARS + TAIL_CHARS are compressed exactly as `compress` would.
 
 A line longer than MAX_LINE (a 20 MB minified bundle, a progress bar that never ends its
 line) is never held whole: its head and a rolling tail are, and the context says how
@@ -29,6 +31,7 @@ HEAD_CHARS = 2_000_000
 TAIL_CHARS = 2_000_000
 MIDDLE_CHARS = 2_000_000
 EVICT_BATCH = 1_000_000
+LINE_COST = 64  # a str object, its list slot, and the per-line sets and lists of the guard and reducers
 
 
 class LongLine:
@@ -129,18 +132,18 @@ class StreamCompressor:
         self.lines += 1
         if self._head_chars < self._head_cap:
             self._head.append(line)
-            self._head_chars += len(line) + 1
+            self._head_chars += len(line) + LINE_COST
             return
         self._tail.append(line)
-        self._tail_chars += len(line) + 1
+        self._tail_chars += len(line) + LINE_COST
         while self._tail_chars > self._tail_cap and len(self._tail) > 1:
             old = self._tail.popleft()
-            self._tail_chars -= len(old) + 1
+            self._tail_chars -= len(old) + LINE_COST
             if not self._middle_seen:
                 self._middle_first = self.lines - len(self._tail)
             self._middle_seen += 1
             self._evicted.append(old)
-            self._evicted_chars += len(old) + 1
+            self._evicted_chars += len(old) + LINE_COST
             if self._evicted_chars > EVICT_BATCH:
                 self._scan_evicted()
 
@@ -155,7 +158,7 @@ class StreamCompressor:
             if self._middle_chars >= self._middle_cap:
                 break
             self._middle.append(batch[k])
-            self._middle_chars += len(batch[k]) + 1
+            self._middle_chars += len(batch[k]) + LINE_COST
 
     def raw_tokens(self, cap: int = DEFAULT_AGENT_OUTPUT_CAP) -> int:
         """The raw figure (core/accounting.py) of what was fed: the head holds far more than the cap."""
