@@ -51,12 +51,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "exists": ("sessions", "exit 0 if the session exists, 1 if not"),
     "delete": ("sessions", "delete a session and its history"),
     "rename": ("sessions", "rename a session"),
-    "clear": ("sessions", "delete idle and ended sessions (active/paused ones only with --force)"),
+    "clear": ("sessions", "delete stale sessions (asks first; --force does not), apply message retention"),
     "add": ("history", "append a message to a session (content from the argument or stdin)"),
     "pin": ("history", "pin (or --unpin) a message so context assembly always keeps it"),
     "output": ("runs", "a command run's output: the context form the agent got, or the full raw output"),
     "merge": ("history", "merge two or more sessions into a new one (messages interleaved by time)"),
     "fork": ("history", "branch a session, optionally at a message"),
+    "prune": ("history", "keep a session's N recent messages: older ones summarized (or --delete'd)"),
     "export": ("transfer", "export a session to versioned JSON (secrets redacted)"),
     "import": ("transfer", "import a session: ai-session export JSON, ChannelCoder JSON, Claude Code .jsonl"),
     "template": ("templates", "session templates: a preloaded system prompt and settings"),
@@ -77,7 +78,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "interactive": ("conversation", ("a REPL in a session: prompts go to the provider; save, context, clear, "
                                      "info, export, exec, exit")),
 }
-ALIASES: dict[str, tuple[str, ...]] = {}
+ALIASES: dict[str, tuple[str, ...]] = {"clear": ("cleanup",)}  # the ai-session crate calls it cleanup
 
 
 def _declare(parser: argparse.ArgumentParser, name: str, summary: str) -> None:

@@ -1,8 +1,9 @@
-"""Moving sessions in and out: export to versioned JSON, import ours and foreign formats."""
+"""Moving sessions in and out: export to versioned JSON (a file or a pipe), import ours and foreign formats."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,27 +14,55 @@ from ai_session.cli.views import human_tokens, session_json
 if TYPE_CHECKING:
     from ai_session.core.manager import SessionManager
 
+STDIO = "-"
+
 
 @command(
     "export",
-    arg("--output", "-o", metavar="FILE", help="default: $AI_SESSION_HOME/exports/NAME.json"),
-    target="session",
+    arg("--all", action="store_true", help="every session (pooled ones aside) in one file"),
+    arg("--output", "-o", metavar="FILE", help="a file, or - for stdout (default: $AI_SESSION_HOME/exports/"
+        "NAME.json, all.json with --all)"),
+    target="session?",
 )
 def export(m: SessionManager, a: argparse.Namespace) -> Result:
-    """Export a session to versioned JSON (secrets redacted), mode 0600."""
-    path = m.export(a.session, Path(a.output) if a.output else None)
-    return Result(data={"path": str(path)}, view=f"exported to {path}")
+    """Export a session (or --all) to versioned JSON, secrets redacted; files are mode 0600.
+    `--output -` writes to stdout, so `ai-session export S -o - | ssh host ai-session import --file -` works."""
+    from ai_session.core.errors import InvalidInput
+
+    if a.all == bool(a.session):
+        raise InvalidInput("export takes a SESSION or --all")
+    ref = None if a.all else a.session
+    if a.output == STDIO:
+        sys.stdout.write(m.export_text(ref) + "\n")
+        return Result()
+    path = m.export(ref, Path(a.output) if a.output else None)
+    return Result(data={"path": str(path)}, view=f"exported {'every session' if a.all else a.session} to {path}")
 
 
 @command(
     "import",
-    arg("--file", "-f", required=True, help="the file to import"),
+    arg("--file", "-f", required=True, help="the file to import, or - for stdin"),
     arg("--input-format", "--from", dest="input_format", default="auto",
         choices=["auto", "native", "channelcoder", "claude-code"], help="default: from the file's content"),
-    arg("--name", help="name for the imported session"),
+    arg("--name", help="name for the imported session (a file with one session)"),
+    arg("--agent", help="the agent the imported sessions belong to"),
 )
 def import_(m: SessionManager, a: argparse.Namespace) -> Result:
-    s = m.import_file(Path(a.file), a.input_format, name=a.name)
-    t = m.show(s.id).totals
-    return Result(data=session_json(s, t),
-                  view=f"imported {s.name} ({s.id}): {t.messages} messages, {human_tokens(t.message_tokens)} tokens")
+    """Import sessions: an ai-session export (one session or `export --all`, also .json.zst), a
+    ChannelCoder session file, or a Claude Code transcript (.jsonl). Everything is checked before
+    anything is stored; a malformed or hostile file is refused and the store is left as it was."""
+    from ai_session.core.interop.limits import read_bytes
+
+    if a.file == STDIO:
+        data, where, file_name = sys.stdin.buffer.read(), "stdin", ""
+    else:
+        data, where, file_name = read_bytes(Path(a.file)), a.file, Path(a.file).name
+    imported = m.import_data(data, a.input_format, where=where, file_name=file_name, name=a.name, agent=a.agent)
+    totals = m.totals(imported)
+    lines = []
+    for s in imported:
+        t = totals.get(s.id)
+        lines.append(f"imported {s.name} ({s.id}): {t.messages if t else 0} messages, "
+                     f"{human_tokens(t.message_tokens if t else 0)} tokens")  # fmt: skip
+    data_out = [session_json(s, totals.get(s.id)) for s in imported]
+    return Result(data=data_out[0] if len(data_out) == 1 else data_out, view=lines)

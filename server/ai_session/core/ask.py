@@ -30,6 +30,7 @@ from ai_session.core.providers import (
     TextDelta,
     get_provider,
 )
+from ai_session.core.providers.windows import whole_history_budget
 from ai_session.core.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -65,9 +66,13 @@ AskEvent = TextDelta | Notice | AskResult
 
 
 def context_settings(manager: SessionManager) -> tuple[str, int]:
-    """The `[context]` config table: default strategy and the agent's output cap."""
+    """The default strategy and the agent's output cap, from `[session_management.context_window]`
+    (strategy, preserve_important) and `[context]` (strategy, agent_output_cap)."""
     table = manager.config.sections.get("context") or {}
-    strategy = check_strategy(str(table.get("strategy", DEFAULT_STRATEGY)))
+    window = manager.config.session_management
+    strategy = check_strategy(window.context_strategy or str(table.get("strategy", DEFAULT_STRATEGY)))
+    if strategy == "preserve_important" and not window.preserve_important:
+        strategy = "summarize"  # the same, without the rule that pinned items are always sent
     return strategy, agent_output_cap(manager.config.sections)
 
 
@@ -136,10 +141,19 @@ async def ask(
     history = manager.store.list_messages(session.id)
     runs = {r.id: r for r in manager.store.list_runs(session.id)}
     budget = max_tokens or session.max_tokens
+    if context_window == 0:  # unlimited: the whole history, as far as the model's own window goes
+        context_window = None
+        if max_tokens is None:
+            budget = whole_history_budget(model or engine.default_model, manager.config.sections.get("context_windows"),
+                                          engine.name)
+
+    # In a shared session the new turn says who asks, as every earlier one does (see context.assemble).
+    sent_prompt = f"[{agent}] {user.content}" if session.metadata.get("shared") and agent else user.content
 
     def build() -> AssembledContext:
         return assemble(session, history, runs, max_tokens=budget, strategy=strategy, window=context_window,
-                        prompt=user.content, prompt_tokens=user.tokens, output_cap=cap)  # fmt: skip
+                        prompt=sent_prompt, prompt_tokens=None if sent_prompt != user.content else user.tokens,
+                        output_cap=cap)  # fmt: skip
 
     ctx = build()
     compacted = None
@@ -157,7 +171,7 @@ async def ask(
         model=model,
         conversation=conversation,
         cwd=session.shell_cwd or session.worktree,
-        new_turn=_new_turn(history, user.content) if engine.keeps_conversation else None,
+        new_turn=_new_turn(history, sent_prompt) if engine.keeps_conversation else None,
     )
     final: Completion | None = None
     async for event in engine.stream(request):

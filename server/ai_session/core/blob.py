@@ -50,6 +50,15 @@ def decompress(data: bytes, max_output: int = DEFAULT_MAX_OUTPUT) -> bytes:
     return bytes(out)
 
 
+def content_size(data: bytes) -> int:
+    """The size a zstd frame declares for its content (0 when it does not say); nothing is decompressed."""
+    try:
+        size = zstandard.frame_content_size(data)
+    except zstandard.ZstdError:
+        return 0
+    return size if size > 0 else 0
+
+
 def pack(text: str, threshold: int = COMPRESS_THRESHOLD) -> tuple[bytes, bool]:
     """Body bytes for storage and whether they are compressed."""
     raw = text.encode("utf-8", "surrogatepass")

@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ai_session.core import ask as ask_flow
-from ai_session.core import maintenance, pool, stats
+from ai_session.core import maintenance, overview, pool, retention, stats
 from ai_session.core import worktree as git_worktree
 from ai_session.core.accounting import agent_output_cap
 from ai_session.core.compaction import CompactionResult
@@ -47,8 +48,9 @@ from ai_session.core.privacy import private_dir, write_private
 from ai_session.core.providers import Provider
 from ai_session.core.redact import redact
 from ai_session.core.shell.sessions import SessionShells
-from ai_session.core.store import SessionAccess, SessionFilter, SessionStore, Totals, open_store
+from ai_session.core.store import SessionAccess, SessionFilter, SessionStore, StorageStats, Totals, open_store
 from ai_session.core.tokens import count_tokens
+from ai_session.core.usage import SessionUsage, summarize_usage
 
 # Sessions untouched this long are reported (and stored) as idle.
 IDLE_AFTER = timedelta(hours=1)
@@ -63,6 +65,22 @@ class SessionView:
     totals: Totals
     messages: list[Message] = field(default_factory=list)
     runs: list[CommandRun] = field(default_factory=list)
+
+
+@dataclass
+class SessionDetails:
+    """What `show` and `list --detailed` add: the next context against the budget, the
+    compressions done, and what the model calls cost."""
+
+    context_tokens: int
+    budget: int
+    compressed_outputs: int  # command outputs given to the agent in their compressed form
+    summaries: int  # compactions stored
+    usage: SessionUsage
+
+    @property
+    def budget_used(self) -> float:
+        return self.context_tokens / self.budget if self.budget else 0.0
 
 
 class SessionManager:
@@ -147,7 +165,8 @@ class SessionManager:
         of it (its own truncation limit), the figure savings are measured against.
         """
         cap = agent_output_cap(self.config.sections)
-        if self.config.compression:
+        session = self.store.get_session(run.session_id)
+        if self.config.compression and (session is None or session.metadata.get("compression", True)):
             result = compress(raw, run.command, run.exit_code, run_id=run.id)
             context, tool, diagnostics = result.text, result.tool, result.diagnostics
         else:  # the agent gets what it would have got anyway, and how the command ended
@@ -164,6 +183,12 @@ class SessionManager:
         """A session's command runs, oldest first (the last `last` of them)."""
         session = ref if isinstance(ref, Session) else self.resolve(ref)
         return self.store.list_runs(session.id, last=last)
+
+    def run_tokens(self, run: CommandRun) -> tuple[int, int]:
+        """The history tokens a run added (its command message, in context form) and its session's total after."""
+        added = sum(m.tokens or 0 for m in self.store.list_messages(run.session_id, last=5) if m.run_id == run.id)
+        total = self.store.totals([run.session_id]).get(run.session_id, Totals()).message_tokens
+        return added, total
 
     def raw_output(self, ref: str) -> str:
         """A run's full raw output as stored (redacted); empty when it printed nothing."""
@@ -213,9 +238,15 @@ class SessionManager:
         model: str | None = None,
         system_prompt: str | None = None,
         tags: Sequence[str] = (),
+        compression: bool | None = None,
+        into_pool: bool = False,
     ) -> Session:
         """A new session; `worktree` (a path in it, or one already detected) binds it to that git
-        worktree and its branch."""
+        worktree and its branch. With `from_pool`, an idle pooled session of `role` (made from
+        `template`, if given) is taken instead when there is one, with the other options applied.
+        `compression=False` gives the agent command output as printed in this session.
+        `into_pool` makes a waiting pooled session of `role` (see `fill_pool`)."""
+        started = time.perf_counter()
         tree = git_worktree.require(worktree) if isinstance(worktree, (str, Path)) else worktree
         if name is not None:
             limits.session_name(name, "name")
@@ -223,11 +254,19 @@ class SessionManager:
                 raise Conflict(f"a session named {name!r} already exists")
         if max_tokens is not None and max_tokens <= 0:
             raise InvalidInput("--max-tokens must be positive")
+        if (from_pool or into_pool) and not role:
+            raise InvalidInput("--pool needs --role: pools hold sessions per role")
+        if not into_pool:
+            self._check_role_limit(role)
         if from_pool:
-            if not role:
-                raise InvalidInput("--pool needs --role: pools hold sessions per role")
-            pooled = pool.acquire(self, role, name=name)
+            changes = {"agent": agent, "max_tokens": max_tokens, "provider": provider, "model": model,
+                       "system_prompt": system_prompt, "tags": list(tags) or None,
+                       "worktree": tree.root if tree else None, "branch": tree.label if tree else None}
+            pooled = pool.acquire(self, role, name=name, template=template,  # type: ignore[arg-type]
+                                  changes={k: v for k, v in changes.items() if v is not None})
             if pooled:
+                if compression is not None:
+                    pooled = self._update(pooled, metadata={**pooled.metadata, "compression": compression})
                 return pooled
         preload: list[Message] = []
         tpl = None
@@ -248,8 +287,33 @@ class SessionManager:
             model=model or (tpl.model if tpl else None),
             system_prompt=system_prompt if system_prompt is not None else (tpl.system_prompt if tpl else None),
             tags=list(tags) or (list(tpl.tags) if tpl else []),
+            status=SessionStatus.POOL if into_pool else SessionStatus.ACTIVE,
+            pool=role if into_pool else None,
+            metadata={} if compression is None else {"compression": compression},
         )
-        return self.store.create_session(session, self._prepare(preload, session))
+        stored = self.store.create_session(session, self._prepare(preload, session))
+        # What creating it took, row written (`stats --global` reports the median): known only now.
+        took = round((time.perf_counter() - started) * 1000, 2)
+        return self._update(stored, metadata={**stored.metadata, "timings": {"create_ms": took}})
+
+    def _check_role_limit(self, role: str | None) -> None:
+        """`[session_management] max_sessions_per_role`: live (active, idle, paused) sessions per role."""
+        limit = self.config.session_management.max_sessions_per_role
+        if role is None or limit is None:
+            return
+        live = self.store.list_sessions(SessionFilter(
+            role=role, statuses={SessionStatus.ACTIVE, SessionStatus.IDLE, SessionStatus.PAUSED}))  # fmt: skip
+        if len(live) >= limit:
+            raise Conflict(f"role {role} already has {len(live)} live session(s), the most "
+                           f"[session_management] max_sessions_per_role = {limit} allows; end or delete one first")
+
+    def fill_pool(self, role: str, count: int, **options: object) -> pool.FillReport:
+        """Add `count` idle sessions made with `options` to the role's pool (see core/pool.py)."""
+        return pool.fill(self, role, count, **options)
+
+    def set_pool(self, role: str, **changes: object) -> PoolConfig:
+        """Create or change a role's pool; settings not given keep their value."""
+        return pool.configure(self, pool.settings(self, role, changes))
 
     def list(
         self,
@@ -283,6 +347,17 @@ class SessionManager:
             view.messages = self.store.list_messages(session.id, last=last)
             view.runs = self.store.list_runs(session.id, last=last)
         return view
+
+    def details(self, ref: str | Session) -> SessionDetails:
+        session = ref if isinstance(ref, Session) else self.resolve(ref)
+        messages = self.store.list_messages(session.id)
+        runs = self.store.list_runs(session.id)
+        default_strategy, cap = ask_flow.context_settings(self)
+        ctx = assemble_context(session, messages, {r.id: r for r in runs}, strategy=default_strategy, output_cap=cap)
+        return SessionDetails(
+            context_tokens=ctx.tokens, budget=ctx.budget, compressed_outputs=sum(1 for r in runs if r.tool),
+            summaries=sum(1 for m in messages if m.kind is MessageKind.SUMMARY), usage=summarize_usage(messages),
+        )  # fmt: skip
 
     def totals(self, sessions: Sequence[Session]) -> dict[str, Totals]:
         return self.store.totals([s.id for s in sessions])
@@ -322,25 +397,39 @@ class SessionManager:
             return self._update(session, status=SessionStatus.ACTIVE, last_active=utcnow())
         return session
 
-    def clear(
-        self,
-        *,
-        older_than: timedelta | None = None,
-        idle_only: bool = False,
-        force: bool = False,
-        dry_run: bool = False,
-    ) -> list[Session]:
-        """Delete stale sessions. Ended and idle ones qualify; active and paused ones need force."""
+    def clear_candidates(self, *, older_than: timedelta | None = None, idle_only: bool = False) -> list[Session]:
+        """The sessions `clear` deletes. With `idle_only`: idle ones. Else, with `older_than`:
+        every session inactive that long (active and paused ones too, as the seed's `clear`);
+        without an age: idle and ended ones. Pooled sessions never (their pool retires them)."""
         self.refresh_idle()
-        cutoff = utcnow() - older_than if older_than else None
-        statuses = {SessionStatus.IDLE} if idle_only else {SessionStatus.IDLE, SessionStatus.ENDED}
-        if force and not idle_only:
-            statuses |= {SessionStatus.ACTIVE, SessionStatus.PAUSED}
-        doomed = self.store.list_sessions(SessionFilter(statuses=statuses, inactive_before=cutoff))
-        if not dry_run:
-            for s in doomed:
-                self.store.delete_session(s.id)
+        if idle_only:
+            statuses = {SessionStatus.IDLE}
+        elif older_than is not None:
+            statuses = {SessionStatus.ACTIVE, SessionStatus.IDLE, SessionStatus.PAUSED, SessionStatus.ENDED}
+        else:
+            statuses = {SessionStatus.IDLE, SessionStatus.ENDED}
+        cutoff = utcnow() - older_than if older_than is not None else None
+        return self.store.list_sessions(SessionFilter(statuses=statuses, inactive_before=cutoff))
+
+    def clear(self, *, older_than: timedelta | None = None, idle_only: bool = False) -> list[Session]:
+        """Delete what `clear_candidates` finds; returns the deleted sessions. Callers that
+        talk to a person confirm the candidates first."""
+        doomed = self.clear_candidates(older_than=older_than, idle_only=idle_only)
+        for s in doomed:
+            self.delete(s.id)
         return doomed
+
+    def change_all(self, action: str, *, role: str | None = None, agent: str | None = None) -> list[Session]:
+        """pause, resume or end every session (of `role`, of `agent`) that the change applies to:
+        pause active and idle ones, resume paused and idle ones, end all that have not ended."""
+        applies = {"pause": {SessionStatus.ACTIVE, SessionStatus.IDLE},
+                   "resume": {SessionStatus.PAUSED, SessionStatus.IDLE},
+                   "end": {SessionStatus.ACTIVE, SessionStatus.IDLE, SessionStatus.PAUSED}}  # fmt: skip
+        if action not in applies:
+            raise InvalidInput(f"unknown state change {action!r}: pause, resume or end")
+        self.refresh_idle()
+        chosen = self.store.list_sessions(SessionFilter(statuses=applies[action], role=role, agent=agent))
+        return [getattr(self, action)(s.id) for s in chosen]
 
     # ------------------------------------------------------------------ messages
 
@@ -387,11 +476,23 @@ class SessionManager:
         self.store.update_messages([message])
         return message
 
+    def delete_messages(self, ref: str | Session, seqs: Sequence[int]) -> int:
+        session = ref if isinstance(ref, Session) else self.resolve(ref)
+        return self.store.delete_messages(session.id, seqs)
+
+    def apply_retention(self, sessions: Sequence[Session] | None = None, *,
+                        dry_run: bool = False) -> list[retention.RetentionReport]:  # fmt: skip
+        """The configured message retention on `sessions` (default: all); what it removed, per session."""
+        return retention.apply(self, list(self.list() if sessions is None else sessions), dry_run=dry_run)
+
+    def prunable(self, ref: str | Session, *, keep_recent: int = 0) -> list[int]:
+        """The messages a history cut keeping the last `keep_recent` removes: older ones, pinned aside."""
+        messages = self.messages(ref)
+        return [m.seq for m in messages[: max(0, len(messages) - keep_recent)] if not m.pinned]
+
     def clear_history(self, ref: str, *, keep_last: int = 0) -> int:
         session = self.resolve(ref)
-        messages = self.store.list_messages(session.id)
-        doomed = messages[: max(0, len(messages) - keep_last)]
-        return self.store.delete_messages(session.id, [m.seq for m in doomed if not m.pinned])
+        return self.store.delete_messages(session.id, self.prunable(session, keep_recent=keep_last))
 
     # ------------------------------------------------------------------ templates
 
@@ -411,6 +512,21 @@ class SessionManager:
             preload=[m.model_copy(update={"session_id": "", "seq": 0}) for m in preload],
             source_session=session.id,
         )
+        self.store.save_template(template)
+        return template
+
+    def create_template(self, name: str, *, system_prompt: str | None = None, agent: str | None = None,
+                        role: str | None = None, provider: str | None = None, model: str | None = None,
+                        max_tokens: int | None = None, tags: Sequence[str] = ()) -> Template:  # fmt: skip
+        """A template made from settings alone (no source session); a name in use is a conflict."""
+        limits.session_name(name, "template name")
+        if self.store.get_template(name):
+            raise Conflict(f"a template named {name!r} already exists (`ai-session template delete {name}` first)")
+        if max_tokens is not None and max_tokens <= 0:
+            raise InvalidInput("--max-tokens must be positive")
+        template = Template(name=name, system_prompt=system_prompt, agent=agent,
+                            role=role, provider=provider, model=model, max_tokens=max_tokens or self.config.max_tokens,
+                            tags=list(tags))  # fmt: skip
         self.store.save_template(template)
         return template
 
@@ -496,6 +612,22 @@ class SessionManager:
         copies = [m.model_copy(update={"id": new_id("msg")}) for m in history]
         return self.store.create_session(fork, copies)
 
+    def checkpoint(self, ref: str | Session, name: str, *, replace: bool = False) -> tuple[Session, bool]:
+        """A named copy of the session as it is now (a fork), which the session goes on past. Saving
+        a checkpoint under the same name again updates it; with `replace`, whatever session has
+        that name is replaced (a file-like "save as"). True when it replaced one."""
+        source = ref if isinstance(ref, Session) else self.resolve(ref)
+        limits.session_name(name, "checkpoint name")
+        earlier = self.store.get_session_by_name(name)
+        if earlier is not None:
+            if earlier.id == source.id:
+                raise InvalidInput(f"{name!r} is the session itself; a checkpoint needs another name")
+            if not replace and (earlier.metadata.get("forked_from") or {}).get("id") != source.id:
+                raise Conflict(f"a session named {name!r} already exists and is not a checkpoint of {source.name}")
+            self.delete(earlier.id)
+        copy = self.fork(source.id, name=name)
+        return self._update(copy, metadata={**copy.metadata, "checkpoint": True}), earlier is not None
+
     # ------------------------------------------------------------------ worktree
 
     def worktree_session(self, path: str | Path = ".", *, agent: str | None = None) -> tuple[Session, bool]:
@@ -518,43 +650,75 @@ class SessionManager:
 
     # ------------------------------------------------------------------ export, import
 
-    def export_document(self, ref: str) -> dict:
+    def export_document(self, ref: str | None = None) -> dict:
+        """A session's export document; without `ref`, every session (pooled ones aside) in one."""
+        if ref is None:
+            return native.to_bundle([self.export_document(s.id) for s in self.list()])
         session = self.resolve(ref)
         runs = [(r, self.store.run_output(r.id)) for r in self.store.list_runs(session.id)]
-        doc = native.to_document(session, self.store.list_messages(session.id), runs)
-        return doc
+        return native.to_document(session, self.store.list_messages(session.id), runs)
 
-    def export(self, ref: str, path: Path | None = None) -> Path:
-        doc = self.export_document(ref)
+    def export_text(self, ref: str | None = None) -> str:
+        """The export document as the JSON that leaves (redacted once more: nothing secret leaves)."""
+        return redact(json.dumps(self.export_document(ref), ensure_ascii=False, indent=1))
+
+    def export(self, ref: str | None, path: Path | None = None) -> Path:
+        """Write the export (of every session when `ref` is None) to `path`, mode 0600; the
+        default is the data dir's exports/NAME.json (exports/all.json for every session)."""
+        text = self.export_text(ref)
         if path is None:
-            path = private_dir(self.config.export_dir) / f"{doc['session']['name']}.json"
-        text = redact(json.dumps(doc, ensure_ascii=False, indent=1))  # belt and braces: nothing secret leaves
+            name = self.resolve(ref).name if ref is not None else "all"
+            path = private_dir(self.config.export_dir) / f"{name}.json"
         write_private(Path(path), text.encode("utf-8"))
         return Path(path)
 
-    def read_import(self, path: Path, fmt: str = "auto") -> ImportBundle:
+    def read_import(self, path: Path, fmt: str = "auto") -> list[ImportBundle]:
+        return self.read_import_data(limits.read_bytes(Path(path)), fmt, where=str(path), file_name=Path(path).name)
+
+    def read_import_data(self, data: bytes, fmt: str = "auto", *, where: str = "stdin",
+                         file_name: str = "") -> list[ImportBundle]:  # fmt: skip
+        """The sessions in an import file's bytes (one, or every session of an `export --all`)."""
         if fmt not in IMPORT_FORMATS:
             raise InvalidInput(f"unknown import format {fmt!r}: use one of {', '.join(IMPORT_FORMATS)}")
-        data = limits.read_bytes(Path(path))
+        data = limits.checked_bytes(data, where)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput(f"{path} is not UTF-8 text") from None
-        default_name = limits.SESSION_NAME.match(Path(path).stem) and Path(path).stem or "imported"
-        if fmt == "claude-code" or (fmt == "auto" and Path(path).suffix == ".jsonl"):
-            return claude_code.from_lines(text.splitlines(), default_name)
-        doc = limits.parse_json(text, str(path))
+            raise InvalidInput(f"{where} is not UTF-8 text") from None
+        stem = Path(file_name).stem
+        default_name = limits.SESSION_NAME.match(stem) and stem or "imported"
+        jsonl = fmt == "claude-code" or (fmt == "auto" and (file_name.endswith(".jsonl") or native.looks_jsonl(text)))
+        if jsonl:
+            return [claude_code.from_lines(text.splitlines(), default_name)]
+        doc = limits.parse_json(text, where)
         if fmt == "native" or (fmt == "auto" and native.looks_native(doc)):
-            return native.from_document(doc)
+            return native.from_bundle(doc) if native.is_bundle(doc) else [native.from_document(doc)]
         if fmt == "channelcoder" or (fmt == "auto" and channelcoder.looks_channelcoder(doc)):
-            return channelcoder.from_document(doc, default_name)
-        raise InvalidInput(f"{path}: unrecognised format; pass --format native, channelcoder or claude-code")
+            return [channelcoder.from_document(doc, default_name)]
+        raise InvalidInput(f"{where}: unrecognised format; pass --from native, channelcoder or claude-code")
 
-    def import_file(self, path: Path, fmt: str = "auto", *, name: str | None = None) -> Session:
-        bundle = self.read_import(path, fmt)
+    def import_file(self, path: Path, fmt: str = "auto", *, name: str | None = None, agent: str | None = None) -> Session:
+        """Import a file holding one session; see `import_data` for several."""
+        bundles = self.read_import(path, fmt)
+        if len(bundles) != 1:
+            raise InvalidInput(f"{path} holds {len(bundles)} sessions; import it with `ai-session import --file`")
+        return self._store_import(bundles[0], name=name, agent=agent)
+
+    def import_data(self, data: bytes, fmt: str = "auto", *, where: str = "stdin", file_name: str = "",
+                    name: str | None = None, agent: str | None = None) -> list[Session]:  # fmt: skip
+        """Import every session in an import file's bytes; `name` only when it holds one.
+        Everything is read and checked before the first session is stored."""
+        bundles = self.read_import_data(data, fmt, where=where, file_name=file_name)
+        if name and len(bundles) != 1:
+            raise InvalidInput(f"--name names one session, and {where} holds {len(bundles)}")
+        return [self._store_import(b, name=name, agent=agent) for b in bundles]
+
+    def _store_import(self, bundle: ImportBundle, *, name: str | None, agent: str | None) -> Session:
         session = bundle.session
         if name:
             session = session.model_copy(update={"name": limits.session_name(name, "--name")})
+        if agent:
+            session = session.model_copy(update={"agent": limits.text(agent, "--agent", limit=128)})
         runs, messages = bundle.runs, bundle.messages
         if self.store.get_session(session.id) or any(self.store.get_run(r.id) for r, _ in runs):
             # A copy next to its original: everything gets ids of its own.
@@ -626,6 +790,7 @@ class SessionManager:
 
     def acquire(self, role: str, *, name: str | None = None) -> Session:
         """A session for a task: an idle pooled one of `role` if any, else a new one."""
+        self._check_role_limit(role)
         return pool.acquire(self, role, name=name) or self.create(name, role=role)
 
     def validate(self, ref: str | None = None) -> list[maintenance.Problem]:
@@ -638,9 +803,18 @@ class SessionManager:
         return self.store.optimize()
 
     def stats(self, *, period: timedelta | None = None, group_by: stats.GroupBy = "session",
-              savings: bool = False) -> stats.StatsReport:  # fmt: skip
-        """With `savings`, also history raw vs context per recorded answer (reads message bodies)."""
-        return stats.compute(self, period=period, group_by=group_by, savings=savings)
+              savings: bool = False, agent: str | None = None, efficiency: bool = False) -> stats.StatsReport:  # fmt: skip
+        """With `savings`, also history raw vs context per recorded answer (reads message bodies);
+        `agent` keeps that agent's sessions; `efficiency` also counts compactions."""
+        return stats.compute(self, period=period, group_by=group_by, savings=savings, agent=agent,
+                             efficiency=efficiency)  # fmt: skip
+
+    def global_stats(self) -> overview.GlobalReport:
+        """The whole store in four blocks (efficiency, performance, resources, activity), all measured."""
+        return overview.compute(self)
+
+    def storage_stats(self) -> StorageStats | None:
+        return self.store.storage_stats()
 
     # -- shells (async: they live on the caller's event loop) -----------------------------
     @cached_property

@@ -15,7 +15,7 @@ Bytes saved by zstd never count.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -71,6 +71,7 @@ class StatsReport:
     period_days: float | None
     rows: list[StatsRow]
     total: StatsRow
+    compactions: dict[str, int] = field(default_factory=dict)  # per row key and "total", with efficiency=True
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -119,14 +120,15 @@ def session_savings(
 
 
 def compute(manager: SessionManager, *, period: timedelta | None = None, group_by: GroupBy = "session",
-            savings: bool = False) -> StatsReport:  # fmt: skip
-    sessions = {s.id: s for s in manager.store.list_sessions()}
+            savings: bool = False, agent: str | None = None, efficiency: bool = False) -> StatsReport:  # fmt: skip
+    sessions = {s.id: s for s in manager.store.list_sessions() if agent is None or s.agent == agent}
     since = utcnow() - period if period else None
     totals = manager.store.totals(list(sessions), since=since)
     prices = PriceTable(manager.config.sections.get("prices"))
     cap = agent_output_cap(manager.config.sections)
     rows: dict[str, StatsRow] = {}
     members: dict[str, set[str]] = {}
+    compactions: dict[str, int] = {}
     for sid, t in totals.items():
         session = sessions[sid]
         key = {"session": session.name, "agent": session.agent, "role": session.role}[group_by] or "(none)"
@@ -142,6 +144,10 @@ def compute(manager: SessionManager, *, period: timedelta | None = None, group_b
         row.history_raw_tokens += measured.raw_history
         row.history_context_tokens += measured.context_history
         row.cost_avoided_usd += measured.cost_avoided_usd
+        if efficiency:
+            compactions[key] = compactions.get(key, 0) + sum(
+                1 for m in manager.store.list_messages(sid)
+                if m.kind is MessageKind.SUMMARY and (since is None or m.created_at >= since))  # fmt: skip
     for key, row in rows.items():
         row.sessions = len(members[key])
     total = StatsRow("total")
@@ -149,4 +155,5 @@ def compute(manager: SessionManager, *, period: timedelta | None = None, group_b
         for name in SUMMED:
             setattr(total, name, getattr(total, name) + getattr(row, name))
     ordered = sorted(rows.values(), key=lambda r: (-r.message_tokens - r.raw_tokens, r.key))
-    return StatsReport(group_by, period.total_seconds() / 86400 if period else None, ordered, total)
+    compactions["total"] = sum(compactions.values())
+    return StatsReport(group_by, period.total_seconds() / 86400 if period else None, ordered, total, compactions)

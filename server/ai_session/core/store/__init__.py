@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ai_session.core.errors import InvalidInput
-from ai_session.core.store.base import SessionAccess, SessionFilter, SessionStore, Totals
+from ai_session.core.store.base import SessionAccess, SessionFilter, SessionStore, StorageStats, Totals
 
-__all__ = ["SessionAccess", "SessionFilter", "SessionStore", "Totals", "is_postgres_url", "open_store"]
+__all__ = ["SessionAccess", "SessionFilter", "SessionStore", "StorageStats", "Totals", "is_postgres_url", "open_store"]
 
 
 def is_postgres_url(url: str) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ai_session.core.errors import InvalidInput
-from ai_session.core.models import Change, CommandRun, Message, PoolConfig, Session, SessionStatus, Template
+from ai_session.core.models import Change, CommandRun, Message, PoolConfig, PoolRecord, Session, SessionStatus, Template
 
 
 @dataclass
@@ -38,6 +38,14 @@ class Totals:
     context_tokens: int = 0
     cost_usd: float = 0.0
     by_kind: dict[str, int] = field(default_factory=dict)  # message tokens per kind
+
+
+@dataclass
+class StorageStats:
+    bytes_on_disk: int  # the database file with its journal
+    zstd_bodies: int  # message and output bodies stored zstd-compressed
+    zstd_stored_bytes: int  # their size as stored
+    zstd_raw_bytes: int  # their size before compression (from each frame's header)
 
 
 @dataclass
@@ -132,7 +140,7 @@ class SessionStore(ABC):
     def save_pool(self, pool: PoolConfig) -> None: ...
 
     @abstractmethod
-    def list_pools(self) -> list[PoolConfig]: ...
+    def list_pools(self) -> list[PoolRecord]: ...
 
     @abstractmethod
     def delete_pool(self, role: str) -> bool: ...
@@ -182,6 +190,11 @@ class SessionStore(ABC):
             f"the store {self.url} belongs to one user and cannot share sessions; "
             "sharing needs the team store (store = \"postgresql://...\", see docs/team-store.md)"
         )
+
+    def storage_stats(self) -> StorageStats | None:
+        """What the store takes on disk and what zstd does for its bodies; None when the
+        backend cannot say (a team store's disk belongs to its server)."""
+        return None
 
     @abstractmethod
     def integrity_problems(self) -> list[str]:
