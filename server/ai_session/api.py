@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, cast, runtime_checkable
 
 from ai_session.core.config import Config
 from ai_session.core.errors import InvalidInput, NotFound
@@ -164,8 +164,7 @@ class Session:
         message = Message(role=Role(role), content=content, kind=MessageKind(kind), pinned=pinned)
         self._pending.append(message)
         if self.auto_save:
-            self._persist()
-            return self._manager.messages(self._record, last=1)[0]  # type: ignore[arg-type]
+            return self._manager.messages(self._persist(), last=1)[0]
         return message
 
     def messages(self) -> list[Message]:
@@ -204,7 +203,7 @@ class Session:
         from ai_session.core.providers import TextDelta
 
         record = self._persist()
-        events = self._manager.ask(record, prompt, **options)
+        events = cast(AsyncGenerator[Any, None], self._manager.ask(record, prompt, **options))
         loop = asyncio.new_event_loop()
         try:
             while True:
@@ -248,7 +247,7 @@ class Session:
     def close(self) -> None:
         self._backend.close()
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

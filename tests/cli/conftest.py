@@ -12,13 +12,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from ptyprocess import PtyProcessUnicode
-
 from ai_session.core.config import Config
 from ai_session.core.manager import SessionManager
 from ai_session.core.models import SessionStatus, utcnow
+from ptyprocess import PtyProcessUnicode
+
 from tests.conftest import cli_env
 from tests.context.conftest import write_config
+from tests.providers.conftest import fake_claude  # noqa: F401  (the fake Claude Code CLI)
 from tests.providers.fakes import FakeOpenAIServer
 
 
@@ -129,4 +130,4 @@ def shell(command: str, home: Path, cwd: Path | None = None) -> subprocess.Compl
     env = cli_env(home)
     env["PATH"] = f"{bin_dir}:{env['PATH']}"
     return subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=120)  # fmt: skip
+                          cwd=cwd, timeout=120, check=False)  # fmt: skip

@@ -7,6 +7,7 @@ import io
 import json
 
 from ai_session.core.models import SessionStatus
+
 from tests.cli.conftest import backdate, in_terminal, shell
 
 

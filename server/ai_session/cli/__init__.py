@@ -21,6 +21,22 @@ from ai_session import __version__
 if TYPE_CHECKING:
     from ai_session.cli.spec import Command
 
+# Every exit code the CLI returns (core.errors names the error classes behind 1-8).
+EXIT_CODES: dict[int, str] = {
+    0: "ok",
+    1: "failed: `exists` found nothing, `validate` found unfixed problems, a copy met a name taken, or a "
+       "question was answered no (or could not be asked without a terminal: nothing was done, use --force)",
+    2: "bad input: arguments, a malformed or hostile import file, config",
+    3: "not found",
+    4: "ambiguous: an id prefix matching several sessions",
+    5: "conflict: a name is taken, the session has ended, a role is at its session limit",
+    6: "store error: cannot open, corrupt, or locked past the retry budget",
+    7: "provider error: the model's service or CLI failed (one line says which setting to check)",
+    8: "access denied: the team store's permissions refused it",
+    124: "timed out: `exec --timeout` stopped the command and everything it started",
+    130: "interrupted (Ctrl-C)",
+}
+
 EPILOG = """\
 sessions are named by name, id, or a unique prefix of the id.
 
@@ -32,9 +48,7 @@ environment:
   AI_SESSION_CONFIG       config file (default: <user config dir>/ai-session/config.toml)
 
 exit codes:
-  0 ok   1 failed   2 bad input   3 not found   4 ambiguous   5 conflict   6 store error
-  7 provider error   8 access denied (team store)   124 timed out   130 interrupted
-"""
+""" + "\n".join(f"  {code:>3}  {text.split(':')[0]}" for code, text in EXIT_CODES.items()) + "\n"
 
 # name: (module, one line of help). The order is the order of `--help`.
 COMMANDS: dict[str, tuple[str, str]] = {

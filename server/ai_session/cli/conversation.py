@@ -186,7 +186,10 @@ def summary(m: SessionManager, a: argparse.Namespace) -> Result:
     formats=(),
 )
 def interactive(m: SessionManager, a: argparse.Namespace) -> Result:
-    """A REPL in a session: prompts go to the provider; save, context, clear, info, export, exec, exit."""
+    """A REPL in a session (a new one without --session). Lines are prompts; commands: `save [NAME]`
+    (NAME keeps a checkpoint: a copy at this point), `context`, `clear [--keep-last N]`, `compact`,
+    `info`, `export [FILE]`, `exec CMD`, `help`, `exit`. Line history is kept in
+    $AI_SESSION_HOME/repl_history (mode 0600)."""
     from ai_session.cli.repl import Repl
 
     return Result(status=Repl(m, a.session, agent=a.agent, provider=a.provider, model=a.model).run())

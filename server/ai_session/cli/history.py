@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     trailing="content",
 )
 def add(m: SessionManager, a: argparse.Namespace) -> Result:
+    """Append a message (TEXT, or stdin). Secrets are redacted and tokens counted before it is stored."""
     content = a.content if a.content is not None else sys.stdin.read()
     msg = m.add_message(a.session, a.role, content, kind=a.kind, pinned=a.pin, agent=a.agent)
     return Result(data=model_json(msg), view=f"added message #{msg.seq} ({msg.tokens} tokens)")
@@ -32,6 +33,7 @@ def add(m: SessionManager, a: argparse.Namespace) -> Result:
 
 @command("pin", arg("seq", type=int, metavar="SEQ"), arg("--unpin", action="store_true"), target="session")
 def pin(m: SessionManager, a: argparse.Namespace) -> Result:
+    """Pin (or --unpin) message SEQ: context assembly always keeps pinned messages."""
     msg = m.pin(a.session, a.seq, not a.unpin)
     return Result(data=model_json(msg), view=f"message #{msg.seq} {'pinned' if msg.pinned else 'unpinned'}")
 
@@ -42,7 +44,9 @@ def pin(m: SessionManager, a: argparse.Namespace) -> Result:
     arg("--output", "-o", metavar="NAME", help="name of the merged session"),
 )
 def merge(m: SessionManager, a: argparse.Namespace) -> Result:
-    """Merge two or more sessions into a new one, messages interleaved by time (the sources stay)."""
+    """Merge two or more sessions into a new one, messages interleaved by time (the sources stay).
+    Each message remembers its origin (`metadata.origin`), the new session its sources
+    (`metadata.merged_from`)."""
     refs = [ref for word in a.sessions for ref in word.split(",") if ref]
     s = m.merge(refs, a.output)
     return Result(data=session_json(s), view=f"merged {len(refs)} sessions into {s.name} ({s.id})")
@@ -55,6 +59,7 @@ def merge(m: SessionManager, a: argparse.Namespace) -> Result:
     target="session",
 )
 def fork(m: SessionManager, a: argparse.Namespace) -> Result:
+    """A new session with the history up to message SEQ (all of it without --at); the source stays."""
     s = m.fork(a.session, at=a.at, name=a.name)
     return Result(data=session_json(s), view=f"forked into {s.name} ({s.id})")
 

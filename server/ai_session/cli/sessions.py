@@ -187,6 +187,7 @@ def confirm(question: str) -> bool:
 
 @command("delete", arg("--force", "-f", action="store_true", help="do not ask for confirmation"), target="session")
 def delete(m: SessionManager, a: argparse.Namespace) -> Result:
+    """Delete a session with its history; on a terminal it asks first unless --force."""
     s = m.resolve(a.session)
     if not a.force and sys.stdin.isatty() and not confirm(f"delete session {s.name} ({s.id}) and all its history?"):
         return Result(status=1, notes=["kept"])
@@ -196,6 +197,7 @@ def delete(m: SessionManager, a: argparse.Namespace) -> Result:
 
 @command("rename", arg("new_name", metavar="NEW_NAME"), target="session")
 def rename(m: SessionManager, a: argparse.Namespace) -> Result:
+    """Rename a session. Names: letters, digits and `. _ @ + : -`, starting with a letter or digit, at most 128."""
     s = m.rename(a.session, a.new_name)
     return session_result(s, f"renamed to {s.name} ({s.id})")
 
@@ -258,6 +260,7 @@ def clear(m: SessionManager, a: argparse.Namespace) -> Result:
     arg("--agent", help="agent of a newly created session"),
 )
 def worktree(m: SessionManager, a: argparse.Namespace) -> Result:
+    """Find or create the session bound to the git worktree and branch of PATH."""
     s, created = m.worktree_session(a.path, agent=a.agent)
     return Result(data={**session_json(s), "created": created},
                   view=f"{'created' if created else 'attached'} session {s.name} ({s.id}) for {s.worktree} @ {s.branch}")

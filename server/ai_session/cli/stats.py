@@ -12,9 +12,10 @@ from ai_session.cli.spec import arg, command
 from ai_session.cli.views import human_tokens, percent
 
 if TYPE_CHECKING:
+    from ai_session.cli.render import View
     from ai_session.core.manager import SessionManager
     from ai_session.core.overview import GlobalReport, Median
-    from ai_session.core.stats import StatsRow
+    from ai_session.core.stats import GroupBy, StatsRow
 
 SAVINGS_LEGEND = """
 saved = 1 - context/raw, counted in tokens (tiktoken cl100k_base), never in stored bytes.
@@ -70,7 +71,7 @@ def stats(m: SessionManager, a: argparse.Namespace) -> Result:
     elif a.global_:
         result = _global(m.global_stats())
     else:
-        group = "agent" if a.by_agent else "role" if a.by_role else "session"
+        group: GroupBy = "agent" if a.by_agent else "role" if a.by_role else "session"
         report = m.stats(period=parse_age(a.period) if a.period else None, group_by=group, agent=a.agent,
                          savings=a.show_savings or a.show_efficiency, efficiency=a.show_efficiency)  # fmt: skip
         rows = [*report.rows, report.total]
@@ -128,7 +129,7 @@ def _ms(m: Median) -> str:
 def _global(g: GlobalReport) -> Result:
     saved = "-" if g.savings is None else f"{g.savings * 100:.1f}%"
     disk = "not measurable on this store" if g.bytes_on_disk is None else f"{g.bytes_on_disk:,} bytes"
-    view = [
+    view: list[View] = [
         "Token efficiency", Fields([
             ("sessions", f"{g.sessions:,}"), ("messages", f"{g.messages:,}"),
             ("raw tokens", f"{g.raw_tokens:,} (what agents would have read without ai-session)"),

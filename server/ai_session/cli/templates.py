@@ -28,6 +28,7 @@ def template_save(m: SessionManager, a: argparse.Namespace) -> Result:
 
 @command("template list", help="list templates")
 def template_list(m: SessionManager, a: argparse.Namespace) -> Result:
+    """The templates, with their agent, role, budget, preloaded messages and prompt."""
     templates = m.templates()
     rows = [[t.name, t.agent or "-", t.role or "-", t.max_tokens, len(t.preload), (t.system_prompt or "")[:50]]
             for t in templates]  # fmt: skip

@@ -77,13 +77,17 @@ def context_settings(manager: SessionManager) -> tuple[str, int]:
 
 
 def provider_for(manager: SessionManager, session: Session, name: str | None = None) -> Provider:
-    chosen = name or session.provider
+    """`name`, else the session's provider, else the config's `[providers] default`."""
+    configured = manager.config.sections.get("providers") or {}
+    chosen = name or session.provider or configured.get("default")
     if not chosen:
         raise InvalidInput(
-            f"session {session.name} has no provider: pass --provider ({', '.join(PROVIDERS)}) "
-            "or create the session with one"
+            f"session {session.name} has no provider: pass --provider ({', '.join(PROVIDERS)}), create the "
+            "session with one, or set a default in the config file ([providers] default = \"openai\")"
         )
-    settings = (manager.config.sections.get("providers") or {}).get(chosen)
+    if not isinstance(chosen, str):
+        raise InvalidInput(f"providers.default must be a provider name ({', '.join(PROVIDERS)}), got {chosen!r}")
+    settings = configured.get(chosen)
     return get_provider(chosen, settings, prices=manager.config.sections.get("prices"))
 
 

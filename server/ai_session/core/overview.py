@@ -1,6 +1,7 @@
 """`stats --global`: the whole store in four blocks, every figure measured and said how.
 
-- token efficiency: the stats totals (raw vs context, counted as `stats --show-savings` does);
+- token efficiency: sessions (pooled ones aside) and the stats totals (raw vs context, counted
+  as `stats --show-savings` does);
 - performance: medians of timings ai-session recorded as it worked (each session's creation,
   each exec's overhead around its command) and of context assemblies timed now, on this store;
 - resources: the store's size on disk and what zstd does for its stored bodies;
@@ -77,7 +78,7 @@ def compute(manager: SessionManager) -> GlobalReport:
     counts = {status.value: sum(1 for s in every if s.status is status) for status in SessionStatus}
     live = [s for s in every if s.status is not SessionStatus.POOL]
     return GlobalReport(
-        sessions=report.sessions,
+        sessions=len(live),
         messages=report.messages,
         raw_tokens=report.raw_tokens + report.history_raw_tokens,
         context_tokens=report.context_tokens + report.history_context_tokens,

@@ -74,7 +74,7 @@ def apply(manager: SessionManager, sessions: list[Session], *, dry_run: bool = F
         if not dry_run:
             if policy.retention_compression:
                 last = gone[-1].seq
-                keep = sum(1 for m in messages if m.seq > last and m.kind is not MessageKind.SUMMARY and m.role is not Role.SYSTEM)
+                keep = len([m for m in messages if m.seq > last and m.kind is not MessageKind.SUMMARY and m.role is not Role.SYSTEM])
                 compacted = manager.compact(session, keep_last=keep)
                 report.summary_seq = compacted.summary.seq if compacted else None
             manager.delete_messages(session, report.removed)
