@@ -115,10 +115,12 @@ def test_prune_summarizes_by_default_and_deletes_only_when_asked(cli):
 
 def test_repl_save_keeps_a_checkpoint_and_clear_keeps_the_last(cli, configured):
     cli("create", "r", "--provider", "openai")
-    script = "first question\nsave r-v1\nsecond question\nsave r-v1\nclear --keep-last 5\nexit\n"
+    script = "first question\nsave r-v1\nsecond question\nsave r-v1\nthird question\nclear --keep-last 5\nexit\n"
     out = cli("interactive", "--session", "r", input=script).stdout
     assert "saved checkpoint r-v1" in out and "updated checkpoint r-v1" in out
-    assert "cleared 0 message(s)" in out
+    assert "cleared 1 message(s); pinned messages and the last 5 were kept" in out
     names = {s["name"] for s in cli.json("list")}
     assert names == {"r", "r-v1"}  # the session kept its name; one checkpoint, updated
     assert len(cli.json("show", "r-v1", "--history")["messages"]) == 4
+    left = cli.json("show", "r", "--history")["messages"]
+    assert len(left) == 5 and left[0]["role"] == "assistant" and left[-1]["content"].startswith("Answer 3:")

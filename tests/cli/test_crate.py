@@ -91,12 +91,13 @@ def test_stats_global_measures_every_figure(cli, home):
     assert g["raw_tokens"] > g["context_tokens"] > 0 and g["saved_tokens"] == g["raw_tokens"] - g["context_tokens"]
     for figure in ("session_create", "exec_overhead", "context_assembly"):
         assert g[figure]["value"] > 0 and g[figure]["samples"] >= 1 and g[figure]["how"]
-    assert g["session_create"]["samples"] == 2 and g["exec_overhead"]["samples"] == 1
+    assert g["session_create"]["samples"] == 10 and g["exec_overhead"]["samples"] == 1
     assert g["bytes_on_disk"] > 0 and g["bytes_per_session"] == round(g["bytes_on_disk"] / 2, 1)
     assert g["zstd_bodies"] >= 2 and g["zstd_ratio"] > 1
     assert g["by_status"]["ended"] == 1 and g["by_status"]["active"] + g["by_status"]["idle"] == 1
     text = cli("stats", "--global").stdout
     for block in ("Token efficiency", "Performance", "Resources", "Activity"):
         assert f"\n{block}\n" in f"\n{text}"
-    assert "median of 2; recorded by each create" in text and "timed now" in text
+    assert "median of 10; timed now: 10 creates in a scratch store" in text and "median of 1; recorded by each exec" in text
+    assert [p.name for p in home.iterdir() if p.name.startswith(".probe-")] == []  # the scratch store is gone
     assert "never counted as savings" in text

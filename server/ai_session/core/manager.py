@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import secrets
-import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -246,7 +245,6 @@ class SessionManager:
         `template`, if given) is taken instead when there is one, with the other options applied.
         `compression=False` gives the agent command output as printed in this session.
         `into_pool` makes a waiting pooled session of `role` (see `fill_pool`)."""
-        started = time.perf_counter()
         tree = git_worktree.require(worktree) if isinstance(worktree, (str, Path)) else worktree
         if name is not None:
             limits.session_name(name, "name")
@@ -291,10 +289,7 @@ class SessionManager:
             pool=role if into_pool else None,
             metadata={} if compression is None else {"compression": compression},
         )
-        stored = self.store.create_session(session, self._prepare(preload, session))
-        # What creating it took, row written (`stats --global` reports the median): known only now.
-        took = round((time.perf_counter() - started) * 1000, 2)
-        return self._update(stored, metadata={**stored.metadata, "timings": {"create_ms": took}})
+        return self.store.create_session(session, self._prepare(preload, session))
 
     def _check_role_limit(self, role: str | None) -> None:
         """`[session_management] max_sessions_per_role`: live (active, idle, paused) sessions per role."""

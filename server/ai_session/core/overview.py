@@ -2,8 +2,9 @@
 
 - token efficiency: sessions (pooled ones aside) and the stats totals (raw vs context, counted
   as `stats --show-savings` does);
-- performance: medians of timings ai-session recorded as it worked (each session's creation,
-  each exec's overhead around its command) and of context assemblies timed now, on this store;
+- performance: the median overhead each exec recorded around its command, the median of
+  context assemblies timed now on this store, and of session creates timed now in a scratch
+  store beside it (same engine, same disk; creating in yours would change what you have);
 - resources: the store's size on disk and what zstd does for its stored bodies;
 - activity: sessions per status and the command runs recorded.
 
@@ -13,8 +14,10 @@ A figure that could not be measured is None, never a guess.
 from __future__ import annotations
 
 import statistics
+import tempfile
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ai_session.core.models import SessionStatus
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from ai_session.core.manager import SessionManager
 
 CONTEXT_SAMPLE = 20  # sessions whose context is assembled and timed
+CREATE_SAMPLE = 10  # sessions created (and thrown away) in the scratch store
 
 
 @dataclass
@@ -62,7 +66,7 @@ def _median(values: list[float], how: str) -> Median:
 def compute(manager: SessionManager) -> GlobalReport:
     every = manager.list(include_pool=True)
     report = manager.stats(savings=True).total
-    creates = [float(ms) for s in every if isinstance(ms := s.metadata.get("timings", {}).get("create_ms"), int | float)]
+    creates = _time_creates(manager)
     overheads: list[float] = []
     for s in every:
         overheads += [float(ms) for r in manager.runs(s)
@@ -85,7 +89,8 @@ def compute(manager: SessionManager) -> GlobalReport:
         saved_tokens=report.saved_tokens + max(0, report.history_raw_tokens - report.history_context_tokens),
         savings=_saving(report.raw_tokens + report.history_raw_tokens, report.context_tokens + report.history_context_tokens),
         cost_avoided_usd=round(report.cost_avoided_usd, 6),
-        session_create=_median(creates, "recorded by each create: checks, naming, template, row written"),
+        session_create=_median(creates, f"timed now: {len(creates)} creates in a scratch store beside this one "
+                                        "(same engine and disk): checks, naming, row written"),
         exec_overhead=_median(overheads, "recorded by each exec: its time minus the command's own time in the shell "
                                          "(start, capture, compression, token counts)"),
         context_assembly=_median(assembled, f"timed now: the next context of the {len(assembled)} most recently "
@@ -98,6 +103,29 @@ def compute(manager: SessionManager) -> GlobalReport:
         by_status=counts,
         commands=sum(t.runs for t in manager.totals(every).values()),
     )  # fmt: skip
+
+
+def _time_creates(manager: SessionManager) -> list[float]:
+    """Creates timed in a throwaway SQLite store in the store's own directory; none for a team
+    store (its scratch database would be another server's business)."""
+    from ai_session.core.manager import SessionManager
+    from ai_session.core.store import open_store
+
+    home = manager.store_file.parent if manager.store_file else None
+    if home is None:
+        return []
+    with tempfile.TemporaryDirectory(dir=home, prefix=".probe-") as scratch:
+        probe = SessionManager(manager.config, store=open_store(str(Path(scratch) / "probe.db")))
+        try:
+            probe.create("warm-up")  # the first write also creates the schema
+            times = []
+            for i in range(CREATE_SAMPLE):
+                start = time.perf_counter()
+                probe.create(f"probe-{i}")
+                times.append((time.perf_counter() - start) * 1000)
+            return times
+        finally:
+            probe.close()
 
 
 def _saving(raw: int, context: int) -> float | None:
