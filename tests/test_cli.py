@@ -19,9 +19,14 @@ def test_issue_walkthrough_create_list_show_pause_resume_export_delete_import(cl
     cli("export", "dev", "--output", str(export))
     cli("delete", "dev", "--force")
     assert cli("exists", "dev", check=False).returncode == 1
+    cli("trash", "empty", "--force")  # gone for good: its ids are free for the import to keep
     cli("import", "--file", str(export))
     again = cli.json("show", "dev", "--history", "--limit", "0")
-    assert again == original  # session, metadata, messages, token counts, totals: all of it
+    imported = again.pop("metadata")
+    assert imported.pop("imported_last_active") == original.pop("lastActive").replace("Z", "+00:00")
+    assert imported.pop("imported_format") == "native" and imported.pop("imported_at") and imported == original.pop("metadata")
+    again.pop("lastActive")  # importing is activity
+    assert again == original  # session, messages, token counts, totals: all of it
 
 
 def test_errors_are_one_line_on_stderr_with_meaningful_exit_codes(cli):

@@ -19,12 +19,14 @@ def test_model_map_longest_prefix():
 
 
 def test_pack_small_stays_plain_large_is_zstd():
-    data, compressed = blob.pack("short")
-    assert not compressed and data == b"short"
+    data, compressed, crc = blob.pack("short")
+    assert not compressed and data == b"short" and crc == blob.checksum(b"short")
     text = "line of output\n" * 1000
-    data, compressed = blob.pack(text)
+    data, compressed, crc = blob.pack(text)
     assert compressed and blob.is_zstd(data) and len(data) < len(text) // 10
-    assert blob.unpack(data, compressed) == text
+    params = zstandard.get_frame_parameters(data)
+    assert params.has_checksum and params.content_size == len(text)
+    assert blob.unpack(data, compressed, crc) == text
 
 
 def test_frame_claiming_huge_size_is_refused_before_allocation():

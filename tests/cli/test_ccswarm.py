@@ -88,25 +88,26 @@ def test_clear_without_a_terminal_deletes_nothing_and_asks_for_force(cli, home):
     _old_sessions(cli, home)
     refused = cli("clear", "--older-than", "7d", check=False)
     assert refused.returncode == 1
-    assert "run again with --force" in refused.stderr and "nothing deleted" in refused.stderr
-    assert refused.stdout.count("would delete old-") == 4  # active and paused ones too, as the seed's clear
+    assert "run again with --force" in refused.stderr and "nothing done" in refused.stderr
+    assert refused.stdout.count("would move old-") == 4  # active and paused ones too, as the seed's clear
     assert len(cli.json("list")) == 5
     dry = cli("clear", "--older-than", "7d", "--dry-run")
-    assert dry.returncode == 0 and "would delete 4 session(s)" in dry.stdout and len(cli.json("list")) == 5
-    assert "would delete old-idle" in cli("clear", "--idle-only", "--dry-run").stdout
+    assert dry.returncode == 0 and "would move 4 session(s) to the trash" in dry.stdout and len(cli.json("list")) == 5
+    assert "would move old-idle" in cli("clear", "--idle-only", "--dry-run").stdout
     assert "old-paused" not in cli("clear", "--idle-only", "--dry-run").stdout
     forced = cli("clear", "--older-than", "7d", "--force").stdout
-    assert "deleted 4 session(s)" in forced
+    assert "moved 4 session(s) to the trash" in forced
     assert [s["name"] for s in cli.json("list")] == ["fresh"]
+    assert len(cli.json("trash", "list")) == 4  # nothing is gone for good
 
 
 def test_clear_in_a_terminal_lists_asks_and_keeps_everything_on_no(cli, home):
     _old_sessions(cli, home)
     code, screen = in_terminal(home, "clear", "--older-than", "7d", answer="n")
-    assert code == 1 and "would delete old-active" in screen and "delete 4 session(s)? [y/N]" in screen
-    assert "nothing deleted" in screen and len(cli.json("list")) == 5
+    assert code == 1 and "would move old-active" in screen and "move 4 session(s) to the trash? [y/N]" in screen
+    assert "nothing done" in screen and len(cli.json("list")) == 5
     code, screen = in_terminal(home, "cleanup", "--older-than", "7d", answer="y")  # the crate's name for it
-    assert code == 0 and "deleted 4 session(s)" in screen
+    assert code == 0 and "moved 4 session(s) to the trash" in screen
     assert [s["name"] for s in cli.json("list")] == ["fresh"]
 
 
@@ -116,7 +117,7 @@ def test_clear_older_than_a_bare_number_means_days(cli, home):
     backdate(home, "month-old", days=31)
     backdate(home, "week-old", days=8)
     out = cli("clear", "--older-than", "30", "--force").stdout
-    assert "deleted month-old" in out and "week-old" not in out
+    assert "moved month-old to the trash" in out and "week-old" not in out
 
 
 def test_stats_period_by_agent_savings_and_csv_export(cli, home, tmp_path):

@@ -77,4 +77,4 @@ def test_library_examples_run_as_written(home, configured, capsys):
     assert "auth-debug-v1 6" in out  # the copy, updated by the second save
     assert "['currentSessionId', 'messages', 'metadata', 'sessionChain']" in out
     assert "['Remember the schema change']" in out
-    assert out.rstrip().splitlines()[-1] == "12 ['(none)']"  # auth-debug's 6 and their merged copy
+    assert out.rstrip().splitlines()[-1] == "6 ['(none)']"  # auth-debug's 6; their merged copies count once

@@ -8,7 +8,7 @@ import pytest
 
 from ai_session.core.accounting import MESSAGE_OVERHEAD
 from ai_session.core.ask import AskResult
-from ai_session.core.errors import Conflict, InvalidInput
+from ai_session.core.errors import Conflict, InvalidInput, ProviderError
 from ai_session.core.models import MessageKind, Role
 from ai_session.core.providers import Conversation, Notice, TextDelta
 from ai_session.core.tokens import count_tokens
@@ -139,3 +139,19 @@ def test_claude_conversation_is_stored_and_resumed(home, fake_claude, monkeypatc
         assert "FAILED tests/test_x.py::test_y - assert 1 == 2" in turn and "Now fix it." in turn
     finally:
         m.close()
+
+
+def test_a_failed_ask_in_a_session_made_for_it_leaves_no_session_behind(ask_manager, openai_server):
+    async def ask_new(prompt: str) -> None:
+        session = ask_manager.create(provider="openai")
+        async for _ in ask_manager.ask(session, prompt, new_session=True):
+            pass
+
+    for attempt in range(4):
+        openai_server.queue(openai_error(400, f"bad request {attempt}", "invalid_request_error"))
+        with pytest.raises(ProviderError, match="bad request"):
+            asyncio.run(ask_new("Start"))
+    assert ask_manager.list() == [] and ask_manager.trash_list() == []
+    asyncio.run(ask_new("Start"))  # one that succeeds keeps its session and both turns
+    (kept,) = ask_manager.list()
+    assert [m.role for m in ask_manager.messages(kept)] == [Role.USER, Role.ASSISTANT]

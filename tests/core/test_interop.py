@@ -49,9 +49,17 @@ def test_native_export_import_round_trips_exactly(manager, tmp_path):
     before = manager.export_document("dev")
     path = manager.export("dev", tmp_path / "dev.json")
     manager.delete("dev")
+    manager.trash_empty()  # the trash keeps the original's ids; once it is gone they are free again
     again = manager.import_file(path)
     after = manager.export_document(again.id)
-    assert after["session"] == before["session"]
+    # Importing is activity: the session is active now; when it was last active before stays in its metadata.
+    imported = after["session"]["metadata"]
+    assert imported["imported_format"] == "native"
+    assert imported["imported_last_active"] == before["session"]["lastActive"].replace("Z", "+00:00")
+    assert after["session"]["lastActive"] > before["session"]["lastActive"]
+    unchanged = {"lastActive", "metadata"}
+    assert {k: v for k, v in after["session"].items() if k not in unchanged} == {
+        k: v for k, v in before["session"].items() if k not in unchanged}
     assert after["messages"] == before["messages"]
     assert after["runs"] == before["runs"]
 

@@ -3,13 +3,16 @@ access enforced by the database itself, schema versions, copying stores, the CLI
 
 import asyncio
 import json
+import sqlite3
 
 import psycopg
 import pytest
 
 from ai_session.core.errors import AccessDenied, NotFound, StoreError
-from ai_session.core.models import CommandRun, Message, PoolConfig, Session, Template
+from ai_session.core.models import CommandRun, Message, PoolConfig, Session, Template, utcnow
+from ai_session.core.store import SessionFilter
 from ai_session.core.store.copy import copy_store
+from ai_session.core.store.pg_schema import MIGRATIONS
 from ai_session.core.store.postgres import PostgresStore, redacted_url
 from ai_session.core.store.sqlite import SQLiteStore
 
@@ -168,8 +171,9 @@ def test_schema_versions_are_checked_and_migrate_is_idempotent(pg_cluster, pg_db
             PostgresStore(pg_cluster.url("alice", "empty_store"))
         with pytest.raises(AccessDenied, match="admin role"):
             PostgresStore.migrate(pg_cluster.url("alice", "empty_store"))
-        assert PostgresStore.migrate(pg_cluster.url(dbname="empty_store")) == (0, 1)
-        assert PostgresStore.migrate(pg_cluster.url(dbname="empty_store")) == (1, 1)
+        latest = len(MIGRATIONS)
+        assert PostgresStore.migrate(pg_cluster.url(dbname="empty_store")) == (0, latest)
+        assert PostgresStore.migrate(pg_cluster.url(dbname="empty_store")) == (latest, latest)
         PostgresStore(pg_cluster.url("alice", "empty_store")).close()
     finally:
         with pg_cluster.admin() as admin:
@@ -196,19 +200,25 @@ def test_copy_moves_everything_and_is_resumable(tmp_path, stores):
     source.save_run(run, "FAILED tests/t.py::x - assert 1 == 2\n" * 100)
     source.append_messages(a.id, [Message(role="user", content=f"m{i}", tokens=1) for i in range(5)])
     source.delete_messages(a.id, [2])  # a gap the copy must keep
-    source.create_session(Session(name="b"))
+    source.create_session(Session(name="b", trashed_at=utcnow()))  # the trash moves with the store
+    broken = source.create_session(Session(name="broken"))
+    source.append_messages(broken.id, [Message(role="user", content="x", tokens=1)])
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        db.execute("UPDATE messages SET body = x'00' WHERE session_id = ?", (broken.id,))
     source.save_template(Template(name="t", system_prompt="hi"))
     source.save_pool(PoolConfig(role="R"))
     target = stores()
     report = copy_store(source, target)
     assert (report.sessions, report.messages, report.runs, report.templates, report.pools) == (2, 4, 1, 1, 1)
+    assert report.damaged == ["broken"] and target.get_session(broken.id) is None
+    assert [s.name for s in target.list_sessions(SessionFilter(trashed=True))] == ["b"]
     assert [(m.seq, m.content) for m in target.list_messages(a.id)] == [(m.seq, m.content) for m in source.list_messages(a.id)]
     assert target.run_output(run.id) == source.run_output(run.id)
     assert target.totals([a.id]) == source.totals([a.id])
     assert target.get_session(a.id).model_dump() == source.get_session(a.id).model_dump()
     assert target.get_template("t").system_prompt == "hi" and [p.role for p in target.list_pools()] == ["R"]
     again = copy_store(source, target)
-    assert again.sessions == 0 and sorted(again.skipped) == ["a", "b"]
+    assert again.sessions == 0 and sorted(again.skipped) == ["a", "b"] and again.damaged == ["broken"]
     source.close()
 
 
@@ -222,7 +232,7 @@ def test_cli_migrate_copy_and_share(cli, pg_cluster, pg_db, tmp_path):
         not_ready = cli("list", check=False, env={"AI_SESSION_STORE": alice_url})
         assert not_ready.returncode == 6 and "store migrate" in not_ready.stderr
         migrated = json.loads(cli("store", "migrate", "--url", admin_url, "--format", "json").stdout)
-        assert (migrated["from"], migrated["to"]) == (0, 1)
+        assert (migrated["from"], migrated["to"]) == (0, len(MIGRATIONS))
         copied = cli("store", "copy", "--from", "sqlite", "--to", alice_url).stdout
         assert "copied 1 session(s), 1 message(s)" in copied
         team = {"AI_SESSION_STORE": alice_url}

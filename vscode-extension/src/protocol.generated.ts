@@ -59,6 +59,8 @@ export interface CommandRun {
   contextTokens?: number;
   diagnostics?: Diagnostic[];
   metadata?: Record<string, unknown>;
+  copyOf?: string | null;
+  damage?: string | null;
 }
 
 export interface ContextAccounting {
@@ -118,6 +120,8 @@ export interface ContextResult {
   needsCompaction: boolean;
   parts: ContextPartInfo[];
   accounting: ContextAccounting;
+  /** messages left out: they do not read back (see store/validate) */
+  unreadable?: number[];
   items?: ContextItemInfo[] | null;
 }
 
@@ -150,6 +154,8 @@ export interface CurrentSessionResult {
 
 export interface DeleteResult {
   deleted: string;
+  /** a session went to the trash (false: it is gone for good) */
+  trashed?: boolean;
 }
 
 export interface Diagnostic {
@@ -258,6 +264,8 @@ export interface Message {
   covers?: [number, number] | null;
   usage?: Usage | null;
   metadata?: Record<string, unknown>;
+  copyOf?: string | null;
+  damage?: string | null;
 }
 
 export type MessageKind = 'chat' | 'command' | 'summary' | 'decision';
@@ -298,6 +306,14 @@ export interface ProblemInfo {
   what: string;
   fixable: boolean;
   fixed: boolean;
+  /** the session's name */
+  session?: string | null;
+  /** the damaged message's number */
+  seq?: number | null;
+  /** the damaged row's id (message, run or session) */
+  ref?: string | null;
+  /** a stored row that does not read back; repair quarantines it */
+  damaged?: boolean;
 }
 
 export interface RenameSessionParams {
@@ -386,11 +402,13 @@ export interface Session {
   shellCwd?: string | null;
   shellEnv?: Record<string, string>;
   metadata?: Record<string, unknown>;
+  trashedAt?: string | null;
+  damage?: string | null;
 }
 
 export interface SessionChange {
   sessionId: string | null;
-  /** created | updated | deleted | message | run | template | pool */
+  /** created | updated | deleted | message | run | template | pool | restored (the whole store) */
   kind: string;
 }
 
@@ -451,7 +469,10 @@ export interface StatsResult {
   groupBy: string;
   periodDays: number | null;
   rows: StatsRow[];
+  /** each message and run counted once, however many sessions hold a copy */
   total: StatsRow;
+  /** copies (merge, fork, import) the rows hold and the total counts once */
+  copies?: number;
 }
 
 export interface StatsRow {
@@ -537,6 +558,38 @@ export interface TerminalResizeParams {
   rows: number;
 }
 
+export interface TrashEmptyParams {
+  /** only this trashed session; default: all of them */
+  session?: string | null;
+  /** only those trashed longer ago than this */
+  olderThanDays?: number | null;
+}
+
+export interface TrashEmptyResult {
+  /** ids of the sessions removed for good */
+  deleted: string[];
+}
+
+export interface TrashList {
+  /** most recently trashed first */
+  sessions: TrashedSession[];
+  /** how long the trash keeps a session ([trash] keep_days) */
+  keepDays: number;
+}
+
+export interface TrashRestoreParams {
+  /** a trashed session's name, id or unique id prefix */
+  session: string;
+  /** restore it under this name (when its own is taken) */
+  name?: string | null;
+}
+
+export interface TrashedSession {
+  summary: SessionSummary;
+  /** when the trash removes it for good (null: kept until emptied) */
+  expiresAt: string | null;
+}
+
 /** What a provider reported for one answer (or our own count when it reported nothing). */
 export interface Usage {
   inputTokens?: number;
@@ -585,7 +638,7 @@ export namespace Requests {
   export const sessionsResume = new RequestType<SessionRef, SessionSummary, void>('aiSession/sessions/resume');
   /** End a session (kept, read-only). */
   export const sessionsEnd = new RequestType<SessionRef, SessionSummary, void>('aiSession/sessions/end');
-  /** Delete a session and its history. */
+  /** Move a session to the trash (kept [trash] keep_days, 30 by default; 0: deleted at once). */
   export const sessionsDelete = new RequestType<SessionRef, DeleteResult, void>('aiSession/sessions/delete');
   /** Branch a session at a message. */
   export const sessionsFork = new RequestType<ForkSessionParams, SessionSummary, void>('aiSession/sessions/fork');
@@ -597,6 +650,12 @@ export namespace Requests {
   export const sessionsImport = new RequestType<ImportSessionParams, SessionSummary, void>('aiSession/sessions/import');
   /** Append a message (redacted, token-counted). */
   export const sessionsAddMessage = new RequestType<AddMessageParams, SessionSummary, void>('aiSession/sessions/addMessage');
+  /** Trashed sessions, most recent first, with when each is removed for good. */
+  export const trashList = new RequestType<Empty, TrashList, void>('aiSession/trash/list');
+  /** Bring a session back from the trash (under another name when its own is taken). */
+  export const trashRestore = new RequestType<TrashRestoreParams, SessionSummary, void>('aiSession/trash/restore');
+  /** Remove trashed sessions for good: one, those older than some days, or all. */
+  export const trashEmpty = new RequestType<TrashEmptyParams, TrashEmptyResult, void>('aiSession/trash/empty');
   /** Saved templates. */
   export const templatesList = new RequestType<Empty, TemplateList, void>('aiSession/templates/list');
   /** Save a session as a template. */

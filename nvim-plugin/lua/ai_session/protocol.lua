@@ -48,6 +48,8 @@
 ---@field contextTokens? integer
 ---@field diagnostics? ai_session.Diagnostic[]
 ---@field metadata? table<string, any>
+---@field copyOf? string|nil
+---@field damage? string|nil
 
 ---@class ai_session.ContextAccounting
 ---@field rawHistory integer
@@ -96,6 +98,7 @@
 ---@field needsCompaction boolean
 ---@field parts ai_session.ContextPartInfo[]
 ---@field accounting ai_session.ContextAccounting
+---@field unreadable? integer[] messages left out: they do not read back (see store/validate)
 ---@field items? ai_session.ContextItemInfo[]|nil
 
 ---@class ai_session.CreateSessionParams
@@ -123,6 +126,7 @@
 
 ---@class ai_session.DeleteResult
 ---@field deleted string
+---@field trashed? boolean a session went to the trash (false: it is gone for good)
 
 ---@class ai_session.Diagnostic
 ---@field file string
@@ -205,6 +209,8 @@
 ---@field covers? integer[]|nil
 ---@field usage? ai_session.Usage|nil
 ---@field metadata? table<string, any>
+---@field copyOf? string|nil
+---@field damage? string|nil
 
 ---@alias ai_session.MessageKind "chat"|"command"|"summary"|"decision"
 
@@ -238,6 +244,10 @@
 ---@field what string
 ---@field fixable boolean
 ---@field fixed boolean
+---@field session? string|nil the session's name
+---@field seq? integer|nil the damaged message's number
+---@field ref? string|nil the damaged row's id (message, run or session)
+---@field damaged? boolean a stored row that does not read back; repair quarantines it
 
 ---@class ai_session.RenameSessionParams
 ---@field session string session name, id or unique id prefix
@@ -306,10 +316,12 @@
 ---@field shellCwd? string|nil
 ---@field shellEnv? table<string, any>
 ---@field metadata? table<string, any>
+---@field trashedAt? string|nil
+---@field damage? string|nil
 
 ---@class ai_session.SessionChange
 ---@field sessionId string|nil
----@field kind string created | updated | deleted | message | run | template | pool
+---@field kind string created | updated | deleted | message | run | template | pool | restored (the whole store)
 
 ---@class ai_session.SessionDetail
 ---@field summary ai_session.SessionSummary
@@ -356,7 +368,8 @@
 ---@field groupBy string
 ---@field periodDays number|nil
 ---@field rows ai_session.StatsRow[]
----@field total ai_session.StatsRow
+---@field total ai_session.StatsRow each message and run counted once, however many sessions hold a copy
+---@field copies? integer copies (merge, fork, import) the rows hold and the total counts once
 
 ---@class ai_session.StatsRow
 ---@field key string
@@ -424,6 +437,25 @@
 ---@field cols integer
 ---@field rows integer
 
+---@class ai_session.TrashEmptyParams
+---@field session? string|nil only this trashed session; default: all of them
+---@field olderThanDays? number|nil only those trashed longer ago than this
+
+---@class ai_session.TrashEmptyResult
+---@field deleted string[] ids of the sessions removed for good
+
+---@class ai_session.TrashList
+---@field sessions ai_session.TrashedSession[] most recently trashed first
+---@field keepDays number how long the trash keeps a session ([trash] keep_days)
+
+---@class ai_session.TrashRestoreParams
+---@field session string a trashed session's name, id or unique id prefix
+---@field name? string|nil restore it under this name (when its own is taken)
+
+---@class ai_session.TrashedSession
+---@field summary ai_session.SessionSummary
+---@field expiresAt string|nil when the trash removes it for good (null: kept until emptied)
+
 ---@class ai_session.Usage
 ---@field inputTokens? integer
 ---@field outputTokens? integer
@@ -466,6 +498,9 @@ M.requests = {
   sessions_export = "aiSession/sessions/export", -- ExportSessionParams → ExportSessionResult
   sessions_import = "aiSession/sessions/import", -- ImportSessionParams → SessionSummary
   sessions_add_message = "aiSession/sessions/addMessage", -- AddMessageParams → SessionSummary
+  trash_list = "aiSession/trash/list", -- Empty → TrashList
+  trash_restore = "aiSession/trash/restore", -- TrashRestoreParams → SessionSummary
+  trash_empty = "aiSession/trash/empty", -- TrashEmptyParams → TrashEmptyResult
   templates_list = "aiSession/templates/list", -- Empty → TemplateList
   templates_save = "aiSession/templates/save", -- TemplateSaveParams → Template
   templates_delete = "aiSession/templates/delete", -- NameParams → DeleteResult

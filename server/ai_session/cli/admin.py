@@ -15,26 +15,115 @@ if TYPE_CHECKING:
 
 
 def _problems(m: SessionManager, a: argparse.Namespace, fix: bool) -> Result:
+    """Every problem on its own line; exit 0 when nothing is left to fix, else 1."""
     problems = m.repair(a.session) if fix else m.validate(a.session)
     lines = []
     for p in problems:
-        state = "fixed" if p.fixed else ("fixable with `ai-session repair`" if p.fixable else "not fixable")
-        lines.append(f"{p.session_id or 'store'}: {p.what} ({state})")
+        if p.damaged:
+            state = "moved to quarantine" if p.fixed else "`ai-session repair` moves it to quarantine"
+        else:
+            state = "fixed" if p.fixed else ("fixable with `ai-session repair`" if p.fixable else "not fixable")
+        where = f"{p.session} ({p.session_id})" if p.session else (p.session_id or "store")
+        lines.append(f"{where}: {p.what} ({state})")
     return Result(data=[p.__dict__ for p in problems], view=lines or "no problems found",
                   status=1 if any(not p.fixed for p in problems) else 0)
 
 
 @command("validate", target="session?")
 def validate(m: SessionManager, a: argparse.Namespace) -> Result:
-    """Check sessions for broken rows, orphaned runs, wrong token counts and dangling references;
-    exit 1 when something is not fixed."""
+    """List every damaged row (session, message number or run, what is wrong), orphaned runs,
+    wrong token counts and dangling references, without stopping at the first. Exit 0 when the
+    store is healthy, 1 when it found problems."""
     return _problems(m, a, fix=False)
 
 
 @command("repair", target="session?")
 def repair(m: SessionManager, a: argparse.Namespace) -> Result:
-    """Fix what `validate` finds."""
+    """Fix what `validate` finds: a damaged row moves to the quarantine, byte for byte, and what
+    still reads stays in its place, marked. Exit 0 when nothing is left."""
     return _problems(m, a, fix=True)
+
+
+@command("quarantine list", target="session?", help="the quarantined rows")
+def quarantine_list(m: SessionManager, a: argparse.Namespace) -> Result:
+    from ai_session.cli.render import Table
+    from ai_session.cli.views import ago
+
+    rows = m.quarantined(getattr(a, "session", None))
+    data = [{"id": q.id, "kind": q.kind, "sessionId": q.session_id, "ref": q.ref, "seq": q.seq, "damage": q.damage,
+             "at": q.at.isoformat(), "bytes": len(q.body or b"")} for q in rows]  # fmt: skip
+    table = [[q.id, q.session_id, f"message #{q.seq}" if q.kind == "message" else f"{q.kind} {q.ref}", q.damage[:70],
+              len(q.body or b""), ago(q.at)] for q in rows]  # fmt: skip
+    empty = "the quarantine is empty (`ai-session repair` moves damaged rows here)"
+    return Result(data=data, view=Table(["#", "SESSION", "ROW", "DAMAGE", "BYTES", "SINCE"], table, empty=empty))
+
+
+command("quarantine")(quarantine_list)  # `ai-session quarantine` alone lists all of it
+
+
+@command(
+    "quarantine export",
+    arg("--output", "-o", metavar="FILE", help="write to FILE (0600) instead of stdout"),
+    target="session?",
+    formats=(),
+    help="the quarantined rows as JSON, bodies in base64",
+)
+def quarantine_export(m: SessionManager, a: argparse.Namespace) -> Result:
+    import json
+
+    from ai_session.core.privacy import write_private
+
+    doc = m.quarantine_document(a.session)
+    text = json.dumps(doc, indent=1)
+    if not a.output:
+        return Result(view=text)
+    write_private(Path(a.output), text.encode())
+    return Result(view=f"exported {len(doc['rows'])} quarantined row(s) to {a.output}")
+
+
+@command(
+    "quarantine restore",
+    arg("number", type=int, help="its number in `quarantine list`"),
+    help="put a quarantined row back, if this version reads it",
+)
+def quarantine_restore(m: SessionManager, a: argparse.Namespace) -> Result:
+    q = m.restore_quarantined(a.number)
+    return Result(data={"restored": q.id, "kind": q.kind, "ref": q.ref},
+                  view=f"put quarantined row #{q.id} ({q.kind} {q.ref}) back in place")
+
+
+@command("backup", arg("--output", "-o", metavar="FILE", help="default: $AI_SESSION_HOME/backups/sessions-TIME.db"))
+def backup(m: SessionManager, a: argparse.Namespace) -> Result:
+    """A consistent copy of the store taken while other processes keep writing (SQLite's online
+    backup API), as one 0600 file. The team store is backed up with pg_dump (docs/storage.md)."""
+    path = m.backup(Path(a.output).expanduser() if a.output else None)
+    size = path.stat().st_size
+    return Result(data={"path": str(path), "bytes": size}, view=f"backed up {m.store_url} to {path} ({size:,} bytes)")
+
+
+@command(
+    "restore",
+    arg("file", help="a file `ai-session backup` wrote"),
+    arg("--force", action="store_true", help="do not ask (needed without a terminal)"),
+)
+def restore(m: SessionManager, a: argparse.Namespace) -> Result:
+    """Replace the store's content by a backup. The file is checked first (a SQLite database, its
+    integrity, a schema this version reads) and nothing changes if a check fails; the content it
+    replaces is saved in $AI_SESSION_HOME/backups/."""
+    import sys
+
+    from ai_session.cli.sessions import confirm
+    from ai_session.core.errors import InvalidInput
+
+    if not a.force:
+        if not sys.stdin.isatty():
+            raise InvalidInput("restore replaces the store's content (it is saved first); add --force to do it "
+                               "without a terminal to ask on")  # fmt: skip
+        if not confirm(f"replace the content of {m.store_url} by {a.file}? (the current content is saved first)"):
+            return Result(status=1, notes=["kept"])
+    kept = m.restore(Path(a.file).expanduser())
+    return Result(data={"restored": a.file, "previous": str(kept)},
+                  view=f"restored {a.file}; the content it replaced is saved in {kept} (`ai-session restore {kept}` puts it back)")
 
 
 @command("optimize", target="session?")
@@ -147,4 +236,6 @@ def store_copy(config: Config, a: argparse.Namespace) -> Result:
     if report.skipped:
         lines.append(f"skipped {len(report.skipped)} already there: {', '.join(report.skipped)}")
     notes = [f"not copied, name taken there by another session: {', '.join(report.conflicts)}"] if report.conflicts else []
-    return Result(data=report.__dict__, view=lines, notes=notes, status=1 if report.conflicts else 0)
+    if report.damaged:
+        notes.append(f"not copied, damaged rows (`ai-session repair` them first): {', '.join(report.damaged)}")
+    return Result(data=report.__dict__, view=lines, notes=notes, status=1 if report.conflicts or report.damaged else 0)

@@ -116,7 +116,7 @@ def ask(m: SessionManager, a: argparse.Namespace) -> Result:
     result = stream_answer(
         m, session, prompt, quiet=a.get_id or a.format == "json", agent=a.agent, shared=a.shared,
         provider=a.provider, model=a.model, context_window=a.context_window, max_tokens=a.max_tokens,
-        strategy=a.strategy,
+        strategy=a.strategy, new_session=existing is None,  # a failed ask removes the session made for it
     )  # fmt: skip
     assert result is not None  # ask ends with its result or raises
     notes = answer_notes(result)

@@ -23,6 +23,7 @@ GROUPS = {
     "conversation": "Asking a model, and its context",
     "stats": "Statistics",
     "admin": "Store administration",
+    "trash": "Trash",
     "server": "Editors",
 }
 INTRO = """\

@@ -138,6 +138,10 @@ def show(m: SessionManager, a: argparse.Namespace) -> Result:
     details = m.details(view.session)
     data = {**session_json(view.session, view.totals), "details": details_json(details)}
     text: list[Any] = [session_fields(view.session, view.totals, details)]
+    notes = []
+    if view.session.damage:
+        notes.append(f"[ai-session] this session's stored record is damaged ({view.session.damage}); "
+                     f"`ai-session repair {view.session.name}` quarantines it")  # fmt: skip
     if a.history:
         data["messages"] = model_json(view.messages)
         data["runs"] = model_json(view.runs, exclude={"context"})
@@ -146,7 +150,11 @@ def show(m: SessionManager, a: argparse.Namespace) -> Result:
         if view.runs:
             text.append("\ncommand runs:")
             text += [run_line(run) for run in view.runs]
-    return Result(data=data, view=text)
+        damaged = [f"#{msg.seq}" for msg in view.messages if msg.damage] + [r.id for r in view.runs if r.damage]
+        if damaged:
+            notes.append(f"[ai-session] {len(damaged)} damaged row(s) shown as such ({', '.join(damaged)}); the rest is "
+                         f"intact. See `ai-session validate {view.session.name}`")  # fmt: skip
+    return Result(data=data, view=text, notes=notes)
 
 
 def _state_change(name: str, verb: str, help: str) -> None:
@@ -185,14 +193,26 @@ def confirm(question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def trash_note(m: SessionManager) -> str:
+    keep = m.trash_keep()
+    return f"kept {keep.days} days; `ai-session trash restore NAME` brings it back" if keep else "the trash keeps nothing"
+
+
 @command("delete", arg("--force", "-f", action="store_true", help="do not ask for confirmation"), target="session")
 def delete(m: SessionManager, a: argparse.Namespace) -> Result:
-    """Delete a session with its history; on a terminal it asks first unless --force."""
+    """Move a session to the trash with its history (kept 30 days: `ai-session trash restore` brings
+    it back); with `[trash] keep_days = 0` it is deleted at once."""
     s = m.resolve(a.session)
-    if not a.force and sys.stdin.isatty() and not confirm(f"delete session {s.name} ({s.id}) and all its history?"):
+    trashing = bool(m.trash_keep())
+    question = (f"move session {s.name} ({s.id}) to the trash?" if trashing
+                else f"delete session {s.name} ({s.id}) and all its history for good?")  # fmt: skip
+    if not a.force and sys.stdin.isatty() and not confirm(question):
         return Result(status=1, notes=["kept"])
-    m.delete(s.id)
-    return Result(data={"deleted": s.id, "name": s.name}, view=f"deleted session {s.name} ({s.id})")
+    s = m.delete(s.id)
+    trashed = s.trashed_at is not None
+    text = (f"moved session {s.name} ({s.id}) to the trash ({trash_note(m)})" if trashed
+            else f"deleted session {s.name} ({s.id})")  # fmt: skip
+    return Result(data={"deleted": s.id, "name": s.name, "trashed": trashed}, view=text)
 
 
 @command("rename", arg("new_name", metavar="NEW_NAME"), target="session")
@@ -215,43 +235,47 @@ def exists(m: SessionManager, a: argparse.Namespace) -> Result:
         "their status"),
     arg("--idle-only", action="store_true", help="only idle sessions"),
     arg("--force", "-f", action="store_true", help="do not ask for confirmation"),
-    arg("--dry-run", action="store_true", help="only show what would be deleted"),
+    arg("--dry-run", action="store_true", help="only show what would be moved to the trash"),
 )
 def clear(m: SessionManager, a: argparse.Namespace) -> Result:
-    """Delete stale sessions: with --older-than AGE every session inactive that long, with
-    --idle-only only idle ones, with neither the idle and ended ones; then apply the message
-    retention of [session_management.message_retention] to the sessions left. In a terminal
-    it lists what it will delete and asks; without one it deletes nothing unless --force."""
+    """Move stale sessions to the trash: with --older-than AGE every session inactive that long
+    (an imported session counts as active from its import), with --idle-only only idle ones,
+    with neither the idle and ended ones; then apply the message retention of
+    [session_management.message_retention] to the sessions left. In a terminal it lists what it
+    will do and asks; without one it does nothing unless --force."""
     from ai_session.core.durations import parse_age
 
     doomed = m.clear_candidates(older_than=parse_age(a.older_than) if a.older_than else None, idle_only=a.idle_only)
     gone = {s.id for s in doomed}
     kept = [s for s in m.list() if s.id not in gone]
     retention = m.apply_retention(kept, dry_run=True)
-    listing = [f"{s.name} ({s.status.value}, last active {ago(s.last_active)})" for s in doomed]
-    plan = [f"would delete {line}" for line in listing] + [r.describe(done=False) for r in retention]
+    trashing = bool(m.trash_keep())
+    verb, where = ("move", " to the trash") if trashing else ("delete", "")
+    listing = [f"{s.name}{where} ({s.status.value}, last active {ago(s.last_active)})" for s in doomed]
+    plan = [f"would {verb} {line}" for line in listing] + [r.describe(done=False) for r in retention]
     data: dict[str, Any] = {"dryRun": True, "sessions": [{"id": s.id, "name": s.name} for s in doomed],
                             "retention": [{"id": r.session.id, "name": r.session.name, "removed": r.removed,
                                            "why": r.why} for r in retention]}  # fmt: skip
     if not doomed and not retention:
         return Result(data=data, view="nothing to clear")
     if a.dry_run:
-        return Result(data=data, view=[*plan, f"would delete {len(doomed)} session(s)"])
+        return Result(data=data, view=[*plan, f"would {verb} {len(doomed)} session(s){where}"])
     if not a.force:
         if not sys.stdin.isatty():
             return Result(data=data, view=plan, status=1,
-                          notes=[(f"ai-session: nothing deleted: {len(doomed)} session(s) listed above would be; "
-                                 "run again with --force to delete them (no terminal to ask on)")])  # fmt: skip
+                          notes=[(f"ai-session: nothing done: {len(doomed)} session(s) listed above would be; "
+                                 f"run again with --force to {verb} them (no terminal to ask on)")])  # fmt: skip
         print("\n".join(plan))
-        if not confirm(f"delete {len(doomed)} session(s)" + (" and apply retention" if retention else "") + "?"):
-            return Result(data=data, status=1, notes=["nothing deleted"])
-    for s in doomed:
-        m.delete(s.id)
+        if not confirm(f"{verb} {len(doomed)} session(s){where}" + (" and apply retention" if retention else "") + "?"):
+            return Result(data=data, status=1, notes=["nothing done"])
+    m.discard(doomed)
     done = m.apply_retention([m.resolve(s.id) for s in kept if s.id in {r.session.id for r in retention}])
     data.update(dryRun=False, retention=[{"id": r.session.id, "name": r.session.name, "removed": r.removed,
                                           "why": r.why, "summarySeq": r.summary_seq} for r in done])  # fmt: skip
-    lines = [f"deleted {line}" for line in listing] + [r.describe() for r in done]
-    return Result(data=data, view=[*lines, f"deleted {len(doomed)} session(s)"])
+    done_verb = "moved" if trashing else "deleted"
+    lines = [f"{done_verb} {line}" for line in listing] + [r.describe() for r in done]
+    note = f" ({trash_note(m)})" if trashing and doomed else ""
+    return Result(data=data, view=[*lines, f"{done_verb} {len(doomed)} session(s){where}{note}"])
 
 
 @command(

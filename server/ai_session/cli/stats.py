@@ -101,7 +101,9 @@ def stats(m: SessionManager, a: argparse.Namespace) -> Result:
             data["compactions"] = report.compactions
             for record in records:
                 record["compactions"] = report.compactions.get(str(record["key"]), 0)
-        result = Result(data=data, view=[Table(headers, table), *extra], records=records)
+        copies = [(f"\ntotal: each message and command once; {report.copies} copies made by merge, fork or import "
+                   "are counted in their own sessions' rows only.")] if report.copies else []
+        result = Result(data=data, view=[Table(headers, table), *copies, *extra], records=records)
     if a.export:
         write_private(Path(a.export), (formatted(result, "csv" if a.export.endswith(".csv") else "json") or "").encode())
         result.notes = [f"exported stats to {a.export}"]

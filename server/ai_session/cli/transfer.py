@@ -22,21 +22,30 @@ STDIO = "-"
     arg("--all", action="store_true", help="every session (pooled ones aside) in one file"),
     arg("--output", "-o", metavar="FILE", help="a file, or - for stdout (default: $AI_SESSION_HOME/exports/"
         "NAME.json, all.json with --all)"),
+    arg("--skip-corrupted", action="store_true",
+        help="export the readable rows of a session with damaged ones, listing what was left out"),
     target="session?",
 )
 def export(m: SessionManager, a: argparse.Namespace) -> Result:
     """Export a session (or --all) to versioned JSON, secrets redacted; files are mode 0600.
-    `--output -` writes to stdout, so `ai-session export S -o - | ssh host ai-session import --file -` works."""
+    `--output -` writes to stdout, so `ai-session export S -o - | ssh host ai-session import --file -`
+    works. A session with damaged rows is refused (each named) unless --skip-corrupted."""
     from ai_session.core.errors import InvalidInput
 
     if a.all == bool(a.session):
         raise InvalidInput("export takes a SESSION or --all")
-    ref = None if a.all else a.session
+    doc = m.export_document(None if a.all else a.session, skip_corrupted=a.skip_corrupted)
+    skipped = [s for d in doc.get("sessions", [doc]) for s in d.get("skipped", [])]
+    notes = [f"skipped {_row(s)}: {s['damage']}" for s in skipped]
+    if skipped:
+        repair = f"ai-session repair {a.session}" if a.session else "ai-session repair"
+        notes.append(f"[ai-session] {len(skipped)} damaged row(s) left out; `{repair}` quarantines them")
     if a.output == STDIO:
-        sys.stdout.write(m.export_text(ref) + "\n")
-        return Result()
-    path = m.export(ref, Path(a.output) if a.output else None)
-    return Result(data={"path": str(path)}, view=f"exported {'every session' if a.all else a.session} to {path}")
+        sys.stdout.write(m.export_text(doc) + "\n")
+        return Result(notes=notes)
+    path = m.write_export(doc, Path(a.output) if a.output else None)
+    return Result(data={"path": str(path), "skipped": skipped}, notes=notes,
+                  view=f"exported {'every session' if a.all else a.session} to {path}")
 
 
 @command(
@@ -66,3 +75,7 @@ def import_(m: SessionManager, a: argparse.Namespace) -> Result:
                      f"{human_tokens(t.message_tokens if t else 0)} tokens")  # fmt: skip
     data_out = [session_json(s, totals.get(s.id)) for s in imported]
     return Result(data=data_out[0] if len(data_out) == 1 else data_out, view=lines)
+
+
+def _row(skipped: dict) -> str:
+    return f"message #{skipped['seq']}" if skipped["kind"] == "message" else f"{skipped['kind']} of {skipped['ref']}"

@@ -110,13 +110,17 @@ def details_json(d: SessionDetails) -> dict[str, Any]:
 def message_line(m: Message) -> str:
     pin = "*" if m.pinned else " "
     first = m.content.splitlines()[0] if m.content else ""
-    if m.covers:  # a summary: say what it stands for (`ai-session summary SESSION SEQ` shows them)
+    if m.damage:  # does not read back: say so where it is, with whatever part still reads
+        first = f"[damaged {m.damage}]" if not first else f"[damaged {m.damage.split(':')[0]}] {first}"
+    elif m.covers:  # a summary: say what it stands for (`ai-session summary SESSION SEQ` shows them)
         first = f"[covers {m.covers[0]}–{m.covers[1]}] {first}"
     more = " …" if len(m.content.splitlines()) > 1 or len(first) > 100 else ""
     return f"{m.seq:>5}{pin} {m.created_at:%H:%M:%S} {m.role.value:<9} {m.kind.value:<8} {m.tokens or 0:>6}t  {first[:100]}{more}"
 
 
 def run_line(r: CommandRun) -> str:
+    if r.damage:
+        return f"  {r.id}  [damaged record: {r.damage}]"
     code = "…" if r.exit_code is None else str(r.exit_code)
     return (f"  {r.id}  exit {code:>3}  {r.status.value:<9} {human_tokens(r.raw_tokens):>6} -> "
             f"{human_tokens(r.context_tokens):>6}  {r.command[:80]}")  # fmt: skip

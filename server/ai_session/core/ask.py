@@ -118,6 +118,34 @@ async def ask(
     max_tokens: int | None = None,
     strategy: str | None = None,
     provider_instance: Provider | None = None,
+    new_session: bool = False,
+) -> AsyncIterator[AskEvent]:
+    answered = False
+    try:
+        async for event in _ask(manager, ref, prompt, agent=agent, shared=shared, provider=provider, model=model,
+                                context_window=context_window, max_tokens=max_tokens, strategy=strategy,
+                                provider_instance=provider_instance):  # fmt: skip
+            answered = answered or isinstance(event, AskResult)
+            yield event
+    finally:
+        if new_session and not answered:
+            # All or nothing: a session made for this ask goes with it (nothing was stored in it).
+            manager.store.delete_session(ref.id if isinstance(ref, Session) else ref)
+
+
+async def _ask(
+    manager: SessionManager,
+    ref: str | Session,
+    prompt: str,
+    *,
+    agent: str | None,
+    shared: bool,
+    provider: str | None,
+    model: str | None,
+    context_window: int | None,
+    max_tokens: int | None,
+    strategy: str | None,
+    provider_instance: Provider | None,
 ) -> AsyncIterator[AskEvent]:
     if not prompt.strip():
         raise InvalidInput("empty prompt: give it as an argument or on stdin")
@@ -236,6 +264,7 @@ async def compact_session(
     """Summarize the older uncovered turns of `session` into one stored summary message."""
     budget = budget or session.max_tokens
     history = messages if messages is not None else manager.store.list_messages(session.id)
+    history = [m for m in history if m.damage is None]  # a summary is made of what reads back
     the_plan = compaction.plan(history, budget, keep_last=keep_last)
     if the_plan is None:
         return None

@@ -146,6 +146,7 @@ class AssembledContext:
     accounting: Accounting
     needs_compaction: bool = False  # uncovered turns were dropped: a compaction would keep their facts
     window: int | None = None
+    unreadable: list[int] = field(default_factory=list)  # seqs left out: they do not read back (see validate)
 
     @property
     def tokens(self) -> int:
@@ -173,6 +174,7 @@ class AssembledContext:
             "needsCompaction": self.needs_compaction,
             "parts": [p.as_dict() for p in self.parts],
             "accounting": self.accounting.as_dict(),
+            "unreadable": list(self.unreadable),
         }
         if with_items:
             data["items"] = [i.as_dict() for i in self.items]
@@ -196,7 +198,7 @@ def active_summaries(messages: Sequence[Message]) -> list[Message]:
     """The summaries in force: newest first wins, an older one inside its range is superseded."""
     chosen: list[Message] = []
     for m in reversed(messages):
-        if m.kind != MessageKind.SUMMARY or m.covers is None:
+        if m.kind != MessageKind.SUMMARY or m.covers is None or m.damage is not None:
             continue
         if any(c.covers[0] <= m.covers[0] and m.covers[1] <= c.covers[1] for c in chosen):  # type: ignore[index]
             continue
@@ -258,7 +260,11 @@ def assemble(
     system_msgs: list[Message] = []
     summaries_seen = False
     raw_history = raw_commands = 0
+    unreadable: list[int] = []  # a message whose text did not read back is left out, and said so
     for m in messages:
+        if m.damage is not None:
+            unreadable.append(m.seq)
+            continue
         kind = m.kind
         if kind is SUMMARY:
             summaries_seen = True
@@ -404,6 +410,7 @@ def assemble(
         accounting=acct,
         needs_compaction=needs_compaction,
         window=window,
+        unreadable=unreadable,
     )
 
 
@@ -451,6 +458,9 @@ def render_text(ctx: AssembledContext, *, lines: int | None = None) -> str:
     )
     if ctx.needs_compaction:
         out.append("[ai-session] older turns were dropped without a summary: run `ai-session compact` to keep their facts")
+    if ctx.unreadable:
+        seqs = ", ".join(f"#{s}" for s in ctx.unreadable)
+        out.append(f"[ai-session] {len(ctx.unreadable)} damaged message(s) left out ({seqs}): see `ai-session validate`")
     out.append("")
     body: list[str] = []
     for item in ctx.items:

@@ -33,6 +33,11 @@ class StoreError(AiSessionError):
     exit_code = 6
 
 
+class Damaged(StoreError):
+    """A stored row does not read back as it was written (checksum, truncated or corrupt frame,
+    bad JSON). Only that row is affected: `validate` lists it, `repair` quarantines it."""
+
+
 class ProviderError(AiSessionError):
     exit_code = 7
 

@@ -1,14 +1,28 @@
-"""validate / repair / optimize: find what is broken in stored sessions and fix what can be.
+"""validate / repair: find what is broken in stored sessions and fix what can be.
 
-Problems are data, so the CLI can print them and the language server can send them.
+Problems are data, so the CLI can print them and the language server can send them. A check
+never stops at the first problem or the first session it cannot read: every damaged row is
+listed with its session, its number and what is wrong. `repair` moves each damaged row to the
+quarantine (kept byte for byte, exportable, restorable) and leaves in its place what is still
+readable, marked, so the history shows where something was lost.
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ai_session.core.models import Message, RunStatus, Session, SessionStatus
+from ai_session.core.errors import NotFound
+from ai_session.core.models import (
+    CommandRun,
+    Message,
+    RunStatus,
+    Session,
+    SessionStatus,
+    utcnow,
+)
+from ai_session.core.store import Damage, Quarantined, SessionFilter
 from ai_session.core.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -21,57 +35,126 @@ class Problem:
     what: str
     fixable: bool = True
     fixed: bool = False
+    session: str | None = None  # the session's name, for people
+    seq: int | None = None  # the damaged message's number
+    ref: str | None = None  # the damaged row's id (message, run or session)
+    damaged: bool = False  # a row that does not read back (repair quarantines it)
+
+
+def describe(d: Damage) -> str:
+    """A damaged row for people: which row, and what is wrong with it."""
+    row = {"message": f"message #{d.seq}", "run": f"record of run {d.ref}", "output": f"raw output of run {d.ref}",
+           "session": "session record"}[d.kind]  # fmt: skip
+    return f"{row}: {d.what}"
+
+
+def _replacement(manager: SessionManager, session: Session, d: Damage) -> Session | Message | CommandRun:
+    """What stays in the damaged row's place: everything still readable, and a marker."""
+    store = manager.store
+    marker: dict[str, Any] = {"damage": d.what, "at": utcnow().isoformat()}
+    if d.kind == "session":
+        return session.model_copy(update={"damage": None, "metadata": {**session.metadata, "quarantine": marker}})
+    if d.kind == "message":
+        found = [m for m in store.list_messages(d.session_id, after_seq=(d.seq or 1) - 1) if m.id == d.ref]
+        if not found:
+            raise NotFound(f"message {d.ref} is no longer stored")
+        m = found[0]
+        body_lost = d.what.startswith("body:")  # the codec names the body first when it is what failed
+        content = m.content
+        if body_lost:
+            content = (f"[ai-session] message #{m.seq} could not be read back ({d.what}); its original is kept "
+                       f"in quarantine (`ai-session quarantine list {d.session_id}`)")  # fmt: skip
+        return m.model_copy(update={
+            "damage": None, "content": content, "tokens": count_tokens(content, session.model),
+            "metadata": {**m.metadata, "quarantine": {**marker, "bodyLost": body_lost}},
+        })  # fmt: skip
+    run = store.get_run(d.ref)
+    if run is None:
+        raise NotFound(f"run {d.ref} is no longer stored")
+    if d.kind == "output":
+        marker["output"] = True
+    return run.model_copy(update={
+        "damage": None, "command": run.command or "(unreadable run record)",
+        "metadata": {**run.metadata, "quarantine": marker},
+    })  # fmt: skip
+
+
+def _damage_problems(manager: SessionManager, session: Session, *, fix: bool) -> list[Problem]:
+    problems = []
+    for d in manager.store.find_damage(session.id):
+        problem = Problem(session.id, describe(d), session=session.name, seq=d.seq, ref=d.ref, damaged=True)
+        if fix:
+            manager.store.quarantine(d, _replacement(manager, session, d))
+            problem.fixed = True
+        problems.append(problem)
+    return problems
 
 
 def _session_problems(manager: SessionManager, session: Session, *, fix: bool) -> list[Problem]:
     store = manager.store
-    problems: list[Problem] = []
-    messages = store.list_messages(session.id)
-    runs = {r.id: r for r in store.list_runs(session.id)}
+    problems = _damage_problems(manager, session, fix=fix)
+    if fix and problems:
+        session = store.get_session(session.id) or session
+    messages = [m for m in store.list_messages(session.id) if not m.damage]
+    runs = {r.id: r for r in store.list_runs(session.id) if not r.damage}
     rewritten: dict[str, Message] = {}  # message fixes, written once at the end
+    checks: list[Problem] = []
     bad_tokens = [m for m in messages if m.tokens != count_tokens(m.content, session.model)]
     if bad_tokens:
-        problems.append(Problem(session.id, f"{len(bad_tokens)} message(s) with a wrong token count"))
+        checks.append(Problem(session.id, f"{len(bad_tokens)} message(s) with a wrong token count"))
         for m in bad_tokens:
             rewritten[m.id] = m.model_copy(update={"tokens": count_tokens(m.content, session.model)})
     dangling = [m for m in messages if m.run_id and m.run_id not in runs and store.get_run(m.run_id) is None]
     if dangling:
-        problems.append(Problem(session.id, f"{len(dangling)} message(s) point at a missing command run"))
+        checks.append(Problem(session.id, f"{len(dangling)} message(s) point at a missing command run"))
         for m in dangling:
             rewritten[m.id] = rewritten.get(m.id, m).model_copy(update={"run_id": None})
     if fix and rewritten:
         store.update_messages(rewritten.values())
-        for p in problems:
+        for p in checks:
             p.fixed = True
     stuck = [r for r in runs.values() if r.status is RunStatus.RUNNING and not manager.is_running(r.id)]
     if stuck:
-        problems.append(Problem(session.id, f"{len(stuck)} command run(s) marked running with no process behind them"))
+        checks.append(Problem(session.id, f"{len(stuck)} command run(s) marked running with no process behind them"))
         if fix:
             for r in stuck:
                 store.save_run(r.model_copy(update={"status": RunStatus.LOST}))
-            problems[-1].fixed = True
-    if session.last_active < session.created_at:
-        problems.append(Problem(session.id, "last activity is before creation"))
-        if fix:
-            store.update_session(session.model_copy(update={"last_active": session.created_at}))
-            problems[-1].fixed = True
-    if session.status is SessionStatus.POOL and not session.pool:
-        problems.append(Problem(session.id, "pooled session without a pool role"))
-        if fix:
-            store.update_session(session.model_copy(update={"status": SessionStatus.IDLE}))
-            problems[-1].fixed = True
-    if session.max_tokens <= 0:
-        problems.append(Problem(session.id, f"invalid token budget {session.max_tokens}"))
-        if fix:
-            store.update_session(session.model_copy(update={"max_tokens": manager.config.max_tokens}))
-            problems[-1].fixed = True
+            checks[-1].fixed = True
+    if not session.damage:  # a damaged record is only rewritten by quarantining it
+        checks += _record_problems(manager, session, fix=fix)
+    for p in checks:
+        p.session = session.name
+    return problems + checks
+
+
+def _record_problems(manager: SessionManager, session: Session, *, fix: bool) -> list[Problem]:
+    problems = []
+    for wrong, what, right in (
+        (session.last_active < session.created_at, "last activity is before creation",
+         {"last_active": session.created_at}),
+        (session.status is SessionStatus.POOL and not session.pool, "pooled session without a pool role",
+         {"status": SessionStatus.IDLE}),
+        (session.max_tokens <= 0, f"invalid token budget {session.max_tokens}",
+         {"max_tokens": manager.config.max_tokens}),
+    ):  # fmt: skip
+        if wrong:
+            problems.append(Problem(session.id, what))
+            if fix:
+                session = session.model_copy(update=right)
+                manager.store.update_session(session)
+                problems[-1].fixed = True
     return problems
 
 
 def check(manager: SessionManager, ref: str | None = None, *, fix: bool = False) -> list[Problem]:
+    """Every problem in one session, or in the whole store (trashed sessions included)."""
     problems: list[Problem] = []
     if ref is None:
-        for what in manager.store.integrity_problems():
+        try:
+            store_level = manager.store.integrity_problems()
+        except Exception as exc:  # noqa: BLE001 - reported, and the per-session checks still run
+            store_level = [f"the store's own integrity check failed: {exc}"]
+        for what in store_level:
             orphan = "belong to no session" in what
             problems.append(Problem(None, what, fixable=orphan))
         if fix and any(p.fixable and p.session_id is None for p in problems):
@@ -79,9 +162,35 @@ def check(manager: SessionManager, ref: str | None = None, *, fix: bool = False)
             for p in problems:
                 if p.fixable and p.session_id is None:
                     p.fixed = True
-        sessions = manager.store.list_sessions()
+        sessions = manager.store.list_sessions(SessionFilter(trashed=None))
     else:
         sessions = [manager.resolve(ref)]
     for session in sessions:
-        problems += _session_problems(manager, session, fix=fix)
+        try:
+            problems += _session_problems(manager, session, fix=fix)
+        except Exception as exc:  # noqa: BLE001 - one session that cannot be checked never stops the rest
+            problems.append(Problem(session.id, f"could not be checked: {exc}", fixable=False, session=session.name))
     return problems
+
+
+# ---------------------------------------------------------------------- the quarantine
+
+
+def quarantined(manager: SessionManager, ref: str | None = None) -> list[Quarantined]:
+    session_id = manager.resolve(ref).id if ref else None
+    return manager.store.list_quarantine(session_id)
+
+
+def quarantine_document(manager: SessionManager, ref: str | None = None) -> dict[str, Any]:
+    """The quarantined originals, byte for byte (bodies in base64), for a later version or a person."""
+    return {
+        "format": "ai-session-quarantine",
+        "version": 1,
+        "exportedAt": utcnow().isoformat(),
+        "rows": [
+            {"id": q.id, "kind": q.kind, "sessionId": q.session_id, "ref": q.ref, "seq": q.seq, "damage": q.damage,
+             "at": q.at.isoformat(), "row": q.row,
+             "body": base64.b64encode(q.body).decode() if q.body is not None else None}
+            for q in quarantined(manager, ref)
+        ],
+    }  # fmt: skip

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from ai_session.core import ask as ask_flow
-from ai_session.core import maintenance, overview, pool, retention, stats
+from ai_session.core import maintenance, overview, pool, retention, stats, trash
 from ai_session.core import worktree as git_worktree
 from ai_session.core.accounting import agent_output_cap
 from ai_session.core.compaction import CompactionResult
@@ -27,7 +28,7 @@ from ai_session.core.compress.retrieve import grep_lines, slice_lines
 from ai_session.core.config import Config
 from ai_session.core.context import AssembledContext
 from ai_session.core.context import assemble as assemble_context
-from ai_session.core.errors import Ambiguous, Conflict, InvalidInput, NotFound
+from ai_session.core.errors import Ambiguous, Conflict, Damaged, InvalidInput, NotFound
 from ai_session.core.ids import new_id
 from ai_session.core.interop import ImportBundle, channelcoder, claude_code, limits, native
 from ai_session.core.models import (
@@ -41,15 +42,27 @@ from ai_session.core.models import (
     Session,
     SessionStatus,
     Template,
+    quarantine_marker,
     utcnow,
 )
 from ai_session.core.privacy import private_dir, write_private
 from ai_session.core.providers import Provider
 from ai_session.core.redact import redact
 from ai_session.core.shell.sessions import SessionShells
-from ai_session.core.store import SessionAccess, SessionFilter, SessionStore, StorageStats, Totals, open_store
+from ai_session.core.store import (
+    Damage,
+    Quarantined,
+    SessionAccess,
+    SessionFilter,
+    SessionStore,
+    StorageStats,
+    Totals,
+    open_store,
+)
 from ai_session.core.tokens import count_tokens
 from ai_session.core.usage import SessionUsage, summarize_usage
+
+_Copyable = TypeVar("_Copyable", Message, CommandRun)
 
 # Sessions untouched this long are reported (and stored) as idle.
 IDLE_AFTER = timedelta(hours=1)
@@ -118,26 +131,41 @@ class SessionManager:
     # ------------------------------------------------------------------ lookup
 
     def resolve(self, ref: str) -> Session:
-        """A session by exact id, exact name, or unique id prefix."""
+        """A live session by exact id, else exact name, else unique id prefix. A reference that
+        is one session's id and another's name (a name from before names could not look like
+        ids) is an error naming both: a command never acts on a session the user did not mean."""
         if not ref:
             raise InvalidInput("no session given")
-        found = self.store.get_session(ref) or self.store.get_session_by_name(ref)
-        if found:
+        by_id = self.store.get_session(ref)
+        if by_id is not None and by_id.trashed_at is not None:
+            by_id = None
+        by_name = self.store.get_session_by_name(ref)
+        if by_id is not None and by_name is not None and by_id.id != by_name.id:
+            raise Ambiguous(
+                f"{ref!r} is the id of session {by_id.name} and the name of session {by_name.id}; "
+                "give the id of the one you mean"
+            )
+        if found := by_id or by_name:
             return found
         ids = self.store.find_session_ids(ref) if ref.startswith("sess_") or len(ref) >= 4 else []
         if not ids and not ref.startswith("sess_"):
             ids = self.store.find_session_ids("sess_" + ref)
-        if len(ids) == 1:
-            session = self.store.get_session(ids[0])
-            if session:
-                return session
-        if len(ids) > 1:
-            raise Ambiguous(f"{ref!r} matches {len(ids)} sessions ({', '.join(ids[:5])}); give more of the id")
+        live = [s for s in map(self.store.get_session, ids) if s is not None and s.trashed_at is None]
+        if len(live) == 1:
+            return live[0]
+        if len(live) > 1:
+            raise Ambiguous(f"{ref!r} matches {len(live)} sessions ({', '.join(s.id for s in live[:5])}); give more of the id")
+        if any(s.name == ref or s.id == ref for s in self.store.list_sessions(SessionFilter(trashed=True))):
+            raise NotFound(f"session {ref!r} is in the trash; `ai-session trash restore {ref}` brings it back")
         raise NotFound(f"no session named or with id {ref!r} (see `ai-session list`)")
 
     def find(self, ref: str) -> Session | None:
-        """A session by exact id or exact name; None when there is none (no prefixes, no errors)."""
-        return self.store.get_session(ref) or self.store.get_session_by_name(ref)
+        """A live session by exact id or exact name; None when there is none (no prefixes, no
+        errors; a trashed session is not found)."""
+        for found in (self.store.get_session(ref), self.store.get_session_by_name(ref)):
+            if found is not None and found.trashed_at is None:
+                return found
+        return None
 
     def exists(self, ref: str) -> bool:
         try:
@@ -197,9 +225,11 @@ class SessionManager:
                    pattern: str | None = None, context: int = 0) -> tuple[CommandRun, str]:
         """A run's output as the agent saw it (context), raw, a line range, or grep hits."""
         run = self.get_run(ref)
+        if mode == "context" and run.context is not None:
+            return run, run.context
+        raw = self._raw_output(run)
         if mode == "context":
-            return run, run.context if run.context is not None else (self.store.run_output(run.id) or "")
-        raw = self.store.run_output(run.id)
+            return run, raw or ""
         if raw is None:
             raise NotFound(f"run {run.id} has no stored output")
         if mode == "raw":
@@ -214,10 +244,23 @@ class SessionManager:
             return run, grep_lines(raw, pattern, context=context)
         raise InvalidInput(f"unknown output mode {mode!r}: use context, raw, lines or grep")
 
+    def _raw_output(self, run: CommandRun) -> str | None:
+        """A run's stored raw output; a damaged or quarantined one is an error saying so."""
+        try:
+            raw = self.store.run_output(run.id)
+        except Damaged as exc:
+            raise Damaged(f"the raw output of {run.id} does not read back ({exc}); `ai-session repair "
+                          f"{run.session_id}` moves it to quarantine") from None  # fmt: skip
+        marker = quarantine_marker(run)
+        if raw is None and marker and marker.get("output"):
+            raise Damaged(f"the raw output of {run.id} was damaged ({marker.get('damage')}) and is kept in "
+                          f"quarantine (`ai-session quarantine list {run.session_id}`)")  # fmt: skip
+        return raw
+
     # ------------------------------------------------------------------ lifecycle
 
     def unique_name(self, base: str) -> str:
-        base = base if limits.SESSION_NAME.match(base) else "session"
+        base = base if limits.SESSION_NAME.match(base) and not limits.looks_like_id(base) else "session"
         name = base
         while self.store.get_session_by_name(name):
             name = f"{base}-{secrets.token_hex(2)}"
@@ -330,6 +373,7 @@ class SessionManager:
         stale = self.store.list_sessions(
             SessionFilter(statuses={SessionStatus.ACTIVE}, inactive_before=utcnow() - IDLE_AFTER)
         )
+        stale = [s for s in stale if not s.damage]  # a damaged record is written by `repair` only
         for s in stale:
             self.store.update_session(s.model_copy(update={"status": SessionStatus.IDLE}))
         return len(stale)
@@ -382,9 +426,9 @@ class SessionManager:
         return self._update(self.resolve(ref), status=SessionStatus.ENDED)
 
     def delete(self, ref: str) -> Session:
-        session = self.resolve(ref)
-        self.store.delete_session(session.id)
-        return session
+        """Move a session to the trash (see core/trash.py); `trashed_at` is None when the
+        trash keeps nothing and it was deleted at once."""
+        return trash.discard(self, [self.resolve(ref)])[0]
 
     def touch(self, session: Session) -> Session:
         """Mark activity: an idle or pooled session a user works in is active again."""
@@ -407,12 +451,28 @@ class SessionManager:
         return self.store.list_sessions(SessionFilter(statuses=statuses, inactive_before=cutoff))
 
     def clear(self, *, older_than: timedelta | None = None, idle_only: bool = False) -> list[Session]:
-        """Delete what `clear_candidates` finds; returns the deleted sessions. Callers that
-        talk to a person confirm the candidates first."""
-        doomed = self.clear_candidates(older_than=older_than, idle_only=idle_only)
-        for s in doomed:
-            self.delete(s.id)
-        return doomed
+        """Move what `clear_candidates` finds to the trash; returns those sessions. Callers that
+        talk to a person confirm the candidates first, then `discard` them."""
+        return self.discard(self.clear_candidates(older_than=older_than, idle_only=idle_only))
+
+    def discard(self, sessions: Iterable[Session]) -> list[Session]:
+        """Move sessions to the trash (or delete them, when it keeps nothing)."""
+        return trash.discard(self, sessions)
+
+    # ------------------------------------------------------------------ trash
+
+    def trash_list(self) -> Sequence[Session]:
+        return trash.listing(self)
+
+    def trash_restore(self, ref: str, *, name: str | None = None) -> Session:
+        return trash.restore(self, ref, name)
+
+    def trash_empty(self, *, older_than: timedelta | None = None, ref: str | None = None,
+                    dry_run: bool = False) -> Sequence[Session]:  # fmt: skip
+        return trash.empty(self, older_than=older_than, ref=ref, dry_run=dry_run)
+
+    def trash_keep(self) -> timedelta:
+        return trash.keep(self.config)
 
     def change_all(self, action: str, *, role: str | None = None, agent: str | None = None) -> list[Session]:
         """pause, resume or end every session (of `role`, of `agent`) that the change applies to:
@@ -494,7 +554,7 @@ class SessionManager:
     def save_template(self, ref: str, name: str, *, system_prompt: str | None = None) -> Template:
         limits.session_name(name, "template name")
         session = self.resolve(ref)
-        preload = [m for m in self.store.list_messages(session.id) if m.pinned or m.role is Role.SYSTEM]
+        preload = [m for m in self.store.list_messages(session.id) if (m.pinned or m.role is Role.SYSTEM) and not m.damage]
         template = Template(
             name=name,
             system_prompt=system_prompt if system_prompt is not None else session.system_prompt,
@@ -541,28 +601,30 @@ class SessionManager:
     # ------------------------------------------------------------------ merge, fork
 
     def merge(self, refs: Sequence[str], name: str | None = None) -> Session:
-        """A new session with the messages of all given sessions interleaved by time."""
+        """A new session with the messages of all given sessions interleaved by time; written
+        in one transaction, so a merge that fails leaves the store as it was."""
         if len(refs) < 2:
             raise InvalidInput("merge needs two or more sessions")
+        if name:
+            limits.session_name(name, "--output")
+            if self.store.get_session_by_name(name):
+                raise Conflict(f"a session named {name!r} already exists")
         sources = [self.resolve(r) for r in refs]
         if len({s.id for s in sources}) != len(sources):
             raise InvalidInput("merge got the same session twice")
         tagged: list[tuple[datetime, int, int, Message]] = []
         runs: list[tuple[CommandRun, str | None]] = []
         for index, src in enumerate(sources):
+            history, outputs, damaged = self.store.contents(src.id)
+            _refuse_damage(src, damaged)
             run_ids = {}
-            for run in self.store.list_runs(src.id):
-                copy = run.model_copy(update={"id": new_id("run")})
+            for run, raw in outputs:
+                copy = _copied(run, id=new_id("run"))
                 run_ids[run.id] = copy.id
-                runs.append((copy, self.store.run_output(run.id)))
-            for m in self.store.list_messages(src.id):
-                copy = m.model_copy(
-                    update={
-                        "id": new_id("msg"),
-                        "run_id": run_ids.get(m.run_id, m.run_id),
-                        "metadata": {**m.metadata, "origin": {"session": src.id, "seq": m.seq}},
-                    }
-                )
+                runs.append((copy, raw))
+            for m in history:
+                copy = _copied(m, id=new_id("msg"), run_id=run_ids.get(m.run_id, m.run_id),
+                               metadata={**m.metadata, "origin": {"session": src.id, "seq": m.seq}})  # fmt: skip
                 tagged.append((m.created_at, index, m.seq, copy))
         tagged.sort(key=lambda t: t[:3])
         first = sources[0]
@@ -579,8 +641,6 @@ class SessionManager:
             tags=sorted({t for s in sources for t in s.tags}),
             metadata={"merged_from": [{"id": s.id, "name": s.name} for s in sources]},
         )
-        if name:
-            limits.session_name(name, "--output")
         return self.store.create_session(merged, [t[3] for t in tagged], runs)
 
     def fork(self, ref: str, *, at: int | None = None, name: str | None = None) -> Session:
@@ -591,6 +651,7 @@ class SessionManager:
             if not any(m.seq == at for m in history):
                 raise NotFound(f"session {source.name} has no message #{at}")
             history = [m for m in history if m.seq <= at]
+        _refuse_damage(source, [Damage.of_message(m) for m in history if m.damage])
         if name:
             limits.session_name(name, "name")
         fork = source.model_copy(
@@ -604,7 +665,7 @@ class SessionManager:
                 "metadata": {**source.metadata, "forked_from": {"id": source.id, "name": source.name, "at": at}},
             }
         )
-        copies = [m.model_copy(update={"id": new_id("msg")}) for m in history]
+        copies = [_copied(m, id=new_id("msg")) for m in history]
         return self.store.create_session(fork, copies)
 
     def checkpoint(self, ref: str | Session, name: str, *, replace: bool = False) -> tuple[Session, bool]:
@@ -645,27 +706,36 @@ class SessionManager:
 
     # ------------------------------------------------------------------ export, import
 
-    def export_document(self, ref: str | None = None) -> dict:
-        """A session's export document; without `ref`, every session (pooled ones aside) in one."""
+    def export_document(self, ref: str | None = None, *, skip_corrupted: bool = False) -> dict:
+        """A session as our export format; without `ref`, every session (pooled ones aside) in one
+        bundle. A damaged row is an error naming each one, unless `skip_corrupted`: then the
+        readable rest is exported and `skipped` lists what was not."""
         if ref is None:
-            return native.to_bundle([self.export_document(s.id) for s in self.list()])
+            return native.to_bundle([self.export_document(s.id, skip_corrupted=skip_corrupted) for s in self.list()])
         session = self.resolve(ref)
-        runs = [(r, self.store.run_output(r.id)) for r in self.store.list_runs(session.id)]
-        return native.to_document(session, self.store.list_messages(session.id), runs)
+        messages, runs, damaged = self.store.contents(session.id)
+        if not skip_corrupted:
+            _refuse_damage(session, damaged, hint="or export the rest with --skip-corrupted")
+        doc = native.to_document(session, messages, runs)
+        if damaged:
+            doc["skipped"] = [{"kind": d.kind, "ref": d.ref, "seq": d.seq, "damage": d.what} for d in damaged]
+        return doc
 
-    def export_text(self, ref: str | None = None) -> str:
-        """The export document as the JSON that leaves (redacted once more: nothing secret leaves)."""
-        return redact(json.dumps(self.export_document(ref), ensure_ascii=False, indent=1))
+    def export_text(self, doc: dict) -> str:
+        """An export document as the JSON that leaves (redacted once more: nothing secret leaves)."""
+        return redact(json.dumps(doc, ensure_ascii=False, indent=1))
 
-    def export(self, ref: str | None, path: Path | None = None) -> Path:
-        """Write the export (of every session when `ref` is None) to `path`, mode 0600; the
-        default is the data dir's exports/NAME.json (exports/all.json for every session)."""
-        text = self.export_text(ref)
+    def write_export(self, doc: dict, path: Path | None = None) -> Path:
+        """Write an export document (0600); default: the exports dir, named after the session
+        (all.json for a bundle of every session)."""
+        text = self.export_text(doc)
         if path is None:
-            name = self.resolve(ref).name if ref is not None else "all"
-            path = private_dir(self.config.export_dir) / f"{name}.json"
+            path = private_dir(self.config.export_dir) / f"{doc['session']['name'] if 'session' in doc else 'all'}.json"
         write_private(Path(path), text.encode("utf-8"))
         return Path(path)
+
+    def export(self, ref: str | None, path: Path | None = None, *, skip_corrupted: bool = False) -> Path:
+        return self.write_export(self.export_document(ref, skip_corrupted=skip_corrupted), path)
 
     def read_import(self, path: Path, fmt: str = "auto") -> list[ImportBundle]:
         return self.read_import_data(limits.read_bytes(Path(path)), fmt, where=str(path), file_name=Path(path).name)
@@ -709,25 +779,31 @@ class SessionManager:
         return [self._store_import(b, name=name, agent=agent) for b in bundles]
 
     def _store_import(self, bundle: ImportBundle, *, name: str | None, agent: str | None) -> Session:
+        """Store one imported session, in one transaction (a failed import leaves the store as it
+        was). Importing is activity: the session counts as active now for clearing; its original
+        last activity stays in its metadata and its history keeps its times."""
         session = bundle.session
         if name:
             session = session.model_copy(update={"name": limits.session_name(name, "--name")})
+        elif limits.looks_like_id(session.name):  # named before names could not look like ids
+            session = session.model_copy(update={"name": self.unique_name("imported")})
         if agent:
             session = session.model_copy(update={"agent": limits.text(agent, "--agent", limit=128)})
         runs, messages = bundle.runs, bundle.messages
         if self.store.get_session(session.id) or any(self.store.get_run(r.id) for r, _ in runs):
-            # A copy next to its original: everything gets ids of its own.
+            # A copy next to its original: everything gets ids of its own and names what it copies.
             session = session.model_copy(update={"id": new_id("sess")})
             new_ids = {r.id: new_id("run") for r, _ in runs}
-            runs = [(r.model_copy(update={"id": new_ids[r.id]}), raw) for r, raw in runs]
-            messages = [m.model_copy(update={"id": new_id("msg"),
-                                             "run_id": new_ids.get(m.run_id, m.run_id)}) for m in messages]
+            runs = [(_copied(r, id=new_ids[r.id]), raw) for r, raw in runs]
+            messages = [_copied(m, id=new_id("msg"), run_id=new_ids.get(m.run_id, m.run_id)) for m in messages]
         if self.store.get_session_by_name(session.name):
             session = session.model_copy(update={"name": self.unique_name(f"{session.name}-imported")})
-        if bundle.source != "native":  # our own export round-trips exactly; foreign ones say where they came from
-            session = session.model_copy(
-                update={"metadata": {**session.metadata, "imported_at": utcnow().isoformat(), "imported_format": bundle.source}}
-            )
+        now = utcnow()
+        session = session.model_copy(update={
+            "last_active": now, "trashed_at": None,
+            "metadata": {**session.metadata, "imported_at": now.isoformat(), "imported_format": bundle.source,
+                         "imported_last_active": session.last_active.isoformat()},
+        })  # fmt: skip
         runs = [(r.model_copy(update={"session_id": session.id}), redact(raw) if raw else raw) for r, raw in runs]
         messages = self._prepare(messages, session)
         return self.store.create_session(session, messages, runs)
@@ -793,6 +869,30 @@ class SessionManager:
 
     def repair(self, ref: str | None = None) -> list[maintenance.Problem]:
         return maintenance.check(self, ref, fix=True)
+
+    def quarantined(self, ref: str | None = None) -> Sequence[Quarantined]:
+        """Damaged originals `repair` moved out of the way (of one session, or all)."""
+        return maintenance.quarantined(self, ref)
+
+    def quarantine_document(self, ref: str | None = None) -> dict:
+        return maintenance.quarantine_document(self, ref)
+
+    def restore_quarantined(self, number: int) -> Quarantined:
+        """Put a quarantined original back, if this version reads it; else `Damaged`."""
+        return self.store.restore_quarantined(number)
+
+    def backup(self, path: Path | None = None) -> Path:
+        """A consistent copy of the store, taken while others write; default in the backups dir."""
+        path = Path(path) if path is not None else _fresh(self.config.home / "backups", "sessions")
+        self.store.backup(path)
+        return path
+
+    def restore(self, path: Path) -> Path:
+        """Replace the store's content by a backup (checked before anything changes); returns
+        where the replaced content was saved."""
+        keep = _fresh(self.config.home / "backups", "before-restore")
+        self.store.restore(Path(path), keep_current=keep)
+        return keep
 
     def optimize(self) -> dict[str, int]:
         return self.store.optimize()
@@ -925,14 +1025,45 @@ class SessionManager:
         max_tokens: int | None = None,
         strategy: str | None = None,
         provider_instance: Provider | None = None,
+        new_session: bool = False,
     ) -> AsyncIterator[ask_flow.AskEvent]:
-        """Stream an answer: TextDelta and Notice events, then one AskResult (messages stored)."""
+        """Stream an answer: TextDelta and Notice events, then one AskResult (messages stored).
+        `new_session`: `ref` (the session or its id) was created for this ask, and an ask that
+        fails (or is cancelled) before storing its answer removes it again: no orphan is left."""
         return ask_flow.ask(
             self, ref, prompt, agent=agent, shared=shared, provider=provider, model=model,
             context_window=context_window, max_tokens=max_tokens, strategy=strategy,
-            provider_instance=provider_instance,
+            provider_instance=provider_instance, new_session=new_session,
         )  # fmt: skip
 
     def provider_for(self, ref: str | Session, name: str | None = None) -> Provider:
         session = ref if isinstance(ref, Session) else self.resolve(ref)
         return ask_flow.provider_for(self, session, name)
+
+
+def _copied(item: _Copyable, **changes: object) -> _Copyable:
+    """A copy of a message or run (merge, fork, import) that names the original it copies,
+    so stats count the original once however many sessions hold a copy."""
+    return item.model_copy(update={**changes, "copy_of": item.copy_of or item.id})
+
+
+def _refuse_damage(session: Session, damaged: Sequence[Damage], hint: str = "") -> None:
+    """Stop before copying a session that has rows which do not read back (naming each)."""
+    if not damaged:
+        return
+    rows = "; ".join(maintenance.describe(d) for d in damaged[:5]) + (" …" if len(damaged) > 5 else "")
+    raise Damaged(
+        f"session {session.name} has {len(damaged)} damaged row(s): {rows}. "
+        f"`ai-session repair {session.name}` moves them to quarantine{', ' + hint if hint else ''}"
+    )
+
+
+def _fresh(folder: Path, stem: str) -> Path:
+    """A new file name in a private folder: `stem-<time>.db`, numbered if that is taken."""
+    base = f"{stem}-{utcnow():%Y%m%d-%H%M%S}"
+    path = private_dir(folder) / f"{base}.db"
+    number = 1
+    while path.exists():
+        number += 1
+        path = folder / f"{base}-{number}.db"
+    return path

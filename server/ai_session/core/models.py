@@ -92,6 +92,11 @@ class Session(Model):
     shell_env: dict[str, str] = Field(default_factory=dict)
     # Provenance and anything adapters attach (merged_from, forked_from, imported_from, ...).
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # When it was moved to the trash (None: a live session); the trash keeps it for a while.
+    trashed_at: datetime | None = None
+    # Set by the store when this session's stored record does not read back (the fields above
+    # are then what its columns still tell); such a session cannot be written until repaired.
+    damage: str | None = None
 
 
 class Message(Model):
@@ -109,6 +114,10 @@ class Message(Model):
     covers: tuple[int, int] | None = None  # a summary's first and last covered seq
     usage: Usage | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    copy_of: str | None = None  # the message this one copies (merge, fork, import): counted once
+    # Set by the store when the stored row does not read back (its text is then empty); such a
+    # message is left out of contexts and exports and never written until repaired.
+    damage: str | None = None
 
 
 class Diagnostic(Model):
@@ -140,12 +149,22 @@ class CommandRun(Model):
     context_tokens: int = 0
     diagnostics: list[Diagnostic] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    copy_of: str | None = None  # the run this one copies (merge, import): stats count it once
+    # Set by the store when the stored record does not read back (the fields are then what
+    # its columns still tell); such a run is never written until repaired.
+    damage: str | None = None
 
     @property
     def duration(self) -> float | None:
         if self.ended_at is None:
             return None
         return (self.ended_at - self.started_at).total_seconds()
+
+
+def quarantine_marker(item: Message | CommandRun | Session) -> dict[str, Any] | None:
+    """What `repair` recorded when it moved this row's damaged original to quarantine."""
+    marker = item.metadata.get("quarantine")
+    return marker if isinstance(marker, dict) else None
 
 
 class Template(Model):

@@ -11,6 +11,10 @@ Savings are reported separately (definitions in docs/context.md, core/accounting
 
 Cost avoided = (raw − context) priced at the input price of the session's model.
 Bytes saved by zstd never count.
+
+Each message and run is counted once in the total, however many sessions hold a copy of it
+(merge, fork and import copies name their original in `copy_of`); a session's own row
+counts what that session holds, copies included. `copies` says how many were set aside.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class StatsReport:
     period_days: float | None
     rows: list[StatsRow]
     total: StatsRow
+    copies: int = 0  # copied messages and runs the rows hold and the total counts once
     compactions: dict[str, int] = field(default_factory=dict)  # per row key and "total", with efficiency=True
 
     def as_dict(self) -> dict[str, object]:
@@ -79,11 +84,8 @@ class StatsReport:
             "periodDays": self.period_days,
             "rows": [r.as_dict() for r in self.rows],
             "total": self.total.as_dict(),
+            "copies": self.copies,
         }
-
-
-SUMMED = ("sessions", "messages", "message_tokens", "commands", "raw_tokens", "context_tokens", "cost_usd",
-          "history_raw_tokens", "history_context_tokens", "cost_avoided_usd")  # fmt: skip
 
 
 @dataclass
@@ -93,6 +95,9 @@ class SessionSavings:
     raw_history: int = 0
     context_history: int = 0
     cost_avoided_usd: float = 0.0
+    # What each run and answer adds, by the id of the original it is or copies, so that a
+    # total over several sessions counts each once.
+    items: dict[str, tuple[int, int, int, int, float]] = field(default_factory=dict)
 
 
 def session_savings(
@@ -100,22 +105,27 @@ def session_savings(
 ) -> SessionSavings:
     """The stored figures behind one session's savings in the period (see the module doc)."""
     out = SessionSavings()
+    price = prices.lookup(session.model)
+    per_token = price.input / PER if price is not None else 0.0
+
+    def add(origin: str, raw_c: int, ctx_c: int, raw_h: int, ctx_h: int) -> None:
+        out.items[origin] = (raw_c, ctx_c, raw_h, ctx_h, (raw_c - ctx_c + raw_h - ctx_h) * per_token)
+        out.raw_commands += raw_c
+        out.context_commands += ctx_c
+        out.raw_history += raw_h
+        out.context_history += ctx_h
+        out.cost_avoided_usd += out.items[origin][4]
+
     for run in manager.store.list_runs(session.id):
         if since is None or run.started_at >= since:
-            out.raw_commands += capped_raw_tokens(run, cap)
-            out.context_commands += run.context_tokens
+            add(run.copy_of or run.id, capped_raw_tokens(run, cap), run.context_tokens, 0, 0)
     if history:
         for m in manager.store.list_messages(session.id):
             if m.role is not Role.ASSISTANT or m.kind is not MessageKind.CHAT or (since and m.created_at < since):
                 continue
             sent = m.metadata.get("context")
             if isinstance(sent, dict):
-                out.raw_history += int(sent.get("rawHistory", 0))
-                out.context_history += int(sent.get("contextHistory", 0))
-    price = prices.lookup(session.model)
-    if price is not None:
-        saved = out.raw_commands - out.context_commands + out.raw_history - out.context_history
-        out.cost_avoided_usd = saved * price.input / PER
+                add(m.copy_of or m.id, 0, 0, int(sent.get("rawHistory", 0)), int(sent.get("contextHistory", 0)))
     return out
 
 
@@ -128,6 +138,7 @@ def compute(manager: SessionManager, *, period: timedelta | None = None, group_b
     cap = agent_output_cap(manager.config.sections)
     rows: dict[str, StatsRow] = {}
     members: dict[str, set[str]] = {}
+    originals: dict[str, tuple[int, int, int, int, float]] = {}  # each run and answer once
     compactions: dict[str, int] = {}
     for sid, t in totals.items():
         session = sessions[sid]
@@ -144,16 +155,25 @@ def compute(manager: SessionManager, *, period: timedelta | None = None, group_b
         row.history_raw_tokens += measured.raw_history
         row.history_context_tokens += measured.context_history
         row.cost_avoided_usd += measured.cost_avoided_usd
+        for origin, figures in measured.items.items():
+            originals.setdefault(origin, figures)
         if efficiency:
             compactions[key] = compactions.get(key, 0) + sum(
                 1 for m in manager.store.list_messages(sid)
                 if m.kind is MessageKind.SUMMARY and (since is None or m.created_at >= since))  # fmt: skip
     for key, row in rows.items():
         row.sessions = len(members[key])
-    total = StatsRow("total")
-    for row in rows.values():
-        for name in SUMMED:
-            setattr(total, name, getattr(total, name) + getattr(row, name))
+    once = manager.store.origin_totals(list(totals), since=since)
+    total = StatsRow(
+        "total", sessions=sum(r.sessions for r in rows.values()), messages=once.messages,
+        message_tokens=once.message_tokens, commands=once.runs, cost_usd=once.cost_usd,
+        raw_tokens=sum(f[0] for f in originals.values()), context_tokens=sum(f[1] for f in originals.values()),
+        history_raw_tokens=sum(f[2] for f in originals.values()),
+        history_context_tokens=sum(f[3] for f in originals.values()),
+        cost_avoided_usd=sum(f[4] for f in originals.values()),
+    )  # fmt: skip
+    copies = sum(r.messages + r.commands for r in rows.values()) - once.messages - once.runs
     ordered = sorted(rows.values(), key=lambda r: (-r.message_tokens - r.raw_tokens, r.key))
     compactions["total"] = sum(compactions.values())
-    return StatsReport(group_by, period.total_seconds() / 86400 if period else None, ordered, total, compactions)
+    return StatsReport(group_by, period.total_seconds() / 86400 if period else None, ordered, total, copies,
+                       compactions)

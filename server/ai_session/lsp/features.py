@@ -9,8 +9,8 @@ if TYPE_CHECKING:
 
 
 def register_all(server: AiSessionServer) -> None:
-    from ai_session.lsp import ask, changes, context, exec, lifecycle, runs, sessions, terminal, workspace
+    from ai_session.lsp import ask, changes, context, exec, lifecycle, runs, sessions, terminal, trash, workspace
 
     # changes before workspace: follow the store before the workspace attach writes to it
-    for module in (lifecycle, changes, sessions, workspace, runs, exec, terminal, context, ask):
+    for module in (lifecycle, changes, sessions, trash, workspace, runs, exec, terminal, context, ask):
         module.register(server)

@@ -64,7 +64,7 @@ def register(server: AiSessionServer) -> None:
         session = m.delete(params.session)
         if session.id == server.current_session_id:
             server.current_session_id = None
-        return p.DeleteResult(deleted=session.id)
+        return p.DeleteResult(deleted=session.id, trashed=session.trashed_at is not None)
 
     @request(server, "aiSession/sessions/fork")
     def fork(params: p.ForkSessionParams) -> p.SessionSummary:
@@ -100,7 +100,7 @@ def register(server: AiSessionServer) -> None:
     @request(server, "aiSession/templates/delete")
     def delete_template(params: p.NameParams) -> p.DeleteResult:
         m.delete_template(params.name)
-        return p.DeleteResult(deleted=params.name)
+        return p.DeleteResult(deleted=params.name, trashed=False)
 
     @request(server, "aiSession/pool/list")
     def pools(_: p.Empty) -> p.PoolList:
@@ -124,5 +124,4 @@ def register(server: AiSessionServer) -> None:
     @request(server, "aiSession/store/validate")
     def validate(params: p.ValidateParams) -> p.ValidateResult:
         problems = m.repair(params.session) if params.repair else m.validate(params.session)
-        return p.ValidateResult(problems=[p.ProblemInfo(session_id=x.session_id, what=x.what, fixable=x.fixable,
-                                                        fixed=x.fixed) for x in problems])
+        return p.ValidateResult(problems=[p.ProblemInfo.model_validate(x.__dict__) for x in problems])

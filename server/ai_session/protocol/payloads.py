@@ -6,6 +6,7 @@ reused as they are; these add what only the wire needs.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -126,6 +127,34 @@ class AddMessageParams(SessionRef):
 
 class DeleteResult(Model):
     deleted: str
+    trashed: bool = Field(False, description="a session went to the trash (false: it is gone for good)")
+
+
+# ------------------------------------------------------------------ trash
+
+
+class TrashedSession(Model):
+    summary: SessionSummary
+    expires_at: datetime | None = Field(description="when the trash removes it for good (null: kept until emptied)")
+
+
+class TrashList(Model):
+    sessions: list[TrashedSession] = Field(description="most recently trashed first")
+    keep_days: float = Field(description="how long the trash keeps a session ([trash] keep_days)")
+
+
+class TrashRestoreParams(SessionRef):
+    session: str = Field(description="a trashed session's name, id or unique id prefix")
+    name: str | None = Field(None, description="restore it under this name (when its own is taken)")
+
+
+class TrashEmptyParams(Model):
+    session: str | None = Field(None, description="only this trashed session; default: all of them")
+    older_than_days: float | None = Field(None, gt=0, description="only those trashed longer ago than this")
+
+
+class TrashEmptyResult(Model):
+    deleted: list[str] = Field(description="ids of the sessions removed for good")
 
 
 # ------------------------------------------------------------------ templates, pools, worktree
@@ -206,7 +235,8 @@ class StatsResult(Model):
     group_by: str
     period_days: float | None
     rows: list[StatsRow]
-    total: StatsRow
+    total: StatsRow = Field(description="each message and run counted once, however many sessions hold a copy")
+    copies: int = Field(0, description="copies (merge, fork, import) the rows hold and the total counts once")
 
 
 # ------------------------------------------------------------------ maintenance
@@ -222,6 +252,10 @@ class ProblemInfo(Model):
     what: str
     fixable: bool
     fixed: bool
+    session: str | None = Field(None, description="the session's name")
+    seq: int | None = Field(None, description="the damaged message's number")
+    ref: str | None = Field(None, description="the damaged row's id (message, run or session)")
+    damaged: bool = Field(False, description="a stored row that does not read back; repair quarantines it")
 
 
 class ValidateResult(Model):
@@ -233,7 +267,7 @@ class ValidateResult(Model):
 
 class SessionChange(Model):
     session_id: str | None
-    kind: str = Field(description="created | updated | deleted | message | run | template | pool")
+    kind: str = Field(description="created | updated | deleted | message | run | template | pool | restored (the whole store)")
 
 
 class SessionsChanged(Model):
@@ -391,6 +425,7 @@ class ContextResult(Model):
     needs_compaction: bool
     parts: list[ContextPartInfo]
     accounting: ContextAccounting
+    unreadable: list[int] = Field([], description="messages left out: they do not read back (see store/validate)")
     items: list[ContextItemInfo] | None = None
 
 

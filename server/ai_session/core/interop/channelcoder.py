@@ -64,7 +64,7 @@ def from_document(doc: Any, default_name: str) -> ImportBundle:
     if not isinstance(chain, list):
         raise InvalidInput("sessionChain: expected a list")
     chain = [limits.foreign_id(c, "sessionChain[]") for c in chain]
-    name = limits.session_name(meta.get("name") or default_name, "metadata.name")
+    name = limits.session_name(meta.get("name") or default_name, "metadata.name", id_like=True)
     session = Session(
         name=name,
         provider=_provider(meta.get("provider")),

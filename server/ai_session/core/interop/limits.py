@@ -20,6 +20,7 @@ MAX_DEPTH = 64
 
 SESSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+:-]{0,127}$")
 SESSION_ID = re.compile(r"^sess_[0-9a-f]{12}$")
+ID_LIKE = re.compile(r"^sess_[0-9a-fA-F]*$")
 FOREIGN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")  # provider ids, uuids
 
 
@@ -81,13 +82,23 @@ def text(value: Any, where: str, *, limit: int = MAX_TEXT_CHARS) -> str:
     return value
 
 
-def session_name(value: Any, where: str) -> str:
+def looks_like_id(name: str) -> bool:
+    """`sess_` and hex digits: what a session id looks like, so no name may (a name equal to
+    another session's id would make that id point at two sessions)."""
+    return bool(ID_LIKE.match(name))
+
+
+def session_name(value: Any, where: str, *, id_like: bool = False) -> str:
+    """A valid session name; `id_like` lets one that looks like an id through (an import
+    renames it rather than refusing the file)."""
     name = text(value, where, limit=128)
     if not SESSION_NAME.match(name):
         raise InvalidInput(
             f"{where}: {name!r} is not a valid session name (letters, digits, . _ @ + : -; "
             "starting with a letter or digit; at most 128)"
         )
+    if not id_like and looks_like_id(name):
+        raise InvalidInput(f"{where}: {name!r} looks like a session id (sess_ and hex digits); choose another name")
     return name
 
 

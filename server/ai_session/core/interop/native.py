@@ -88,7 +88,7 @@ def from_document(doc: Any) -> ImportBundle:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise InvalidInput(f"invalid export: {where}: {first['msg']}") from None
-    limits.session_name(session.name, "session.name")
+    limits.session_name(session.name, "session.name", id_like=True)
     if not limits.SESSION_ID.match(session.id):
         raise InvalidInput(f"session.id: {session.id!r} is not an ai-session id")
     for i, m in enumerate(messages):

@@ -11,8 +11,10 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
 
-from ai_session.core.errors import InvalidInput
+from ai_session.core.errors import Damaged, InvalidInput
 from ai_session.core.models import Change, CommandRun, Message, PoolConfig, PoolRecord, Session, SessionStatus, Template
 
 
@@ -25,6 +27,8 @@ class SessionFilter:
     branch: str | None = None
     pool: str | None = None
     inactive_before: datetime | None = None  # last_active older than this
+    trashed: bool | None = False  # False: live sessions, True: the trash, None: both
+    trashed_before: datetime | None = None  # in the trash since before this
 
 
 @dataclass
@@ -46,6 +50,36 @@ class StorageStats:
     zstd_bodies: int  # message and output bodies stored zstd-compressed
     zstd_stored_bytes: int  # their size as stored
     zstd_raw_bytes: int  # their size before compression (from each frame's header)
+
+
+@dataclass
+class Damage:
+    """One stored row that does not read back: which, and what is wrong with it."""
+
+    kind: Literal["session", "message", "run", "output"]  # output: a run's raw output
+    session_id: str
+    ref: str  # the session, message or run id
+    what: str
+    seq: int | None = None  # a message's number in its session
+
+    @classmethod
+    def of_message(cls, m: Message) -> Damage:
+        return cls("message", m.session_id, m.id, m.damage or "damaged", m.seq)
+
+
+@dataclass
+class Quarantined:
+    """A damaged original `repair` moved out of the way, kept byte for byte."""
+
+    id: int
+    kind: str  # as Damage.kind
+    session_id: str
+    ref: str
+    seq: int | None
+    damage: str
+    at: datetime
+    row: dict[str, Any]  # the row's other columns as they were
+    body: bytes | None  # the body or raw output bytes as they were
 
 
 @dataclass
@@ -87,7 +121,8 @@ class SessionStore(ABC):
         (a compare-and-set, so two processes cannot take the same pooled session)."""
 
     @abstractmethod
-    def delete_session(self, session_id: str) -> bool: ...
+    def delete_session(self, session_id: str) -> bool:
+        """Remove a session and everything it holds for good (the manager's trash comes first)."""
 
     # messages
     @abstractmethod
@@ -121,7 +156,8 @@ class SessionStore(ABC):
     def list_runs(self, session_id: str, *, last: int | None = None) -> list[CommandRun]: ...
 
     @abstractmethod
-    def run_output(self, run_id: str) -> str | None: ...
+    def run_output(self, run_id: str) -> str | None:
+        """The run's raw output; `Damaged` when it does not read back."""
 
     # templates and pools
     @abstractmethod
@@ -148,6 +184,11 @@ class SessionStore(ABC):
     # aggregates, change log, maintenance
     @abstractmethod
     def totals(self, session_ids: Sequence[str] | None = None, since: datetime | None = None) -> dict[str, Totals]: ...
+
+    @abstractmethod
+    def origin_totals(self, session_ids: Sequence[str], since: datetime | None = None) -> Totals:
+        """Totals over these sessions counting each message and run once, however many of
+        them hold a copy of it (copies name their original in `copy_of`)."""
 
     @abstractmethod
     def last_change_id(self) -> int: ...
@@ -195,6 +236,59 @@ class SessionStore(ABC):
         """What the store takes on disk and what zstd does for its bodies; None when the
         backend cannot say (a team store's disk belongs to its server)."""
         return None
+
+    # per-row integrity
+    def contents(self, session_id: str) -> tuple[list[Message], list[tuple[CommandRun, str | None]], list[Damage]]:
+        """A session's readable messages, its runs with their raw outputs (read once), and the
+        rows that did not read back (left out; a run whose output did not keeps no output)."""
+        messages: list[Message] = []
+        runs: list[tuple[CommandRun, str | None]] = []
+        damaged: list[Damage] = []
+        for m in self.list_messages(session_id):
+            if m.damage:
+                damaged.append(Damage.of_message(m))
+            else:
+                messages.append(m)
+        for run in self.list_runs(session_id):
+            if run.damage:
+                damaged.append(Damage("run", session_id, run.id, run.damage))
+                continue
+            try:
+                runs.append((run, self.run_output(run.id)))
+            except Damaged as exc:
+                damaged.append(Damage("output", session_id, run.id, str(exc)))
+                runs.append((run, None))
+        return messages, runs, damaged
+
+    def find_damage(self, session_id: str) -> list[Damage]:
+        """Every row of a session (its record, messages, runs, raw outputs) that does not read back."""
+        session = self.get_session(session_id)
+        if session is None:
+            return []
+        record = [Damage("session", session_id, session_id, session.damage)] if session.damage else []
+        return record + self.contents(session_id)[2]
+
+    @abstractmethod
+    def quarantine(self, damage: Damage, replacement: Session | Message | CommandRun) -> int:
+        """In one transaction: copy the damaged row as it is into the quarantine table and put
+        `replacement` (what is still readable, with a marker) in its place. Returns its number."""
+
+    @abstractmethod
+    def list_quarantine(self, session_id: str | None = None) -> list[Quarantined]: ...
+
+    @abstractmethod
+    def restore_quarantined(self, quarantine_id: int) -> Quarantined:
+        """Put a quarantined original back where it was, if it now reads back; else `Damaged`."""
+
+    # backups
+    def backup(self, path: Path) -> None:
+        """A consistent copy of the whole store in `path`, taken while others keep writing."""
+        raise InvalidInput(f"the store {self.url} cannot be backed up by ai-session")
+
+    def restore(self, path: Path, *, keep_current: Path) -> None:
+        """Replace the store's content by the backup at `path` (checked first); the content it
+        replaces is saved to `keep_current` before anything changes."""
+        raise InvalidInput(f"the store {self.url} cannot be restored by ai-session")
 
     @abstractmethod
     def integrity_problems(self) -> list[str]:

@@ -1,7 +1,12 @@
-"""Row encoding both backends share: column lists, session and message rows, text checks.
+"""Row encoding both backends share: column lists, session, message and run rows, text checks.
 
-Each backend passes how it writes timestamps (`ts`): SQLite stores ISO text, PostgreSQL
-timestamptz.
+Each backend passes how it writes timestamps (`ts`) and reads them back (`parse`): SQLite
+stores ISO text, PostgreSQL timestamptz.
+
+Reading is per row and never raises for one bad row: a row whose body, JSON or columns do
+not read back comes back with `damage` saying what is wrong (and what its other columns
+still tell), so the rest of its session reads normally. Writing refuses such a row: its
+damaged original stays on disk until `repair` moves it to quarantine.
 """
 
 from __future__ import annotations
@@ -9,17 +14,40 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 from ai_session.core import blob
-from ai_session.core.errors import InvalidInput
-from ai_session.core.models import Message, MessageKind, Role, Session, Usage
+from ai_session.core.errors import Damaged, InvalidInput
+from ai_session.core.models import (
+    CommandRun,
+    Message,
+    MessageKind,
+    Role,
+    RunStatus,
+    Session,
+    SessionStatus,
+    Usage,
+)
 from ai_session.core.store.base import SessionFilter
 
 Timestamp = Callable[[datetime], Any]
+Parse = Callable[[Any], datetime]
+E = TypeVar("E", bound=StrEnum)
 
-SESSION_COLS = "id, name, status, agent, role, worktree, branch, pool, created_at, last_active, data"
-MESSAGE_COLS = "session_id, seq, id, role, kind, created_at, tokens, pinned, agent, run_id, body, zstd, extra"
+SESSION_COLS = "id, name, status, agent, role, worktree, branch, pool, created_at, last_active, data, trashed_at"
+MESSAGE_COLS = (
+    "session_id, seq, id, role, kind, created_at, tokens, pinned, agent, run_id, body, zstd, extra, checksum, copy_of"
+)
+# What a rewrite of a stored message may change (everything but its place and time).
+MESSAGE_UPDATE_COLS = ("role", "kind", "tokens", "pinned", "agent", "run_id", "body", "zstd", "extra", "checksum",
+                       "copy_of")  # fmt: skip
+RUN_COLS = "id, session_id, started_at, status, exit_code, data"
+# A trashed session gives its name up (a new session may take it); its name column holds this
+# prefix and its id instead, which no session name can be (names start with a letter or digit).
+TRASHED_NAME = "~"
 
 
 def utf8_text(text: str, what: str) -> str:
@@ -31,26 +59,30 @@ def utf8_text(text: str, what: str) -> str:
     return text
 
 
-def extra_json(m: Message) -> str | None:
-    """A message's optional fields as one JSON text (None when it has none)."""
-    extra: dict[str, Any] = {}
-    if m.covers is not None:
-        extra["covers"] = list(m.covers)
-    if m.usage is not None:
-        extra["usage"] = m.usage.model_dump()
-    if m.metadata:
-        extra["metadata"] = m.metadata
-    return json.dumps(extra) if extra else None
+def why(exc: Exception) -> str:
+    """A one-line reason for a value that did not parse."""
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return f"{where + ': ' if where else ''}{first['msg']}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def extra_fields(text: str | None) -> dict[str, Any]:
-    """The keyword arguments `extra_json` stored, ready for `Message.model_construct`."""
-    extra = json.loads(text) if text else {}
-    return {
-        "covers": tuple(extra["covers"]) if "covers" in extra else None,
-        "usage": Usage(**extra["usage"]) if "usage" in extra else None,
-        "metadata": extra.get("metadata", {}),
-    }
+def _enum(kind: type[E], value: Any, fallback: E, damage: list[str], column: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        damage.append(f"{column}: {value!r} is not a known value")
+        return fallback
+
+
+def refuse_damaged(item: Session | Message | CommandRun, what: str) -> None:
+    """Writing a row read back damaged would overwrite its original bytes with what is left."""
+    if item.damage:
+        raise Damaged(f"{what} is damaged ({item.damage}); run `ai-session repair` first")
+
+
+# ---------------------------------------------------------------------- sessions
 
 
 def session_filter_sql(f: SessionFilter, mark: str, ts: Any) -> tuple[str, list[Any]]:
@@ -68,19 +100,65 @@ def session_filter_sql(f: SessionFilter, mark: str, ts: Any) -> tuple[str, list[
     if f.inactive_before is not None:
         where.append(f"last_active < {mark}")
         params.append(ts(f.inactive_before))
+    if f.trashed is not None:
+        where.append("trashed_at IS NOT NULL" if f.trashed else "trashed_at IS NULL")
+    if f.trashed_before is not None:
+        where.append(f"trashed_at < {mark}")
+        params.append(ts(f.trashed_before))
     return (" WHERE " + " AND ".join(where)) if where else "", params
 
 
 def session_row(s: Session, ts: Timestamp) -> tuple[Any, ...]:
     """Values for SESSION_COLS: the whole session as JSON, plus the columns queries filter on."""
-    return (s.id, s.name, s.status.value, s.agent, s.role, s.worktree, s.branch, s.pool,
-            ts(s.created_at), ts(s.last_active), s.model_dump_json())  # fmt: skip
+    refuse_damaged(s, f"session {s.name}'s stored record")
+    name = s.name if s.trashed_at is None else TRASHED_NAME + s.id
+    trashed = ts(s.trashed_at) if s.trashed_at is not None else None
+    return (s.id, name, s.status.value, s.agent, s.role, s.worktree, s.branch, s.pool,
+            ts(s.created_at), ts(s.last_active), s.model_dump_json(), trashed)  # fmt: skip
 
 
-def session_from_row(data: str, last_active: datetime) -> Session:
-    session = Session.model_validate_json(data)
+def session_from_row(r: Sequence[Any], parse: Parse) -> Session:
+    """A session from SESSION_COLS; a record that does not parse is rebuilt from the columns."""
+    last_active = parse(r[9])
+    try:
+        session = Session.model_validate_json(r[10])
+    except ValueError as exc:
+        damage = [f"record: {why(exc)}"]
+        trashed = parse(r[11]) if r[11] is not None else None
+        return Session(
+            id=r[0], name=r[0] if trashed else r[1], status=_enum(SessionStatus, r[2], SessionStatus.IDLE, damage, "status"),
+            agent=r[3], role=r[4], worktree=r[5], branch=r[6], pool=r[7], created_at=parse(r[8]),
+            last_active=last_active, trashed_at=trashed, damage="; ".join(damage),
+        )  # fmt: skip
     session.last_active = last_active  # appends bump the column only
     return session
+
+
+# ---------------------------------------------------------------------- messages
+
+
+def extra_json(m: Message) -> str | None:
+    """A message's optional fields as one JSON text (None when it has none)."""
+    extra: dict[str, Any] = {}
+    if m.covers is not None:
+        extra["covers"] = list(m.covers)
+    if m.usage is not None:
+        extra["usage"] = m.usage.model_dump()
+    if m.metadata:
+        extra["metadata"] = m.metadata
+    return json.dumps(extra) if extra else None
+
+
+def extra_fields(text: str | None) -> dict[str, Any]:
+    """The keyword arguments `extra_json` stored, ready for `Message.model_construct`."""
+    extra = json.loads(text) if text else {}
+    if not isinstance(extra, dict):
+        raise TypeError(f"expected an object, got {type(extra).__name__}")
+    return {
+        "covers": tuple(extra["covers"]) if "covers" in extra else None,
+        "usage": Usage(**extra["usage"]) if "usage" in extra else None,
+        "metadata": dict(extra.get("metadata", {})),
+    }
 
 
 def import_seqs(messages: Sequence[Message]) -> list[int]:
@@ -97,15 +175,88 @@ def numbered(messages: Sequence[Message], session_id: str, seqs: Iterable[int]) 
 
 
 def message_row(m: Message, ts: Timestamp) -> tuple[Any, ...]:
-    """Values for MESSAGE_COLS; the body is zstd-packed when large."""
-    body, packed = blob.pack(utf8_text(m.content, f"message {m.id}"))
+    """Values for MESSAGE_COLS; the body is zstd-packed when large, and checksummed."""
+    refuse_damaged(m, f"message #{m.seq}")
+    body, packed, checksum = blob.pack(utf8_text(m.content, f"message {m.id}"))
     return (m.session_id, m.seq, m.id, m.role.value, m.kind.value, ts(m.created_at), m.tokens, m.pinned,
-            m.agent, m.run_id, body, packed, extra_json(m))  # fmt: skip
+            m.agent, m.run_id, body, packed, extra_json(m), checksum, m.copy_of)  # fmt: skip
 
 
-def message_from_row(r: Sequence[Any], created_at: datetime, content: str) -> Message:
-    """A message from MESSAGE_COLS (the backend has decoded its timestamp and body)."""
+def message_update(m: Message, ts: Timestamp) -> tuple[Any, ...]:
+    """Values for MESSAGE_UPDATE_COLS, then the message id (for `... WHERE id = ?`)."""
+    row = message_row(m, ts)
+    return (*row[3:5], *row[6:], m.id)
+
+
+def message_from_row(r: Sequence[Any], parse: Parse) -> Message:
+    """A message from MESSAGE_COLS; what does not read back is named in `damage`."""
+    damage: list[str] = []
+    try:
+        content = blob.unpack(bytes(r[10]), bool(r[11]), r[13])
+    except Damaged as exc:
+        content = ""
+        damage.append(f"body: {exc}")
+    try:
+        extra = extra_fields(r[12])
+    except (ValueError, TypeError) as exc:
+        extra = {"covers": None, "usage": None, "metadata": {}}
+        damage.append(f"metadata: not valid JSON ({why(exc)})")
+    role = _enum(Role, r[3], Role.USER, damage, "role")
+    kind = _enum(MessageKind, r[4], MessageKind.CHAT, damage, "kind")
     return Message.model_construct(
-        session_id=r[0], seq=r[1], id=r[2], role=Role(r[3]), kind=MessageKind(r[4]), created_at=created_at,
-        tokens=r[6], pinned=bool(r[7]), agent=r[8], run_id=r[9], content=content, **extra_fields(r[12]),
+        session_id=r[0], seq=r[1], id=r[2], role=role, kind=kind, created_at=parse(r[5]), tokens=r[6],
+        pinned=bool(r[7]), agent=r[8], run_id=r[9], content=content, copy_of=r[14],
+        damage="; ".join(damage) or None, **extra,
     )  # fmt: skip
+
+
+# ---------------------------------------------------------------------- runs
+
+
+def run_data(run: CommandRun) -> str:
+    """The stored JSON record of a run."""
+    refuse_damaged(run, f"run {run.id}")
+    return run.model_dump_json()
+
+
+def output_body(run: CommandRun, raw: str) -> tuple[bytes, bool, int]:
+    """A run's raw output as stored: packed and checksummed like a message body."""
+    return blob.pack(utf8_text(raw, f"output of {run.id}"))
+
+
+def run_from_row(r: Sequence[Any], parse: Parse) -> CommandRun:
+    """A run from RUN_COLS; a record that does not parse is rebuilt from the columns."""
+    try:
+        return CommandRun.model_validate_json(r[5])
+    except ValueError as exc:
+        damage = [f"record: {why(exc)}"]
+        status = _enum(RunStatus, r[3], RunStatus.LOST, damage, "status")
+        return CommandRun(id=r[0], session_id=r[1], command="", started_at=parse(r[2]), status=status,
+                          exit_code=r[4], damage="; ".join(damage))  # fmt: skip
+
+
+def output_text(raw: Any, packed: Any, checksum: int | None) -> str | None:
+    """A stored raw output as text (None when none was stored), or `Damaged`."""
+    return None if raw is None else blob.unpack(bytes(raw), bool(packed), checksum)
+
+
+# ---------------------------------------------------------------------- upgrades
+
+
+def checksum_bodies(execute: Callable[[str, Sequence[Any]], Any], mark: str) -> None:
+    """Give every stored body that still reads back its checksum (the v2 upgrade, both
+    backends; `execute` is the migrating transaction's). One that does not keeps none and is
+    reported by `validate` like any damaged row: an upgrade never fails on one bad row."""
+    for table, column in (("messages", "body"), ("runs", "raw")):
+        last = ""
+        while rows := execute(
+            f"SELECT id, {column}, zstd FROM {table} WHERE id > {mark} AND {column} IS NOT NULL ORDER BY id LIMIT 500",
+            (last,),
+        ).fetchall():
+            for ident, body, packed in rows:
+                try:
+                    text = blob.unpack(bytes(body), bool(packed))
+                except Damaged:
+                    continue
+                execute(f"UPDATE {table} SET checksum = {mark} WHERE id = {mark}", (blob.checksum(text.encode()), ident))
+            last = rows[-1][0]

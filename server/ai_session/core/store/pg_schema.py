@@ -9,6 +9,8 @@ Access: a session row names its `owner` and `members`; row-level security polici
 a role sees or touches. People's roles get their table privileges through the group role
 `ai_session_users`.
 
+v1 shipped in two shapes (the first without `sessions.last_seq`); v2 upgrades both.
+
 Change log: rows are written by deferred (commit-time) triggers under one transaction-level
 advisory lock, so change ids are handed out in commit order — a watcher that has read up to
 id N can never later find a committed change with a smaller id. The same triggers `pg_notify`
@@ -17,12 +19,72 @@ the channel in the same transaction, so listeners hear about it exactly when it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from ai_session.core.store.codec import checksum_bodies
+
 SCHEMA = "ai_session"
 USERS_ROLE = "ai_session_users"
 NOTIFY_CHANNEL = "ai_session_changes"
 CHANGE_LOCK = 0x61695F6368616E  # advisory-lock key serialising change-log ids ("ai_chan")
 
-MIGRATIONS: list[list[str]] = [
+# A list of statements, or a function (given the migrating connection) for what SQL cannot do.
+Migration = list[str] | Callable[[Any], None]
+
+
+_V2 = [
+    "ALTER TABLE sessions ADD COLUMN trashed_at timestamptz",
+    "ALTER TABLE messages ADD COLUMN checksum bigint, ADD COLUMN copy_of text",
+    "ALTER TABLE runs ADD COLUMN checksum bigint, ADD COLUMN copy_of text",
+    """CREATE TABLE quarantine (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        session_id text COLLATE "C" NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        kind text NOT NULL,
+        ref text NOT NULL,
+        seq integer,
+        damage text NOT NULL,
+        at timestamptz NOT NULL,
+        row text NOT NULL,
+        body bytea
+    )""",
+    "CREATE INDEX quarantine_session ON quarantine (session_id)",
+    f"""CREATE FUNCTION session_rows_changed() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SCHEMA}, pg_temp AS $$
+        DECLARE who name[];
+        BEGIN
+            SELECT owner || members INTO who FROM sessions WHERE id = NEW.session_id;
+            PERFORM log_change(NEW.session_id, TG_ARGV[0], COALESCE(who, '{{}}'));
+            RETURN NULL;
+        END $$""",
+    (
+        "CREATE CONSTRAINT TRIGGER quarantine_chg AFTER INSERT ON quarantine DEFERRABLE INITIALLY DEFERRED"
+        " FOR EACH ROW EXECUTE FUNCTION session_rows_changed('updated')"
+    ),
+    "ALTER TABLE quarantine ENABLE ROW LEVEL SECURITY",
+    "CREATE POLICY quarantine_access ON quarantine USING (EXISTS (SELECT 1 FROM sessions s WHERE s.id = quarantine.session_id))",
+    f"GRANT UPDATE (trashed_at) ON sessions TO {USERS_ROLE}",
+    f"GRANT SELECT, INSERT, UPDATE, DELETE ON quarantine TO {USERS_ROLE}",
+]
+
+
+def _v2(conn: Any) -> None:
+    """Per-row checksums, the quarantine, the trash and copy provenance."""
+    has_counter = conn.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND table_name = 'sessions'"
+        " AND column_name = 'last_seq'",
+        (SCHEMA,),
+    ).fetchone()
+    if not has_counter:  # the first v1 numbered messages by max(seq)
+        conn.execute("ALTER TABLE sessions ADD COLUMN last_seq integer NOT NULL DEFAULT 0")
+        conn.execute("UPDATE sessions SET last_seq = COALESCE((SELECT max(seq) FROM messages m WHERE m.session_id = sessions.id), 0)")
+        conn.execute(f"GRANT UPDATE (last_seq) ON sessions TO {USERS_ROLE}")
+    for statement in _V2:
+        conn.execute(statement)
+    checksum_bodies(conn.execute, "%s")
+
+
+MIGRATIONS: list[Migration] = [
     [
         """CREATE TABLE sessions (
             id text COLLATE "C" PRIMARY KEY,
@@ -175,4 +237,5 @@ MIGRATIONS: list[list[str]] = [
         f"GRANT SELECT ON changes, schema_version TO {USERS_ROLE}",
         f"GRANT EXECUTE ON FUNCTION prune_changes(bigint) TO {USERS_ROLE}",
     ],
+    _v2,
 ]

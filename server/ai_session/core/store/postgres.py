@@ -25,6 +25,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
@@ -44,16 +45,24 @@ from ai_session.core.models import (
     Session,
     SessionStatus,
     Template,
+    utcnow,
 )
-from ai_session.core.store.base import SessionAccess, SessionFilter, SessionStore, Totals
+from ai_session.core.store import quarantine
+from ai_session.core.store.base import Damage, Quarantined, SessionAccess, SessionFilter, SessionStore, Totals
 from ai_session.core.store.codec import (
     MESSAGE_COLS,
+    MESSAGE_UPDATE_COLS,
+    RUN_COLS,
     SESSION_COLS,
-    extra_json,
     import_seqs,
     message_from_row,
     message_row,
+    message_update,
     numbered,
+    output_body,
+    output_text,
+    run_data,
+    run_from_row,
     session_filter_sql,
     session_from_row,
     session_row,
@@ -243,7 +252,7 @@ class PostgresStore(SessionStore):
 
         def work(conn: psycopg.Connection) -> None:
             conn.execute(
-                f"INSERT INTO sessions ({SESSION_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                f"INSERT INTO sessions ({SESSION_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                 session_row(session, _ts),
             )
             for run, raw in runs:
@@ -261,13 +270,13 @@ class PostgresStore(SessionStore):
         return session
 
     def get_session(self, session_id: str) -> Session | None:
-        rows = self._read("SELECT data, last_active FROM sessions WHERE id = %s", (session_id,))
+        rows = self._read(f"SELECT {SESSION_COLS} FROM sessions WHERE id = %s", (session_id,))
         return _session_from_row(rows[0]) if rows else None
 
     def get_session_by_name(self, name: str) -> Session | None:
         if "\x00" in name:
             return None
-        rows = self._read("SELECT data, last_active FROM sessions WHERE name = %s", (name,))
+        rows = self._read(f"SELECT {SESSION_COLS} FROM sessions WHERE name = %s", (name,))
         return _session_from_row(rows[0]) if rows else None
 
     def find_session_ids(self, prefix: str) -> list[str]:
@@ -275,15 +284,12 @@ class PostgresStore(SessionStore):
 
     def list_sessions(self, filter: SessionFilter | None = None) -> list[Session]:
         clause, params = session_filter_sql(filter or SessionFilter(), "%s", _ts)
-        sql = f"SELECT data, last_active FROM sessions{clause} ORDER BY last_active DESC"
+        sql = f"SELECT {SESSION_COLS} FROM sessions{clause} ORDER BY last_active DESC"
         return [_session_from_row(r) for r in self._read(sql, params)]
 
     def update_session(self, session: Session, *, expected_status: SessionStatus | None = None) -> bool:
         _text(session.name, "session name")
-        sql = (
-            "UPDATE sessions SET name=%s, status=%s, agent=%s, role=%s, worktree=%s, branch=%s, pool=%s,"
-            " created_at=%s, last_active=%s, data=%s WHERE id=%s"
-        )
+        sql = _UPDATE_SESSION
         params = session_row(session, _ts)[1:] + (session.id,)
         if expected_status is not None:
             sql += " AND status = %s"  # compare-and-set: the row lock makes it atomic
@@ -343,23 +349,13 @@ class PostgresStore(SessionStore):
         return [_message_from_row(r) for r in rows]
 
     def update_messages(self, messages: Iterable[Message]) -> None:
-        rows = []
-        for m in messages:
-            body, packed = blob.pack(utf8_text(m.content, f"message {m.id}"))
-            rows.append(
-                (m.role.value, m.kind.value, m.tokens, m.pinned, m.agent, m.run_id, body, packed, extra_json(m),
-                 _cost(m), m.id)
-            )
+        rows = [_message_update(m) for m in messages]
         if not rows:
             return
 
         def work(conn: psycopg.Connection) -> None:
             with conn.cursor() as cur:
-                cur.executemany(
-                    "UPDATE messages SET role=%s, kind=%s, tokens=%s, pinned=%s, agent=%s, run_id=%s, body=%s,"
-                    " zstd=%s, extra=%s, cost_usd=%s WHERE id = %s",
-                    rows,
-                )
+                cur.executemany(_UPDATE_MESSAGE, rows)
 
         self._write(work)
 
@@ -377,27 +373,25 @@ class PostgresStore(SessionStore):
         self._write(lambda c: _put_run(c, run, raw))
 
     def get_run(self, run_id: str) -> CommandRun | None:
-        rows = self._read("SELECT data FROM runs WHERE id = %s", (run_id,))
-        return CommandRun.model_validate_json(rows[0][0]) if rows else None
+        rows = self._read(f"SELECT {RUN_COLS} FROM runs WHERE id = %s", (run_id,))
+        return run_from_row(rows[0], _same) if rows else None
 
     def find_run_ids(self, prefix: str) -> list[str]:
         return [r[0] for r in self._read("SELECT id FROM runs WHERE id LIKE %s ORDER BY id", (_like_prefix(prefix),))]
 
     def list_runs(self, session_id: str, *, last: int | None = None) -> list[CommandRun]:
-        sql = "SELECT data FROM runs WHERE session_id = %s ORDER BY started_at DESC, n DESC"
+        sql = f"SELECT {RUN_COLS} FROM runs WHERE session_id = %s ORDER BY started_at DESC, n DESC"
         params: list[Any] = [session_id]
         if last is not None:
             sql += " LIMIT %s"
             params.append(last)
-        runs = [CommandRun.model_validate_json(r[0]) for r in self._read(sql, params)]
+        runs = [run_from_row(r, _same) for r in self._read(sql, params)]
         runs.reverse()
         return runs
 
     def run_output(self, run_id: str) -> str | None:
-        rows = self._read("SELECT raw, zstd FROM runs WHERE id = %s", (run_id,))
-        if not rows or rows[0][0] is None:
-            return None
-        return blob.unpack(bytes(rows[0][0]), rows[0][1])
+        rows = self._read("SELECT raw, zstd, checksum FROM runs WHERE id = %s", (run_id,))
+        return output_text(*rows[0]) if rows else None
 
     # ------------------------------------------------------------------ templates, pools
 
@@ -466,6 +460,80 @@ class PostgresStore(SessionStore):
             t = out.setdefault(sid, Totals())
             t.runs, t.raw_tokens, t.context_tokens = count, raw, ctx
         return out
+
+    def origin_totals(self, session_ids: Sequence[str], since: datetime | None = None) -> Totals:
+        if not session_ids:
+            return Totals()
+        params: list[Any] = [list(session_ids)]
+        when = ""
+        if since is not None:
+            when = " AND {} >= %s"
+            params.append(_ts(since))
+        messages, tokens, cost = self._read(
+            "SELECT count(*), COALESCE(sum(tokens), 0)::bigint, COALESCE(sum(cost), 0.0) FROM (SELECT max(tokens) AS tokens,"
+            f" max(cost_usd) AS cost FROM messages WHERE session_id = ANY(%s){when.format('created_at')}"
+            " GROUP BY COALESCE(copy_of, id)) AS originals",
+            params,
+        )[0]
+        runs, raw, ctx = self._read(
+            "SELECT count(*), COALESCE(sum(raw), 0)::bigint, COALESCE(sum(ctx), 0)::bigint FROM (SELECT max(raw_tokens) AS raw,"
+            f" max(context_tokens) AS ctx FROM runs WHERE session_id = ANY(%s){when.format('started_at')}"
+            " GROUP BY COALESCE(copy_of, id)) AS originals",
+            params,
+        )[0]
+        return Totals(messages=messages, message_tokens=tokens, runs=runs, raw_tokens=raw, context_tokens=ctx,
+                      cost_usd=cost)  # fmt: skip
+
+    # ------------------------------------------------------------------ quarantine
+
+    def quarantine(self, damage: Damage, replacement: Session | Message | CommandRun) -> int:
+        def work(conn: psycopg.Connection) -> int:
+            number = quarantine.move(conn.execute, "%s", _ts(utcnow()), damage)
+            if isinstance(replacement, Session):
+                conn.execute(_UPDATE_SESSION, (*session_row(replacement, _ts)[1:], replacement.id))
+            elif isinstance(replacement, Message):
+                conn.execute(_UPDATE_MESSAGE, _message_update(replacement))
+            else:
+                _put_run(conn, replacement, None)
+                if damage.kind == "output":
+                    conn.execute("UPDATE runs SET raw = NULL, zstd = false, checksum = NULL WHERE id = %s", (replacement.id,))
+            return number
+
+        return self._write(work)
+
+    def list_quarantine(self, session_id: str | None = None) -> list[Quarantined]:
+        where, params = (" WHERE session_id = %s", [session_id]) if session_id else ("", [])
+        rows = self._read(f"SELECT {quarantine.COLUMNS} FROM quarantine{where} ORDER BY id", params)
+        return [quarantine.from_row(r, _same) for r in rows]
+
+    def restore_quarantined(self, quarantine_id: int) -> Quarantined:
+        def work(conn: psycopg.Connection) -> Quarantined:
+            found = quarantine.restore(conn.execute, "%s", quarantine_id, _same)
+            # The columns this backend derives from the record follow it back.
+            if found.kind == "message":
+                if row := conn.execute(f"SELECT {MESSAGE_COLS} FROM messages WHERE id = %s", (found.ref,)).fetchone():
+                    conn.execute("UPDATE messages SET cost_usd = %s WHERE id = %s", (_cost(_message_from_row(row)), found.ref))
+            elif found.kind == "run":
+                _put_run(conn, CommandRun.model_validate_json(found.row["data"]), None)
+            return found
+
+        return self._write(work)
+
+    # ------------------------------------------------------------------ backups
+
+    def backup(self, path: Path) -> None:
+        raise InvalidInput(
+            f"the team store {self.url} is backed up with PostgreSQL's own tools, e.g. "
+            "`pg_dump --format=custom --schema=ai_session --file=ai-session.dump DBNAME` "
+            "(see docs/storage.md#backups)"
+        )
+
+    def restore(self, path: Path, *, keep_current: Path) -> None:
+        raise InvalidInput(
+            f"the team store {self.url} is restored with PostgreSQL's own tools, e.g. "
+            "`pg_restore --clean --if-exists --schema=ai_session --dbname=DBNAME ai-session.dump` "
+            "(see docs/storage.md#backups)"
+        )
 
     # ------------------------------------------------------------------ change log, live updates
 
@@ -641,8 +709,9 @@ def _check_version(conn: psycopg.Connection, url: str) -> None:
 
 
 def _migrate(conn: psycopg.Connection, url: str) -> tuple[int, int]:
-    """Create the group role, the schema and every migration not applied yet, one
-    transaction per migration, under an advisory lock so two migrators cannot interleave."""
+    """Create the group role, the schema and every migration not applied yet, all in one
+    transaction (an upgrade happens whole or not at all), under an advisory lock so two
+    migrators cannot interleave."""
     try:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:
@@ -659,11 +728,14 @@ def _migrate(conn: psycopg.Connection, url: str) -> tuple[int, int]:
                     f"the team store {url} has schema v{before}, newer than this ai-session (v{len(MIGRATIONS)}); "
                     "upgrade ai-session"
                 )
-            for number, script in enumerate(MIGRATIONS[before:], start=before + 1):
-                with conn.transaction():
-                    conn.execute(f"SET LOCAL search_path = {SCHEMA}, pg_catalog")
-                    for statement in script:
-                        conn.execute(statement)
+            with conn.transaction():
+                conn.execute(f"SET LOCAL search_path = {SCHEMA}, pg_catalog")
+                for number, migration in enumerate(MIGRATIONS[before:], start=before + 1):
+                    if callable(migration):
+                        migration(conn)
+                    else:
+                        for statement in migration:
+                            conn.execute(statement)
                     conn.execute(f"UPDATE {SCHEMA}.schema_version SET version = %s", (number,))
             return before, len(MIGRATIONS)
         finally:
@@ -685,8 +757,12 @@ def _like_prefix(prefix: str) -> str:
     return escaped + "%"
 
 
+def _same(value: datetime) -> datetime:
+    return value  # psycopg already gives datetimes
+
+
 def _session_from_row(row: tuple[Any, ...]) -> Session:
-    return session_from_row(row[0], row[1])
+    return session_from_row(row, _same)
 
 
 def _cost(m: Message) -> float:
@@ -699,7 +775,7 @@ def _insert_messages(
     stored = numbered(messages, session_id, seqs)
     with conn.cursor() as cur:
         cur.executemany(
-            f"INSERT INTO messages ({MESSAGE_COLS}, cost_usd) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            f"INSERT INTO messages ({MESSAGE_COLS}, cost_usd) VALUES ({', '.join(['%s'] * 16)})",
             [(*message_row(m, _ts), _cost(m)) for m in stored],
         )
     return stored
@@ -708,28 +784,39 @@ def _insert_messages(
 def _put_run(conn: psycopg.Connection, run: CommandRun, raw: str | None) -> None:
     # The raw_tokens column is what totals sum: the output as far as an agent would have read it.
     args = (run.id, run.session_id, _ts(run.started_at), run.status.value, run.exit_code, capped_raw_tokens(run),
-            run.context_tokens, run.model_dump_json())
-    cols = "id, session_id, started_at, status, exit_code, raw_tokens, context_tokens, data"
+            run.context_tokens, run_data(run), run.copy_of)
+    cols = "id, session_id, started_at, status, exit_code, raw_tokens, context_tokens, data, copy_of"
     update = (
         "session_id=excluded.session_id, started_at=excluded.started_at, status=excluded.status,"
         " exit_code=excluded.exit_code, raw_tokens=excluded.raw_tokens, context_tokens=excluded.context_tokens,"
-        " data=excluded.data"
+        " data=excluded.data, copy_of=excluded.copy_of"
     )
     if raw is None:
         conn.execute(
-            f"INSERT INTO runs ({cols}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (id) DO UPDATE SET {update}", args
+            f"INSERT INTO runs ({cols}) VALUES ({', '.join(['%s'] * 9)}) ON CONFLICT (id) DO UPDATE SET {update}", args
         )
         return
-    body, packed = blob.pack(utf8_text(raw, f"output of {run.id}"))
     conn.execute(
-        f"INSERT INTO runs ({cols}, raw, zstd) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
-        f" ON CONFLICT (id) DO UPDATE SET {update}, raw=excluded.raw, zstd=excluded.zstd",
-        (*args, body, packed),
+        f"INSERT INTO runs ({cols}, raw, zstd, checksum) VALUES ({', '.join(['%s'] * 12)})"
+        f" ON CONFLICT (id) DO UPDATE SET {update}, raw=excluded.raw, zstd=excluded.zstd, checksum=excluded.checksum",
+        (*args, *output_body(run, raw)),
     )
 
 
 def _message_from_row(r: tuple[Any, ...]) -> Message:
-    return message_from_row(r, r[5], blob.unpack(bytes(r[10]), r[11]))
+    return message_from_row(r, _same)
+
+
+def _message_update(m: Message) -> tuple[Any, ...]:
+    values = message_update(m, _ts)
+    return (*values[:-1], _cost(m), values[-1])
+
+
+_UPDATE_MESSAGE = f"UPDATE messages SET {', '.join(c + '=%s' for c in MESSAGE_UPDATE_COLS)}, cost_usd=%s WHERE id = %s"
+_UPDATE_SESSION = (
+    "UPDATE sessions SET name=%s, status=%s, agent=%s, role=%s, worktree=%s, branch=%s, pool=%s,"
+    " created_at=%s, last_active=%s, data=%s, trashed_at=%s WHERE id=%s"
+)
 
 
 def _change(r: tuple[Any, ...]) -> Change:

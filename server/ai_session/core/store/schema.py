@@ -1,9 +1,56 @@
 """Schema migrations for the SQLite store: MIGRATIONS[n] upgrades v(n) to v(n+1).
 
 Append new migrations; never edit a released one. `PRAGMA user_version` records the version.
+A migration is a list of statements, or a function for what SQL alone cannot do; the store
+runs every pending one in a single transaction, so an upgrade happens whole or not at all.
+
+v1 shipped in three shapes (the first without `sessions.last_seq`, the first two with an
+AUTOINCREMENT change log, which works as the plain one does); v2 upgrades each of them.
 """
 
-MIGRATIONS: list[list[str]] = [
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from ai_session.core.store.codec import checksum_bodies
+
+Migration = list[str] | Callable[[sqlite3.Connection], None]
+
+
+def _v2(db: sqlite3.Connection) -> None:
+    """Per-row checksums, the quarantine, the trash and copy provenance."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
+    if "last_seq" not in columns:  # the first v1 numbered messages by MAX(seq)
+        db.execute("ALTER TABLE sessions ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0")
+        db.execute("UPDATE sessions SET last_seq = COALESCE((SELECT MAX(seq) FROM messages m WHERE m.session_id = sessions.id), 0)")
+    for statement in (
+        "ALTER TABLE sessions ADD COLUMN trashed_at TEXT",
+        "ALTER TABLE messages ADD COLUMN checksum INTEGER",
+        "ALTER TABLE messages ADD COLUMN copy_of TEXT",
+        "ALTER TABLE runs ADD COLUMN checksum INTEGER",
+        "ALTER TABLE runs ADD COLUMN copy_of TEXT",
+        # Damaged originals `repair` moved out of the way, byte for byte: `row` holds the other
+        # columns as JSON, `body` the body or raw output. They go with their session.
+        """CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            seq INTEGER,
+            damage TEXT NOT NULL,
+            at TEXT NOT NULL,
+            row TEXT NOT NULL,
+            body BLOB
+        )""",
+        "CREATE INDEX quarantine_session ON quarantine(session_id)",
+        "CREATE TRIGGER quarantine_chg AFTER INSERT ON quarantine BEGIN INSERT INTO changes (session_id, kind) VALUES (NEW.session_id, 'updated'); END",
+    ):
+        db.execute(statement)
+    checksum_bodies(db.execute, "?")
+
+
+MIGRATIONS: list[Migration] = [
     [
         """CREATE TABLE sessions (
             id TEXT PRIMARY KEY,
@@ -63,4 +110,5 @@ MIGRATIONS: list[list[str]] = [
         "CREATE TRIGGER templates_chg AFTER INSERT ON templates BEGIN INSERT INTO changes (session_id, kind) VALUES (NULL, 'template'); END",
         "CREATE TRIGGER pools_chg AFTER INSERT ON pools BEGIN INSERT INTO changes (session_id, kind) VALUES (NULL, 'pool'); END",
     ],
+    _v2,
 ]

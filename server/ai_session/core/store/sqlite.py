@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ai_session.core import blob
-from ai_session.core.errors import Conflict, NotFound, StoreError
+from ai_session.core.errors import Conflict, InvalidInput, NotFound, StoreError
 from ai_session.core.models import (
     Change,
     CommandRun,
@@ -29,17 +29,32 @@ from ai_session.core.models import (
     Session,
     SessionStatus,
     Template,
+    utcnow,
 )
 from ai_session.core.privacy import private_dir, private_file
-from ai_session.core.store.base import SessionFilter, SessionStore, StorageStats, Totals
+from ai_session.core.store import quarantine
+from ai_session.core.store.base import (
+    Damage,
+    Quarantined,
+    SessionFilter,
+    SessionStore,
+    StorageStats,
+    Totals,
+)
 from ai_session.core.store.codec import (
     MESSAGE_COLS,
+    MESSAGE_UPDATE_COLS,
+    RUN_COLS,
     SESSION_COLS,
-    extra_json,
     import_seqs,
     message_from_row,
     message_row,
+    message_update,
     numbered,
+    output_body,
+    output_text,
+    run_data,
+    run_from_row,
     session_filter_sql,
     session_from_row,
     session_row,
@@ -93,9 +108,12 @@ class SQLiteStore(SessionStore):
                     f"the store at {self.path} has schema v{version}, newer than this ai-session "
                     f"(v{len(MIGRATIONS)}); upgrade ai-session"
                 )
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in script:
-                    db.execute(statement)
+            for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+                if callable(migration):
+                    migration(db)
+                else:
+                    for statement in migration:
+                        db.execute(statement)
                 db.execute(f"PRAGMA user_version={number}")
 
         self._write(upgrade)
@@ -159,7 +177,7 @@ class SQLiteStore(SessionStore):
         def work(db: sqlite3.Connection) -> None:
             if db.execute("SELECT 1 FROM sessions WHERE name = ?", (session.name,)).fetchone():
                 raise Conflict(f"a session named {session.name!r} already exists")
-            db.execute(f"INSERT INTO sessions ({SESSION_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", session_row(session, _ts))
+            db.execute(f"INSERT INTO sessions ({SESSION_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", session_row(session, _ts))
             for run, raw in runs:
                 self._put_run(db, run.model_copy(update={"session_id": session.id}), raw)
             self._import_messages(db, session.id, messages)
@@ -168,11 +186,11 @@ class SQLiteStore(SessionStore):
         return session
 
     def get_session(self, session_id: str) -> Session | None:
-        rows = self._read("SELECT data, last_active FROM sessions WHERE id = ?", (session_id,))
+        rows = self._read(f"SELECT {SESSION_COLS} FROM sessions WHERE id = ?", (session_id,))
         return _session_from_row(rows[0]) if rows else None
 
     def get_session_by_name(self, name: str) -> Session | None:
-        rows = self._read("SELECT data, last_active FROM sessions WHERE name = ?", (name,))
+        rows = self._read(f"SELECT {SESSION_COLS} FROM sessions WHERE name = ?", (name,))
         return _session_from_row(rows[0]) if rows else None
 
     def find_session_ids(self, prefix: str) -> list[str]:
@@ -180,7 +198,7 @@ class SQLiteStore(SessionStore):
 
     def list_sessions(self, filter: SessionFilter | None = None) -> list[Session]:
         clause, params = session_filter_sql(filter or SessionFilter(), "?", _ts)
-        sql = f"SELECT data, last_active FROM sessions{clause} ORDER BY last_active DESC"
+        sql = f"SELECT {SESSION_COLS} FROM sessions{clause} ORDER BY last_active DESC"
         return [_session_from_row(r) for r in self._read(sql, params)]
 
     def update_session(self, session: Session, *, expected_status: SessionStatus | None = None) -> bool:
@@ -192,12 +210,8 @@ class SQLiteStore(SessionStore):
             ).fetchone()
             if clash:
                 raise Conflict(f"a session named {session.name!r} already exists")
-            row = session_row(session, _ts)
-            sql = (
-                "UPDATE sessions SET name=?, status=?, agent=?, role=?, worktree=?, branch=?, pool=?,"
-                " created_at=?, last_active=?, data=? WHERE id=?"
-            )
-            params = row[1:] + (session.id,)
+            sql = _UPDATE_SESSION
+            params = session_row(session, _ts)[1:] + (session.id,)
             if expected_status is not None:
                 sql += " AND status = ?"
                 params += (expected_status.value,)
@@ -244,7 +258,7 @@ class SQLiteStore(SessionStore):
     ) -> list[Message]:
         stored = numbered(messages, session_id, seqs)
         db.executemany(
-            f"INSERT INTO messages ({MESSAGE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO messages ({MESSAGE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [message_row(m, _ts) for m in stored],
         )
         return stored
@@ -263,16 +277,8 @@ class SQLiteStore(SessionStore):
         return [_message_from_row(r) for r in rows]
 
     def update_messages(self, messages: Iterable[Message]) -> None:
-        def work(db: sqlite3.Connection) -> None:
-            for m in messages:
-                body, packed = blob.pack(utf8_text(m.content, f"message {m.id}"))
-                db.execute(
-                    "UPDATE messages SET role=?, kind=?, tokens=?, pinned=?, agent=?, run_id=?, body=?, zstd=?, extra=?"
-                    " WHERE id = ?",
-                    (m.role.value, m.kind.value, m.tokens, int(m.pinned), m.agent, m.run_id, body, int(packed), extra_json(m), m.id),
-                )
-
-        self._write(work)
+        rows = [message_update(m, _ts) for m in messages]
+        self._write(lambda db: db.executemany(_UPDATE_MESSAGE, rows))
 
     def delete_messages(self, session_id: str, seqs: Iterable[int]) -> int:
         seq_list = list(seqs)
@@ -291,46 +297,41 @@ class SQLiteStore(SessionStore):
 
     @staticmethod
     def _put_run(db: sqlite3.Connection, run: CommandRun, raw: str | None) -> None:
-        data = run.model_dump_json()
-        args = (run.session_id, _ts(run.started_at), run.status.value, run.exit_code, data)
+        args = (run.id, run.session_id, _ts(run.started_at), run.status.value, run.exit_code, run_data(run), run.copy_of)
+        cols = "id, session_id, started_at, status, exit_code, data, copy_of"
+        update = (
+            "session_id=excluded.session_id, started_at=excluded.started_at, status=excluded.status,"
+            " exit_code=excluded.exit_code, data=excluded.data, copy_of=excluded.copy_of"
+        )
         if raw is None:
-            db.execute(
-                "INSERT INTO runs (id, session_id, started_at, status, exit_code, data) VALUES (?,?,?,?,?,?)"
-                " ON CONFLICT(id) DO UPDATE SET session_id=excluded.session_id, started_at=excluded.started_at,"
-                " status=excluded.status, exit_code=excluded.exit_code, data=excluded.data",
-                (run.id, *args),
-            )
+            db.execute(f"INSERT INTO runs ({cols}) VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET {update}", args)
             return
-        body, packed = blob.pack(utf8_text(raw, f"output of {run.id}"))
         db.execute(
-            "INSERT INTO runs (id, session_id, started_at, status, exit_code, data, raw, zstd) VALUES (?,?,?,?,?,?,?,?)"
-            " ON CONFLICT(id) DO UPDATE SET session_id=excluded.session_id, started_at=excluded.started_at,"
-            " status=excluded.status, exit_code=excluded.exit_code, data=excluded.data, raw=excluded.raw, zstd=excluded.zstd",
-            (run.id, *args, body, int(packed)),
+            f"INSERT INTO runs ({cols}, raw, zstd, checksum) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+            f" {update}, raw=excluded.raw, zstd=excluded.zstd, checksum=excluded.checksum",
+            (*args, *output_body(run, raw)),
         )
 
     def get_run(self, run_id: str) -> CommandRun | None:
-        rows = self._read("SELECT data FROM runs WHERE id = ?", (run_id,))
-        return CommandRun.model_validate_json(rows[0][0]) if rows else None
+        rows = self._read(f"SELECT {RUN_COLS} FROM runs WHERE id = ?", (run_id,))
+        return _run_from_row(rows[0]) if rows else None
 
     def find_run_ids(self, prefix: str) -> list[str]:
         return [r[0] for r in self._read("SELECT id FROM runs WHERE id >= ? AND id < ?", _prefix_range(prefix))]
 
     def list_runs(self, session_id: str, *, last: int | None = None) -> list[CommandRun]:
-        sql = "SELECT data FROM runs WHERE session_id = ? ORDER BY started_at DESC, rowid DESC"
+        sql = f"SELECT {RUN_COLS} FROM runs WHERE session_id = ? ORDER BY started_at DESC, rowid DESC"
         params: list[Any] = [session_id]
         if last is not None:
             sql += " LIMIT ?"
             params.append(last)
-        runs = [CommandRun.model_validate_json(r[0]) for r in self._read(sql, params)]
+        runs = [_run_from_row(r) for r in self._read(sql, params)]
         runs.reverse()
         return runs
 
     def run_output(self, run_id: str) -> str | None:
-        rows = self._read("SELECT raw, zstd FROM runs WHERE id = ?", (run_id,))
-        if not rows or rows[0][0] is None:
-            return None
-        return blob.unpack(rows[0][0], bool(rows[0][1]))
+        rows = self._read("SELECT raw, zstd, checksum FROM runs WHERE id = ?", (run_id,))
+        return output_text(*rows[0]) if rows else None
 
     # ------------------------------------------------------------------ templates, pools
 
@@ -369,20 +370,12 @@ class SQLiteStore(SessionStore):
     # ------------------------------------------------------------------ aggregates
 
     def totals(self, session_ids: Sequence[str] | None = None, since: datetime | None = None) -> dict[str, Totals]:
-        where, params = [], []
-        if session_ids is not None:
-            if not session_ids:
-                return {}
-            where.append(f"session_id IN ({','.join('?' * len(session_ids))})")
-            params += list(session_ids)
-        if since is not None:
-            where.append("created_at >= ?")
-            params.append(_ts(since))
-        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        clause, params = _sessions_since(session_ids, since)
+        if session_ids is not None and not session_ids:
+            return {}
         out: dict[str, Totals] = {}
         for sid, kind, count, tokens, cost in self._read(
-            "SELECT session_id, kind, COUNT(*), COALESCE(SUM(tokens), 0),"
-            " COALESCE(SUM(json_extract(extra, '$.usage.cost_usd')), 0.0)"
+            f"SELECT session_id, kind, COUNT(*), COALESCE(SUM(tokens), 0), COALESCE(SUM({_MESSAGE_COST}), 0.0)"
             f" FROM messages{clause} GROUP BY session_id, kind",
             params,
         ):
@@ -393,14 +386,56 @@ class SQLiteStore(SessionStore):
             t.by_kind[kind] = tokens
         run_clause = clause.replace("created_at", "started_at")
         for sid, count, raw, ctx in self._read(
-            "SELECT session_id, COUNT(*), COALESCE(SUM(COALESCE(json_extract(data, '$.metadata.raw_tokens_capped'),"
-            " json_extract(data, '$.raw_tokens'))), 0),"
-            f" COALESCE(SUM(json_extract(data, '$.context_tokens')), 0) FROM runs{run_clause} GROUP BY session_id",
+            f"SELECT session_id, COUNT(*), COALESCE(SUM({_RUN_RAW}), 0), COALESCE(SUM({_RUN_CONTEXT}), 0)"
+            f" FROM runs{run_clause} GROUP BY session_id",
             params,
         ):
             t = out.setdefault(sid, Totals())
             t.runs, t.raw_tokens, t.context_tokens = count, raw, ctx
         return out
+
+    def origin_totals(self, session_ids: Sequence[str], since: datetime | None = None) -> Totals:
+        clause, params = _sessions_since(session_ids, since)
+        if not session_ids:
+            return Totals()
+        messages, tokens, cost = self._read(
+            "SELECT COUNT(*), COALESCE(SUM(tokens), 0), COALESCE(SUM(cost), 0.0) FROM (SELECT MAX(tokens) AS tokens,"
+            f" MAX({_MESSAGE_COST}) AS cost FROM messages{clause} GROUP BY COALESCE(copy_of, id))",
+            params,
+        )[0]
+        runs, raw, ctx = self._read(
+            "SELECT COUNT(*), COALESCE(SUM(raw), 0), COALESCE(SUM(ctx), 0) FROM (SELECT MAX("
+            f"{_RUN_RAW}) AS raw, MAX({_RUN_CONTEXT}) AS ctx FROM runs{clause.replace('created_at', 'started_at')}"
+            " GROUP BY COALESCE(copy_of, id))",
+            params,
+        )[0]
+        return Totals(messages=messages, message_tokens=tokens, runs=runs, raw_tokens=raw, context_tokens=ctx,
+                      cost_usd=cost)  # fmt: skip
+
+    # ------------------------------------------------------------------ quarantine
+
+    def quarantine(self, damage: Damage, replacement: Session | Message | CommandRun) -> int:
+        def work(db: sqlite3.Connection) -> int:
+            number = quarantine.move(db.execute, "?", _ts(utcnow()), damage)
+            if isinstance(replacement, Session):
+                db.execute(_UPDATE_SESSION, (*session_row(replacement, _ts)[1:], replacement.id))
+            elif isinstance(replacement, Message):
+                db.execute(_UPDATE_MESSAGE, message_update(replacement, _ts))
+            else:
+                self._put_run(db, replacement, None)
+                if damage.kind == "output":
+                    db.execute("UPDATE runs SET raw = NULL, zstd = 0, checksum = NULL WHERE id = ?", (replacement.id,))
+            return number
+
+        return self._write(work)
+
+    def list_quarantine(self, session_id: str | None = None) -> list[Quarantined]:
+        where, params = (" WHERE session_id = ?", [session_id]) if session_id else ("", [])
+        rows = self._read(f"SELECT {quarantine.COLUMNS} FROM quarantine{where} ORDER BY id", params)
+        return [quarantine.from_row(r, datetime.fromisoformat) for r in rows]
+
+    def restore_quarantined(self, quarantine_id: int) -> Quarantined:
+        return self._write(lambda db: quarantine.restore(db.execute, "?", quarantine_id, datetime.fromisoformat))
 
     # ------------------------------------------------------------------ change log
 
@@ -424,6 +459,62 @@ class SQLiteStore(SessionStore):
             return False
         self._seen_probe = probe
         return self.last_change_id() > change_id
+
+    # ------------------------------------------------------------------ backups
+
+    def backup(self, path: Path) -> None:
+        """SQLite's online backup in one step: it reads one snapshot, so writers in other
+        processes carry on (WAL) and the copy is consistent. The copy is a single 0600 file."""
+        path = Path(path).expanduser()
+        if path.exists():
+            raise Conflict(f"{path} already exists; choose another file")
+        if not path.parent.exists():  # made private; a folder of the user's own is left as it is
+            private_dir(path.parent)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.unlink(missing_ok=True)
+        copy = sqlite3.connect(private_file(partial))
+        try:
+            with self._lock:
+                self._db.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+        except sqlite3.Error as exc:
+            partial.unlink(missing_ok=True)
+            raise self._store_error(exc) from None
+        finally:
+            copy.close()
+        os.replace(partial, path)
+
+    def restore(self, path: Path, *, keep_current: Path) -> None:
+        """Check the backup (a readable SQLite file, integrity, an ai-session schema this version
+        can read), upgrade a copy of it, save the current content, then copy it in through the
+        backup API, so processes that have the store open see the restored content."""
+        staged = self.path.with_name(f".restore-{os.getpid()}.db")
+        try:
+            _stage_backup(Path(path).expanduser(), staged)
+            SQLiteStore(staged).close()  # upgrades an older backup (one transaction)
+            page_size = self._read("PRAGMA page_size")[0][0]
+            source = sqlite3.connect(staged, isolation_level=None)
+            try:
+                # The backup API needs equal page sizes when the target is in WAL mode.
+                source.execute("PRAGMA journal_mode=DELETE")
+                if source.execute("PRAGMA page_size").fetchone()[0] != page_size:
+                    source.execute(f"PRAGMA page_size={int(page_size)}")
+                    source.execute("VACUUM")
+                last_change = self.last_change_id()
+                self.backup(keep_current)
+                with self._lock:
+                    source.backup(self._db)
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                # Change ids keep growing across the restore, so watchers notice it.
+                self._write(lambda db: db.execute(
+                    "INSERT INTO changes (id, session_id, kind) VALUES (MAX(?, (SELECT COALESCE(MAX(id), 0) FROM changes)) + 1, NULL, 'restored')",
+                    (last_change,),
+                ))  # fmt: skip
+            finally:
+                source.close()
+        finally:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{staged}{suffix}").unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ maintenance
 
@@ -487,6 +578,66 @@ class SQLiteStore(SessionStore):
             self._db.close()
 
 
+_UPDATE_MESSAGE = f"UPDATE messages SET {', '.join(c + '=?' for c in MESSAGE_UPDATE_COLS)} WHERE id = ?"
+_UPDATE_SESSION = (
+    "UPDATE sessions SET name=?, status=?, agent=?, role=?, worktree=?, branch=?, pool=?,"
+    " created_at=?, last_active=?, data=?, trashed_at=? WHERE id=?"
+)
+# Figures summed from JSON columns; a row whose JSON does not parse counts 0 instead of
+# failing the whole query (validate reports it).
+_MESSAGE_COST = "CASE WHEN json_valid(extra) THEN json_extract(extra, '$.usage.cost_usd') END"
+_RUN_RAW = (
+    "CASE WHEN json_valid(data) THEN COALESCE(json_extract(data, '$.metadata.raw_tokens_capped'),"
+    " json_extract(data, '$.raw_tokens')) END"
+)
+_RUN_CONTEXT = "CASE WHEN json_valid(data) THEN json_extract(data, '$.context_tokens') END"
+
+
+def _sessions_since(session_ids: Sequence[str] | None, since: datetime | None) -> tuple[str, list[Any]]:
+    where, params = [], []
+    if session_ids is not None:
+        where.append(f"session_id IN ({','.join('?' * len(session_ids))})")
+        params += list(session_ids)
+    if since is not None:
+        where.append("created_at >= ?")
+        params.append(_ts(since))
+    return (" WHERE " + " AND ".join(where)) if where else "", params
+
+
+def _stage_backup(path: Path, staged: Path) -> None:
+    """Copy a backup file (never changed itself) to `staged` and check it can be restored."""
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(16)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    if header != b"SQLite format 3\x00":
+        raise InvalidInput(f"{path} is not an ai-session backup (not a SQLite database); nothing was changed")
+    staged.unlink(missing_ok=True)
+    try:
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        target = sqlite3.connect(private_file(staged))
+        try:
+            source.backup(target)
+            problems = [r[0] for r in target.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+            version = target.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in target.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            source.close()
+            target.close()
+    except sqlite3.DatabaseError as exc:
+        raise InvalidInput(f"{path} cannot be read as a backup ({exc}); nothing was changed") from None
+    if problems:
+        raise InvalidInput(f"{path} fails the integrity check ({problems[0]}); nothing was changed")
+    if version > len(MIGRATIONS):
+        raise StoreError(
+            f"{path} was written by a newer ai-session (schema v{version}, this one reads up to "
+            f"v{len(MIGRATIONS)}); upgrade ai-session to restore it. Nothing was changed"
+        )
+    if version == 0 or not {"sessions", "messages", "runs"} <= tables:
+        raise InvalidInput(f"{path} is a SQLite database but not an ai-session store; nothing was changed")
+
+
 def _is_busy(exc: sqlite3.Error) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
@@ -497,9 +648,13 @@ def _prefix_range(prefix: str) -> tuple[str, str]:
     return prefix, prefix + "\U0010ffff"
 
 
-def _session_from_row(row: tuple[Any, ...]) -> Session:
-    return session_from_row(row[0], datetime.fromisoformat(row[1]))
+def _session_from_row(row: Sequence[Any]) -> Session:
+    return session_from_row(row, datetime.fromisoformat)
 
 
-def _message_from_row(r: tuple[Any, ...]) -> Message:
-    return message_from_row(r, datetime.fromisoformat(r[5]), blob.unpack(r[10], bool(r[11])))
+def _message_from_row(r: Sequence[Any]) -> Message:
+    return message_from_row(r, datetime.fromisoformat)
+
+
+def _run_from_row(r: Sequence[Any]) -> CommandRun:
+    return run_from_row(r, datetime.fromisoformat)
