@@ -12,9 +12,7 @@ return {
   workspace_required = true,
   init_options = { autoAttach = cfg.auto_attach },
   handlers = require('ai_session.handlers').all(),
-  on_exit = function(_, _, client_id)
-    vim.schedule(function()
-      require('ai_session.state').forget(client_id)
-    end)
+  on_exit = function(code, signal, client_id)
+    require('ai_session.client').on_exit(code, signal, client_id)
   end,
 }

@@ -14,6 +14,7 @@ vim.api.nvim_create_user_command('AiSession', function(o)
 end, {
   nargs = '*',
   bang = true,
+  range = true, -- `:'<,'>AiSession pin`
   desc = 'ai-session: list, create, attach, worktree, exec, context, ask, ...',
   complete = function(...)
     return require('ai_session.commands').complete(...)
@@ -36,6 +37,9 @@ vim.api.nvim_create_autocmd({ 'BufEnter', 'LspAttach' }, {
   callback = function(ev)
     local state = require('ai_session.state')
     for _, c in ipairs(vim.lsp.get_clients({ bufnr = ev.buf, name = 'ai_session' })) do
+      if ev.event == 'LspAttach' then
+        require('ai_session.client').remember(c, ev.buf)
+      end
       if state.active ~= c.id then
         state.active = c.id
         vim.cmd.redrawstatus()

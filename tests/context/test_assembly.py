@@ -163,3 +163,32 @@ def test_system_role_messages_from_a_template_are_always_sent(manager):
     assert ctx.part("system").items == [1]
     assert ctx.messages[0].content == "Project rule: never edit generated files."
     assert all(m.kind is not MessageKind.SUMMARY for m in manager.messages(t))
+
+
+def test_commands_a_person_typed_stay_out_of_the_context_unless_the_terminal_is_shared(manager):
+    from ai_session.core.context import command_message
+    from ai_session.core.models import CommandRun, RunStatus
+
+    s = manager.create("s")
+    agent_run = CommandRun(session_id=s.id, command="pytest -q", status=RunStatus.FINISHED, exit_code=1,
+                           context="FAILED test_a.py::test_x\n[ai-session] exit 1", raw_tokens=900, context_tokens=20)
+    typed_run = agent_run.model_copy(update={"id": "run_typed", "command": "cd src && pwd", "context": "/w/src",
+                                             "raw_tokens": 3, "context_tokens": 12, "metadata": {"origin": "typed"}})
+    manager.add_messages(s, [command_message(agent_run), command_message(typed_run)])
+    private = manager.context(s.id)
+    assert [i.content.splitlines()[0] for i in private.items] == ["$ pytest -q"]
+    assert private.accounting.raw_commands < 900 + 50  # the typed run is not counted on either side
+    shared = manager.context(manager.share_terminal(s.id, True).id)
+    assert [i.content.splitlines()[0] for i in shared.items] == ["$ pytest -q", "$ cd src && pwd"]
+    assert shared.accounting.raw_commands > private.accounting.raw_commands
+    history = manager.show(s.id, history=True).messages
+    assert history[-1].metadata["origin"] == "typed"  # kept in the history, as the person's
+
+
+def test_a_name_is_checked_by_one_rule_for_create_and_rename(manager):
+    manager.create("taken")
+    assert manager.name_problem("café") is None and manager.name_problem("東京-1") is None
+    assert "already exists" in manager.name_problem("taken")
+    assert manager.name_problem("taken", renaming="taken") is None
+    for bad in ("my session", "✨", "_x", "a\n"):
+        assert "not a valid session name" in manager.name_problem(bad), bad

@@ -101,3 +101,52 @@ async def test_terminal_attach_input_output_and_typed_command_is_recorded(client
     assert (await call(client, "aiSession/terminal/detach", {"terminalId": term.terminalId})).ok
     closed = await wait_note(client, "aiSession/terminalClosed", lambda n: n.terminalId == term.terminalId)
     assert closed.reason == "detached"
+
+
+async def test_run_id_at_once_queue_note_cancel_is_an_answer_and_plain_raw(client):
+    await wait_note(client, "aiSession/currentSessionChanged")
+    first = await call(client, "aiSession/exec", {"command": "sleep 30"})
+    assert first.runId.startswith("run_") and first.queuedBehind is None
+    second = await call(client, "aiSession/exec", {"command": "printf '\\033[32mgreen\\033[0m\\n'"})
+    assert second.queuedBehind.id == first.runId and second.queuedBehind.command == "sleep 30"
+    waiting = asyncio.ensure_future(call(client, "aiSession/exec", {"command": "sleep 31", "wait": True}))
+    await asyncio.sleep(0.5)
+    assert (await call(client, "aiSession/run/cancel", {"runId": first.runId})).cancelled
+    done = await wait_note(client, "aiSession/runFinished", lambda n: n.run.id == second.runId, timeout=30)
+    assert done.run.status == "finished"
+    for _ in range(300):
+        runs = (await call(client, "aiSession/runs/list", {})).runs
+        if (third := next((r for r in runs if r.command == "sleep 31" and r.status == "running"), None)):
+            break
+        await asyncio.sleep(0.1)
+    assert (await call(client, "aiSession/run/cancel", {"runId": third.id})).cancelled
+    answer = await asyncio.wait_for(waiting, 30)  # an answer with the cancelled run, not an error
+    assert answer.run.status == "cancelled"
+    raw = await call(client, "aiSession/run/output", {"runId": second.runId, "mode": "raw"})
+    plain = await call(client, "aiSession/run/output", {"runId": second.runId, "mode": "raw", "plain": True})
+    assert "\x1b[32m" in raw.text and plain.text.strip() == "green"
+
+
+async def test_diagnostics_span_the_line_and_come_back_after_a_restart(home, workspace):
+    from tests.lsp.conftest import start_client
+
+    write_project(workspace)
+    first = await start_client(home, workspace)
+    await wait_note(first, "aiSession/currentSessionChanged")
+    command = f"cd {workspace} && PYTHONPATH=. {sys.executable} -m pytest -q -p no:cacheprovider"
+    await call(first, "aiSession/exec", {"command": command, "wait": True})
+    await first.shutdown_session()
+    await first.stop()
+    second = await start_client(home, workspace)  # a new server: nothing run in it yet
+    uri = (workspace / "tests" / "test_calc.py").resolve().as_uri()
+    try:
+        for _ in range(200):
+            if second.diagnostics.get(uri):
+                break
+            await asyncio.sleep(0.05)
+        d = next(d for d in second.diagnostics[uri] if d.range.start.line == 4)
+        line = (workspace / "tests" / "test_calc.py").read_text().splitlines()[4]
+        assert (d.range.start.character, d.range.end.character) == (0, len(line))
+    finally:
+        await second.shutdown_session()
+        await second.stop()

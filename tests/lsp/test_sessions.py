@@ -43,8 +43,8 @@ async def test_domain_errors_and_bad_params_are_clear(client):
         await call(client, "aiSession/sessions/get", {"session": "nosuch"})
     with pytest.raises(JsonRpcException, match="invalid params: maxTokens"):
         await call(client, "aiSession/sessions/create", {"name": "x", "maxTokens": -1})
-    with pytest.raises(JsonRpcException, match="invalid params: session: Field required"):
-        await call(client, "aiSession/sessions/pause", {})
+    with pytest.raises(JsonRpcException, match="invalid params: session: Input should be a valid string"):
+        await call(client, "aiSession/sessions/pause", {"session": 5})
     # the server is still answering
     assert (await call(client, "aiSession/worktree/current")).branch == "main"
 
@@ -125,3 +125,22 @@ async def test_a_damaged_row_is_reported_not_fatal_over_the_protocol(client, hom
     assert [p.fixed for p in fixed] == [True]
     export = await call(client, "aiSession/sessions/export", {"session": "dev"})  # whole again after repair
     assert export.path.endswith("dev.json")
+
+
+async def test_an_omitted_session_is_the_current_one_for_every_method(client):
+    await wait_note(client, "aiSession/currentSessionChanged")
+    assert (await call(client, "aiSession/sessions/pause", {})).session.name == "proj-main"
+    assert (await call(client, "aiSession/sessions/get", {})).summary.session.status == "paused"
+    assert (await call(client, "aiSession/sessions/shareTerminal", {"share": True})).session.shareTerminal is True
+    assert (await call(client, "aiSession/runs/list", {})).runs == []
+
+
+async def test_names_are_checked_as_the_user_types(client):
+    await wait_note(client, "aiSession/currentSessionChanged")
+    check = lambda name, **kw: call(client, "aiSession/sessions/checkName", {"name": name, **kw})  # noqa: E731
+    assert (await check("café")).problem is None
+    assert "already exists" in (await check("proj-main")).problem
+    assert (await check("proj-main", renaming="proj-main")).problem is None
+    assert "no spaces" in (await check("my session ✨")).problem
+    created = await call(client, "aiSession/sessions/create", {"name": "café"})
+    assert created.session.name == "café"

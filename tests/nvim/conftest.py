@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -117,3 +118,38 @@ def editor(home: Path, project: Path, tmp_path: Path, monkeypatch: pytest.Monkey
             ed.wait("return #vim.lsp.get_clients({ name = 'ai_session' }) == 0", "the server to stop", timeout=20)
         finally:
             nvim.close()
+
+
+class TmuxNvim:
+    """Neovim in tmux, as a person sees it in a terminal (the TUI draws; prompts really block)."""
+
+    def __init__(self, sock: str) -> None:
+        self.tmux = ["tmux", "-S", sock]
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run([*self.tmux, "send-keys", "-t", "0", *keys], check=True)
+
+    def screen(self, escapes: bool = False) -> str:
+        return subprocess.run([*self.tmux, "capture-pane", "-p", *(["-e"] if escapes else []), "-t", "0"],
+                              check=True, capture_output=True, text=True).stdout
+
+    def wait_for(self, text: str, timeout: float = 90) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in (screen := self.screen()):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} not on screen:\n{self.screen()}")
+
+
+@contextlib.contextmanager
+def tmux_nvim(home: Path, project: Path, tmp_path: Path, cols: int, rows: int) -> Iterator[TmuxNvim]:
+    env = {**editor_env(home, tmp_path), "AI_SESSION_NVIM_STATUSLINE": "1", "TERM": "xterm-256color"}
+    t = TmuxNvim(str(tmp_path / "tmux.sock"))
+    nvim = f"{nvim_binary()} -u {INIT} -i NONE -n {project / 'calc.py'}"
+    subprocess.run([*t.tmux, "-f", "/dev/null", "new-session", "-d", "-x", str(cols), "-y", str(rows), nvim],
+                   check=True, env=env, cwd=project)
+    try:
+        yield t
+    finally:
+        subprocess.run([*t.tmux, "kill-server"], check=False)

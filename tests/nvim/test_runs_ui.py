@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 
-from tests.nvim.conftest import ARTIFACTS, INIT, Editor, editor_env, nvim_binary
+from tests.nvim.conftest import ARTIFACTS, Editor, tmux_nvim
 
 STATUS = "vim.b[vim.fn.bufnr('ai-session://exec/1')].ai_session_run_status"
 RUN_STATUS = f"return {STATUS}"
@@ -104,28 +102,12 @@ def test_screen_capture_of_the_context_float(home: Path, project: Path, tmp_path
     cli("worktree", str(project))
     cli("add", "proj-main", "Summarise why test_add fails and fix calc.add.")
     cli("add", "proj-main", "calc.add subtracts; it should add. Fixed in calc.py.", "--role", "assistant")
-    env = {**editor_env(home, tmp_path), "AI_SESSION_NVIM_STATUSLINE": "1", "TERM": "xterm-256color"}
-    sock = str(tmp_path / "tmux.sock")
-    tmux = ["tmux", "-S", sock]
-    nvim = f"{nvim_binary()} -u {INIT} -i NONE -n {project / 'calc.py'}"
-    subprocess.run([*tmux, "-f", "/dev/null", "new-session", "-d", "-x", "110", "-y", "32", nvim],
-                   check=True, env=env, cwd=project)
-    try:
-        def screen(escapes: bool = False) -> str:
-            return subprocess.run([*tmux, "capture-pane", "-p", *(["-e"] if escapes else []), "-t", "0"],
-                                  check=True, capture_output=True, text=True).stdout
-
-        deadline = time.monotonic() + 90
-        while "AI proj-main" not in screen() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        subprocess.run([*tmux, "send-keys", "-t", "0", ":AiSession context", "Enter"], check=True)
-        deadline = time.monotonic() + 90
-        while "ai-session context" not in screen() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        plain, coloured = screen(), screen(escapes=True)
+    with tmux_nvim(home, project, tmp_path, 110, 32) as t:
+        t.wait_for("AI proj-main")
+        t.keys(":AiSession context", "Enter")
+        plain = t.wait_for("ai-session context")
+        coloured = t.screen(escapes=True)
         assert "ai-session context" in plain and "tokens" in plain and "part" in plain, plain
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "nvim-context-float.txt").write_text(plain)
         (ARTIFACTS / "nvim-context-float.ansi").write_text(coloured)
-    finally:
-        subprocess.run([*tmux, "kill-server"], check=False)

@@ -1,51 +1,43 @@
 // One language client per workspace folder: its server knows that folder's worktree and
-// current session. Everything the server pushes is re-emitted as typed vscode events.
+// current session. Every notification the server pushes goes to one dispatch function,
+// keyed by the generated notification table.
 import * as vscode from 'vscode';
 import {
   CloseAction,
   ErrorAction,
   LanguageClient,
   LanguageClientOptions,
-  NotificationType,
   RequestType,
   RevealOutputChannelOn,
   ServerOptions,
   State,
 } from 'vscode-languageclient/node';
-import {
-  AnswerChunk,
-  CurrentSessionChanged,
-  Notifications,
-  RunFinished,
-  RunOutput,
-  SessionsChanged,
-  StatsChanged,
-  TerminalClosed,
-  TerminalOutput,
-} from './protocol.generated';
+import { CurrentSessionChanged, NOTIFICATION_METHODS, NotificationMethod, NotificationParams } from './protocol.generated';
 import { ResolvedServer } from './server';
 import { Settings } from './settings';
+
+export type Dispatch = <M extends NotificationMethod>(method: M, params: NotificationParams[M], client: SessionClient) => void;
+
+/** What a person is told about the connection: a crash is never silent. */
+export type Health = 'running' | 'reconnecting' | 'reconnected' | 'stopped';
 
 export class SessionClient implements vscode.Disposable {
   private readonly client: LanguageClient;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly restarts: number[] = [];
+  private everRan = false;
+  private restarting = false;
   /** Last known current session of this folder's worktree (from currentSessionChanged). */
   current: CurrentSessionChanged | undefined;
 
-  readonly onSessionsChanged = this.emitter<SessionsChanged>();
-  readonly onCurrentSessionChanged = this.emitter<CurrentSessionChanged>();
-  readonly onRunOutput = this.emitter<RunOutput>();
-  readonly onRunFinished = this.emitter<RunFinished>();
-  readonly onTerminalOutput = this.emitter<TerminalOutput>();
-  readonly onTerminalClosed = this.emitter<TerminalClosed>();
-  readonly onAnswerChunk = this.emitter<AnswerChunk>();
-  readonly onStatsChanged = this.emitter<StatsChanged>();
-
   constructor(
     readonly folder: vscode.WorkspaceFolder,
-    server: ResolvedServer,
-    settings: Settings,
+    /** What this server was started with: a settings change restarts it only if this differs. */
+    readonly server: ResolvedServer,
+    readonly settings: Settings,
     log: vscode.LogOutputChannel,
+    dispatch: Dispatch,
+    onHealth: (client: SessionClient, health: Health) => void,
   ) {
     const serverOptions: ServerOptions = {
       command: server.command.command,
@@ -66,40 +58,38 @@ export class SessionClient implements vscode.Disposable {
       },
     };
     this.client = new LanguageClient('aiSession', `AI Session (${folder.name})`, serverOptions, clientOptions);
-    this.forward(Notifications.sessionsChanged, this.onSessionsChanged);
-    this.forward(Notifications.currentSessionChanged, this.onCurrentSessionChanged);
-    this.forward(Notifications.runOutput, this.onRunOutput);
-    this.forward(Notifications.runFinished, this.onRunFinished);
-    this.forward(Notifications.terminalOutput, this.onTerminalOutput);
-    this.forward(Notifications.terminalClosed, this.onTerminalClosed);
-    this.forward(Notifications.answerChunk, this.onAnswerChunk);
-    this.forward(Notifications.statsChanged, this.onStatsChanged);
-    this.disposables.push(this.onCurrentSessionChanged.event((c) => (this.current = c)));
+    for (const method of NOTIFICATION_METHODS) {
+      this.disposables.push(
+        this.client.onNotification(method, (params: NotificationParams[typeof method]) => {
+          if (method === 'aiSession/currentSessionChanged') this.current = params as CurrentSessionChanged;
+          dispatch(method, params, this);
+        }),
+      );
+    }
+    this.disposables.push(
+      this.client.onDidChangeState((e) => {
+        if (e.newState === State.Starting && this.restarting) onHealth(this, 'reconnecting');
+        if (e.newState === State.Running && this.restarting) {
+          this.restarting = false;
+          onHealth(this, 'reconnected');
+        }
+        if (e.newState === State.Stopped && !this.restarting && this.everRan) onHealth(this, 'stopped');
+      }),
+    );
   }
 
-  private readonly restarts: number[] = [];
-
   /** Restart a crashed server, but not in a loop: at most 3 times in 3 minutes, and never before it ever ran. */
-  private onClosed(): { action: CloseAction; message?: string } {
+  private onClosed(): { action: CloseAction; message?: string; handled: boolean } {
     const now = Date.now();
     while (this.restarts.length && now - this.restarts[0] > 180_000) this.restarts.shift();
     if (!this.everRan || this.restarts.length >= 3) {
-      return { action: CloseAction.DoNotRestart, message: 'The ai-session server stopped. See "AI Session: Show Log", then run "AI Session: Restart Server".' };
+      this.restarting = false;
+      return { action: CloseAction.DoNotRestart, message: 'The ai-session server stopped. See "AI Session: Show Log", then run "AI Session: Restart Server".', handled: false };
     }
     this.restarts.push(now);
-    return { action: CloseAction.Restart, message: 'The ai-session server stopped; restarting it.' };
-  }
-
-  private everRan = false;
-
-  private emitter<T>(): vscode.EventEmitter<T> {
-    const e = new vscode.EventEmitter<T>();
-    this.disposables.push(e);
-    return e;
-  }
-
-  private forward<T>(type: NotificationType<T>, emitter: vscode.EventEmitter<T>): void {
-    this.disposables.push(this.client.onNotification(type, (params: T) => emitter.fire(params)));
+    this.restarting = true;
+    // Handled: the status bar says "reconnecting…" and "reconnected" instead of a pop-up.
+    return { action: CloseAction.Restart, handled: true };
   }
 
   get running(): boolean {

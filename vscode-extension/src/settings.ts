@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 
 export type Provider = 'claude' | 'openai' | 'anthropic';
+export const PROVIDERS: readonly Provider[] = ['claude', 'openai', 'anthropic'];
 
 export interface Settings {
   serverCommand: string[];
@@ -14,14 +15,16 @@ export interface Settings {
 export function getSettings(folder?: vscode.WorkspaceFolder): Settings {
   const c = vscode.workspace.getConfiguration('aiSession', folder?.uri);
   const env = c.get<Record<string, unknown>>('serverEnv') ?? {};
+  const provider = c.get<string>('provider') ?? '';
   return {
     serverCommand: (c.get<unknown[]>('serverCommand') ?? []).map(String),
     serverEnv: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
     autoAttach: c.get<boolean>('autoAttach') ?? true,
     maxTokens: c.get<number | null>('maxTokens') ?? null,
-    provider: c.get<Provider | null>('provider') ?? null,
+    // '' (the dropdown's "session's own") and anything unknown mean: let the session decide.
+    provider: (PROVIDERS as readonly string[]).includes(provider) ? (provider as Provider) : null,
   };
 }
 
-/** Settings whose change needs the server restarted (the rest are read on use). */
-export const RESTART_SETTINGS = ['aiSession.serverCommand', 'aiSession.serverEnv', 'aiSession.autoAttach'];
+/** Settings whose change may need a server restarted (the rest are read on use). */
+export const SERVER_SETTINGS = ['aiSession.serverCommand', 'aiSession.serverEnv', 'aiSession.autoAttach'];

@@ -7,6 +7,8 @@ local M = {}
 M.name = 'ai_session'
 
 local has_011 = vim.fn.has('nvim-0.11') == 1
+--- Roots and buffers of the clients, remembered at start and attach: a crashed client cannot tell them.
+local known = {} ---@type table<integer, { root: string, bufs: table<integer, true> }>
 
 ---@param bufnr integer?
 ---@return string root folder of the buffer's worktree, else the current directory
@@ -44,10 +46,11 @@ end
 
 --- The client for a buffer's worktree, started if needed (without attaching buffers).
 ---@param bufnr integer?
+---@param root string? the worktree root (default: the buffer's)
 ---@return vim.lsp.Client? client
 ---@return string? error
-function M.ensure(bufnr)
-  local root = M.root(bufnr)
+function M.ensure(bufnr, root)
+  root = root and vim.fs.normalize(root) or M.root(bufnr)
   local client = find(root)
   if client then
     return client
@@ -69,6 +72,7 @@ function M.ensure(bufnr)
   if not client then
     return nil, 'the server did not start (see :checkhealth ai_session and :LspLog)'
   end
+  known[client.id] = known[client.id] or { root = root, bufs = {} }
   return client
 end
 
@@ -211,6 +215,66 @@ end
 ---@return vim.lsp.Client[]
 function M.running()
   return vim.lsp.get_clients({ name = M.name })
+end
+
+local restarts = {} ---@type number[]
+local RECONNECTED_MS = 3000
+
+---@param client vim.lsp.Client
+---@param bufnr integer
+function M.remember(client, bufnr)
+  local k = known[client.id] or { root = client.config.root_dir, bufs = {} }
+  k.bufs[bufnr] = true
+  known[client.id] = k
+end
+
+--- A server that died (killed, crashed) is started again for the same worktree, its buffers are
+--- attached to the new one, and the statusline says "reconnecting…" then "reconnected"; the new
+--- server publishes the session's diagnostics again. At most 3 restarts in 3 minutes.
+---@param code integer
+---@param signal integer
+---@param client_id integer
+function M.on_exit(code, signal, client_id)
+  local k = known[client_id]
+  known[client_id] = nil
+  vim.schedule(function()
+    local state = require('ai_session.state')
+    state.forget(client_id)
+    local now = vim.uv.now()
+    while restarts[1] and now - restarts[1] > 180000 do
+      table.remove(restarts, 1)
+    end
+    local stopped_on_purpose = code == 0 and signal == 0
+    if stopped_on_purpose or not k or vim.v.exiting ~= vim.NIL or #restarts >= 3 then
+      if not stopped_on_purpose and k then
+        state.set_notice('server stopped (:checkhealth ai_session)')
+      end
+      return
+    end
+    table.insert(restarts, now)
+    state.set_notice('reconnecting…')
+    local bufs = vim.tbl_filter(vim.api.nvim_buf_is_valid, vim.tbl_keys(k.bufs))
+    local started, err = M.ensure(bufs[1], k.root)
+    if not started then
+      state.set_notice('server stopped: ' .. tostring(err))
+      return
+    end
+    for _, b in ipairs(bufs) do
+      pcall(vim.lsp.buf_attach_client, b, started.id)
+    end
+    when_ready(started, function(ready)
+      if not ready then
+        return state.set_notice('server stopped (:checkhealth ai_session)')
+      end
+      state.active = ready.id
+      state.set_notice('reconnected')
+      vim.defer_fn(function()
+        if state.notice == 'reconnected' then
+          state.set_notice(nil)
+        end
+      end, RECONNECTED_MS)
+    end)
+  end)
 end
 
 return M

@@ -8,19 +8,12 @@ local window = require('ai_session.ui.window')
 local R = protocol.requests
 local M = {}
 
---- Name of the session the server treats as current for the active worktree, if known.
+--- Name of the session the server last said is current for the active worktree (for display
+--- only: a request without a session means "the current one" on the server, which decides).
 ---@return string?
 function M.current_name()
   local s = state.active and state.clients[state.active]
   return s and s.summary and s.summary.session.name or nil
-end
-
-local function session_or_current(name)
-  local session = name or M.current_name()
-  if not session then
-    error({ msg = 'no current session here; name one (see :AiSession list)' })
-  end
-  return session
 end
 
 local function done(verb)
@@ -50,8 +43,11 @@ S.create = {
     provider = 'value', model = 'value', ['system-prompt'] = 'value', worktree = 'bool', tag = 'value' },
   run = function(a)
     local f = a.flags
+    -- Every word is the name: `create my session ✨` is refused by the server with the rule,
+    -- never silently created as `my`.
+    local name = #a.args > 0 and table.concat(a.args, ' ') or nil
     client.request(R.sessions_create, {
-      name = a.args[1], agent = f.agent, role = f.role, template = f.template, fromPool = f.pool or false,
+      name = name, agent = f.agent, role = f.role, template = f.template, fromPool = f.pool or false,
       maxTokens = tonumber(f['max-tokens']), provider = f.provider, model = f.model,
       systemPrompt = f['system-prompt'], tags = f.tag and { f.tag } or nil,
       worktree = f.worktree and client.root() or nil,
@@ -123,24 +119,24 @@ for verb, text in pairs({ pause = 'paused', resume = 'resumed', ['end'] = 'ended
     desc = verb .. ' a session (default: the current one)',
     args = 'session',
     run = function(a)
-      client.request(R['sessions_' .. verb], { session = session_or_current(a.args[1]) }, done(text))
+      client.request(R['sessions_' .. verb], { session = a.args[1] }, done(text))
     end,
   }
 end
 
 S.delete = {
-  desc = 'delete a session and its history (! skips the question)',
+  desc = 'move a session to the trash (! skips the question)',
   args = 'session',
   run = function(a)
-    local name = a.args[1]
-    if not name then
-      error({ msg = 'usage: :AiSession delete NAME' })
-    end
-    if not a.bang and vim.fn.confirm(('Delete session %s and its history?'):format(name), '&Yes\n&No', 2) ~= 1 then
-      return
-    end
-    client.request(R.sessions_delete, { session = name }, function()
-      vim.notify('ai-session: deleted ' .. name)
+    -- Ask the server which session that is (the named one, else the current one) before confirming.
+    client.request(R.sessions_get, { session = a.args[1], limit = 0 }, function(detail)
+      local s = detail.summary.session
+      if not a.bang and vim.fn.confirm(('Move session %s to the trash?'):format(s.name), '&Yes\n&No', 2) ~= 1 then
+        return
+      end
+      client.request(R.sessions_delete, { session = s.id }, function(result)
+        vim.notify(('ai-session: %s %s'):format(result.trashed and 'moved to the trash (:AiSession trash):' or 'deleted', s.name))
+      end)
     end)
   end,
 }
@@ -156,7 +152,7 @@ S.rename = {
     if not new then
       error({ msg = 'usage: :AiSession rename [SESSION] NEW_NAME' })
     end
-    client.request(R.sessions_rename, { session = session_or_current(old), newName = new }, done('renamed to'))
+    client.request(R.sessions_rename, { session = old, newName = new }, done('renamed to'))
   end,
 }
 
@@ -164,7 +160,7 @@ S.export = {
   desc = 'export a session to JSON: [SESSION] [FILE]',
   args = 'session',
   run = function(a)
-    client.request(R.sessions_export, { session = session_or_current(a.args[1]),
+    client.request(R.sessions_export, { session = a.args[1],
       path = a.args[2] and vim.fn.fnamemodify(a.args[2], ':p') }, function(result)
       vim.notify('ai-session: exported to ' .. result.path)
     end)
@@ -226,13 +222,92 @@ S.output = {
   end,
 }
 
+S.cancel = {
+  desc = 'stop a run (default: the one of this buffer, else the last one started here)',
+  run = function(a)
+    require('ai_session.ui.output').cancel(a.args[1])
+  end,
+}
+
+S.diff = {
+  desc = "a run's raw output beside what the agent gets (diff mode); :AiSession pin there",
+  run = function(a)
+    require('ai_session.ui.output').diff(a.args[1])
+  end,
+}
+
+S.pin = {
+  desc = 'pin the output line(s) under the cursor (or a range) into the context',
+  run = function(a)
+    require('ai_session.ui.output').pin(a.line1, a.line2)
+  end,
+}
+
+S.share = {
+  desc = "share what you type in the session's terminal with the agent: on | off [SESSION]",
+  args = 'session',
+  run = function(a)
+    local on = a.args[1]
+    if on ~= 'on' and on ~= 'off' then
+      error({ msg = 'usage: :AiSession share on|off [SESSION]' })
+    end
+    client.request(R.sessions_share_terminal, { session = a.args[2], share = on == 'on' }, function(summary)
+      vim.notify(('ai-session: commands typed in %s\'s terminal %s'):format(summary.session.name,
+        on == 'on' and "now go into the model's context" or "stay out of the model's context"))
+    end)
+  end,
+}
+
+S.trash = {
+  desc = 'the trash: pick a deleted session to restore or remove for good; `trash empty` removes all',
+  run = function(a)
+    if a.args[1] == 'empty' then
+      if not a.bang and vim.fn.confirm('Remove every session in the trash for good?', '&Yes\n&No', 2) ~= 1 then
+        return
+      end
+      return client.request(R.trash_empty, {}, function(result)
+        vim.notify(('ai-session: removed %d session(s) for good'):format(#result.deleted))
+      end)
+    end
+    client.request(R.trash_list, {}, function(result)
+      local entries = result.sessions or {}
+      if #entries == 0 then
+        return vim.notify('ai-session: the trash is empty')
+      end
+      vim.ui.select(entries, {
+        prompt = 'ai-session: trash',
+        kind = 'ai_session_trash',
+        format_item = function(e)
+          local expires = fmt.v(e.expiresAt)
+          return ('%s  %s  %s'):format(e.summary.session.name, require('ai_session.ui.picker').figures(e.summary),
+            expires and ('removed for good on ' .. expires:sub(1, 10)) or 'kept until emptied')
+        end,
+      }, function(e)
+        if not e then
+          return
+        end
+        local s = e.summary.session
+        vim.ui.select({ 'restore', 'remove for good' }, { prompt = 'ai-session: ' .. s.name }, function(action)
+          if action == 'restore' then
+            client.request(R.trash_restore, { session = s.id }, done('restored'))
+          elseif action == 'remove for good'
+            and vim.fn.confirm(('Remove %s for good?'):format(s.name), '&Yes\n&No', 2) == 1 then
+            client.request(R.trash_empty, { session = s.id }, function()
+              vim.notify('ai-session: removed ' .. s.name .. ' for good')
+            end)
+          end
+        end)
+      end)
+    end)
+  end,
+}
+
 S.log = {
   desc = "a session's messages and runs",
   args = 'session',
   flags = { limit = 'value' },
   run = function(a)
-    local session = session_or_current(a.args[1])
-    client.request(R.sessions_get, { session = session, history = true, limit = tonumber(a.flags.limit) or 50 },
+    client.request(R.sessions_get, { session = a.args[1], history = true, limit = tonumber(a.flags.limit) or 50 },
       function(detail)
         local s = detail.summary.session
         local t = detail.summary.totals
@@ -248,8 +323,9 @@ S.log = {
         if #(detail.runs or {}) > 0 then
           table.insert(lines, '## Runs')
           for _, r in ipairs(detail.runs) do
-            table.insert(lines, ('- `%s` exit %s · %s -> %s tokens · %s'):format(r.command, tostring(fmt.v(r.exitCode)),
-              fmt.tokens(r.rawTokens), fmt.tokens(r.contextTokens), (r.id or ''):sub(1, 12)))
+            local typed = (r.metadata or {}).origin == 'typed' and ' · typed by you' or ''
+            table.insert(lines, ('- `%s` exit %s · %s -> %s tokens · %s%s'):format(r.command, tostring(fmt.v(r.exitCode)),
+              fmt.tokens(r.rawTokens), fmt.tokens(r.contextTokens), (r.id or ''):sub(1, 12), typed))
           end
         end
         local buf = window.scratch('ai-session://log/' .. s.name, { filetype = 'markdown' })
@@ -258,11 +334,12 @@ S.log = {
   end,
 }
 
---- What can be done with a picked session.
+--- What can be done with a picked session (only what its status allows).
 ---@param summary ai_session.SessionSummary
 function M.actions(summary)
   local name = summary.session.name
-  local actions = {
+  local status = summary.session.status
+  local all = {
     { 'context', function() require('ai_session.ui.context').open(name) end },
     { 'terminal', function() require('ai_session.ui.terminal').attach(name) end },
     { 'exec…', function()
@@ -274,12 +351,22 @@ function M.actions(summary)
     end },
     { 'ask…', function() M.run({ fargs = { 'ask', '--session=' .. name }, args = 'ask --session=' .. name }) end },
     { 'log', function() M.run({ fargs = { 'log', name }, args = 'log ' .. name }) end },
-    { 'pause', function() M.run({ fargs = { 'pause', name }, args = 'pause ' .. name }) end },
-    { 'resume', function() M.run({ fargs = { 'resume', name }, args = 'resume ' .. name }) end },
-    { 'end', function() M.run({ fargs = { 'end', name }, args = 'end ' .. name }) end },
+    { 'pause', function() M.run({ fargs = { 'pause', name }, args = 'pause ' .. name }) end,
+      when = { active = true, idle = true } },
+    { 'resume', function() M.run({ fargs = { 'resume', name }, args = 'resume ' .. name }) end,
+      when = { paused = true, idle = true } },
+    { 'end', function() M.run({ fargs = { 'end', name }, args = 'end ' .. name }) end,
+      when = { active = true, idle = true, paused = true } },
+    { summary.session.shareTerminal and 'stop sharing the terminal' or 'share the terminal with the agent', function()
+      local on = summary.session.shareTerminal and 'off' or 'on'
+      M.run({ fargs = { 'share', on, name }, args = 'share ' .. on .. ' ' .. name })
+    end },
     { 'export', function() M.run({ fargs = { 'export', name }, args = 'export ' .. name }) end },
     { 'delete', function() M.run({ fargs = { 'delete', name }, args = 'delete ' .. name }) end },
   }
+  local actions = vim.tbl_filter(function(x)
+    return x.when == nil or x.when[status] == true
+  end, all)
   vim.ui.select(actions, {
     prompt = 'ai-session: ' .. name,
     kind = 'ai_session_action',
@@ -336,7 +423,7 @@ function M.parse(name, spec, words, line)
 end
 
 --- Entry point of the user command.
----@param o { fargs: string[], args: string, bang?: boolean }
+---@param o { fargs: string[], args: string, bang?: boolean, line1?: integer, line2?: integer }
 function M.run(o)
   local name = o.fargs[1]
   if not name then
@@ -350,6 +437,7 @@ function M.run(o)
   local ok, err = pcall(function()
     local a = M.parse(name, spec, vim.list_slice(o.fargs, 2), line)
     a.bang = o.bang
+    a.line1, a.line2 = o.line1 or vim.fn.line('.'), o.line2 or vim.fn.line('.')
     spec.run(a)
   end)
   if not ok then

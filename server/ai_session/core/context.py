@@ -51,6 +51,7 @@ from ai_session.core.tokens import count_tokens
 STRATEGIES = ("sliding", "summarize", "preserve_important")
 DEFAULT_STRATEGY = "preserve_important"
 PARTS = ("system", "summary", "pinned", "recent", "prompt")
+TYPED = "typed"  # origin of a run a person typed in an attached terminal
 _seq = attrgetter("seq")
 
 
@@ -181,6 +182,12 @@ class AssembledContext:
         return data
 
 
+def hidden_from_model(session: Session, m: Message) -> bool:
+    """A command a person typed in an attached terminal: it stays in the session's history but
+    out of the model's context unless the session shares its terminal with the agent."""
+    return not session.share_terminal and m.kind is MessageKind.COMMAND and m.metadata.get("origin") == TYPED
+
+
 def check_strategy(strategy: str) -> str:
     if strategy not in STRATEGIES:
         raise InvalidInput(f"unknown context strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
@@ -269,6 +276,8 @@ def assemble(
         if kind is SUMMARY:
             summaries_seen = True
             continue
+        if kind is COMMAND and hidden_from_model(session, m):
+            continue  # the person's own typing: neither sent nor counted (an agent never saw it)
         t = m.tokens
         if t is None:
             t = _count(m.content)
@@ -431,7 +440,8 @@ def command_message(run: CommandRun, *, agent: str | None = None) -> Message:
         content=f"$ {run.command}\n{body}".rstrip("\n"),
         run_id=run.id,
         agent=agent,
-        metadata={"command": run.command, "exit_code": run.exit_code},
+        metadata={"command": run.command, "exit_code": run.exit_code,
+                  **({"origin": TYPED} if run.metadata.get("origin") == TYPED else {})},
     )
 
 

@@ -27,6 +27,10 @@ class InvalidInput(AiSessionError):
     exit_code = 2
 
 
+class NoProvider(InvalidInput):
+    """A model was asked for, but neither the request nor the session names a provider."""
+
+
 class StoreError(AiSessionError):
     """The store cannot be opened, is corrupt, or stayed locked past the retry budget."""
 

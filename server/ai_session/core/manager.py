@@ -25,6 +25,7 @@ from ai_session.core.accounting import agent_output_cap
 from ai_session.core.compaction import CompactionResult
 from ai_session.core.compress import compress
 from ai_session.core.compress.retrieve import grep_lines, slice_lines
+from ai_session.core.compress.text import clean_lines
 from ai_session.core.config import Config
 from ai_session.core.context import AssembledContext
 from ai_session.core.context import assemble as assemble_context
@@ -222,8 +223,11 @@ class SessionManager:
         return self.store.run_output(self.get_run(ref).id) or ""
 
     def run_output(self, ref: str, *, mode: str = "context", lines: str | None = None,
-                   pattern: str | None = None, context: int = 0) -> tuple[CommandRun, str]:
-        """A run's output as the agent saw it (context), raw, a line range, or grep hits."""
+                   pattern: str | None = None, context: int = 0, plain: bool = False) -> tuple[CommandRun, str]:
+        """A run's output as the agent saw it (context), raw, a line range, or grep hits.
+
+        `plain`: the raw output as a pipe would have received it (no ANSI escapes, `\\r`
+        redraws collapsed), line for line."""
         run = self.get_run(ref)
         if mode == "context" and run.context is not None:
             return run, run.context
@@ -232,6 +236,8 @@ class SessionManager:
             return run, raw or ""
         if raw is None:
             raise NotFound(f"run {run.id} has no stored output")
+        if plain:
+            raw = "\n".join(clean_lines(raw))
         if mode == "raw":
             return run, raw
         if mode == "lines":
@@ -405,6 +411,21 @@ class SessionManager:
         updated = session.model_copy(update=changes)
         self.store.update_session(updated)
         return updated
+
+    def name_problem(self, name: str, *, renaming: str | None = None) -> str | None:
+        """Why `name` cannot name a new session (or `renaming`, the one being renamed); None if it can."""
+        try:
+            limits.session_name(name, "name")
+        except InvalidInput as exc:
+            return str(exc)
+        taken = self.store.get_session_by_name(name)
+        if taken is not None and (renaming is None or taken.id != self.resolve(renaming).id):
+            return f"a session named {name!r} already exists"
+        return None
+
+    def share_terminal(self, ref: str, share: bool) -> Session:
+        """Whether commands a person types in the session's attached terminals reach the model."""
+        return self._update(self.resolve(ref), share_terminal=share)
 
     def rename(self, ref: str, new_name: str) -> Session:
         limits.session_name(new_name, "new name")

@@ -90,6 +90,8 @@ class Session(Model):
     # The shell's state when its process last exited: restored by the next shell.
     shell_cwd: str | None = None
     shell_env: dict[str, str] = Field(default_factory=dict)
+    # Commands a person types in an attached terminal go into the model's context only when shared.
+    share_terminal: bool = False
     # Provenance and anything adapters attach (merged_from, forked_from, imported_from, ...).
     metadata: dict[str, Any] = Field(default_factory=dict)
     # When it was moved to the trash (None: a live session); the trash keeps it for a while.

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ai_session.core.ask import AskResult as CoreAskResult
 from ai_session.core.providers import Notice, TextDelta
-from ai_session.lsp.context import session_or_current
+from ai_session.lsp.context import session_of
 from ai_session.lsp.wire import request
 from ai_session.protocol import payloads as p
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def register(server: AiSessionServer) -> None:
     @request(server, "aiSession/ask")
     async def ask(params: p.AskParams) -> p.AskResult:
-        session = session_or_current(server, params.session)
+        session = session_of(server, params)
         result: CoreAskResult | None = None
         notes: list[str] = []
         async for event in server.manager.ask(session, params.prompt, agent=params.agent, provider=params.provider,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ai_session.core.errors import InvalidInput
+from ai_session.core.errors import NotFound
 from ai_session.core.models import Session
 from ai_session.core.store import Totals
 from ai_session.lsp.wire import Dumped, dump, request
@@ -17,13 +17,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def session_or_current(server: AiSessionServer, ref: str | None) -> Session:
-    """The named session, else the workspace's current one."""
-    if ref:
-        return server.manager.resolve(ref)
+def session_of(server: AiSessionServer, params: p.SessionRef) -> Session:
+    """The session a request names, else the workspace's current one: the one place an omitted
+    session is resolved, for every method (clients never guess "the current session")."""
+    if params.session:
+        return server.manager.resolve(params.session)
     if server.current_session_id and (s := server.manager.find(server.current_session_id)):
         return s
-    raise InvalidInput("no session given and this workspace has no current session (attach one first)")
+    raise NotFound("no session given and this workspace has no current session (attach one first)")
 
 
 def send_stats(server: AiSessionServer, session: Session) -> None:
@@ -40,7 +41,7 @@ def send_stats(server: AiSessionServer, session: Session) -> None:
 def register(server: AiSessionServer) -> None:
     @request(server, "aiSession/context/get")
     def get_context(params: p.ContextParams) -> Dumped:
-        session = session_or_current(server, params.session)
+        session = session_of(server, params)
 
         def build() -> Dumped:
             ctx = server.manager.context(session, max_tokens=params.max_tokens, strategy=params.strategy,

@@ -18,7 +18,7 @@ from lsprotocol import types
 
 from ai_session.core.errors import NotFound
 from ai_session.core.models import CommandRun, Diagnostic, RunStatus
-from ai_session.lsp.context import session_or_current
+from ai_session.lsp.context import session_of
 from ai_session.lsp.wire import request
 from ai_session.protocol import payloads as p
 
@@ -31,6 +31,18 @@ SEVERITY = {
     "info": types.DiagnosticSeverity.Information,
     "hint": types.DiagnosticSeverity.Hint,
 }
+
+
+def _line_length(path: Path, index: int) -> int:
+    """Length of line `index` (0-based) of a text file; 0 when it cannot be read."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for i, text in enumerate(f):
+                if i == index:
+                    return len(text.rstrip("\r\n"))
+    except OSError:
+        pass
+    return 0
 
 
 class DiagnosticsBook:
@@ -52,10 +64,14 @@ class DiagnosticsBook:
         return path if path.is_file() else None
 
     @staticmethod
-    def _lsp(d: Diagnostic) -> types.Diagnostic:
+    def _lsp(d: Diagnostic, path: Path) -> types.Diagnostic:
+        """The column range the tool gave; without one, the whole line (not one character)."""
         line, col = max(d.line - 1, 0), max((d.column or 1) - 1, 0)
         end_line = max((d.end_line or d.line) - 1, line)
-        end_col = max((d.end_column or d.column or 1) - 1, col + 1 if end_line == line else 0)
+        if d.end_column:
+            end_col = max(d.end_column - 1, col + 1 if end_line == line else 0)
+        else:
+            end_col = max(_line_length(path, end_line), col + 1 if end_line == line else 0)
         return types.Diagnostic(
             range=types.Range(start=types.Position(line=line, character=col),
                               end=types.Position(line=end_line, character=end_col)),
@@ -69,13 +85,23 @@ class DiagnosticsBook:
         found: dict[str, list[types.Diagnostic]] = {}
         for d in run.diagnostics:
             if (path := self._resolve(d.file, run.cwd)) is not None:
-                found.setdefault(path.as_uri(), []).append(self._lsp(d))
+                found.setdefault(path.as_uri(), []).append(self._lsp(d, path))
         touched = set(found) | set(self.by_command.get(run.command, {}))
         self.by_command[run.command] = found
         for uri in touched:
             merged = [d for per_file in self.by_command.values() for d in per_file.get(uri, [])]
             self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=merged))
         return sum(len(v) for v in found.values())
+
+    def restore(self, runs: list[CommandRun]) -> None:
+        """Publish again what the session's finished runs found (a restarted server starts empty):
+        the newest run of each command, as if it had just finished."""
+        latest: dict[str, CommandRun] = {}
+        for run in sorted(runs, key=lambda r: r.started_at):
+            if run.status is RunStatus.FINISHED:
+                latest[run.command] = run
+        for run in latest.values():
+            self.publish(run)
 
 
 def register(server: AiSessionServer) -> None:
@@ -84,7 +110,7 @@ def register(server: AiSessionServer) -> None:
     running: dict[str, asyncio.Task[CommandRun]] = {}
 
     async def run_command(params: p.ExecParams, started: asyncio.Future[CommandRun]) -> CommandRun:
-        session = session_or_current(server, params.session)
+        session = session_of(server, params)
         decoder = codecs.getincrementaldecoder("utf-8")("replace")  # a character may span two reads
         run_id = ""
 
@@ -117,14 +143,20 @@ def register(server: AiSessionServer) -> None:
         # Status-bar figures follow from the store watcher, which sees the run's history message.
         server.send("aiSession/runFinished", p.RunFinished(run=run, diagnostics_count=count))
 
+    def ahead_of(session_id: str) -> CommandRun | None:
+        """The newest run still going in the session's shell (a new command waits for it)."""
+        ahead = [r for rid, t in running.items() if not t.done() and (r := m.get_run(rid)).session_id == session_id]
+        return max(ahead, key=lambda r: r.started_at, default=None)
+
     @request(server, "aiSession/exec")
     async def exec_(params: p.ExecParams) -> p.ExecResult:
+        behind = ahead_of(session_of(server, params).id)
         started: asyncio.Future[CommandRun] = asyncio.get_running_loop().create_future()
         task = server.spawn(run_command(params, started), f"exec {params.command[:40]}")
         run = await started
         running[run.id] = task
         if not params.wait:
-            return p.ExecResult(run_id=run.id, session_id=run.session_id)
+            return p.ExecResult(run_id=run.id, session_id=run.session_id, queued_behind=behind)
         token = None
         if server.supports_progress():
             token = str(uuid.uuid4())
@@ -134,12 +166,16 @@ def register(server: AiSessionServer) -> None:
         try:
             done = await asyncio.shield(task)
         except asyncio.CancelledError:
-            task.cancel()  # $/cancelRequest: stop the command and everything it started
-            raise
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                task.cancel()  # $/cancelRequest: stop the command and everything it started
+                raise
+            # run/cancel stopped it: an answer (the cancelled run), not an error
+            done = m.get_run(run.id)
         finally:
             if token:
                 server.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
-        return p.ExecResult(run_id=done.id, session_id=done.session_id, run=done)
+        return p.ExecResult(run_id=done.id, session_id=done.session_id, run=done, queued_behind=behind)
 
     @request(server, "aiSession/run/cancel")
     async def cancel(params: p.RunRef) -> p.CancelResult:
@@ -162,3 +198,9 @@ def register(server: AiSessionServer) -> None:
         await m.shells.close()
 
     server.close_hooks.append(close_shells)
+
+    def restore_diagnostics() -> None:
+        if server.current_session_id:
+            book.restore(m.runs(server.current_session_id, last=50))
+
+    server.initialized_hooks.append(restore_diagnostics)

@@ -10,6 +10,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from ai_session import __version__
+from ai_session.core.config import config_path
 from ai_session.core.tokens import count_tokens, encoding_for_model
 from ai_session.lsp.wire import request
 from ai_session.protocol import payloads as p
@@ -60,6 +61,7 @@ def register(server: AiSessionServer) -> None:
             encoding_ok = False
         return p.ServerInfo(
             version=__version__,
+            config_file=str(config.config_file or config_path()),
             store_url=server.manager.store_url,
             data_dir=str(config.home),
             data_dir_mode=_mode(config.home),

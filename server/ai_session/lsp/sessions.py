@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ai_session.core.models import Message, MessageKind, Role
+from ai_session.lsp.context import session_of
 from ai_session.lsp.summaries import summaries, summary, totals_payload
 from ai_session.lsp.wire import Dumped, dump, request
 from ai_session.protocol import payloads as p
@@ -34,9 +35,12 @@ def register(server: AiSessionServer) -> None:
         # Editors list after every change notification; between changes the answer is the same.
         return server.cache.get(f"list|{params.model_dump_json()}|{server.current_session_id}", build)
 
+    def ref(params: p.SessionRef) -> str:
+        return session_of(server, params).id
+
     @request(server, "aiSession/sessions/get")
     def get_session(params: p.GetSessionParams) -> p.SessionDetail:
-        view = m.show(params.session, history=params.history, limit=params.limit)
+        view = m.show(ref(params), history=params.history, limit=params.limit)
         return p.SessionDetail(
             summary=p.SessionSummary(session=view.session, totals=totals_payload(view.totals),
                                      current=view.session.id == server.current_session_id),
@@ -54,21 +58,29 @@ def register(server: AiSessionServer) -> None:
 
     @request(server, "aiSession/sessions/rename")
     def rename(params: p.RenameSessionParams) -> p.SessionSummary:
-        return summary(server, m.rename(params.session, params.new_name))
+        return summary(server, m.rename(ref(params), params.new_name))
+
+    @request(server, "aiSession/sessions/checkName")
+    def check_name(params: p.CheckNameParams) -> p.NameCheck:
+        return p.NameCheck(problem=m.name_problem(params.name, renaming=params.renaming))
+
+    @request(server, "aiSession/sessions/shareTerminal")
+    def share_terminal(params: p.ShareTerminalParams) -> p.SessionSummary:
+        return summary(server, m.share_terminal(ref(params), params.share))
 
     for verb, action in (("pause", m.pause), ("resume", m.resume), ("end", m.end)):
-        request(server, f"aiSession/sessions/{verb}")(lambda params, action=action: summary(server, action(params.session)))
+        request(server, f"aiSession/sessions/{verb}")(lambda params, action=action: summary(server, action(ref(params))))
 
     @request(server, "aiSession/sessions/delete")
     def delete(params: p.SessionRef) -> p.DeleteResult:
-        session = m.delete(params.session)
+        session = m.delete(ref(params))
         if session.id == server.current_session_id:
             server.current_session_id = None
         return p.DeleteResult(deleted=session.id, trashed=session.trashed_at is not None)
 
     @request(server, "aiSession/sessions/fork")
     def fork(params: p.ForkSessionParams) -> p.SessionSummary:
-        return summary(server, m.fork(params.session, at=params.at, name=params.name))
+        return summary(server, m.fork(ref(params), at=params.at, name=params.name))
 
     @request(server, "aiSession/sessions/merge")
     def merge(params: p.MergeSessionsParams) -> p.SessionSummary:
@@ -76,7 +88,7 @@ def register(server: AiSessionServer) -> None:
 
     @request(server, "aiSession/sessions/export")
     def export(params: p.ExportSessionParams) -> p.ExportSessionResult:
-        return p.ExportSessionResult(path=str(m.export(params.session, Path(params.path) if params.path else None)))
+        return p.ExportSessionResult(path=str(m.export(ref(params), Path(params.path) if params.path else None)))
 
     @request(server, "aiSession/sessions/import")
     def import_(params: p.ImportSessionParams) -> p.SessionSummary:
@@ -84,7 +96,7 @@ def register(server: AiSessionServer) -> None:
 
     @request(server, "aiSession/sessions/addMessage")
     def add_message(params: p.AddMessageParams) -> p.SessionSummary:
-        session = m.resolve(params.session)
+        session = session_of(server, params)
         m.add_messages(session, [Message(role=Role(params.role), content=params.content, kind=MessageKind(params.kind),
                                          pinned=params.pinned, agent=params.agent)])
         return summary(server, m.resolve(session.id))
@@ -95,7 +107,7 @@ def register(server: AiSessionServer) -> None:
 
     @request(server, "aiSession/templates/save")
     def save_template(params: p.TemplateSaveParams):
-        return m.save_template(params.session, params.name, system_prompt=params.system_prompt)
+        return m.save_template(ref(params), params.name, system_prompt=params.system_prompt)
 
     @request(server, "aiSession/templates/delete")
     def delete_template(params: p.NameParams) -> p.DeleteResult:

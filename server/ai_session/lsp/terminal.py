@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ai_session.core.errors import NotFound
 from ai_session.core.shell.process import ShellProcess
-from ai_session.lsp.context import session_or_current
+from ai_session.lsp.context import session_of
 from ai_session.lsp.wire import request
 from ai_session.protocol import payloads as p
 
@@ -49,7 +49,7 @@ def register(server: AiSessionServer) -> None:
 
     @request(server, "aiSession/terminal/attach")
     async def attach(params: p.TerminalAttachParams) -> p.TerminalAttachResult:
-        session = session_or_current(server, params.session)
+        session = session_of(server, params)
         shell = await server.manager.shells.shell(session, rows=params.rows, cols=params.cols)
         shell.resize(params.rows, params.cols)
         terminal_id = f"term_{uuid.uuid4().hex[:12]}"

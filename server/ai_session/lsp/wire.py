@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 PREFIX = "aiSession/"
 # Domain errors get codes in JSON-RPC's server range; `data.kind` names the error class.
 ERROR_CODES = {"NotFound": -32001, "Ambiguous": -32002, "Conflict": -32003, "InvalidInput": -32602,
-               "StoreError": -32004, "ProviderError": -32005, "Damaged": -32006}
+               "StoreError": -32004, "ProviderError": -32005, "Damaged": -32006, "NoProvider": -32007}
 P = TypeVar("P", bound=BaseModel)
 
 

@@ -3,8 +3,8 @@
     python -m ai_session.protocol.generate          # write the files
     python -m ai_session.protocol.generate --check  # exit 1 if any is out of date
 
-Writes vscode-extension/src/protocol.generated.ts (vscode-languageclient RequestType /
-NotificationType constants and interfaces), nvim-plugin/lua/ai_session/protocol.lua
+Writes vscode-extension/src/protocol.generated.ts (vscode-languageclient RequestType
+constants, the notification table and interfaces), nvim-plugin/lua/ai_session/protocol.lua
 (method tables and LuaCATS classes) and docs/protocol.md.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from ai_session import __version__
 from ai_session.protocol.methods import NOTIFICATIONS, REQUESTS, WIRE_MODELS
 
 REPO = Path(__file__).resolve().parents[3]
@@ -87,7 +88,7 @@ def _literal(value: Any) -> str:
 
 
 def render_ts(defs: dict[str, Any]) -> str:
-    out = [f"// {HEADER}", "/* eslint-disable */", "import { NotificationType, RequestType } from 'vscode-languageclient';", ""]
+    out = [f"// {HEADER}", "/* eslint-disable */", "import { RequestType } from 'vscode-languageclient';", ""]
     for name, s in sorted(defs.items()):
         if "enum" in s:
             out.append(f"export type {name} = {ts_type(s)};\n")
@@ -111,12 +112,18 @@ def render_ts(defs: dict[str, Any]) -> str:
         out.append(f"  /** {r.doc} */")
         out.append(f"  export const {_const_name(r.method)} = new RequestType<{r.params.__name__}, {r.result.__name__}, void>('{r.method}');")
     out.append("}\n")
-    out.append("/** Notifications, server → client. */")
-    out.append("export namespace Notifications {")
+    out.append("/** Notifications, server → client: each method's params, for one typed `onNotification`. */")
+    out.append("export interface NotificationParams {")
     for n in NOTIFICATIONS.values():
         out.append(f"  /** {n.doc} */")
-        out.append(f"  export const {_const_name(n.method)} = new NotificationType<{n.params.__name__}>('{n.method}');")
+        out.append(f"  '{n.method}': {n.params.__name__};")
     out.append("}")
+    out.append("export type NotificationMethod = keyof NotificationParams;")
+    out.append("export const NOTIFICATION_METHODS: readonly NotificationMethod[] = [")
+    out += [f"  '{n.method}'," for n in NOTIFICATIONS.values()]
+    out.append("];\n")
+    out.append("/** The server version these bindings come from: the one the extension installs. */")
+    out.append(f"export const SERVER_VERSION = '{__version__}';")
     return "\n".join(out) + "\n"
 
 
@@ -163,6 +170,8 @@ def render_lua(defs: dict[str, Any]) -> str:
     for n in NOTIFICATIONS.values():
         out.append(f'  {_snake(_const_name(n.method))} = "{n.method}", -- {n.params.__name__}')
     out.append("}\n")
+    out.append("--- The server version these bindings come from (what :checkhealth tells you to install).")
+    out.append(f'M.version = "{__version__}"\n')
     out.append("return M")
     return "\n".join(out) + "\n"
 
@@ -196,7 +205,8 @@ def render_md(defs: dict[str, Any]) -> str:
         "",
         "Errors: invalid params are `-32602` with a message naming the field; domain errors carry",
         "`data.kind`: `NotFound` (-32001), `Ambiguous` (-32002), `Conflict` (-32003), `StoreError`",
-        "(-32004), `ProviderError` (-32005).",
+        "(-32004), `ProviderError` (-32005), `NoProvider` (-32007: neither the request nor the session names",
+        "a provider).",
         "",
         "## Requests (client → server)",
         "",

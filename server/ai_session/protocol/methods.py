@@ -34,6 +34,8 @@ _REQUESTS = [
     Request("aiSession/sessions/get", p.GetSessionParams, p.SessionDetail, "One session, optionally with its recent messages and runs."),
     Request("aiSession/sessions/create", p.CreateSessionParams, p.SessionSummary, "Create a session (from a template or a pool)."),
     Request("aiSession/sessions/rename", p.RenameSessionParams, p.SessionSummary, "Rename a session."),
+    Request("aiSession/sessions/checkName", p.CheckNameParams, p.NameCheck, "Whether a name can name a new (or the renamed) session, and why not: for validating as the user types."),
+    Request("aiSession/sessions/shareTerminal", p.ShareTerminalParams, p.SessionSummary, "Share (or stop sharing) what a person types in the session's attached terminals with the model."),
     Request("aiSession/sessions/pause", p.SessionRef, p.SessionSummary, "Pause a session."),
     Request("aiSession/sessions/resume", p.SessionRef, p.SessionSummary, "Resume a paused or idle session."),
     Request("aiSession/sessions/end", p.SessionRef, p.SessionSummary, "End a session (kept, read-only)."),

@@ -28,8 +28,13 @@ class Empty(Model):
     """No parameters."""
 
 
+CURRENT = "session name, id or unique id prefix; omitted: the workspace's current session"
+
+
 class SessionRef(Model):
-    session: str = Field(description="session name, id or unique id prefix")
+    """Every request about one session: an omitted session means the workspace's current one."""
+
+    session: str | None = Field(None, description=CURRENT)
 
 
 class SessionTotals(Model):
@@ -87,6 +92,19 @@ class CreateSessionParams(Model):
     model: str | None = None
     system_prompt: str | None = None
     tags: list[str] = []
+
+
+class CheckNameParams(Model):
+    name: str
+    renaming: str | None = Field(None, description="the session being renamed (its own name is no conflict)")
+
+
+class NameCheck(Model):
+    problem: str | None = Field(description="why the name cannot be used; null when it can")
+
+
+class ShareTerminalParams(SessionRef):
+    share: bool = Field(description="commands typed in attached terminals go into the model's context")
 
 
 class RenameSessionParams(SessionRef):
@@ -298,8 +316,7 @@ class RunDiagnostics(Model):
 # ------------------------------------------------------------------ exec and runs
 
 
-class ExecParams(Model):
-    session: str | None = Field(None, description="default: the workspace's current session")
+class ExecParams(SessionRef):
     command: str = Field(min_length=1)
     cwd: str | None = None
     timeout: float | None = Field(None, gt=0, description="seconds; the process group is killed after")
@@ -310,6 +327,8 @@ class ExecResult(Model):
     run_id: str
     session_id: str
     run: CommandRun | None = Field(None, description="the finished run, when wait was set")
+    queued_behind: CommandRun | None = Field(
+        None, description="the run still going in the session's shell: this command starts when it ends")
 
 
 class RunRef(Model):
@@ -325,6 +344,7 @@ class RunOutputParams(RunRef):
     lines: str | None = Field(None, description="A:B (1-based, inclusive) for mode lines")
     pattern: str | None = Field(None, description="regular expression for mode grep")
     context_lines: int = Field(0, ge=0, le=50)
+    plain: bool = Field(False, description="raw as a pipe would have received it: ANSI escapes removed, \\r redraws collapsed")
 
 
 class RunOutputResult(Model):
@@ -343,8 +363,7 @@ class RunList(Model):
 # ------------------------------------------------------------------ terminal
 
 
-class TerminalAttachParams(Model):
-    session: str | None = Field(None, description="default: the workspace's current session")
+class TerminalAttachParams(SessionRef):
     cols: int = Field(80, gt=0, le=1000)
     rows: int = Field(24, gt=0, le=1000)
 
@@ -374,8 +393,7 @@ class Ok(Model):
 # ------------------------------------------------------------------ context and ask
 
 
-class ContextParams(Model):
-    session: str | None = Field(None, description="default: the workspace's current session")
+class ContextParams(SessionRef):
     max_tokens: int | None = Field(None, gt=0)
     strategy: Literal["sliding", "summarize", "preserve_important"] | None = None
     window: int | None = Field(None, gt=0, description="keep only the last N message pairs")
@@ -429,8 +447,7 @@ class ContextResult(Model):
     items: list[ContextItemInfo] | None = None
 
 
-class AskParams(Model):
-    session: str | None = Field(None, description="default: the workspace's current session")
+class AskParams(SessionRef):
     prompt: str = Field(min_length=1)
     provider: Literal["claude", "openai", "anthropic"] | None = None
     model: str | None = None
@@ -478,6 +495,7 @@ class AnswerChunk(Model):
 
 class ServerInfo(Model):
     version: str
+    config_file: str = Field(description="the user's config file (it may not exist yet)")
     store_url: str = Field(description="passwords removed")
     data_dir: str
     data_dir_mode: str = Field(description="octal permissions, e.g. 0700")

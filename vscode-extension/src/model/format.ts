@@ -1,5 +1,6 @@
 // Pure formatting of what the server sends: no `vscode` import, so it is unit-tested in plain node.
-import type { CommandRun, SessionStatus, SessionSummary, StatsChanged } from '../protocol.generated';
+import type { CommandRun, ContextPartInfo, SessionStatus, SessionSummary, StatsChanged } from '../protocol.generated';
+import { isTyped } from './tree';
 
 /** 950 → "950", 1340 → "1.3k", 4096 → "4.1k", 12800 → "13k", 1_250_000 → "1.3M". */
 export function formatTokens(n: number): string {
@@ -92,11 +93,13 @@ export function statusBarText(f: StatusFigures): string {
   return parts.join(' · ');
 }
 
-export function statusBarTooltip(f: StatusFigures): string {
+/** The tooltip's table; `parts` (from the server's context) split the next context like the context bar. */
+export function statusBarTooltip(f: StatusFigures, parts: Pick<ContextPartInfo, 'name' | 'tokens'>[] = []): string {
   const lines = [`**AI Session: ${escapeMarkdown(f.sessionName)}**`, ''];
   lines.push('| | tokens |', '|---|---:|');
   if (f.contextTokens !== null) lines.push(`| next context | ${f.contextTokens} of ${f.budget} |`);
   else lines.push(`| budget | ${f.budget} |`);
+  for (const part of parts) if (part.tokens > 0) lines.push(`| &nbsp;&nbsp;${part.name} | ${part.tokens} |`);
   lines.push(`| command output, raw | ${f.rawTokens} |`);
   if (f.savings !== null) {
     const context = Math.round(f.rawTokens * (1 - f.savings));
@@ -137,6 +140,7 @@ export function sessionDescription(s: SessionSummary): string {
   const savings = formatSavings(s.totals.savings);
   if (savings) parts.push(savings);
   if (s.session.status && s.session.status !== 'active') parts.push(s.session.status);
+  if (s.session.shareTerminal) parts.push('terminal shared');
   return parts.join(' · ');
 }
 
@@ -153,6 +157,7 @@ export function sessionTooltip(s: SessionSummary, now: Date = new Date()): strin
     ['savings', formatSavings(t.savings) || '—'],
     ['cost', formatCost(t.costUsd)],
     ['budget', `${x.maxTokens ?? 4096} tokens`],
+    ['terminal', x.shareTerminal ? 'shared with the agent: typed commands go into its context' : 'private: typed commands stay out of the model\'s context'],
     ['last active', formatAge(x.lastActive, now) || '—'],
   ];
   const head = `**${escapeMarkdown(x.name)}**${s.current ? ' — current session' : ''}`;
@@ -160,6 +165,7 @@ export function sessionTooltip(s: SessionSummary, now: Date = new Date()): strin
 }
 
 export function runIcon(run: CommandRun): { icon: string; color?: string } {
+  if (isTyped(run) && run.status !== 'running') return { icon: 'person', color: run.exitCode === 0 ? undefined : 'testing.iconFailed' };
   switch (run.status ?? 'running') {
     case 'running':
       return { icon: 'loading~spin' };
@@ -183,6 +189,7 @@ export function runLabel(run: CommandRun, max = 60): string {
 /** "exit 1 · 4.2k → 310 tok · −93% · 2 problems" */
 export function runDescription(run: CommandRun, now: Date = new Date()): string {
   const parts: string[] = [];
+  if (isTyped(run)) parts.push('typed by you');
   const status = run.status ?? 'running';
   if (status === 'running') parts.push('running');
   else if (status === 'finished') parts.push(`exit ${run.exitCode ?? '?'}`);
@@ -206,6 +213,7 @@ export function runTooltip(run: CommandRun): string {
   if (run.tool) lines.push('', `parsed as: ${escapeMarkdown(run.tool)}`);
   if (run.rawTokens) lines.push('', `${run.rawTokens} raw tokens → ${run.contextTokens ?? 0} in context`);
   if (run.rawTruncated) lines.push('', 'raw output was truncated when stored');
+  if (isTyped(run)) lines.push('', 'Typed by you in an attached terminal: kept out of the model\'s context unless the session shares its terminal.');
   lines.push('', 'Click to open the context form; the raw output is one click away.');
   return lines.join('\n');
 }

@@ -62,9 +62,9 @@ export function groupByWorktree(sessions: SessionSummary[], openWorktrees: strin
   return groups;
 }
 
-/** `contextValue` of a session item, matched by the menus in package.json (`session.<status>[.current]`). */
+/** `contextValue` of a session item, matched by the menus in package.json (`session.<status>[.current][.shared]`). */
 export function sessionContextValue(s: SessionSummary, current: boolean): string {
-  return `session.${s.session.status ?? 'active'}${current ? '.current' : ''}`;
+  return `session.${s.session.status ?? 'active'}${current ? '.current' : ''}${s.session.shareTerminal ? '.shared' : ''}`;
 }
 
 export function runContextValue(run: CommandRun): string {
@@ -84,4 +84,34 @@ export function newestFirst(runs: CommandRun[]): CommandRun[] {
     return Number.isNaN(t) ? 0 : t;
   };
   return [...runs].sort((a, b) => time(b) - time(a));
+}
+
+export type Age = 'today' | 'week' | 'older';
+export const AGE_LABELS: Record<Age, string> = { today: 'Today', week: 'This week', older: 'Older' };
+
+/** Today (since local midnight), this week (the last 7 days), older: by last activity. */
+export function ageOf(s: SessionSummary, now: Date = new Date()): Age {
+  const t = activity(s);
+  const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
+  if (t >= midnight) return 'today';
+  if (t >= now.getTime() - 7 * 86_400_000) return 'week';
+  return 'older';
+}
+
+/**
+ * A worktree's sessions by time: today's (and the current one, whatever its age) stay at the top,
+ * the rest fold into "This week" and "Older". Order inside each part is kept.
+ */
+export function splitByAge(sessions: SessionSummary[], currentIds: Set<string>, now: Date = new Date()): { top: SessionSummary[]; week: SessionSummary[]; older: SessionSummary[] } {
+  const out = { top: [] as SessionSummary[], week: [] as SessionSummary[], older: [] as SessionSummary[] };
+  for (const s of sessions) {
+    const age = s.current === true || currentIds.has(s.session.id ?? '') ? 'today' : ageOf(s, now);
+    (age === 'today' ? out.top : out[age]).push(s);
+  }
+  return out;
+}
+
+/** A command a person typed in an attached terminal (kept out of the model's context unless shared). */
+export function isTyped(run: CommandRun): boolean {
+  return run.metadata?.origin === 'typed';
 }

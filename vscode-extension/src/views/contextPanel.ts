@@ -16,9 +16,9 @@ export class ContextPanel implements vscode.WebviewViewProvider, vscode.Disposab
   constructor(private readonly ctx: AiSessionContext) {
     this.disposables.push(
       vscode.window.registerWebviewViewProvider(ContextPanel.viewId, this),
-      ctx.onCurrentSessionChanged.event(() => this.refresh()),
-      ctx.onStatsChanged.event(() => this.refresh()),
-      ctx.onSessionsChanged.event((e) => {
+      ctx.onNotification('aiSession/currentSessionChanged', () => this.refresh()),
+      ctx.onNotification('aiSession/statsChanged', () => this.refresh()),
+      ctx.onNotification('aiSession/sessionsChanged', (e) => {
         const current = this.ctx.active()?.current?.summary?.session.id;
         if (e.changes.some((c) => !c.sessionId || c.sessionId === current)) this.refresh();
       }),
@@ -54,7 +54,7 @@ export class ContextPanel implements vscode.WebviewViewProvider, vscode.Disposab
         maxTokens: getSettings(client.folder).maxTokens,
         withItems: true,
       });
-      this.render({ kind: 'context', sessionName: summary.session.name, result });
+      this.render({ kind: 'context', sessionName: summary.session.name, costUsd: summary.totals.costUsd ?? 0, result });
     } catch (err) {
       this.render({ kind: 'error', message: `Could not get the context: ${err instanceof Error ? err.message : String(err)}` });
     }

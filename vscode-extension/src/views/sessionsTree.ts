@@ -3,11 +3,14 @@
 import * as vscode from 'vscode';
 import { AiSessionContext } from '../context';
 import { runDescription, runIcon, runLabel, runTooltip, sessionDescription, sessionIcon, sessionTooltip } from '../model/format';
-import { groupByWorktree, newestFirst, runContextValue, sessionContextValue, upsertRun, WorktreeGroup } from '../model/tree';
-import { CommandRun, Requests, SessionSummary } from '../protocol.generated';
+import { Age, AGE_LABELS, groupByWorktree, newestFirst, runContextValue, sessionContextValue, splitByAge, upsertRun, WorktreeGroup } from '../model/tree';
+import { CommandRun, Requests, SessionSummary, TrashedSession } from '../protocol.generated';
 
 export type Node =
   | WorktreeGroup
+  | { kind: 'age'; worktree: string | null; age: Exclude<Age, 'today'>; sessions: SessionSummary[] }
+  | { kind: 'trash'; entries: TrashedSession[] }
+  | { kind: 'trashed'; entry: TrashedSession }
   | { kind: 'session'; summary: SessionSummary; current: boolean }
   | { kind: 'run'; run: CommandRun; summary: SessionSummary }
   | { kind: 'more'; summary: SessionSummary; message: string };
@@ -22,6 +25,7 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private sessions: SessionSummary[] = [];
+  private trash: TrashedSession[] = [];
   private readonly runs = new Map<string, CommandRun[]>();
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -33,15 +37,15 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
       this.view,
       this.changed,
       ctx.onClientsChanged.event(() => this.refresh()),
-      ctx.onCurrentSessionChanged.event(() => this.refresh()),
-      ctx.onSessionsChanged.event((e) => {
+      ctx.onNotification('aiSession/currentSessionChanged', () => this.refresh()),
+      ctx.onNotification('aiSession/sessionsChanged', (e) => {
         for (const change of e.changes) {
           if (change.sessionId && (change.kind === 'run' || change.kind === 'deleted')) this.runs.delete(change.sessionId);
           if (!change.sessionId) this.runs.clear();
         }
         this.refresh();
       }),
-      ctx.onRunFinished.event((e) => {
+      ctx.onNotification('aiSession/runFinished', (e) => {
         const id = e.run.sessionId;
         if (id && this.runs.has(id)) this.runs.set(id, upsertRun(this.runs.get(id) ?? [], e.run, RUNS_SHOWN));
         this.refresh();
@@ -61,8 +65,9 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
       this.sessions = [];
     } else {
       try {
-        const result = await client.request(Requests.sessionsList, {});
+        const [result, trash] = await Promise.all([client.request(Requests.sessionsList, {}), client.request(Requests.trashList, {})]);
         this.sessions = result.sessions;
+        this.trash = trash.sessions;
       } catch (err) {
         this.ctx.log.error(`listing sessions failed: ${String(err)}`);
       }
@@ -87,6 +92,33 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
         item.iconPath = new vscode.ThemeIcon(node.worktree ? (node.current ? 'folder-opened' : 'folder') : 'question');
         item.tooltip = node.worktree ?? 'Sessions not bound to a git worktree';
         item.contextValue = 'worktree';
+        return item;
+      }
+      case 'trash': {
+        const item = new vscode.TreeItem('Trash', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = 'trash';
+        item.description = `${node.entries.length} session${node.entries.length === 1 ? '' : 's'}`;
+        item.iconPath = new vscode.ThemeIcon('trash');
+        item.tooltip = 'Deleted sessions, kept until they expire: restore one from its context menu.';
+        item.contextValue = 'trash';
+        return item;
+      }
+      case 'trashed': {
+        const s = node.entry.summary;
+        const item = new vscode.TreeItem(s.session.name, vscode.TreeItemCollapsibleState.None);
+        item.id = `t:${s.session.id}`;
+        item.description = node.entry.expiresAt ? `removed for good on ${node.entry.expiresAt.slice(0, 10)}` : 'kept until emptied';
+        item.iconPath = new vscode.ThemeIcon('trash');
+        item.tooltip = new vscode.MarkdownString(sessionTooltip(s));
+        item.contextValue = 'trashed';
+        return item;
+      }
+      case 'age': {
+        const item = new vscode.TreeItem(AGE_LABELS[node.age], vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `age:${node.worktree ?? ''}:${node.age}`;
+        item.description = `${node.sessions.length} session${node.sessions.length === 1 ? '' : 's'}`;
+        item.iconPath = new vscode.ThemeIcon('history');
+        item.contextValue = 'age';
         return item;
       }
       case 'session': {
@@ -123,12 +155,20 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
 
   async getChildren(node?: Node): Promise<Node[]> {
     if (!node) {
-      return groupByWorktree(this.sessions, this.ctx.openWorktrees(), this.ctx.currentIds());
+      const groups: Node[] = groupByWorktree(this.sessions, this.ctx.openWorktrees(), this.ctx.currentIds());
+      return this.trash.length ? [...groups, { kind: 'trash', entries: this.trash }] : groups;
     }
+    if (node.kind === 'trash') return node.entries.map((entry) => ({ kind: 'trashed', entry }));
+    const current = this.ctx.currentIds();
+    const sessionNode = (summary: SessionSummary): Node => ({ kind: 'session', summary, current: summary.current === true || current.has(summary.session.id ?? '') });
     if (node.kind === 'worktree') {
-      const current = this.ctx.currentIds();
-      return node.sessions.map((summary) => ({ kind: 'session', summary, current: summary.current === true || current.has(summary.session.id ?? '') }));
+      const { top, week, older } = splitByAge(node.sessions, current);
+      const ages: Node[] = [];
+      if (week.length) ages.push({ kind: 'age', worktree: node.worktree, age: 'week', sessions: week });
+      if (older.length) ages.push({ kind: 'age', worktree: node.worktree, age: 'older', sessions: older });
+      return [...top.map(sessionNode), ...ages];
     }
+    if (node.kind === 'age') return node.sessions.map(sessionNode);
     if (node.kind === 'session') {
       const runs = await this.runsOf(node.summary);
       if (runs.length === 0) return [{ kind: 'more', summary: node.summary, message: 'No commands yet' }];

@@ -53,3 +53,14 @@ test('empty and error states show their message', () => {
   assert.match(renderContextHtml({ kind: 'error', message: 'boom & <b>' }, 'n', 'c'), /boom &amp; &lt;b&gt;/);
   assert.equal(escapeHtml(`"'`), '&quot;&#39;');
 });
+
+test('bar widths live in the nonce style sheet, not in style attributes the CSP would block', () => {
+  const html = renderContextHtml({ kind: 'context', sessionName: 's', costUsd: 0.0042, result: {
+    sessionId: 's', strategy: 'preserve_important', budget: 1000, window: null, tokens: 500, needsCompaction: false,
+    parts: [{ name: 'recent', tokens: 500, rawTokens: 900, items: [1], compressed: 1, dropped: [], note: '' }],
+    accounting: { rawHistory: 0, contextHistory: 0, rawCommands: 900, contextCommands: 500, raw: 900, context: 500, historySavings: 0, commandSavings: 0.44, savings: 0.44 },
+  } }, 'N', 'c');
+  assert.doesNotMatch(html, /style="/);
+  assert.match(html, /\.w0 \{ width: 50%; \}/);
+  assert.match(html, /\$0\.0042/);
+});

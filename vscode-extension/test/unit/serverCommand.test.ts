@@ -24,3 +24,11 @@ test('the failure message names the command, where it came from, and the fix', (
   assert.match(msg, /pip install ai-session/);
   assert.match(startFailureMessage(undefined, ''), /no server found/);
 });
+
+test('the privately installed server comes last, and "no server" offers to install one', () => {
+  assert.deepEqual(resolveServerCommand({ setting: [], pythonInterpreter: undefined, onPath: undefined, installed: '/gs/server-venv/bin/ai-session' }), {
+    command: '/gs/server-venv/bin/ai-session', args: ['serve'], source: 'installed',
+  });
+  assert.equal(resolveServerCommand({ setting: [], pythonInterpreter: undefined, onPath: '/bin/ai-session', installed: '/gs/x' })?.source, 'path');
+  assert.match(startFailureMessage(undefined, ''), /Install Server/);
+});

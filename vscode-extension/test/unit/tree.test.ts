@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { baseName, groupByWorktree, newestFirst, runContextValue, sessionContextValue, upsertRun } from '../../src/model/tree';
+import { ageOf, baseName, groupByWorktree, isTyped, newestFirst, runContextValue, sessionContextValue, splitByAge, upsertRun } from '../../src/model/tree';
 import type { CommandRun, SessionSummary } from '../../src/protocol.generated';
 
 function s(id: string, worktree: string | null, lastActive: string, extra: Partial<SessionSummary> = {}): SessionSummary {
@@ -59,4 +59,27 @@ test('upsertRun replaces a run by id, keeps newest first and the limit', () => {
   const added = upsertRun(updated, { id: 'r3', command: 'c', startedAt: '2025-01-03T00:00:00Z' }, 2);
   assert.deepEqual(added.map((r) => r.id), ['r3', 'r2']);
   assert.deepEqual(newestFirst([{ id: 'x', command: 'x', startedAt: 'bad' }, runs[1]]).map((r) => r.id), ['r1', 'x']);
+});
+
+test('sessions split by time: today (and the current one) on top, then this week and older', () => {
+  const now = new Date('2025-03-10T15:00:00');
+  const at = (iso: string) => new Date(iso).toISOString();
+  const sessions = [
+    s('today', '/w', at('2025-03-10T09:00:00')),
+    s('monday-last', '/w', at('2025-03-05T09:00:00')),
+    s('old', '/w', at('2025-01-01T09:00:00')),
+    s('old-current', '/w', at('2024-12-01T09:00:00')),
+  ];
+  assert.equal(ageOf(sessions[0], now), 'today');
+  assert.equal(ageOf(sessions[1], now), 'week');
+  const parts = splitByAge(sessions, new Set(['old-current']), now);
+  assert.deepEqual(parts.top.map((x) => x.session.id), ['today', 'old-current']);
+  assert.deepEqual(parts.week.map((x) => x.session.id), ['monday-last']);
+  assert.deepEqual(parts.older.map((x) => x.session.id), ['old']);
+});
+
+test('a shared terminal shows in the context value; typed runs are told apart', () => {
+  assert.equal(sessionContextValue({ ...s('a', null, ''), session: { name: 'a', status: 'active', shareTerminal: true } }, true), 'session.active.current.shared');
+  assert.equal(isTyped({ command: 'ls', metadata: { origin: 'typed' } }), true);
+  assert.equal(isTyped({ command: 'ls', metadata: { origin: 'exec' } }), false);
 });

@@ -5,27 +5,52 @@ local fmt = require('ai_session.ui.format')
 
 local M = {}
 
---- One aligned row per session: name, agent, status, tokens, savings.
+--- What a session holds, in words: "3 runs · 1.2k tokens · 62% saved", "no commands yet".
+---@param s ai_session.SessionSummary
+function M.figures(s)
+  local t = s.totals
+  local parts = {}
+  local runs, messages = t.runs or 0, t.messages or 0
+  if runs == 0 and messages == 0 then
+    return 'empty'
+  end
+  if messages > 0 then
+    table.insert(parts, ('%d message%s'):format(messages, messages == 1 and '' or 's'))
+  end
+  table.insert(parts, runs > 0 and ('%d run%s'):format(runs, runs == 1 and '' or 's') or 'no commands yet')
+  local tokens = (t.messageTokens or 0) + (t.contextTokens or 0)
+  if tokens > 0 then
+    table.insert(parts, fmt.tokens(tokens) .. ' tokens')
+  end
+  local savings = fmt.v(t.savings)
+  if runs > 0 and savings then
+    table.insert(parts, fmt.percent(savings) .. ' saved on output')
+  end
+  if s.session.shareTerminal then
+    table.insert(parts, 'terminal shared')
+  end
+  return table.concat(parts, ' · ')
+end
+
+--- One aligned row per session: current mark, name, agent, status, then its figures in words.
 ---@param sessions ai_session.SessionSummary[]
 ---@return table<ai_session.SessionSummary, string>
 function M.rows(sessions)
-  local w = { name = 4, agent = 5, status = 6 }
+  local w = { name = 4, agent = 1, status = 6 }
   for _, s in ipairs(sessions) do
     w.name = math.max(w.name, vim.fn.strdisplaywidth(s.session.name))
-    w.agent = math.max(w.agent, #(fmt.v(s.session.agent) or '-'))
+    w.agent = math.max(w.agent, vim.fn.strdisplaywidth(fmt.v(s.session.agent) or ''))
     w.status = math.max(w.status, #s.session.status)
   end
   w.name = math.min(w.name, 32)
   local rows = {}
   for _, s in ipairs(sessions) do
-    local t = s.totals
-    rows[s] = ('%s %s  %s  %s  %s tok  %s saved'):format(
+    rows[s] = ('%s %s  %s  %s  %s'):format(
       s.current and '*' or ' ',
       fmt.cell(s.session.name, w.name),
-      fmt.cell(fmt.v(s.session.agent) or '-', w.agent),
+      fmt.cell(fmt.v(s.session.agent) or '', w.agent),
       fmt.cell(s.session.status, w.status),
-      fmt.cell(fmt.tokens((t.messageTokens or 0) + (t.contextTokens or 0)), 6),
-      fmt.percent(fmt.v(t.savings)))
+      M.figures(s))
   end
   return rows
 end

@@ -18,7 +18,8 @@ MAX_TEXT_CHARS = 8 * 1024 * 1024  # one message or one command output
 MAX_MESSAGES = 500_000
 MAX_DEPTH = 64
 
-SESSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+:-]{0,127}$")
+# Letters and digits of any script (café, 東京), then also . _ @ + : -; no spaces, no symbols.
+SESSION_NAME = re.compile(r"^[^\W_][\w.@+:-]{0,127}\Z")
 SESSION_ID = re.compile(r"^sess_[0-9a-f]{12}$")
 ID_LIKE = re.compile(r"^sess_[0-9a-fA-F]*$")
 FOREIGN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")  # provider ids, uuids
@@ -94,8 +95,8 @@ def session_name(value: Any, where: str, *, id_like: bool = False) -> str:
     name = text(value, where, limit=128)
     if not SESSION_NAME.match(name):
         raise InvalidInput(
-            f"{where}: {name!r} is not a valid session name (letters, digits, . _ @ + : -; "
-            "starting with a letter or digit; at most 128)"
+            f"{where}: {name!r} is not a valid session name (letters of any script, digits, . _ @ + : -; "
+            "no spaces; starting with a letter or digit; at most 128)"
         )
     if not id_like and looks_like_id(name):
         raise InvalidInput(f"{where}: {name!r} looks like a session id (sess_ and hex digits); choose another name")
