@@ -29,3 +29,4 @@ def test_pluggable_storage_by_path(tmp_path, home):
     s.add("user", "x")
     assert not session.exists("elsewhere")
     assert session.exists("elsewhere", storage=path)
+

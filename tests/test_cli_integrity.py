@@ -83,7 +83,7 @@ def test_delete_and_clear_go_to_the_trash_and_come_back(cli):
     assert "restored session dev" in cli("trash", "restore", "dev").stdout
     assert cli.json("show", "dev", "--history")["messages"][0]["content"] == "keep me"
     cli("end", "dev")
-    assert "moved 1 session(s) to the trash" in cli("clear").stdout
+    assert "moved 1 session(s) to the trash" in cli("clear", "--force").stdout  # no terminal to ask on
     no_terminal = cli("trash", "empty", check=False)
     assert no_terminal.returncode == 2 and "--force" in no_terminal.stderr
     assert [s["name"] for s in cli.json("trash", "list")] == ["dev"]  # nothing removed without asking
@@ -102,7 +102,7 @@ def test_clearing_right_after_restoring_a_backup_keeps_it(cli, home, tmp_path):
     cli("delete", "dev", "--force")
     cli("trash", "empty", "--force")
     cli("import", "--file", str(tmp_path / "dev.json"))
-    assert "moved 0 session(s)" in cli("clear", "--older-than", "7d").stdout
+    assert cli("clear", "--older-than", "7d").stdout == "nothing to clear\n"
     assert cli.json("show", "dev")["metadata"]["imported_last_active"].startswith("2025-01-01")
 
 

@@ -4,12 +4,12 @@
 """
 
 __version__ = "0.1.0"
-__all__ = ["Session", "session", "__version__"]
+__all__ = ["Session", "SessionInfo", "session", "__version__"]
 
 
 def __getattr__(name: str):
     # Lazy, so `ai_session.core` (used by the server and CLI) does not import the library API.
-    if name in ("Session", "session"):
+    if name in ("Session", "SessionInfo", "session"):
         from ai_session import api
 
         return getattr(api, name)

@@ -27,7 +27,7 @@ def modules_after(home: Path, *argv: str) -> set[str]:
         "sys.stderr.write('\\n' + json.dumps(sorted(sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
-                          env=cli_env(home), timeout=60)  # fmt: skip
+                          env=cli_env(home), timeout=60, check=False)  # fmt: skip
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
 
 

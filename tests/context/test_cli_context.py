@@ -108,10 +108,12 @@ def test_interactive_repl_commands_and_private_history(cli, home, configured):
     assert "session repl (" in out and "repl [" in out and "tokens]>" in out
     assert "Answer 1:" in out and "context tokens sent" in out
     assert "PART" in out and "recent" in out  # the context view
-    assert "saved as repl2" in out and "exported to" in out
+    assert "saved checkpoint repl2 (" in out and "you go on in repl" in out and "exported to" in out
     assert "from-repl-exec\n[ai-session] exit 0 (finished), run run_" in out
     assert "cleared 1 message(s)" in out and "usage: clear [--keep-last N]" in out
-    msgs = cli.json("show", "repl2", "--history")["messages"]
+    checkpoint = cli.json("show", "repl2", "--history")["messages"]  # the conversation as it was at `save`
+    assert [(x["role"], x["content"][:9]) for x in checkpoint] == [("user", "hello the"), ("assistant", "Answer 1:")]
+    msgs = cli.json("show", "repl", "--history")["messages"]
     assert len(msgs) == 2 and msgs[0]["role"] == "assistant" and msgs[0]["agent"] == "me"
     assert msgs[1]["kind"] == "command" and msgs[1]["content"].startswith("$ echo from-repl-exec\nfrom-repl-exec\n")
     history = home / "repl_history"

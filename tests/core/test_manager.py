@@ -42,17 +42,19 @@ def test_messages_are_redacted_and_token_counted(manager):
     assert m.tokens == manager.messages("r")[0].tokens > 0
 
 
-def test_clear_respects_idle_only_and_force(manager):
+def test_clear_candidates_by_age_and_idle_only(manager):
     old = utcnow() - timedelta(days=10)
     for name, status in (("a", SessionStatus.ACTIVE), ("i", SessionStatus.IDLE), ("e", SessionStatus.ENDED), ("p", SessionStatus.PAUSED)):
         s = manager.create(name)
         manager.store.update_session(s.model_copy(update={"status": status, "last_active": old}))
     manager.create("fresh")
-    assert {s.name for s in manager.clear(older_than=timedelta(days=7), idle_only=True, dry_run=True)} == {"a", "i"}
+    ended = manager.create("fresh-ended")
+    manager.end(ended.id)
     # "a" was active but untouched for 10 days, so it became idle
-    assert {s.name for s in manager.clear(older_than=timedelta(days=7))} == {"a", "i", "e"}
-    assert {s.name for s in manager.clear(older_than=timedelta(days=7), force=True)} == {"p"}
-    assert [s.name for s in manager.list()] == ["fresh"]
+    assert {s.name for s in manager.clear_candidates(older_than=timedelta(days=7), idle_only=True)} == {"a", "i"}
+    assert {s.name for s in manager.clear_candidates()} == {"a", "i", "e", "fresh-ended"}
+    assert {s.name for s in manager.clear(older_than=timedelta(days=7))} == {"a", "i", "e", "p"}
+    assert sorted(s.name for s in manager.list()) == ["fresh", "fresh-ended"]
 
 
 def test_pool_prefills_and_hands_out_sessions(manager):

@@ -21,6 +21,22 @@ from ai_session import __version__
 if TYPE_CHECKING:
     from ai_session.cli.spec import Command
 
+# Every exit code the CLI returns (core.errors names the error classes behind 1-8).
+EXIT_CODES: dict[int, str] = {
+    0: "ok",
+    1: "failed: `exists` found nothing, `validate` found unfixed problems, a copy met a name taken, or a "
+       "question was answered no (or could not be asked without a terminal: nothing was done, use --force)",
+    2: "bad input: arguments, a malformed or hostile import file, config",
+    3: "not found",
+    4: "ambiguous: an id prefix matching several sessions",
+    5: "conflict: a name is taken, the session has ended, a role is at its session limit",
+    6: "store error: cannot open, corrupt, or locked past the retry budget",
+    7: "provider error: the model's service or CLI failed (one line says which setting to check)",
+    8: "access denied: the team store's permissions refused it",
+    124: "timed out: `exec --timeout` stopped the command and everything it started",
+    130: "interrupted (Ctrl-C)",
+}
+
 EPILOG = """\
 sessions are named by name, id, or a unique prefix of the id.
 
@@ -32,9 +48,7 @@ environment:
   AI_SESSION_CONFIG       config file (default: <user config dir>/ai-session/config.toml)
 
 exit codes:
-  0 ok   1 failed   2 bad input   3 not found   4 ambiguous   5 conflict   6 store error
-  7 provider error   8 access denied (team store)   124 timed out   130 interrupted
-"""
+""" + "\n".join(f"  {code:>3}  {text.split(':')[0]}" for code, text in EXIT_CODES.items()) + "\n"
 
 # name: (module, one line of help). The order is the order of `--help`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -51,13 +65,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "exists": ("sessions", "exit 0 if the session exists, 1 if not"),
     "delete": ("sessions", "move a session to the trash (kept 30 days: `trash restore` brings it back)"),
     "rename": ("sessions", "rename a session"),
-    "clear": ("sessions", "move idle and ended sessions to the trash (active/paused ones only with --force)"),
+    "clear": ("sessions", "move stale sessions to the trash (asks first; --force does not), apply message retention"),
     "trash": ("trash", "deleted sessions, kept [trash] keep_days (30) days before they are gone for good"),
     "add": ("history", "append a message to a session (content from the argument or stdin)"),
     "pin": ("history", "pin (or --unpin) a message so context assembly always keeps it"),
     "output": ("runs", "a command run's output: the context form the agent got, or the full raw output"),
     "merge": ("history", "merge two or more sessions into a new one (messages interleaved by time)"),
     "fork": ("history", "branch a session, optionally at a message"),
+    "prune": ("history", "keep a session's N recent messages: older ones summarized (or --delete'd)"),
     "export": ("transfer", "export a session to versioned JSON (secrets redacted)"),
     "import": ("transfer", "import a session: ai-session export JSON, ChannelCoder JSON, Claude Code .jsonl"),
     "template": ("templates", "session templates: a preloaded system prompt and settings"),
@@ -81,7 +96,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "interactive": ("conversation", ("a REPL in a session: prompts go to the provider; save, context, clear, "
                                      "info, export, exec, exit")),
 }
-ALIASES: dict[str, tuple[str, ...]] = {}
+ALIASES: dict[str, tuple[str, ...]] = {"clear": ("cleanup",)}  # the ai-session crate calls it cleanup
 
 
 def _declare(parser: argparse.ArgumentParser, name: str, summary: str) -> None:

@@ -126,12 +126,28 @@ def restore(m: SessionManager, a: argparse.Namespace) -> Result:
                   view=f"restored {a.file}; the content it replaced is saved in {kept} (`ai-session restore {kept}` puts it back)")
 
 
-@command("optimize")
+@command("optimize", target="session?")
 def optimize(m: SessionManager, a: argparse.Namespace) -> Result:
-    """Re-compress large bodies stored plain, prune the change log, vacuum the store."""
+    """Apply the message retention of [session_management.message_retention] (reported), then:
+    for one session, summarize its older turns into a stored summary (originals kept); for the
+    whole store, re-compress large bodies stored plain, prune the change log and vacuum."""
+    session = m.resolve(a.session) if a.session else None
+    retained = m.apply_retention([session] if session else None)
+    lines = [r.describe() for r in retained] or ["retention: nothing to remove" if m.config.session_management.retention
+                                                  else "retention: none configured"]  # fmt: skip
+    data: dict[str, object] = {"retention": [{"id": r.session.id, "name": r.session.name, "removed": r.removed,
+                                               "why": r.why, "summarySeq": r.summary_seq} for r in retained]}  # fmt: skip
+    if session is not None:
+        compacted = m.compact(session) if session.status.value != "ended" else None
+        data["compaction"] = compacted.as_dict() if compacted else None
+        lines.append(f"summary #{compacted.summary.seq} covers messages {compacted.covers[0]}–{compacted.covers[1]} "
+                     "(originals kept)" if compacted else "history: the recent turns already fit, nothing to summarize")
+        return Result(data=data, view=lines)
     report = m.optimize()
-    return Result(data=report, view=f"re-compressed {report['recompressed']} bodies, pruned {report['changes_pruned']} "
-                  f"change-log rows; store {report['bytes_before']:,} -> {report['bytes_after']:,} bytes")
+    data.update(report)
+    lines.append(f"re-compressed {report['recompressed']} bodies, pruned {report['changes_pruned']} change-log rows; "
+                 f"store {report['bytes_before']:,} -> {report['bytes_after']:,} bytes")
+    return Result(data=data, view=lines)
 
 
 @command(

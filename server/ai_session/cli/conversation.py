@@ -76,12 +76,18 @@ def _prompt_text(a: argparse.Namespace) -> str | None:
     "ask",
     arg("prompt", nargs="*", help="the prompt (default: stdin when piped)"),
     arg("--session", "-s", help="session name or id"),
+    arg("--session-id", metavar="NAME", help="continue session NAME, or create it with that name"),
     arg("--get-id", action="store_true", help="create a session (unless --session) and print only its id"),
+    arg("--template", help="start the session ask creates from this template"),
     arg("--agent", help="agent writing this turn (tags the messages)"),
-    arg("--shared", action="store_true", help="several agents write this session; needs --agent"),
+    arg("--shared", action="store_true", help="several agents write this session: each turn is sent to the model "
+        "as `[agent] text`; needs --agent"),
     arg("--provider", choices=PROVIDERS, help="provider for this ask (default: the session's)"),
     arg("--model", help="model for this ask"),
-    *BUDGET_OPTIONS,
+    arg("--max-tokens", type=int, help="token budget (default: the session's, 4096)"),
+    arg("--strategy", choices=STRATEGIES, help="default preserve_important (see docs/context.md)"),
+    arg("--context-window", type=int, metavar="N", help="only the last N message pairs verbatim; 0 = unlimited: "
+        "the whole history, as far as the model's own context window goes"),
 )
 def ask(m: SessionManager, a: argparse.Namespace) -> Result:
     """Send a prompt in a session (argument or stdin) with its assembled context; the answer streams."""
@@ -89,14 +95,20 @@ def ask(m: SessionManager, a: argparse.Namespace) -> Result:
 
     if a.shared and not a.agent:
         raise InvalidInput("--shared needs --agent NAME")
+    if a.session and a.session_id:
+        raise InvalidInput("give --session or --session-id, not both")
     prompt = _prompt_text(a)
-    created = a.get_id and not a.session
-    if created:
-        session = m.create(agent=a.agent, provider=a.provider, model=a.model, max_tokens=a.max_tokens)
-    elif not a.session:
-        raise InvalidInput("ask needs --session ID (or --get-id to create one)")
+    options = {"agent": a.agent, "provider": a.provider, "model": a.model, "max_tokens": a.max_tokens,
+               "template": a.template}  # fmt: skip
+    existing = m.resolve(a.session) if a.session else m.find(a.session_id) if a.session_id else None
+    if existing is not None:
+        if a.template:
+            raise InvalidInput(f"--template starts a new session, and {existing.name} exists")
+        session = existing
+    elif a.session_id or a.get_id or a.template:
+        session = m.create(a.session_id, **options)
     else:
-        session = m.resolve(a.session)
+        raise InvalidInput("ask needs --session NAME, --session-id NAME, or --get-id (or --template) to create one")
     if prompt is None:
         if a.get_id:
             return Result(data={"sessionId": session.id}, view=session.id)
@@ -104,10 +116,13 @@ def ask(m: SessionManager, a: argparse.Namespace) -> Result:
     result = stream_answer(
         m, session, prompt, quiet=a.get_id or a.format == "json", agent=a.agent, shared=a.shared,
         provider=a.provider, model=a.model, context_window=a.context_window, max_tokens=a.max_tokens,
-        strategy=a.strategy, new_session=created,  # a failed ask removes the session made for it
+        strategy=a.strategy, new_session=existing is None,  # a failed ask removes the session made for it
     )  # fmt: skip
     assert result is not None  # ask ends with its result or raises
-    return Result(data=result.as_dict(), view=session.id if a.get_id else None, notes=answer_notes(result))
+    notes = answer_notes(result)
+    if existing is None and not a.get_id:
+        notes.insert(0, f"[ai-session] created session {session.name} ({session.id})")
+    return Result(data=result.as_dict(), view=session.id if a.get_id else None, notes=notes)
 
 
 @command(
@@ -171,7 +186,10 @@ def summary(m: SessionManager, a: argparse.Namespace) -> Result:
     formats=(),
 )
 def interactive(m: SessionManager, a: argparse.Namespace) -> Result:
-    """A REPL in a session: prompts go to the provider; save, context, clear, info, export, exec, exit."""
+    """A REPL in a session (a new one without --session). Lines are prompts; commands: `save [NAME]`
+    (NAME keeps a checkpoint: a copy at this point), `context`, `clear [--keep-last N]`, `compact`,
+    `info`, `export [FILE]`, `exec CMD`, `help`, `exit`. Line history is kept in
+    $AI_SESSION_HOME/repl_history (mode 0600)."""
     from ai_session.cli.repl import Repl
 
     return Result(status=Repl(m, a.session, agent=a.agent, provider=a.provider, model=a.model).run())

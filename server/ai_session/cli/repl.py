@@ -22,7 +22,7 @@ from ai_session.core.manager import SessionManager
 from ai_session.core.privacy import private_dir
 
 HELP = """commands:
-  save [NAME]            sessions are stored as you go; with NAME, rename the session
+  save [NAME]            sessions are stored as you go; with NAME, keep a checkpoint (a copy at this point)
   context                what the next prompt will be sent with (parts and token counts)
   clear [--keep-last N]  forget the history except the last N messages (pinned ones stay)
   compact                summarize older turns into a stored summary (originals kept)
@@ -161,11 +161,12 @@ class Repl:
         self.say(HELP)
 
     def cmd_save(self, rest: str) -> None:
-        if rest:
-            self.session = self.manager.rename(self.session.id, rest)
-            self.say(f"saved as {self.session.name}")
-        else:
+        if not rest:
             self.say(f"saved: {self.session.name} is stored as you go ({self.session.id})")
+            return
+        copy, replaced = self.manager.checkpoint(self.session, rest)
+        self.say(f"{'updated' if replaced else 'saved'} checkpoint {copy.name} ({copy.id}) at this point; "
+                 f"you go on in {self.session.name}")
 
     def cmd_context(self, rest: str) -> None:
         self.say(render_text(self.manager.context(self.session), lines=40))

@@ -27,15 +27,20 @@ if TYPE_CHECKING:
     target="session",
 )
 def exec_(m: SessionManager, a: argparse.Namespace) -> Result:
-    """Run a command in the session's persistent shell (cwd and env persist); its exit code is returned."""
+    """Run a command in the session's persistent shell (cwd and env persist); its exit code is
+    returned. Then, on stderr: the run's id (for `ai-session output RUN`) and the context tokens it
+    added to the session, with the session's new total."""
     live = a.format == "table" and not a.capture
     run = asyncio.run(_exec(m, m.resolve(a.session), a.cmd, a.timeout, a.cwd, live))
     if run is None:
         return Result(status=130)
     output = "" if live else m.raw_output(run.id)
-    result = Result(data={**model_json(run), "output": output}, view=output if a.capture else None)
+    added, total = m.run_tokens(run)
+    footer = f"[ai-session] run {run.id} · Tokens used: +{added:,} ({total:,} total)"
+    result = Result(data={**model_json(run), "output": output, "tokensAdded": added, "sessionTokens": total},
+                    view=output if a.capture else None, notes=[footer] if a.format == "table" else [])  # fmt: skip
     if run.status.value == "timeout":
-        result.notes = [f"ai-session: timed out after {a.timeout:g}s; stopped the command and its processes"]
+        result.notes = [*result.notes, f"ai-session: timed out after {a.timeout:g}s; stopped the command and its processes"]
         result.status = 124
     elif run.status.value == "cancelled":
         result.status = 130
@@ -158,7 +163,9 @@ def output(m: SessionManager, a: argparse.Namespace) -> Result:
     "migrate",
     arg("--session", dest="tmux_session", required=True, metavar="TMUX_SESSION", help="the tmux session"),
     arg("--name", help="name of the new session (default: tmux-<name>)"),
-    arg("--replace", action="store_true", help="kill the tmux session after migrating"),
+    arg("--replace", action="store_true", help="kill the tmux session once the new session is stored"),
+    arg("--ai-features", action="store_true", help="accepted for the ai-session crate's CLI: a migrated session "
+        "has every AI feature (context, compression, token accounting) anyway"),
     arg("--socket-name", "-L", help="tmux server socket name (tmux -L)"),
     arg("--socket-path", "-S", help="tmux server socket path (tmux -S)"),
 )

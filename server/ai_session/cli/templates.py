@@ -28,6 +28,7 @@ def template_save(m: SessionManager, a: argparse.Namespace) -> Result:
 
 @command("template list", help="list templates")
 def template_list(m: SessionManager, a: argparse.Namespace) -> Result:
+    """The templates, with their agent, role, budget, preloaded messages and prompt."""
     templates = m.templates()
     rows = [[t.name, t.agent or "-", t.role or "-", t.max_tokens, len(t.preload), (t.system_prompt or "")[:50]]
             for t in templates]  # fmt: skip
@@ -75,20 +76,21 @@ def pool_list(m: SessionManager, a: argparse.Namespace) -> Result:
 @command(
     "pool set",
     arg("role", metavar="ROLE"),
-    arg("--min-idle", type=int, default=1, help="sessions kept waiting (default 1)"),
-    arg("--max-idle", type=int, default=4, help="more than this are retired (default 4)"),
-    arg("--idle-timeout", default="1h", help="retire pooled sessions waiting longer (e.g. 30m; default 1h)"),
+    arg("--min-idle", type=int, help="sessions kept waiting (new pool: [session_management.pool_config], 1)"),
+    arg("--max-idle", type=int, help="more than this are retired (new pool: 4)"),
+    arg("--idle-timeout", metavar="AGE", help="retire pooled sessions waiting longer (e.g. 30m; new pool: 1h)"),
     arg("--agent", help="agent of the pooled sessions"),
     arg("--template", help="template the pooled sessions start from"),
-    help="create or change a role's pool",
+    help="create or change a role's pool (settings not given keep their value)",
 )
 def pool_set(m: SessionManager, a: argparse.Namespace) -> Result:
+    """Create or change a role's pool and fill it to its minimum. A setting not given keeps
+    its current value (for a new pool: the [session_management.pool_config] defaults)."""
     from ai_session.core.durations import parse_duration
-    from ai_session.core.models import PoolConfig
 
-    m.configure_pool(PoolConfig(role=a.role, min_idle=a.min_idle, max_idle=a.max_idle,
-                                idle_timeout=int(parse_duration(a.idle_timeout).total_seconds()),
-                                agent=a.agent, template=a.template))  # fmt: skip
+    timeout = int(parse_duration(a.idle_timeout).total_seconds()) if a.idle_timeout else None
+    m.set_pool(a.role, min_idle=a.min_idle, max_idle=a.max_idle, idle_timeout=timeout, agent=a.agent,
+               template=a.template)  # fmt: skip
     return _pools(m)
 
 

@@ -1,8 +1,9 @@
-"""Moving sessions in and out: export to versioned JSON, import ours and foreign formats."""
+"""Moving sessions in and out: export to versioned JSON (a file or a pipe), import ours and foreign formats."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,38 +14,67 @@ from ai_session.cli.views import human_tokens, session_json
 if TYPE_CHECKING:
     from ai_session.core.manager import SessionManager
 
+STDIO = "-"
+
 
 @command(
     "export",
-    arg("--output", "-o", metavar="FILE", help="default: $AI_SESSION_HOME/exports/NAME.json"),
+    arg("--all", action="store_true", help="every session (pooled ones aside) in one file"),
+    arg("--output", "-o", metavar="FILE", help="a file, or - for stdout (default: $AI_SESSION_HOME/exports/"
+        "NAME.json, all.json with --all)"),
     arg("--skip-corrupted", action="store_true",
         help="export the readable rows of a session with damaged ones, listing what was left out"),
-    target="session",
+    target="session?",
 )
 def export(m: SessionManager, a: argparse.Namespace) -> Result:
-    """Export a session to versioned JSON (secrets redacted), mode 0600. A session with damaged
-    rows is refused (each named) unless --skip-corrupted."""
-    doc = m.export_document(a.session, skip_corrupted=a.skip_corrupted)
-    path = m.write_export(doc, Path(a.output) if a.output else None)
-    skipped = doc.get("skipped", [])
+    """Export a session (or --all) to versioned JSON, secrets redacted; files are mode 0600.
+    `--output -` writes to stdout, so `ai-session export S -o - | ssh host ai-session import --file -`
+    works. A session with damaged rows is refused (each named) unless --skip-corrupted."""
+    from ai_session.core.errors import InvalidInput
+
+    if a.all == bool(a.session):
+        raise InvalidInput("export takes a SESSION or --all")
+    doc = m.export_document(None if a.all else a.session, skip_corrupted=a.skip_corrupted)
+    skipped = [s for d in doc.get("sessions", [doc]) for s in d.get("skipped", [])]
     notes = [f"skipped {_row(s)}: {s['damage']}" for s in skipped]
     if skipped:
-        notes.append(f"[ai-session] {len(skipped)} damaged row(s) left out; `ai-session repair {a.session}` quarantines them")
-    return Result(data={"path": str(path), "skipped": skipped}, view=f"exported to {path}", notes=notes)
+        repair = f"ai-session repair {a.session}" if a.session else "ai-session repair"
+        notes.append(f"[ai-session] {len(skipped)} damaged row(s) left out; `{repair}` quarantines them")
+    if a.output == STDIO:
+        sys.stdout.write(m.export_text(doc) + "\n")
+        return Result(notes=notes)
+    path = m.write_export(doc, Path(a.output) if a.output else None)
+    return Result(data={"path": str(path), "skipped": skipped}, notes=notes,
+                  view=f"exported {'every session' if a.all else a.session} to {path}")
 
 
 @command(
     "import",
-    arg("--file", "-f", required=True, help="the file to import"),
+    arg("--file", "-f", required=True, help="the file to import, or - for stdin"),
     arg("--input-format", "--from", dest="input_format", default="auto",
         choices=["auto", "native", "channelcoder", "claude-code"], help="default: from the file's content"),
-    arg("--name", help="name for the imported session"),
+    arg("--name", help="name for the imported session (a file with one session)"),
+    arg("--agent", help="the agent the imported sessions belong to"),
 )
 def import_(m: SessionManager, a: argparse.Namespace) -> Result:
-    s = m.import_file(Path(a.file), a.input_format, name=a.name)
-    t = m.show(s.id).totals
-    return Result(data=session_json(s, t),
-                  view=f"imported {s.name} ({s.id}): {t.messages} messages, {human_tokens(t.message_tokens)} tokens")
+    """Import sessions: an ai-session export (one session or `export --all`, also .json.zst), a
+    ChannelCoder session file, or a Claude Code transcript (.jsonl). Everything is checked before
+    anything is stored; a malformed or hostile file is refused and the store is left as it was."""
+    from ai_session.core.interop.limits import read_bytes
+
+    if a.file == STDIO:
+        data, where, file_name = sys.stdin.buffer.read(), "stdin", ""
+    else:
+        data, where, file_name = read_bytes(Path(a.file)), a.file, Path(a.file).name
+    imported = m.import_data(data, a.input_format, where=where, file_name=file_name, name=a.name, agent=a.agent)
+    totals = m.totals(imported)
+    lines = []
+    for s in imported:
+        t = totals.get(s.id)
+        lines.append(f"imported {s.name} ({s.id}): {t.messages if t else 0} messages, "
+                     f"{human_tokens(t.message_tokens if t else 0)} tokens")  # fmt: skip
+    data_out = [session_json(s, totals.get(s.id)) for s in imported]
+    return Result(data=data_out[0] if len(data_out) == 1 else data_out, view=lines)
 
 
 def _row(skipped: dict) -> str:

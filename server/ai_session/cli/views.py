@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ai_session.cli.render import Fields
 
 if TYPE_CHECKING:
+    from ai_session.core.manager import SessionDetails
     from ai_session.core.models import CommandRun, Message, Session
     from ai_session.core.store import Totals
 
@@ -44,25 +45,67 @@ def session_json(s: Session, totals: Totals | None = None) -> dict[str, Any]:
     return data
 
 
-def session_fields(s: Session, t: Totals) -> Fields:
+def session_fields(s: Session, t: Totals, details: SessionDetails | None = None) -> Fields:
+    fields = [
+        ("Id", s.id),
+        ("Name", s.name),
+        ("Status", s.status.value),
+        ("Agent", s.agent),
+        ("Role", s.role),
+        ("Worktree", s.worktree),
+        ("Branch", s.branch),
+        ("Provider", s.provider and f"{s.provider} ({s.model or 'default model'})"),
+        ("Budget", f"{s.max_tokens:,} tokens"),
+        ("Template", s.template),
+        ("Tags", ", ".join(s.tags)),
+        ("Created", f"{s.created_at:%Y-%m-%d %H:%M} ({ago(s.created_at)})"),
+        ("Last active", ago(s.last_active)),
+        ("Messages", f"{t.messages} ({human_tokens(t.message_tokens)} tokens)"),
+        ("Commands", (f"{t.runs} (raw {human_tokens(t.raw_tokens)} -> context {human_tokens(t.context_tokens)} "
+                      f"tokens, saved {percent(t.raw_tokens, t.context_tokens)})")),
+    ]  # fmt: skip
+    if details is not None:
+        fields += usage_fields(details)
+    return Fields(fields)
+
+
+def token_usage(d: SessionDetails) -> str:
+    return f"{d.context_tokens:,} / {d.budget:,} ({d.budget_used * 100:.0f}%)"
+
+
+def usage_fields(d: SessionDetails) -> list[tuple[str, Any]]:
+    u = d.usage
+    per_model = ", ".join(f"{m.model} ${m.cost_usd:.4f}" for m in u.by_model)
+    per_turn = u.tokens_per_interaction
+    return [
+        ("Token Usage", token_usage(d)),
+        ("Compressions", f"{d.compressed_outputs} command output(s), {d.summaries} summary(ies)"),
+        ("Cost", f"${u.cost_usd:.4f}" + (f" ({per_model})" if per_model else "")),
+        ("Interactions", f"{u.interactions}" + ("" if per_turn is None else
+                         f", {per_turn:,.0f} tokens per interaction ({u.input_tokens:,} in, {u.output_tokens:,} out)")),
+    ]  # fmt: skip
+
+
+def detail_fields(s: Session, t: Totals, d: SessionDetails) -> Fields:
+    """`list --detailed`: one block per session, as the ai-session crate's CLI shows it."""
     return Fields([
-        ("id", s.id),
-        ("name", s.name),
-        ("status", s.status.value),
-        ("agent", s.agent),
-        ("role", s.role),
-        ("worktree", s.worktree),
-        ("branch", s.branch),
-        ("provider", s.provider and f"{s.provider} ({s.model or 'default model'})"),
-        ("budget", f"{s.max_tokens} tokens"),
-        ("template", s.template),
-        ("tags", ", ".join(s.tags)),
-        ("created", f"{s.created_at:%Y-%m-%d %H:%M} ({ago(s.created_at)})"),
-        ("last active", ago(s.last_active)),
-        ("messages", f"{t.messages} ({human_tokens(t.message_tokens)} tokens)"),
-        ("commands", (f"{t.runs} (raw {human_tokens(t.raw_tokens)} -> context {human_tokens(t.context_tokens)} "
-                     f"tokens, saved {percent(t.raw_tokens, t.context_tokens)})")),
+        ("Status", s.status.value),
+        ("Messages", f"{t.messages:,}"),
+        ("Token Usage", token_usage(d)),
+        ("Compressions", f"{d.compressed_outputs} command output(s), {d.summaries} summary(ies)"),
+        ("Created", f"{s.created_at:%Y-%m-%d %H:%M}"),
+        ("Last Activity", ago(s.last_active)),
+        ("Agent", s.agent),
+        ("Role", s.role),
+        ("Id", s.id),
+        ("Branch", s.branch),
+        ("Worktree", s.worktree),
     ])  # fmt: skip
+
+
+def details_json(d: SessionDetails) -> dict[str, Any]:
+    return {"contextTokens": d.context_tokens, "budget": d.budget, "compressedOutputs": d.compressed_outputs,
+            "summaries": d.summaries, "usage": d.usage.as_dict()}  # fmt: skip
 
 
 def message_line(m: Message) -> str:

@@ -30,6 +30,7 @@ from ai_session.core.providers import (
     TextDelta,
     get_provider,
 )
+from ai_session.core.providers.windows import whole_history_budget
 from ai_session.core.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -65,19 +66,28 @@ AskEvent = TextDelta | Notice | AskResult
 
 
 def context_settings(manager: SessionManager) -> str:
-    """The `[context]` config table's default strategy (its output cap is checked too: a bad
-    value is an error wherever the table is read)."""
+    """The default strategy, from `[session_management.context_window]` (strategy,
+    preserve_important) and `[context]` (strategy; its output cap is checked too: a bad value is
+    an error wherever the table is read)."""
     table = manager.config.sections.get("context") or {}
-    strategy = check_strategy(str(table.get("strategy", DEFAULT_STRATEGY)))
+    window = manager.config.session_management
+    strategy = check_strategy(window.context_strategy or str(table.get("strategy", DEFAULT_STRATEGY)))
+    if strategy == "preserve_important" and not window.preserve_important:
+        strategy = "summarize"  # the same, without the rule that pinned items are always sent
     agent_output_cap(manager.config.sections)
     return strategy
 
 
 def provider_for(manager: SessionManager, session: Session, name: str | None = None) -> Provider:
-    chosen = name or session.provider
+    """`name`, else the session's provider, else the config's `[providers] default`."""
+    configured = manager.config.sections.get("providers") or {}
+    chosen = name or session.provider or configured.get("default")
     if not chosen:
-        raise NoProvider(f"session {session.name} has no provider: choose one of {', '.join(PROVIDERS)}")
-    settings = (manager.config.sections.get("providers") or {}).get(chosen)
+        raise NoProvider(f"session {session.name} has no provider: choose one of {', '.join(PROVIDERS)} (--provider, "
+                         "the session's, or a default in the config file: [providers] default = \"openai\")")
+    if not isinstance(chosen, str):
+        raise InvalidInput(f"providers.default must be a provider name ({', '.join(PROVIDERS)}), got {chosen!r}")
+    settings = configured.get(chosen)
     return get_provider(chosen, settings, prices=manager.config.sections.get("prices"))
 
 
@@ -163,10 +173,18 @@ async def _ask(
     history = manager.store.list_messages(session.id)
     runs = {r.id: r for r in manager.store.list_runs(session.id)}
     budget = max_tokens or session.max_tokens
+    if context_window == 0:  # unlimited: the whole history, as far as the model's own window goes
+        context_window = None
+        if max_tokens is None:
+            budget = whole_history_budget(model or engine.default_model, manager.config.sections.get("context_windows"),
+                                          engine.name)
+
+    # In a shared session the new turn says who asks, as every earlier one does (see context.assemble).
+    sent_prompt = f"[{agent}] {user.content}" if session.metadata.get("shared") and agent else user.content
 
     def build() -> AssembledContext:
         return assemble(session, history, runs, max_tokens=budget, strategy=strategy, window=context_window,
-                        prompt=user.content, prompt_tokens=user.tokens)  # fmt: skip
+                        prompt=sent_prompt, prompt_tokens=None if sent_prompt != user.content else user.tokens)  # fmt: skip
 
     ctx = build()
     compacted = None
@@ -184,7 +202,7 @@ async def _ask(
         model=model,
         conversation=conversation,
         cwd=session.shell_cwd or session.worktree,
-        new_turn=_new_turn(session, history, user.content) if engine.keeps_conversation else None,
+        new_turn=_new_turn(session, history, sent_prompt) if engine.keeps_conversation else None,
     )
     final: Completion | None = None
     async for event in engine.stream(request):

@@ -61,6 +61,15 @@ def decompress(data: bytes, max_output: int = DEFAULT_MAX_OUTPUT) -> bytes:
     return bytes(out)
 
 
+def content_size(data: bytes) -> int:
+    """The size a zstd frame declares for its content (0 when it does not say); nothing is decompressed."""
+    try:
+        size = zstandard.frame_content_size(data)
+    except zstandard.ZstdError:
+        return 0
+    return size if size > 0 else 0
+
+
 def _decompress_stored(data: bytes, max_output: int) -> bytes:
     """One complete frame that declares its size, decoded to exactly that size."""
     try:

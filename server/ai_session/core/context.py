@@ -235,6 +235,8 @@ def assemble(
 
     `window`: keep only the last N user turns (and what followed them) in the recent part.
     `prompt`: the new user turn, always included; pass `prompt_tokens` when already counted.
+    In a shared session (several agents write it) each turn an agent wrote is sent as
+    `[agent] text`, so the model knows who said what; the labels are counted in the budget.
     """
     check_strategy(strategy)
     budget = max_tokens if max_tokens is not None else session.max_tokens
@@ -249,6 +251,11 @@ def assemble(
     SUMMARY, COMMAND, DECISION = MessageKind.SUMMARY, MessageKind.COMMAND, MessageKind.DECISION
     overhead = MESSAGE_OVERHEAD
     runs_get = runs.get
+
+    shared = bool(session.metadata.get("shared"))
+
+    def label(m: Message) -> str:
+        return f"[{m.agent}] " if shared and m.agent and m.role is not Role.SYSTEM else ""
 
     def command_split(m: Message, cost: int) -> tuple[int, int, int]:
         """(raw, context, framing) of a command message: the run's own figures (the one
@@ -308,7 +315,7 @@ def assemble(
         else:
             acct.context_history += cost
         role = "system" if m.kind is SUMMARY else m.role.value
-        items[part].append(ContextItem(part, role, m.content, cost, raw, m.seq, m.kind.value, m.run_id, m.covers))
+        items[part].append(ContextItem(part, role, label(m) + m.content, cost, raw, m.seq, m.kind.value, m.run_id, m.covers))
         p = parts[part]
         p.tokens += cost
         p.raw_tokens += raw
@@ -345,7 +352,7 @@ def assemble(
     if preserve:
         kept: list[tuple[Message, int]] = []
         for m in reversed(important):
-            cost = message_cost(m)
+            cost = message_cost(m) + (_count(label(m)) if shared else 0)
             if cost <= remaining:
                 kept.append((m, cost))
                 remaining -= cost
@@ -392,6 +399,8 @@ def assemble(
         m = candidates[index]
         t = m.tokens
         cost = (t if t is not None else _count(m.content)) + overhead
+        if shared:
+            cost += _count(label(m))
         if cost > remaining:
             break
         recent.append((m, cost))

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ai_session.core import ask as ask_flow
-from ai_session.core import maintenance, pool, stats, trash
+from ai_session.core import maintenance, overview, pool, retention, stats, trash
 from ai_session.core import worktree as git_worktree
 from ai_session.core.accounting import RAW_SCAN_FACTOR, agent_output_cap, output_raw_tokens, pipe_text
 from ai_session.core.compaction import CompactionResult
@@ -50,8 +50,18 @@ from ai_session.core.privacy import private_dir, write_private
 from ai_session.core.providers import Provider
 from ai_session.core.redact import redact
 from ai_session.core.shell.sessions import SessionShells
-from ai_session.core.store import Damage, Quarantined, SessionAccess, SessionFilter, SessionStore, Totals, open_store
+from ai_session.core.store import (
+    Damage,
+    Quarantined,
+    SessionAccess,
+    SessionFilter,
+    SessionStore,
+    StorageStats,
+    Totals,
+    open_store,
+)
 from ai_session.core.tokens import count_tokens
+from ai_session.core.usage import SessionUsage, summarize_usage
 
 _Copyable = TypeVar("_Copyable", Message, CommandRun)
 
@@ -68,6 +78,22 @@ class SessionView:
     totals: Totals
     messages: list[Message] = field(default_factory=list)
     runs: list[CommandRun] = field(default_factory=list)
+
+
+@dataclass
+class SessionDetails:
+    """What `show` and `list --detailed` add: the next context against the budget, the
+    compressions done, and what the model calls cost."""
+
+    context_tokens: int
+    budget: int
+    compressed_outputs: int  # command outputs given to the agent in their compressed form
+    summaries: int  # compactions stored
+    usage: SessionUsage
+
+    @property
+    def budget_used(self) -> float:
+        return self.context_tokens / self.budget if self.budget else 0.0
 
 
 class SessionManager:
@@ -168,7 +194,8 @@ class SessionManager:
         against what it receives here.
         """
         cap = agent_output_cap(self.config.sections)
-        if self.config.compression:
+        session = self.store.get_session(run.session_id)
+        if self.config.compression and (session is None or session.metadata.get("compression", True)):
             result = compress(raw, run.command, run.exit_code, run_id=run.id)
             context, tool, diagnostics = result.text, result.tool, result.diagnostics
         else:  # the agent gets what its pipe would have carried, and how the command ended
@@ -184,6 +211,12 @@ class SessionManager:
         """A session's command runs, oldest first (the last `last` of them)."""
         session = ref if isinstance(ref, Session) else self.resolve(ref)
         return self.store.list_runs(session.id, last=last)
+
+    def run_tokens(self, run: CommandRun) -> tuple[int, int]:
+        """The history tokens a run added (its command message, in context form) and its session's total after."""
+        added = sum(m.tokens or 0 for m in self.store.list_messages(run.session_id, last=5) if m.run_id == run.id)
+        total = self.store.totals([run.session_id]).get(run.session_id, Totals()).message_tokens
+        return added, total
 
     def raw_output(self, ref: str) -> str:
         """A run's full raw output as stored (redacted); empty when it printed nothing."""
@@ -253,9 +286,14 @@ class SessionManager:
         model: str | None = None,
         system_prompt: str | None = None,
         tags: Sequence[str] = (),
+        compression: bool | None = None,
+        into_pool: bool = False,
     ) -> Session:
         """A new session; `worktree` (a path in it, or one already detected) binds it to that git
-        worktree and its branch."""
+        worktree and its branch. With `from_pool`, an idle pooled session of `role` (made from
+        `template`, if given) is taken instead when there is one, with the other options applied.
+        `compression=False` gives the agent command output as printed in this session.
+        `into_pool` makes a waiting pooled session of `role` (see `fill_pool`)."""
         tree = git_worktree.require(worktree) if isinstance(worktree, (str, Path)) else worktree
         if name is not None:
             limits.session_name(name, "name")
@@ -263,11 +301,19 @@ class SessionManager:
                 raise Conflict(f"a session named {name!r} already exists")
         if max_tokens is not None and max_tokens <= 0:
             raise InvalidInput("--max-tokens must be positive")
+        if (from_pool or into_pool) and not role:
+            raise InvalidInput("--pool needs --role: pools hold sessions per role")
+        if not into_pool:
+            self._check_role_limit(role)
         if from_pool:
-            if not role:
-                raise InvalidInput("--pool needs --role: pools hold sessions per role")
-            pooled = pool.acquire(self, role, name=name)
+            changes = {"agent": agent, "max_tokens": max_tokens, "provider": provider, "model": model,
+                       "system_prompt": system_prompt, "tags": list(tags) or None,
+                       "worktree": tree.root if tree else None, "branch": tree.label if tree else None}
+            pooled = pool.acquire(self, role, name=name, template=template,  # type: ignore[arg-type]
+                                  changes={k: v for k, v in changes.items() if v is not None})
             if pooled:
+                if compression is not None:
+                    pooled = self._update(pooled, metadata={**pooled.metadata, "compression": compression})
                 return pooled
         preload: list[Message] = []
         tpl = None
@@ -288,8 +334,30 @@ class SessionManager:
             model=model or (tpl.model if tpl else None),
             system_prompt=system_prompt if system_prompt is not None else (tpl.system_prompt if tpl else None),
             tags=list(tags) or (list(tpl.tags) if tpl else []),
+            status=SessionStatus.POOL if into_pool else SessionStatus.ACTIVE,
+            pool=role if into_pool else None,
+            metadata={} if compression is None else {"compression": compression},
         )
         return self.store.create_session(session, self._prepare(preload, session))
+
+    def _check_role_limit(self, role: str | None) -> None:
+        """`[session_management] max_sessions_per_role`: live (active, idle, paused) sessions per role."""
+        limit = self.config.session_management.max_sessions_per_role
+        if role is None or limit is None:
+            return
+        live = self.store.list_sessions(SessionFilter(
+            role=role, statuses={SessionStatus.ACTIVE, SessionStatus.IDLE, SessionStatus.PAUSED}))  # fmt: skip
+        if len(live) >= limit:
+            raise Conflict(f"role {role} already has {len(live)} live session(s), the most "
+                           f"[session_management] max_sessions_per_role = {limit} allows; end or delete one first")
+
+    def fill_pool(self, role: str, count: int, **options: object) -> pool.FillReport:
+        """Add `count` idle sessions made with `options` to the role's pool (see core/pool.py)."""
+        return pool.fill(self, role, count, **options)
+
+    def set_pool(self, role: str, **changes: object) -> PoolConfig:
+        """Create or change a role's pool; settings not given keep their value."""
+        return pool.configure(self, pool.settings(self, role, changes))
 
     def list(
         self,
@@ -324,6 +392,17 @@ class SessionManager:
             view.messages = self.store.list_messages(session.id, last=last)
             view.runs = self.store.list_runs(session.id, last=last)
         return view
+
+    def details(self, ref: str | Session) -> SessionDetails:
+        session = ref if isinstance(ref, Session) else self.resolve(ref)
+        messages = self.store.list_messages(session.id)
+        runs = self.store.list_runs(session.id)
+        default_strategy = ask_flow.context_settings(self)
+        ctx = assemble_context(session, messages, {r.id: r for r in runs}, strategy=default_strategy)
+        return SessionDetails(
+            context_tokens=ctx.tokens, budget=ctx.budget, compressed_outputs=sum(1 for r in runs if r.tool),
+            summaries=sum(1 for m in messages if m.kind is MessageKind.SUMMARY), usage=summarize_usage(messages),
+        )  # fmt: skip
 
     def totals(self, sessions: Sequence[Session]) -> dict[str, Totals]:
         return self.store.totals([s.id for s in sessions])
@@ -378,22 +457,28 @@ class SessionManager:
             return self._update(session, status=SessionStatus.ACTIVE, last_active=utcnow())
         return session
 
-    def clear(
-        self,
-        *,
-        older_than: timedelta | None = None,
-        idle_only: bool = False,
-        force: bool = False,
-        dry_run: bool = False,
-    ) -> list[Session]:
-        """Move stale sessions to the trash. Ended and idle ones qualify; active and paused ones need force."""
+    def clear_candidates(self, *, older_than: timedelta | None = None, idle_only: bool = False) -> list[Session]:
+        """The sessions `clear` deletes. With `idle_only`: idle ones. Else, with `older_than`:
+        every session inactive that long (active and paused ones too, as the seed's `clear`);
+        without an age: idle and ended ones. Pooled sessions never (their pool retires them)."""
         self.refresh_idle()
-        cutoff = utcnow() - older_than if older_than else None
-        statuses = {SessionStatus.IDLE} if idle_only else {SessionStatus.IDLE, SessionStatus.ENDED}
-        if force and not idle_only:
-            statuses |= {SessionStatus.ACTIVE, SessionStatus.PAUSED}
-        doomed = self.store.list_sessions(SessionFilter(statuses=statuses, inactive_before=cutoff))
-        return doomed if dry_run else trash.discard(self, doomed)
+        if idle_only:
+            statuses = {SessionStatus.IDLE}
+        elif older_than is not None:
+            statuses = {SessionStatus.ACTIVE, SessionStatus.IDLE, SessionStatus.PAUSED, SessionStatus.ENDED}
+        else:
+            statuses = {SessionStatus.IDLE, SessionStatus.ENDED}
+        cutoff = utcnow() - older_than if older_than is not None else None
+        return self.store.list_sessions(SessionFilter(statuses=statuses, inactive_before=cutoff))
+
+    def clear(self, *, older_than: timedelta | None = None, idle_only: bool = False) -> list[Session]:
+        """Move what `clear_candidates` finds to the trash; returns those sessions. Callers that
+        talk to a person confirm the candidates first, then `discard` them."""
+        return self.discard(self.clear_candidates(older_than=older_than, idle_only=idle_only))
+
+    def discard(self, sessions: Iterable[Session]) -> list[Session]:
+        """Move sessions to the trash (or delete them, when it keeps nothing)."""
+        return trash.discard(self, sessions)
 
     # ------------------------------------------------------------------ trash
 
@@ -409,6 +494,18 @@ class SessionManager:
 
     def trash_keep(self) -> timedelta:
         return trash.keep(self.config)
+
+    def change_all(self, action: str, *, role: str | None = None, agent: str | None = None) -> list[Session]:
+        """pause, resume or end every session (of `role`, of `agent`) that the change applies to:
+        pause active and idle ones, resume paused and idle ones, end all that have not ended."""
+        applies = {"pause": {SessionStatus.ACTIVE, SessionStatus.IDLE},
+                   "resume": {SessionStatus.PAUSED, SessionStatus.IDLE},
+                   "end": {SessionStatus.ACTIVE, SessionStatus.IDLE, SessionStatus.PAUSED}}  # fmt: skip
+        if action not in applies:
+            raise InvalidInput(f"unknown state change {action!r}: pause, resume or end")
+        self.refresh_idle()
+        chosen = self.store.list_sessions(SessionFilter(statuses=applies[action], role=role, agent=agent))
+        return [getattr(self, action)(s.id) for s in chosen]
 
     # ------------------------------------------------------------------ messages
 
@@ -455,11 +552,23 @@ class SessionManager:
         self.store.update_messages([message])
         return message
 
+    def delete_messages(self, ref: str | Session, seqs: Sequence[int]) -> int:
+        session = ref if isinstance(ref, Session) else self.resolve(ref)
+        return self.store.delete_messages(session.id, seqs)
+
+    def apply_retention(self, sessions: Sequence[Session] | None = None, *,
+                        dry_run: bool = False) -> list[retention.RetentionReport]:  # fmt: skip
+        """The configured message retention on `sessions` (default: all); what it removed, per session."""
+        return retention.apply(self, list(self.list() if sessions is None else sessions), dry_run=dry_run)
+
+    def prunable(self, ref: str | Session, *, keep_recent: int = 0) -> list[int]:
+        """The messages a history cut keeping the last `keep_recent` removes: older ones, pinned aside."""
+        messages = self.messages(ref)
+        return [m.seq for m in messages[: max(0, len(messages) - keep_recent)] if not m.pinned]
+
     def clear_history(self, ref: str, *, keep_last: int = 0) -> int:
         session = self.resolve(ref)
-        messages = self.store.list_messages(session.id)
-        doomed = messages[: max(0, len(messages) - keep_last)]
-        return self.store.delete_messages(session.id, [m.seq for m in doomed if not m.pinned])
+        return self.store.delete_messages(session.id, self.prunable(session, keep_recent=keep_last))
 
     # ------------------------------------------------------------------ templates
 
@@ -479,6 +588,21 @@ class SessionManager:
             preload=[m.model_copy(update={"session_id": "", "seq": 0}) for m in preload],
             source_session=session.id,
         )
+        self.store.save_template(template)
+        return template
+
+    def create_template(self, name: str, *, system_prompt: str | None = None, agent: str | None = None,
+                        role: str | None = None, provider: str | None = None, model: str | None = None,
+                        max_tokens: int | None = None, tags: Sequence[str] = ()) -> Template:  # fmt: skip
+        """A template made from settings alone (no source session); a name in use is a conflict."""
+        limits.session_name(name, "template name")
+        if self.store.get_template(name):
+            raise Conflict(f"a template named {name!r} already exists (`ai-session template delete {name}` first)")
+        if max_tokens is not None and max_tokens <= 0:
+            raise InvalidInput("--max-tokens must be positive")
+        template = Template(name=name, system_prompt=system_prompt, agent=agent,
+                            role=role, provider=provider, model=model, max_tokens=max_tokens or self.config.max_tokens,
+                            tags=list(tags))  # fmt: skip
         self.store.save_template(template)
         return template
 
@@ -565,6 +689,22 @@ class SessionManager:
         copies = [_copied(m, id=new_id("msg")) for m in history]
         return self.store.create_session(fork, copies)
 
+    def checkpoint(self, ref: str | Session, name: str, *, replace: bool = False) -> tuple[Session, bool]:
+        """A named copy of the session as it is now (a fork), which the session goes on past. Saving
+        a checkpoint under the same name again updates it; with `replace`, whatever session has
+        that name is replaced (a file-like "save as"). True when it replaced one."""
+        source = ref if isinstance(ref, Session) else self.resolve(ref)
+        limits.session_name(name, "checkpoint name")
+        earlier = self.store.get_session_by_name(name)
+        if earlier is not None:
+            if earlier.id == source.id:
+                raise InvalidInput(f"{name!r} is the session itself; a checkpoint needs another name")
+            if not replace and (earlier.metadata.get("forked_from") or {}).get("id") != source.id:
+                raise Conflict(f"a session named {name!r} already exists and is not a checkpoint of {source.name}")
+            self.delete(earlier.id)
+        copy = self.fork(source.id, name=name)
+        return self._update(copy, metadata={**copy.metadata, "checkpoint": True}), earlier is not None
+
     # ------------------------------------------------------------------ worktree
 
     def worktree_session(self, path: str | Path = ".", *, agent: str | None = None) -> tuple[Session, bool]:
@@ -587,9 +727,12 @@ class SessionManager:
 
     # ------------------------------------------------------------------ export, import
 
-    def export_document(self, ref: str, *, skip_corrupted: bool = False) -> dict:
-        """A session as our export format. A damaged row is an error naming each one, unless
-        `skip_corrupted`: then the readable rest is exported and `skipped` lists what was not."""
+    def export_document(self, ref: str | None = None, *, skip_corrupted: bool = False) -> dict:
+        """A session as our export format; without `ref`, every session (pooled ones aside) in one
+        bundle. A damaged row is an error naming each one, unless `skip_corrupted`: then the
+        readable rest is exported and `skipped` lists what was not."""
+        if ref is None:
+            return native.to_bundle([self.export_document(s.id, skip_corrupted=skip_corrupted) for s in self.list()])
         session = self.resolve(ref)
         messages, runs, damaged = self.store.contents(session.id)
         if not skip_corrupted:
@@ -599,45 +742,74 @@ class SessionManager:
             doc["skipped"] = [{"kind": d.kind, "ref": d.ref, "seq": d.seq, "damage": d.what} for d in damaged]
         return doc
 
+    def export_text(self, doc: dict) -> str:
+        """An export document as the JSON that leaves (redacted once more: nothing secret leaves)."""
+        return redact(json.dumps(doc, ensure_ascii=False, indent=1))
+
     def write_export(self, doc: dict, path: Path | None = None) -> Path:
-        """Write an export document (0600); default: the exports dir, named after the session."""
+        """Write an export document (0600); default: the exports dir, named after the session
+        (all.json for a bundle of every session)."""
+        text = self.export_text(doc)
         if path is None:
-            path = private_dir(self.config.export_dir) / f"{doc['session']['name']}.json"
-        text = redact(json.dumps(doc, ensure_ascii=False, indent=1))  # belt and braces: nothing secret leaves
+            path = private_dir(self.config.export_dir) / f"{doc['session']['name'] if 'session' in doc else 'all'}.json"
         write_private(Path(path), text.encode("utf-8"))
         return Path(path)
 
-    def export(self, ref: str, path: Path | None = None, *, skip_corrupted: bool = False) -> Path:
+    def export(self, ref: str | None, path: Path | None = None, *, skip_corrupted: bool = False) -> Path:
         return self.write_export(self.export_document(ref, skip_corrupted=skip_corrupted), path)
 
-    def read_import(self, path: Path, fmt: str = "auto") -> ImportBundle:
+    def read_import(self, path: Path, fmt: str = "auto") -> list[ImportBundle]:
+        return self.read_import_data(limits.read_bytes(Path(path)), fmt, where=str(path), file_name=Path(path).name)
+
+    def read_import_data(self, data: bytes, fmt: str = "auto", *, where: str = "stdin",
+                         file_name: str = "") -> list[ImportBundle]:  # fmt: skip
+        """The sessions in an import file's bytes (one, or every session of an `export --all`)."""
         if fmt not in IMPORT_FORMATS:
             raise InvalidInput(f"unknown import format {fmt!r}: use one of {', '.join(IMPORT_FORMATS)}")
-        data = limits.read_bytes(Path(path))
+        data = limits.checked_bytes(data, where)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput(f"{path} is not UTF-8 text") from None
-        default_name = limits.SESSION_NAME.match(Path(path).stem) and Path(path).stem or "imported"
-        if fmt == "claude-code" or (fmt == "auto" and Path(path).suffix == ".jsonl"):
-            return claude_code.from_lines(text.splitlines(), default_name)
-        doc = limits.parse_json(text, str(path))
+            raise InvalidInput(f"{where} is not UTF-8 text") from None
+        stem = Path(file_name).stem
+        default_name = limits.SESSION_NAME.match(stem) and stem or "imported"
+        jsonl = fmt == "claude-code" or (fmt == "auto" and (file_name.endswith(".jsonl") or native.looks_jsonl(text)))
+        if jsonl:
+            return [claude_code.from_lines(text.splitlines(), default_name)]
+        doc = limits.parse_json(text, where)
         if fmt == "native" or (fmt == "auto" and native.looks_native(doc)):
-            return native.from_document(doc)
+            return native.from_bundle(doc) if native.is_bundle(doc) else [native.from_document(doc)]
         if fmt == "channelcoder" or (fmt == "auto" and channelcoder.looks_channelcoder(doc)):
-            return channelcoder.from_document(doc, default_name)
-        raise InvalidInput(f"{path}: unrecognised format; pass --format native, channelcoder or claude-code")
+            return [channelcoder.from_document(doc, default_name)]
+        raise InvalidInput(f"{where}: unrecognised format; pass --from native, channelcoder or claude-code")
 
-    def import_file(self, path: Path, fmt: str = "auto", *, name: str | None = None) -> Session:
-        """Store a session read from a file, in one transaction (a failed import leaves the
-        store as it was). Importing is activity: the session counts as active now for clearing;
-        its original last activity stays in its metadata and its history keeps its times."""
-        bundle = self.read_import(path, fmt)
+    def import_file(self, path: Path, fmt: str = "auto", *, name: str | None = None, agent: str | None = None) -> Session:
+        """Import a file holding one session; see `import_data` for several."""
+        bundles = self.read_import(path, fmt)
+        if len(bundles) != 1:
+            raise InvalidInput(f"{path} holds {len(bundles)} sessions; import it with `ai-session import --file`")
+        return self._store_import(bundles[0], name=name, agent=agent)
+
+    def import_data(self, data: bytes, fmt: str = "auto", *, where: str = "stdin", file_name: str = "",
+                    name: str | None = None, agent: str | None = None) -> list[Session]:  # fmt: skip
+        """Import every session in an import file's bytes; `name` only when it holds one.
+        Everything is read and checked before the first session is stored."""
+        bundles = self.read_import_data(data, fmt, where=where, file_name=file_name)
+        if name and len(bundles) != 1:
+            raise InvalidInput(f"--name names one session, and {where} holds {len(bundles)}")
+        return [self._store_import(b, name=name, agent=agent) for b in bundles]
+
+    def _store_import(self, bundle: ImportBundle, *, name: str | None, agent: str | None) -> Session:
+        """Store one imported session, in one transaction (a failed import leaves the store as it
+        was). Importing is activity: the session counts as active now for clearing; its original
+        last activity stays in its metadata and its history keeps its times."""
         session = bundle.session
         if name:
             session = session.model_copy(update={"name": limits.session_name(name, "--name")})
         elif limits.looks_like_id(session.name):  # named before names could not look like ids
             session = session.model_copy(update={"name": self.unique_name("imported")})
+        if agent:
+            session = session.model_copy(update={"agent": limits.text(agent, "--agent", limit=128)})
         runs, messages = bundle.runs, bundle.messages
         if self.store.get_session(session.id) or any(self.store.get_run(r.id) for r, _ in runs):
             # A copy next to its original: everything gets ids of its own and names what it copies.
@@ -710,6 +882,7 @@ class SessionManager:
 
     def acquire(self, role: str, *, name: str | None = None) -> Session:
         """A session for a task: an idle pooled one of `role` if any, else a new one."""
+        self._check_role_limit(role)
         return pool.acquire(self, role, name=name) or self.create(name, role=role)
 
     def validate(self, ref: str | None = None) -> list[maintenance.Problem]:
@@ -746,9 +919,18 @@ class SessionManager:
         return self.store.optimize()
 
     def stats(self, *, period: timedelta | None = None, group_by: stats.GroupBy = "session",
-              savings: bool = False) -> stats.StatsReport:  # fmt: skip
-        """With `savings`, also history raw vs context per recorded answer (reads message bodies)."""
-        return stats.compute(self, period=period, group_by=group_by, savings=savings)
+              savings: bool = False, agent: str | None = None, efficiency: bool = False) -> stats.StatsReport:  # fmt: skip
+        """With `savings`, also history raw vs context per recorded answer (reads message bodies);
+        `agent` keeps that agent's sessions; `efficiency` also counts compactions."""
+        return stats.compute(self, period=period, group_by=group_by, savings=savings, agent=agent,
+                             efficiency=efficiency)  # fmt: skip
+
+    def global_stats(self) -> overview.GlobalReport:
+        """The whole store in four blocks (efficiency, performance, resources, activity), all measured."""
+        return overview.compute(self)
+
+    def storage_stats(self) -> StorageStats | None:
+        return self.store.storage_stats()
 
     # -- shells (async: they live on the caller's event loop) -----------------------------
     @cached_property

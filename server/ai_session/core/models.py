@@ -228,6 +228,18 @@ class PoolConfig(Model):
     template: str | None = None
 
 
+class PoolRecord(PoolConfig):
+    """A pool as stored: its settings and what it has done so far (`stats --pool`)."""
+
+    created: int = 0  # pooled sessions made for it
+    taken: int = 0  # handed to a task
+    retired: int = 0  # removed after waiting past idle_timeout or above max_idle
+
+    @property
+    def config(self) -> PoolConfig:
+        return PoolConfig.model_validate(self.model_dump(include=set(PoolConfig.model_fields)))
+
+
 class Change(Model):
     """One entry of the store's change log, for live updates across processes."""
 

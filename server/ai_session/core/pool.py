@@ -1,18 +1,20 @@
 """Session pools: pre-created idle sessions per role, so a task starts without set-up.
 
 A pooled session has status `pool`; acquiring one is a compare-and-set on that status, so
-two processes never take the same session.
+two processes never take the same session. Each pool counts what it did (created, taken,
+retired) for `stats --pool`.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ai_session.core.errors import NotFound
-from ai_session.core.models import PoolConfig, Session, SessionStatus, utcnow
+from ai_session.core.errors import InvalidInput, NotFound
+from ai_session.core.models import PoolConfig, PoolRecord, Session, SessionStatus, utcnow
 from ai_session.core.store import SessionFilter
 
 if TYPE_CHECKING:
@@ -21,37 +23,74 @@ if TYPE_CHECKING:
 
 @dataclass
 class PoolState:
-    config: PoolConfig
+    config: PoolRecord
     idle: int
 
+    @property
+    def reuse_rate(self) -> float | None:
+        """Taken / created: how much of what the pool made went to a task (undefined before it made any)."""
+        return self.config.taken / self.config.created if self.config.created else None
 
-def _pooled(manager: SessionManager, role: str) -> list[Session]:
+
+@dataclass
+class FillReport:
+    role: str
+    created: list[Session]
+    pool: PoolRecord
+    waiting: int  # idle sessions in the pool now
+    max_idle_raised_from: int | None = None  # max_idle was below what now waits, and was raised
+
+
+def _pooled(manager: SessionManager, role: str, template: str | None = None) -> list[Session]:
     sessions = manager.store.list_sessions(SessionFilter(statuses={SessionStatus.POOL}, pool=role))
-    return sorted(sessions, key=lambda s: s.created_at)
+    return sorted((s for s in sessions if template is None or s.template == template), key=lambda s: s.created_at)
 
 
-def _config(manager: SessionManager, role: str) -> PoolConfig:
-    for config in manager.store.list_pools():
-        if config.role == role:
-            return config
-    raise NotFound(f"no pool for role {role!r} (create one with `ai-session pool set {role}`)")
+def find(manager: SessionManager, role: str) -> PoolRecord | None:
+    return next((p for p in manager.store.list_pools() if p.role == role), None)
+
+
+def _record(manager: SessionManager, role: str) -> PoolRecord:
+    found = find(manager, role)
+    if found is None:
+        raise NotFound(f"no pool for role {role!r} (create one with `ai-session pool set {role}`)")
+    return found
+
+
+def _count(manager: SessionManager, role: str, **increments: int) -> None:
+    if any(increments.values()) and (record := find(manager, role)) is not None:
+        manager.store.save_pool(record.model_copy(update={k: getattr(record, k) + n for k, n in increments.items()}))
+
+
+def settings(manager: SessionManager, role: str, changes: Mapping[str, Any]) -> PoolConfig:
+    """A role's pool settings with `changes` applied: to the stored pool, or else to the
+    `[session_management.pool_config]` defaults. Settings not changed are kept as they are."""
+    current = find(manager, role)
+    if current is None:
+        defaults = manager.config.session_management
+        base = PoolConfig(role=role, min_idle=defaults.pool_min_idle, max_idle=defaults.pool_max_idle,
+                          idle_timeout=defaults.pool_idle_timeout)  # fmt: skip
+    else:
+        base = current.config
+    return base.model_copy(update={k: v for k, v in changes.items() if v is not None})
 
 
 def configure(manager: SessionManager, config: PoolConfig) -> PoolConfig:
     if config.min_idle < 0 or config.max_idle < config.min_idle or config.idle_timeout <= 0:
-        from ai_session.core.errors import InvalidInput
-
         raise InvalidInput("pool needs 0 <= min_idle <= max_idle and a positive idle_timeout")
     if config.template:
         manager.get_template(config.template)
-    manager.store.save_pool(config)
+    counts = find(manager, config.role)
+    manager.store.save_pool(PoolRecord(**config.model_dump(), created=counts.created if counts else 0,
+                                       taken=counts.taken if counts else 0,
+                                       retired=counts.retired if counts else 0))  # fmt: skip
     replenish(manager, config.role)
     return config
 
 
 def remove(manager: SessionManager, role: str) -> int:
     """Delete a pool and its waiting sessions."""
-    _config(manager, role)
+    _record(manager, role)
     waiting = _pooled(manager, role)
     for s in waiting:
         manager.store.delete_session(s.id)
@@ -61,6 +100,10 @@ def remove(manager: SessionManager, role: str) -> int:
 
 def status(manager: SessionManager) -> list[PoolState]:
     return [PoolState(config=c, idle=len(_pooled(manager, c.role))) for c in manager.store.list_pools()]
+
+
+def _new_pooled(manager: SessionManager, role: str, **options: Any) -> Session:
+    return manager.create(f"pool-{role}-{secrets.token_hex(3)}", role=role, into_pool=True, **options)
 
 
 def replenish(manager: SessionManager, role: str | None = None) -> dict[str, tuple[int, int]]:
@@ -77,25 +120,45 @@ def replenish(manager: SessionManager, role: str | None = None) -> dict[str, tup
         for s in retire:
             manager.store.delete_session(s.id)
         alive = len(waiting) - len(retire)
-        created = 0
-        for _ in range(max(0, config.min_idle - alive)):
-            session = manager.create(
-                f"pool-{config.role}-{secrets.token_hex(3)}",
-                agent=config.agent,
-                role=config.role,
-                template=config.template,
-            )
-            manager.store.update_session(session.model_copy(update={"status": SessionStatus.POOL, "pool": config.role}))
-            created += 1
+        created = max(0, config.min_idle - alive)
+        for _ in range(created):
+            _new_pooled(manager, config.role, agent=config.agent, template=config.template)
+        _count(manager, config.role, created=created, retired=len(retire))
         report[config.role] = (created, len(retire))
     return report
 
 
-def acquire(manager: SessionManager, role: str, *, name: str | None = None) -> Session | None:
-    """Take the oldest idle pooled session of `role` for a task, or None when the pool is empty."""
-    for candidate in _pooled(manager, role):
+def fill(manager: SessionManager, role: str, count: int, **options: Any) -> FillReport:
+    """Add `count` idle sessions made with `options` (agent, template, max_tokens...) to the
+    role's pool. A new pool (the configured defaults, the given agent and template) keeps
+    `count` ready; refills are made with its agent and template. When more would wait than
+    max_idle allows, max_idle is raised so none is retired at once."""
+    if count <= 0:
+        raise InvalidInput(f"--count must be positive (got {count})")
+    new = find(manager, role) is None
+    if new:
+        configure(manager, settings(manager, role, {"min_idle": 0, "agent": options.get("agent"),
+                                                    "template": options.get("template")}))  # fmt: skip
+    created = [_new_pooled(manager, role, **options) for _ in range(count)]
+    record = _record(manager, role)
+    waiting = len(_pooled(manager, role))
+    raised = None
+    if waiting > record.max_idle:
+        raised = None if new else record.max_idle
+        record = record.model_copy(update={"max_idle": waiting})
+    record = record.model_copy(update={"created": record.created + count, "min_idle": count if new else record.min_idle})
+    manager.store.save_pool(record)
+    return FillReport(role, created, record, waiting, raised)
+
+
+def acquire(manager: SessionManager, role: str, *, name: str | None = None, template: str | None = None,
+            changes: Mapping[str, Any] | None = None) -> Session | None:  # fmt: skip
+    """Take the oldest idle pooled session of `role` (made from `template`, when given) for a
+    task, with `changes` (agent, max_tokens...) applied; None when the pool has none."""
+    for candidate in _pooled(manager, role, template):
         taken = candidate.model_copy(
             update={
+                **(changes or {}),
                 "status": SessionStatus.ACTIVE,
                 "name": name or manager.unique_name(f"{role}-{secrets.token_hex(2)}"),
                 "last_active": utcnow(),
@@ -103,6 +166,7 @@ def acquire(manager: SessionManager, role: str, *, name: str | None = None) -> S
             }
         )
         if manager.store.update_session(taken, expected_status=SessionStatus.POOL):
+            _count(manager, role, taken=1)
             replenish(manager, role)
             return taken
     return None

@@ -76,6 +76,7 @@ class StatsReport:
     rows: list[StatsRow]
     total: StatsRow
     copies: int = 0  # copied messages and runs the rows hold and the total counts once
+    compactions: dict[str, int] = field(default_factory=dict)  # per row key and "total", with efficiency=True
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -129,14 +130,15 @@ def session_savings(
 
 
 def compute(manager: SessionManager, *, period: timedelta | None = None, group_by: GroupBy = "session",
-            savings: bool = False) -> StatsReport:  # fmt: skip
-    sessions = {s.id: s for s in manager.store.list_sessions()}
+            savings: bool = False, agent: str | None = None, efficiency: bool = False) -> StatsReport:  # fmt: skip
+    sessions = {s.id: s for s in manager.store.list_sessions() if agent is None or s.agent == agent}
     since = utcnow() - period if period else None
     totals = manager.store.totals(list(sessions), since=since)
     prices = PriceTable(manager.config.sections.get("prices"))
     rows: dict[str, StatsRow] = {}
     members: dict[str, set[str]] = {}
     originals: dict[str, tuple[int, int, int, int, float]] = {}  # each run and answer once
+    compactions: dict[str, int] = {}
     for sid, t in totals.items():
         session = sessions[sid]
         key = {"session": session.name, "agent": session.agent, "role": session.role}[group_by] or "(none)"
@@ -154,6 +156,10 @@ def compute(manager: SessionManager, *, period: timedelta | None = None, group_b
         row.cost_avoided_usd += measured.cost_avoided_usd
         for origin, figures in measured.items.items():
             originals.setdefault(origin, figures)
+        if efficiency:
+            compactions[key] = compactions.get(key, 0) + sum(
+                1 for m in manager.store.list_messages(sid)
+                if m.kind is MessageKind.SUMMARY and (since is None or m.created_at >= since))  # fmt: skip
     for key, row in rows.items():
         row.sessions = len(members[key])
     once = manager.store.origin_totals(list(totals), since=since)
@@ -167,4 +173,6 @@ def compute(manager: SessionManager, *, period: timedelta | None = None, group_b
     )  # fmt: skip
     copies = sum(r.messages + r.commands for r in rows.values()) - once.messages - once.runs
     ordered = sorted(rows.values(), key=lambda r: (-r.message_tokens - r.raw_tokens, r.key))
-    return StatsReport(group_by, period.total_seconds() / 86400 if period else None, ordered, total, copies)
+    compactions["total"] = sum(compactions.values())
+    return StatsReport(group_by, period.total_seconds() / 86400 if period else None, ordered, total, copies,
+                       compactions)

@@ -11,6 +11,33 @@ from ai_session.core.interop import ImportBundle, limits
 from ai_session.core.models import Message, Role, Session, utcnow
 
 
+def to_document(session: Session, messages: list[Message]) -> dict[str, Any]:
+    """A session as ChannelCoder's `SessionState` (what its storage adapters save and load)."""
+    chain = list(session.provider_sessions)
+    return {
+        "sessionChain": chain,
+        "currentSessionId": chain[-1] if chain else None,
+        "messages": [{"role": m.role.value, "content": m.content, "timestamp": m.created_at.isoformat(),
+                      **({"sessionId": m.metadata["provider_session"]} if m.metadata.get("provider_session") else {})}
+                     for m in messages],
+        "metadata": {"name": session.name, "created": session.created_at.isoformat(),
+                     "lastActive": session.last_active.isoformat(),
+                     **({"provider": session.provider} if session.provider else {}),
+                     **({"model": session.model} if session.model else {})},
+    }  # fmt: skip
+
+
+def _provider(value: Any) -> str:
+    """ChannelCoder drives Claude Code; a state we wrote may name another provider."""
+    from ai_session.core.providers import PROVIDERS
+
+    if value is None:
+        return "claude"
+    if value not in PROVIDERS:
+        raise InvalidInput(f"metadata.provider: {value!r} is not one of {', '.join(PROVIDERS)}")
+    return str(value)
+
+
 def looks_channelcoder(doc: Any) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("messages"), list) and (
         "sessionChain" in doc or "metadata" in doc or "id" in doc
@@ -40,7 +67,8 @@ def from_document(doc: Any, default_name: str) -> ImportBundle:
     name = limits.session_name(meta.get("name") or default_name, "metadata.name", id_like=True)
     session = Session(
         name=name,
-        provider="claude",
+        provider=_provider(meta.get("provider")),
+        model=limits.text(meta["model"], "metadata.model", limit=256) if meta.get("model") else None,
         provider_sessions=chain,
         created_at=_time(meta.get("created"), "metadata.created"),
         last_active=_time(meta.get("lastActive"), "metadata.lastActive"),

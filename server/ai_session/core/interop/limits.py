@@ -33,12 +33,18 @@ def read_bytes(path: Path) -> bytes:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     if size > MAX_FILE_BYTES:
         raise InvalidInput(f"{path} is {size} bytes, over the {MAX_FILE_BYTES}-byte import limit")
-    data = path.read_bytes()
+    return checked_bytes(path.read_bytes(), str(path))
+
+
+def checked_bytes(data: bytes, where: str) -> bytes:
+    """Import bytes from anywhere (a file, a pipe) within the size limit, zstd-decompressed (bounded)."""
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidInput(f"{where} is over the {MAX_FILE_BYTES}-byte import limit")
     if blob.is_zstd(data):
         try:
             data = blob.decompress(data, max_output=MAX_FILE_BYTES)
         except StoreError as exc:
-            raise InvalidInput(f"{path}: {exc}") from None
+            raise InvalidInput(f"{where}: {exc}") from None
     return data
 
 

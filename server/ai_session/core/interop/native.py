@@ -2,6 +2,10 @@
 
     {"format": "ai-session", "version": 1, "exportedAt": ...,
      "session": {...}, "messages": [...], "runs": [{"run": {...}, "output": "..."}]}
+
+`export --all` writes several in one bundle:
+
+    {"format": "ai-session", "version": 1, "exportedAt": ..., "sessions": [<document>, ...]}
 """
 
 from __future__ import annotations
@@ -30,8 +34,36 @@ def to_document(session: Session, messages: Sequence[Message], runs: Sequence[tu
     }
 
 
+def to_bundle(documents: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    return {"format": FORMAT, "version": VERSION, "exportedAt": utcnow().isoformat(), "sessions": list(documents)}
+
+
 def looks_native(doc: Any) -> bool:
     return isinstance(doc, dict) and doc.get("format") == FORMAT
+
+
+def is_bundle(doc: Any) -> bool:
+    return looks_native(doc) and "sessions" in doc and "session" not in doc
+
+
+def looks_jsonl(text: str) -> bool:
+    """JSON Lines (a Claude Code transcript read from a pipe, with no file name to tell)."""
+    lines = [line for line in text.splitlines()[:3] if line.strip()]
+    return len(lines) > 1 and all(line.lstrip().startswith("{") and line.rstrip().endswith("}") for line in lines)
+
+
+def from_bundle(doc: Any) -> list[ImportBundle]:
+    """Every session of an `export --all` bundle, each checked as its own export."""
+    documents = doc.get("sessions")
+    if not isinstance(documents, list):
+        raise InvalidInput("invalid export bundle: \"sessions\" must be a list")
+    bundles = []
+    for i, document in enumerate(limits.count(documents, "sessions")):
+        try:
+            bundles.append(from_document(document))
+        except InvalidInput as exc:
+            raise InvalidInput(f"sessions[{i}]: {exc}") from None
+    return bundles
 
 
 def from_document(doc: Any) -> ImportBundle:

@@ -52,6 +52,10 @@ SETTINGS = {
 class AnthropicProvider(Provider):
     name = "anthropic"
 
+    @property
+    def default_model(self) -> str | None:
+        return self.settings.model
+
     def __init__(
         self,
         settings: HttpSettings,

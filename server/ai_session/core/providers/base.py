@@ -120,6 +120,11 @@ class Provider(ABC):
     # needs `ChatRequest.turn_text()`, not the whole assembled context.
     keeps_conversation: bool = False
 
+    @property
+    def default_model(self) -> str | None:
+        """The model a request that names none gets (None when only the provider's service knows)."""
+        return None
+
     @abstractmethod
     def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         """Text deltas and notices, then exactly one `Completion`. Raises ProviderError."""

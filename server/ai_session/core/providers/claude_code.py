@@ -81,6 +81,10 @@ class ClaudeCodeProvider(Provider):
     name = "claude"
     keeps_conversation = True
 
+    @property
+    def default_model(self) -> str | None:
+        return self.model
+
     def __init__(
         self,
         executable: str = "claude",

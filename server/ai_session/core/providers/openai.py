@@ -50,6 +50,10 @@ SETTINGS = {
 class OpenAIProvider(Provider):
     name = "openai"
 
+    @property
+    def default_model(self) -> str | None:
+        return self.settings.model
+
     def __init__(
         self,
         settings: HttpSettings,

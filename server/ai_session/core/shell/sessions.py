@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -74,6 +75,7 @@ class SessionShells:
         """Run a command in the session's shell, streaming output to `on_output`, and record it.
 
         `on_start` gets the run (status running, id assigned) as soon as it is stored."""
+        called = time.monotonic()
         session = ref if isinstance(ref, Session) else self._m.resolve(ref)
         sh = await self.shell(session)
         run = CommandRun(
@@ -104,11 +106,11 @@ class SessionShells:
             except BaseException:
                 self._m.store.save_run(run.model_copy(update={"status": RunStatus.CANCELLED, "ended_at": utcnow()}))
             else:
-                await self._record(session.id, result, run)
+                await self._record(session.id, result, run, called)
             raise
         if not sh.alive:
             self._save_state(session.id, sh)
-        return await self._record(session.id, result, run)
+        return await self._record(session.id, result, run, called)
 
     def _on_typed(self, session_id: str, result: ExecResult) -> None:
         if result.origin == "typed":
@@ -116,7 +118,8 @@ class SessionShells:
             self._recording.add(task)
             task.add_done_callback(self._recording.discard)
 
-    async def _record(self, session_id: str, result: ExecResult, run: CommandRun | None) -> CommandRun:
+    async def _record(self, session_id: str, result: ExecResult, run: CommandRun | None,
+                      called: float | None = None) -> CommandRun:  # fmt: skip
         raw = result.output.decode("utf-8", "replace")
         fields = dict(
             session_id=session_id,
@@ -135,6 +138,9 @@ class SessionShells:
         done = run.model_copy(update={**fields, "metadata": meta}) if run else CommandRun(**fields, metadata=meta)
         # Compressing and counting a multi-megabyte output takes a while: not on the event loop.
         done = await asyncio.to_thread(self._m.describe_output, done, raw)
+        if called is not None:  # what ai-session added around the command (`stats --global`): all but the final write
+            overhead = max(0.0, time.monotonic() - called - result.duration)
+            done.metadata["timings"] = {"overhead_ms": round(overhead * 1000, 2)}
         self._m.store.save_run(done, raw)
         self._m.add_messages(session_id, [command_message(done, agent=meta.get("agent"))])
         if result.final_cwd:

@@ -5,10 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from ai_session.core.errors import InvalidInput
-from ai_session.core.store.base import Damage, Quarantined, SessionAccess, SessionFilter, SessionStore, Totals
+from ai_session.core.store.base import (
+    Damage,
+    Quarantined,
+    SessionAccess,
+    SessionFilter,
+    SessionStore,
+    StorageStats,
+    Totals,
+)
 
-__all__ = ["Damage", "Quarantined", "SessionAccess", "SessionFilter", "SessionStore", "Totals", "is_postgres_url",
-           "open_store"]  # fmt: skip
+__all__ = ["Damage", "Quarantined", "SessionAccess", "SessionFilter", "SessionStore", "StorageStats", "Totals",
+           "is_postgres_url", "open_store"]  # fmt: skip
 
 
 def is_postgres_url(url: str) -> bool:

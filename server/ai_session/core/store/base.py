@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from ai_session.core.accounting import saving
 from ai_session.core.errors import Damaged, InvalidInput
-from ai_session.core.models import Change, CommandRun, Message, PoolConfig, Session, SessionStatus, Template
+from ai_session.core.models import Change, CommandRun, Message, PoolConfig, PoolRecord, Session, SessionStatus, Template
 
 
 @dataclass
@@ -48,6 +48,14 @@ class Totals:
     def savings(self) -> float | None:
         """The saving on command output, by the one definition (core/accounting.py)."""
         return saving(self.raw_tokens, self.context_tokens)
+
+
+@dataclass
+class StorageStats:
+    bytes_on_disk: int  # the database file with its journal
+    zstd_bodies: int  # message and output bodies stored zstd-compressed
+    zstd_stored_bytes: int  # their size as stored
+    zstd_raw_bytes: int  # their size before compression (from each frame's header)
 
 
 @dataclass
@@ -174,7 +182,7 @@ class SessionStore(ABC):
     def save_pool(self, pool: PoolConfig) -> None: ...
 
     @abstractmethod
-    def list_pools(self) -> list[PoolConfig]: ...
+    def list_pools(self) -> list[PoolRecord]: ...
 
     @abstractmethod
     def delete_pool(self, role: str) -> bool: ...
@@ -229,6 +237,11 @@ class SessionStore(ABC):
             f"the store {self.url} belongs to one user and cannot share sessions; "
             "sharing needs the team store (store = \"postgresql://...\", see docs/team-store.md)"
         )
+
+    def storage_stats(self) -> StorageStats | None:
+        """What the store takes on disk and what zstd does for its bodies; None when the
+        backend cannot say (a team store's disk belongs to its server)."""
+        return None
 
     # per-row integrity
     def contents(self, session_id: str) -> tuple[list[Message], list[tuple[CommandRun, str | None]], list[Damage]]:

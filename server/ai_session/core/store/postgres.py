@@ -40,6 +40,7 @@ from ai_session.core.models import (
     CommandRun,
     Message,
     PoolConfig,
+    PoolRecord,
     Session,
     SessionStatus,
     Template,
@@ -419,8 +420,8 @@ class PostgresStore(SessionStore):
             )
         )
 
-    def list_pools(self) -> list[PoolConfig]:
-        return [PoolConfig.model_validate_json(r[0]) for r in self._read("SELECT data FROM pools ORDER BY role")]
+    def list_pools(self) -> list[PoolRecord]:
+        return [PoolRecord.model_validate_json(r[0]) for r in self._read("SELECT data FROM pools ORDER BY role")]
 
     def delete_pool(self, role: str) -> bool:
         return self._write(lambda c: c.execute("DELETE FROM pools WHERE role = %s", (role,)).rowcount > 0)

@@ -25,6 +25,7 @@ from ai_session.core.models import (
     CommandRun,
     Message,
     PoolConfig,
+    PoolRecord,
     Session,
     SessionStatus,
     Template,
@@ -37,6 +38,7 @@ from ai_session.core.store.base import (
     Quarantined,
     SessionFilter,
     SessionStore,
+    StorageStats,
     Totals,
 )
 from ai_session.core.store.codec import (
@@ -359,8 +361,8 @@ class SQLiteStore(SessionStore):
             )
         )
 
-    def list_pools(self) -> list[PoolConfig]:
-        return [PoolConfig.model_validate_json(r[0]) for r in self._read("SELECT data FROM pools ORDER BY role")]
+    def list_pools(self) -> list[PoolRecord]:
+        return [PoolRecord.model_validate_json(r[0]) for r in self._read("SELECT data FROM pools ORDER BY role")]
 
     def delete_pool(self, role: str) -> bool:
         return self._write(lambda db: db.execute("DELETE FROM pools WHERE role = ?", (role,)).rowcount > 0)
@@ -527,6 +529,16 @@ class SQLiteStore(SessionStore):
         return self._write(
             lambda db: db.execute("DELETE FROM runs WHERE session_id NOT IN (SELECT id FROM sessions)").rowcount
         )
+
+    def storage_stats(self) -> StorageStats:
+        on_disk = sum(f.stat().st_size for f in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
+                      if f.exists())  # fmt: skip
+        rows = self._read("SELECT body FROM messages WHERE zstd = 1 UNION ALL SELECT raw FROM runs WHERE zstd = 1")
+        stored = raw = 0
+        for (body,) in rows:
+            stored += len(body)
+            raw += blob.content_size(body)
+        return StorageStats(on_disk, len(rows), stored, raw)
 
     def optimize(self) -> dict[str, int]:
         """Re-compress bodies stored plain that are over the threshold, prune the change log, vacuum."""
