@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ai_session.core.redact import Redactor, StreamRedactor, filter_env, is_secret_name, redact, redact_bytes
+from ai_session.core.redact import Redactor, StreamRedactor, is_secret_name, redact, redact_bytes
+from ai_session.core.shell.env import restorable
 
 GH = "ghp_" + "a1B2" * 9
 SAMPLES = {
@@ -59,7 +60,7 @@ def test_secret_names_and_filter_env() -> None:
     for name in ("PATH", "PWD", "OLDPWD", "TOKENIZERS_PARALLELISM", "KEYMAP", "SSH_AUTH_SOCK", "HOME"):
         assert not is_secret_name(name), name
     env = {"PATH": "/bin", "GITHUB_TOKEN": "x", "PWD": "/", "SHLVL": "2", "KEEP": "1"}
-    assert filter_env(env) == {"PATH": "/bin", "KEEP": "1"}
+    assert restorable(env) == {"KEEP": "1"}
 
 
 def test_bytes_with_invalid_utf8() -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ai_session.core.errors import Conflict
 from ai_session.core.context import command_message
 from ai_session.core.models import CommandRun, RunStatus, Session, SessionStatus, utcnow
-from ai_session.core.redact import filter_env
+from ai_session.core.shell.env import restorable
 from ai_session.core.shell.process import ExecResult, ShellExited, ShellProcess, Stdin
 
 if TYPE_CHECKING:
@@ -49,11 +49,12 @@ class SessionShells:
             if old is not None:  # it exited on its own (e.g. `exit`): keep what it left
                 self._save_state(session.id, old)
                 session = self._m.resolve(session.id)
+            # A saved directory only if it still is one, else the worktree, else home.
             cwd = next(
-                (d for d in (session.shell_cwd, session.worktree, os.getcwd()) if d and os.path.isdir(d)),
-                os.getcwd(),
+                (d for d in (session.shell_cwd, session.worktree) if d and os.path.isabs(d) and os.path.isdir(d)),
+                os.path.expanduser("~"),
             )
-            env = {**os.environ, **session.shell_env}
+            env = {**os.environ, **restorable(session.shell_env)}
             sh = await ShellProcess.start(cwd, env, user_rc=self._user_rc, rows=rows, cols=cols)
             sh.add_run_listener(lambda result, sid=session.id: self._on_typed(sid, result))
             self._live[session.id] = sh
@@ -167,6 +168,4 @@ def _env_delta(env: dict[str, str]) -> dict[str, str]:
     """What the shell's env adds to or changes from ours: that is what a new shell restores
     (this process's env may differ next time; the user's own settings then win)."""
     ours = os.environ
-    kept = filter_env(env)
-    skip = {"TERM", "PAGER", "GIT_PAGER"}
-    return {k: v for k, v in kept.items() if ours.get(k) != v and k not in skip}
+    return {k: v for k, v in restorable(env).items() if ours.get(k) != v}
