@@ -75,6 +75,7 @@ class SessionManager:
         self.config = config or Config.load()
         private_dir(self.config.home)
         self.store = store or open_store(self.config.store_url, user=self.config.user)
+        maintenance.upgrade_redaction(self.store)  # rows an older ai-session stored unredacted
 
     def close(self) -> None:
         self.store.close()
@@ -741,6 +742,11 @@ class SessionManager:
         keep = _fresh(self.config.home / "backups", "before-restore")
         self.store.restore(Path(path), keep_current=keep)
         return keep
+
+    def redact_stored(self) -> maintenance.RedactReport:
+        """Rewrite every stored row through the redaction rules, then compact the store so
+        the old copies are gone from disk (what `repair --redact` does)."""
+        return maintenance.redact_and_compact(self.store)
 
     def optimize(self) -> dict[str, int]:
         return self.store.optimize()

@@ -35,6 +35,9 @@ from typing import Any
 
 import re2
 
+# Raised whenever the rules find more than before: stores rewrite rows kept under older rules.
+RULES_VERSION = 1
+
 LABEL = "[REDACTED"  # every replacement starts with this and names what it hid: [REDACTED:kind]
 _LABEL_B = LABEL.encode()
 

@@ -287,5 +287,18 @@ class SessionStore(ABC):
     @abstractmethod
     def optimize(self) -> dict[str, int]: ...
 
+    def redaction_level(self) -> int | None:
+        """The redaction rules version every stored row was last rewritten with, or None when
+        the backend does not keep it (then `repair --redact` is the way to rewrite old rows)."""
+        return None
+
+    def set_redaction_level(self, level: int) -> None:
+        """Record that every stored row has been rewritten with rules version `level`."""
+
+    def compact(self) -> tuple[int, int]:
+        """Drop what deleted and rewritten rows left on disk (freed pages, old row versions);
+        returns the store's size in bytes before and after (0, 0 when it cannot tell)."""
+        return 0, 0
+
     @abstractmethod
     def close(self) -> None: ...

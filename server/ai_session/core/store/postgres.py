@@ -60,11 +60,14 @@ from ai_session.core.store.codec import (
     numbered,
     output_body,
     output_text,
+    pool_data,
     run_data,
     run_from_row,
+    scrubbed,
     session_filter_sql,
     session_from_row,
     session_row,
+    template_data,
     utf8_text,
 )
 from ai_session.core.store.pg_schema import MIGRATIONS, NOTIFY_CHANNEL, SCHEMA, USERS_ROLE
@@ -266,7 +269,7 @@ class PostgresStore(SessionStore):
             if "session with that name" in str(exc):
                 raise Conflict(f"a session named {session.name!r} already exists") from None
             raise
-        return session
+        return scrubbed(session)
 
     def get_session(self, session_id: str) -> Session | None:
         rows = self._read(f"SELECT {SESSION_COLS} FROM sessions WHERE id = %s", (session_id,))
@@ -398,7 +401,7 @@ class PostgresStore(SessionStore):
         self._write(
             lambda c: c.execute(
                 "INSERT INTO templates (name, data) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET data = excluded.data",
-                (_text(template.name, "template name"), template.model_dump_json()),
+                (_text(template.name, "template name"), template_data(template)),
             )
         )
 
@@ -416,7 +419,7 @@ class PostgresStore(SessionStore):
         self._write(
             lambda c: c.execute(
                 "INSERT INTO pools (role, data) VALUES (%s, %s) ON CONFLICT (role) DO UPDATE SET data = excluded.data",
-                (_text(pool.role, "pool role"), pool.model_dump_json()),
+                (_text(pool.role, "pool role"), pool_data(pool)),
             )
         )
 

@@ -111,4 +111,7 @@ MIGRATIONS: list[Migration] = [
         "CREATE TRIGGER pools_chg AFTER INSERT ON pools BEGIN INSERT INTO changes (session_id, kind) VALUES (NULL, 'pool'); END",
     ],
     _v2,
+    # v3: small facts about the store itself; "redaction" is the rules version every stored row
+    # was last rewritten with (older rows are redacted again when the rules grow).
+    ["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"],
 ]

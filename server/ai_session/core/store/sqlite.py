@@ -51,11 +51,14 @@ from ai_session.core.store.codec import (
     numbered,
     output_body,
     output_text,
+    pool_data,
     run_data,
     run_from_row,
+    scrubbed,
     session_filter_sql,
     session_from_row,
     session_row,
+    template_data,
     utf8_text,
 )
 from ai_session.core.store.schema import MIGRATIONS
@@ -90,6 +93,7 @@ class SQLiteStore(SessionStore):
         self._db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA busy_timeout=200")
+        self._db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: a deleted secret does not linger
         self._migrate()
         for suffix in ("-wal", "-shm"):
             side = Path(f"{self.path}{suffix}")
@@ -181,7 +185,7 @@ class SQLiteStore(SessionStore):
             self._import_messages(db, session.id, messages)
 
         self._write(work)
-        return session
+        return scrubbed(session)
 
     def get_session(self, session_id: str) -> Session | None:
         rows = self._read(f"SELECT {SESSION_COLS} FROM sessions WHERE id = ?", (session_id,))
@@ -337,7 +341,7 @@ class SQLiteStore(SessionStore):
         self._write(
             lambda db: db.execute(
                 "INSERT INTO templates (name, data) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET data=excluded.data",
-                (template.name, template.model_dump_json()),
+                (template.name, template_data(template)),
             )
         )
 
@@ -355,7 +359,7 @@ class SQLiteStore(SessionStore):
         self._write(
             lambda db: db.execute(
                 "INSERT INTO pools (role, data) VALUES (?, ?) ON CONFLICT(role) DO UPDATE SET data=excluded.data",
-                (pool.role, pool.model_dump_json()),
+                (pool.role, pool_data(pool)),
             )
         )
 
@@ -543,23 +547,47 @@ class SQLiteStore(SessionStore):
                     count += 1
             return count
 
-        size_before = self.path.stat().st_size
         recompressed = self._write(recompress)
         pruned = self._write(
             lambda db: db.execute(
                 "DELETE FROM changes WHERE id <= (SELECT MAX(id) FROM changes) - ?", (CHANGE_LOG_KEEP,)
             ).rowcount
         )
+        size_before, size_after = self.compact()
         with self._lock:
-            self._db.execute("VACUUM")
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.execute("PRAGMA optimize")
         return {
             "recompressed": recompressed,
             "changes_pruned": pruned,
             "bytes_before": size_before,
-            "bytes_after": self.path.stat().st_size,
+            "bytes_after": size_after,
         }
+
+    def redaction_level(self) -> int | None:
+        rows = self._read("SELECT value FROM meta WHERE key = 'redaction'")
+        return int(rows[0][0]) if rows else 0
+
+    def set_redaction_level(self, level: int) -> None:
+        self._write(
+            lambda db: db.execute(
+                "INSERT INTO meta (key, value) VALUES ('redaction', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (str(level),),
+            )
+        )
+
+    def compact(self) -> tuple[int, int]:
+        before = self._disk_size()
+        with self._lock:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._db.execute("VACUUM")
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.DatabaseError as exc:
+                raise self._store_error(exc) from None
+        return before, self._disk_size()
+
+    def _disk_size(self) -> int:
+        return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
 
     def close(self) -> None:
         with self._lock:
