@@ -48,7 +48,8 @@ from ai_session.core.models import (
 )
 from ai_session.core.privacy import private_dir, write_private
 from ai_session.core.providers import Provider
-from ai_session.core.redact import redact
+from ai_session.core.redact import redact, redact_data
+from ai_session.core.shell import procs
 from ai_session.core.shell.sessions import SessionShells
 from ai_session.core.store import Damage, Quarantined, SessionAccess, SessionFilter, SessionStore, Totals, open_store
 from ai_session.core.tokens import count_tokens
@@ -234,7 +235,8 @@ class SessionManager:
     # ------------------------------------------------------------------ lifecycle
 
     def unique_name(self, base: str) -> str:
-        base = base if limits.SESSION_NAME.match(base) and not limits.looks_like_id(base) else "session"
+        if not limits.SESSION_NAME.match(base) or limits.looks_like_id(base) or redact(base) != base:
+            base = "session"
         name = base
         while self.store.get_session_by_name(name):
             name = f"{base}-{secrets.token_hex(2)}"
@@ -604,7 +606,7 @@ class SessionManager:
         """Write an export document (0600); default: the exports dir, named after the session."""
         if path is None:
             path = private_dir(self.config.export_dir) / f"{doc['session']['name']}.json"
-        text = redact(json.dumps(doc, ensure_ascii=False, indent=1))  # belt and braces: nothing secret leaves
+        text = json.dumps(redact_data(doc), ensure_ascii=False, indent=1)  # leaves the store: redacted on the way
         write_private(Path(path), text.encode("utf-8"))
         return Path(path)
 
@@ -640,7 +642,8 @@ class SessionManager:
         elif limits.looks_like_id(session.name):  # named before names could not look like ids
             session = session.model_copy(update={"name": self.unique_name("imported")})
         runs, messages = bundle.runs, bundle.messages
-        if self.store.get_session(session.id) or any(self.store.get_run(r.id) for r, _ in runs):
+        if (self.store.get_session(session.id) or any(self.store.get_run(r.id) for r, _ in runs)
+                or self.store.taken_message_ids([m.id for m in messages])):
             # A copy next to its original: everything gets ids of its own and names what it copies.
             session = session.model_copy(update={"id": new_id("sess")})
             new_ids = {r.id: new_id("run") for r, _ in runs}
@@ -654,7 +657,7 @@ class SessionManager:
             "metadata": {**session.metadata, "imported_at": now.isoformat(), "imported_format": bundle.source,
                          "imported_last_active": session.last_active.isoformat()},
         })  # fmt: skip
-        runs = [(r.model_copy(update={"session_id": session.id}), redact(raw) if raw else raw) for r, raw in runs]
+        runs = [(r.model_copy(update={"session_id": session.id}), raw) for r, raw in runs]
         messages = self._prepare(messages, session)
         return self.store.create_session(session, messages, runs)
 
@@ -784,15 +787,7 @@ class SessionManager:
         if run is None or run.status is not RunStatus.RUNNING:
             return False
         pid = run.metadata.get("owner_pid")
-        if not isinstance(pid, int) or pid <= 0:
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return isinstance(pid, int) and pid > 0 and procs.alive(pid)
 
     # ------------------------------------------------------------------ context, compaction, ask
 

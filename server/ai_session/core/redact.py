@@ -482,17 +482,23 @@ class StreamRedactor:
             return b""
         return self._emit(buf, len(buf) - self._hold, self._r.spans(buf))
 
-    def drain(self) -> bytes:
-        """Everything held back, redacted as far as it can be seen now."""
+    def drain(self, *, lines_only: bool = False) -> bytes:
+        """What is held back, redacted as far as it can be seen now. With `lines_only` an
+        unfinished last line stays (a token may be half written); an unfinished private key
+        block always stays until its end line or the holdback limit."""
         buf = self._buf
         if not buf:
             return b""
+        cut = buf.rfind(b"\n") + 1 if lines_only else len(buf)
         spans = self._r.spans(buf)
         last = spans[-1] if spans else None
         if last and last[2] == _PEM_LABEL and last[1] == len(buf) and b"-----END" not in buf[last[0] :]:
-            return self._emit(buf, last[0], spans)  # the key's end has not come yet
-        self._buf = b""
-        return _apply(buf, spans)
+            cut = min(cut, last[0])  # the key's end has not come yet
+        return self._emit(buf, cut, spans)
+
+    @property
+    def holding(self) -> bool:
+        return bool(self._buf)
 
     def flush(self) -> bytes:
         buf, self._buf = self._buf, b""

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+from pathlib import Path
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ai_session.core.errors import Conflict
 from ai_session.core.context import command_message
 from ai_session.core.models import CommandRun, RunStatus, Session, SessionStatus, utcnow
+from ai_session.core.privacy import private_dir
+from ai_session.core.shell import procs
 from ai_session.core.shell.env import restorable
 from ai_session.core.shell.process import ExecResult, ShellExited, ShellProcess, Stdin
 
@@ -30,6 +34,18 @@ class SessionShells:
         self._live: dict[str, ShellProcess] = {}
         self._starting: dict[str, asyncio.Lock] = {}
         self._recording: set[asyncio.Task[CommandRun]] = set()  # typed commands being recorded
+        self._workroot: Path | None = None
+
+    def workroot(self) -> Path:
+        """The private folder (in the data dir) holding each live shell's own files; what a
+        process killed before it could clean up left there goes now."""
+        if self._workroot is None:
+            self._workroot = private_dir(self._m.config.home / "shells")
+            for leftover in self._workroot.glob("sh-*"):
+                owner = leftover.name.split("-")[1]
+                if owner.isdigit() and not procs.alive(int(owner)):
+                    shutil.rmtree(leftover, ignore_errors=True)
+        return self._workroot
 
     def live(self, session_id: str) -> ShellProcess | None:
         sh = self._live.get(session_id)
@@ -55,7 +71,8 @@ class SessionShells:
                 os.path.expanduser("~"),
             )
             env = {**os.environ, **restorable(session.shell_env)}
-            sh = await ShellProcess.start(cwd, env, user_rc=self._user_rc, rows=rows, cols=cols)
+            sh = await ShellProcess.start(cwd, env, user_rc=self._user_rc, rows=rows, cols=cols,
+                                          workroot=self.workroot())
             sh.add_run_listener(lambda result, sid=session.id: self._on_typed(sid, result))
             self._live[session.id] = sh
             return sh
@@ -169,3 +186,4 @@ def _env_delta(env: dict[str, str]) -> dict[str, str]:
     (this process's env may differ next time; the user's own settings then win)."""
     ours = os.environ
     return {k: v for k, v in restorable(env).items() if ours.get(k) != v}
+

@@ -127,6 +127,10 @@ class SessionStore(ABC):
     ) -> list[Message]: ...
 
     @abstractmethod
+    def taken_message_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these message ids the store already holds (an import must not reuse them)."""
+
+    @abstractmethod
     def update_messages(self, messages: Iterable[Message]) -> None:
         """Rewrite tokens, pinned flag, content or metadata of stored messages (by id)."""
 

@@ -350,6 +350,9 @@ class PostgresStore(SessionStore):
             )
         return [_message_from_row(r) for r in rows]
 
+    def taken_message_ids(self, ids: Sequence[str]) -> set[str]:
+        return {r[0] for r in self._read("SELECT id FROM messages WHERE id = ANY(%s)", (list(ids),))} if ids else set()
+
     def update_messages(self, messages: Iterable[Message]) -> None:
         rows = [_message_update(m) for m in messages]
         if not rows:

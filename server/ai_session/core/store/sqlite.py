@@ -278,6 +278,13 @@ class SQLiteStore(SessionStore):
             )
         return [_message_from_row(r) for r in rows]
 
+    def taken_message_ids(self, ids: Sequence[str]) -> set[str]:
+        taken: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i : i + 500])
+            taken.update(r[0] for r in self._read(f"SELECT id FROM messages WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return taken
+
     def update_messages(self, messages: Iterable[Message]) -> None:
         rows = [message_update(m, _ts) for m in messages]
         self._write(lambda db: db.executemany(_UPDATE_MESSAGE, rows))
