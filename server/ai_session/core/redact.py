@@ -118,6 +118,12 @@ _WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 _NOT_VALUES = tuple(v.encode() for v in ("$", LABEL, "<", "{{", "%(", "***", "xxx", "XXX", "..."))
 _ASSIGNMENT = b"[REDACTED:assignment]"
 
+# A line that ends in a secret-looking name, an operator and maybe the start of a value.
+_OPEN_ASSIGNMENT = re.compile(
+    rb"(?P<name>[A-Za-z0-9_.\-]{1,%d})[\"'`]?[ \t]*(?::=|=>|=|:)[ \t]*"
+    rb"(?:(?i:bearer|basic|token)[ \t]+)?(?P<value>[\"'`]?[^\s\"'`]*)\Z" % _MAX_NAME
+)
+
 # CSI, OSC (to BEL or ST), DCS/SOS/PM/APC strings, charset selection and 2-byte escapes.
 _ANSI = re.compile(
     rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[()*+][0-9A-Za-z]|[@-Z\\-_])"
@@ -464,8 +470,13 @@ class StreamRedactor:
     concatenated output equals `Redactor.bytes` over the concatenated input for every secret
     shorter than the holdback (all the shapes above are) when only `feed` and `flush` are
     used. `drain()` gives out what is held back now (a reader calls it when the writer has
-    paused, so a live view never waits), except an unfinished private key block.
+    paused, so a live view never waits), except what may still become a secret: an
+    unfinished private key block, and a value being written after a secret-looking name.
+    The last bytes given out stay as context, so a match that began in them still hides
+    the rest of the secret.
     """
+
+    CONTEXT = 1024
 
     def __init__(self, redactor: Redactor | None = None, holdback: int | None = None, batch: int = 256 * 1024) -> None:
         self._r = redactor or _PROCESS
@@ -474,42 +485,53 @@ class StreamRedactor:
         # 4 KiB at a time) would otherwise rescan it over and over.
         self._batch = batch
         self._buf = b""
+        self._ctx = b""  # the end of what was given out, as it came in
 
     def feed(self, data: bytes) -> bytes:
         buf = self._buf + data if self._buf else data
         if len(buf) <= self._hold + self._batch:
             self._buf = buf
             return b""
-        return self._emit(buf, len(buf) - self._hold, self._r.spans(buf))
+        return self._emit(buf, len(buf) - self._hold)
 
     def drain(self, *, lines_only: bool = False) -> bytes:
-        """What is held back, redacted as far as it can be seen now. With `lines_only` an
-        unfinished last line stays (a token may be half written); an unfinished private key
-        block always stays until its end line or the holdback limit."""
+        """What is held back, redacted as far as it can be seen now (see the class doc). With
+        `lines_only` an unfinished last line stays too (its end may be a token's end)."""
         buf = self._buf
         if not buf:
             return b""
         cut = buf.rfind(b"\n") + 1 if lines_only else len(buf)
-        spans = self._r.spans(buf)
-        last = spans[-1] if spans else None
-        if last and last[2] == _PEM_LABEL and last[1] == len(buf) and b"-----END" not in buf[last[0] :]:
-            cut = min(cut, last[0])  # the key's end has not come yet
-        return self._emit(buf, cut, spans)
+        seen = self._ctx + buf
+        tail = _OPEN_ASSIGNMENT.search(seen, max(0, len(seen) - 4096))
+        if tail and _is_secret_name_b(tail.group("name").strip(b"-.")):
+            cut = min(cut, max(0, tail.start("value") - len(self._ctx)))  # a value is being written (or typed)
+        return self._emit(buf, cut, private_key_open=True)
 
     @property
     def holding(self) -> bool:
         return bool(self._buf)
 
     def flush(self) -> bytes:
-        buf, self._buf = self._buf, b""
-        return self._r.bytes(buf) if buf else b""
+        return self._emit(self._buf, len(self._buf)) if self._buf else b""
 
-    def _emit(self, buf: bytes, cut: int, spans: list[_Span]) -> bytes:
+    def _emit(self, buf: bytes, cut: int, *, private_key_open: bool = False) -> bytes:
+        offset = len(self._ctx)
+        spans = self._r.spans(self._ctx + buf)
+        last = spans[-1] if spans else None
+        if (private_key_open and last and last[2] == _PEM_LABEL and last[1] == offset + len(buf)
+                and b"-----END" not in buf[max(0, last[0] - offset) :]):  # fmt: skip
+            cut = min(cut, max(0, last[0] - offset))  # the key's end has not come yet
         done = []
-        for span in spans:
-            if span[1] >= cut:  # reaches the kept-back part: it may still grow, decide later
-                cut = min(cut, span[0])
+        for start, end, label, keep in spans:
+            if end <= offset:
+                continue  # given out already
+            if start + keep < offset:  # began in what was given out: hide the rest of it
+                start, keep = offset, 0
+            start, end = start - offset, end - offset
+            if end >= cut and cut < len(buf):  # reaches the kept-back part: it may still grow, decide later
+                cut = min(cut, start)
                 break
-            done.append(span)
+            done.append((start, end, label, keep))
         self._buf = buf[cut:]
+        self._ctx = (self._ctx + buf[:cut])[-self.CONTEXT :]
         return _apply(buf, done, cut)

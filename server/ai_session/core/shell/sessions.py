@@ -100,10 +100,10 @@ class SessionShells:
             cwd=cwd or sh.cwd,
             metadata={"owner_pid": os.getpid(), "origin": "exec", **({"agent": agent} if agent else {})},
         )
+        handle = sh.exec(command, timeout=timeout, cwd=cwd, stdin=stdin)  # refuses bad input before anything is stored
         self._m.store.save_run(run)
         if on_start is not None:
             on_start(run)
-        handle = sh.exec(command, timeout=timeout, cwd=cwd, stdin=stdin)
         try:
             if on_output is None:
                 result = await handle
