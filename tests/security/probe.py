@@ -348,7 +348,7 @@ class LspClient:
 
 def _zstd_bodies(db: Path) -> list[bytes]:
     out = []
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+    with sqlite3.connect(db) as conn:
         for table, column in (("messages", "body"), ("runs", "raw")):
             for (data,) in conn.execute(f"SELECT {column} FROM {table} WHERE zstd = 1"):
                 out.append(zstandard.ZstdDecompressor().decompressobj().decompress(data))
@@ -356,7 +356,7 @@ def _zstd_bodies(db: Path) -> list[bytes]:
 
 
 def _run_ids(db: Path) -> list[str]:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+    with sqlite3.connect(db) as conn:
         return [r[0] for r in conn.execute("SELECT id FROM runs")]
 
 

@@ -48,13 +48,14 @@ def read_bytes(path: Path) -> bytes:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
         except OSError as exc:
             raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise InvalidInput(f"{path} is {_kind(info.st_mode)}, not a regular file; import reads files only")
+        if info.st_size > MAX_FILE_BYTES:
+            os.close(fd)
+            raise InvalidInput(f"{path} is {info.st_size} bytes, over the {MAX_FILE_BYTES}-byte import limit")
         with os.fdopen(fd, "rb") as fh:
-            mode = os.fstat(fd).st_mode
-            if not stat.S_ISREG(mode):
-                raise InvalidInput(f"{path} is {_kind(mode)}, not a regular file; import reads files only")
-            size = os.fstat(fd).st_size
-            if size > MAX_FILE_BYTES:
-                raise InvalidInput(f"{path} is {size} bytes, over the {MAX_FILE_BYTES}-byte import limit")
             data = _bounded(fh, str(path))
     if blob.is_zstd(data):
         try:
