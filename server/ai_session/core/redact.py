@@ -319,6 +319,8 @@ def _ansi_map(data: bytes) -> tuple[list[int], list[int]]:
 
 def _find(data: bytes, values: Iterable[tuple[bytes, bytes]]) -> list[_Span]:
     """All secret spans in data, sorted, without overlaps (the earliest, then longest, wins)."""
+    if len(data) < MIN_SECRET_VALUE_LEN:
+        return []  # shorter than any secret the rules hide
     spans = _plain_spans(data, values)
     if b"\x1b" in data:  # also look at the text as a terminal shows it, and map back
         hidden = _plain_spans(_ANSI.sub(b"", data), values)

@@ -58,9 +58,10 @@ __ais_pre() {  # runs first on an __ais_x line
 alias __ais_x='__ais_pre; builtin eval -- "$__ais_cmd" < "$__ais_in"'
 
 declare -gA __ais_seen=()
+# Words of a command line that can set variables in this shell (besides NAME=value).
+__ais_sets='(^|[^[:alnum:]_])(export|source|declare|typeset|readonly|read|eval|set|mapfile|readarray|printf|local|let|\.)([^[:alnum:]_/]|$)'
 __ais_scan() {  # report secret-looking variables that are new or changed (no subshell, no fork)
   local n v
-  __ais_sec=
   for n in ${!A*} ${!B*} ${!C*} ${!D*} ${!E*} ${!F*} ${!G*} ${!H*} ${!I*} ${!J*} ${!K*} ${!L*} ${!M*} \
            ${!N*} ${!O*} ${!P*} ${!Q*} ${!R*} ${!S*} ${!T*} ${!U*} ${!V*} ${!W*} ${!X*} ${!Y*} ${!Z*} \
            ${!a*} ${!b*} ${!c*} ${!d*} ${!e*} ${!f*} ${!g*} ${!h*} ${!i*} ${!j*} ${!k*} ${!l*} ${!m*} \
@@ -80,19 +81,24 @@ __ais_scan() {  # report secret-looking variables that are new or changed (no su
 }
 
 __ais_precmd() {
-  local st=$? cmd=
+  local st=$? cmd= line=
+  __ais_sec=
   if [[ -n ${__ais_ran-} ]]; then
     if [[ -z ${__ais_via_x-} ]]; then  # typed by an attached user: report the line
       cmd=$(HISTTIMEFORMAT= builtin history 1)
       [[ $cmd =~ ^[[:space:]]*[0-9]+\*?[[:space:]]+ ]] && cmd=${cmd:${#BASH_REMATCH[0]}}
+      line=$cmd
       __ais_enc "$cmd"; cmd=";cmd=$__ais_r"
+    else
+      line=${__ais_cmd-}
     fi
+    # Only a line that can set a variable in this shell is followed by a scan (it costs ~1 ms).
+    [[ $line == *=* || $line =~ $__ais_sets ]] && __ais_scan
   fi
   [[ -n ${__ais_via_x-} ]] && set -m
   __ais_ran= __ais_via_x=
   # exec --cwd: back to the shell's own directory (also after an interrupt cut the line short)
   if [[ -n ${__ais_back-} ]]; then builtin cd -- "$__ais_back"; __ais_back=; fi
-  __ais_scan
   __ais_enc "$PWD"
   builtin printf '\e]133;D;%s;aid=%s;cwd=%s%s%s\a' "$st" "$__ais_nonce" "$__ais_r" "$cmd" "$__ais_sec"
   return $st
