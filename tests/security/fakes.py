@@ -63,9 +63,15 @@ def _jwt() -> Fake:
 
 
 def _shape(kind: str, make: Callable[[], str]) -> Callable[[], Fake]:
+    return _framed(kind, lambda token: token, make)
+
+
+def _framed(kind: str, frame: Callable[[str], str], value: Callable[[], str]) -> Callable[[], Fake]:
+    """A secret value inside the text that carries it (a URL, a JSON object, a header)."""
+
     def build() -> Fake:
-        token = make()
-        return Fake(kind, token, token)
+        v = value()
+        return Fake(kind, frame(v), v)
 
     return build
 
@@ -86,14 +92,15 @@ MAKERS: dict[str, Callable[[], Fake]] = {
     "npm-token": _shape("npm-token", lambda: "npm_" + rand(ALNUM, 36)),
     "jwt": _jwt,
     "pem": _pem,
-    "url-password": lambda: (lambda v: Fake("url-password", f"postgres://app:{v}@db.internal:5432/main", v))(rand(ALNUM, 18)),
+    "url-password": _framed("url-password", lambda v: f"postgres://app:{v}@db.internal:5432/main", lambda: rand(ALNUM, 18)),
     "env-secret-key": lambda: _assignment("env-secret-key", ["SECRET_KEY", "DJANGO_SECRET_KEY", "ENCRYPTION_KEY"]),
     "env-password": lambda: _assignment("env-password", ["PASSWORD", "ADMIN_PASS", "REDIS_PWD", "DB_PASSWD"]),
     "env-token": lambda: _assignment("env-token", ["TOKEN", "AUTH_TOKEN", "GH_PAT", "API_TOKEN"]),
     "env-credential": lambda: _assignment("env-credential", ["CREDENTIALS", "SERVICE_CREDENTIAL", "PRIVATE_KEY"]),
-    "json-pair": lambda: (lambda v: Fake("json-pair", json.dumps({random.choice(["SecretAccessKey", "client_secret", "apiKey", "password"]): v}), v))(_value()),
-    "auth-header": lambda: (lambda v: Fake("auth-header", f"Authorization: Bearer {v}", v))(rand(ALNUM, 40)),
-    "api-key-header": lambda: (lambda v: Fake("api-key-header", f"x-api-key: {v}", v))(rand(ALNUM, 32)),
+    "json-pair": _framed("json-pair", lambda v: json.dumps({random.choice(["SecretAccessKey", "client_secret", "apiKey",
+                                                                          "password"]): v}), _value),
+    "auth-header": _framed("auth-header", lambda v: f"Authorization: Bearer {v}", lambda: rand(ALNUM, 40)),
+    "api-key-header": _framed("api-key-header", lambda v: f"x-api-key: {v}", lambda: rand(ALNUM, 32)),
 }
 
 

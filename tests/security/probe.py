@@ -57,7 +57,7 @@ class Probe:
 
     def cli(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run([sys.executable, "-m", "ai_session", *args], capture_output=True, text=True,
-                              input=stdin, env=self.env(), cwd=self.work, timeout=120)
+                              input=stdin, env=self.env(), cwd=self.work, timeout=120, check=False)
         if check and done.returncode != 0:
             raise AssertionError(f"ai-session {' '.join(args)[:200]} failed ({done.returncode}): {done.stderr[-2000:]}")
         return done
@@ -168,7 +168,8 @@ run = CommandRun(session_id=target.id, command=" && ".join(texts[:3]), context=t
 m.store.save_run(run, "\\n".join(texts))
 m.close()
 """
-        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=self.env(), cwd=self.work, timeout=120)
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=self.env(),
+                              cwd=self.work, timeout=120, check=False)
         if done.returncode:
             raise AssertionError(f"library channel failed: {done.stderr[-2000:]}")
 
@@ -361,18 +362,18 @@ def _run_ids(db: Path) -> list[str]:
 
 
 def report(probe: Probe, results: dict[str, list[tuple[str, Fake]]]) -> str:
-    lines = [f"planted {len(probe.planted)} fake secrets of {len({f.kind for _, f in probe.planted})} kinds "
-             f"through {len({c for c, _ in probe.planted})} channels"]
+    kinds, channels = len({f.kind for _, f in probe.planted}), len({c for c, _ in probe.planted})
+    lines = [f"planted {len(probe.planted)} fake secrets of {kinds} kinds through {channels} channels"]
     for where, hits in results.items():
         by_channel = Counter(c for c, _ in hits)
         detail = ", ".join(f"{c}: {n}" for c, n in by_channel.most_common()) if hits else ""
         lines.append(f"  {where:30} {len(hits):5} found" + (f"  ({detail})" if detail else ""))
-    kinds: dict[str, int] = defaultdict(int)
+    by_kind: dict[str, int] = defaultdict(int)
     for hits in results.values():
         for _, f in hits:
-            kinds[f.kind] += 1
-    if kinds:
-        lines.append("  by kind: " + ", ".join(f"{k}: {n}" for k, n in sorted(kinds.items())))
+            by_kind[f.kind] += 1
+    if by_kind:
+        lines.append("  by kind: " + ", ".join(f"{k}: {n}" for k, n in sorted(by_kind.items())))
     return "\n".join(lines)
 
 

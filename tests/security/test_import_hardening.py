@@ -89,7 +89,7 @@ def test_devices_fifos_and_links_to_them_are_refused_unread(manager, tmp_path: P
     for path, kind in ((Path("/dev/zero"), "device"), (tmp_path / "zero", "device"), (fifo, "FIFO"),
                        (tmp_path, "directory"), (Path("/dev/urandom"), "device")):
         result: list[BaseException] = []
-        worker = threading.Thread(target=lambda: _catch(result, manager.import_file, path))
+        worker = threading.Thread(target=_catch, args=(result, manager.import_file, path))
         worker.start()
         worker.join(5)
         assert not worker.is_alive(), f"import of {path} hung"

@@ -11,7 +11,7 @@ from tests.conftest import REPO
 def _console_blocks(text: str) -> list[tuple[str, str]]:
     """(command, expected output) pairs from ```console blocks."""
     pairs = []
-    for block in re.findall(r"```console\n(.*?)```", text, re.S):
+    for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL):
         command, expected = None, []
         for line in block.splitlines():
             if line.startswith("$ "):

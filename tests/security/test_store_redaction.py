@@ -11,7 +11,6 @@ from ai_session.core.config import Config
 from ai_session.core.manager import SessionManager
 from ai_session.core.models import CommandRun, Diagnostic, Message, PoolConfig, RunStatus, Session, Template
 from ai_session.core.redact import RULES_VERSION
-from ai_session.core.store import open_store
 from ai_session.core.store.schema import MIGRATIONS
 from tests.security.fakes import found, plant
 from tests.security.probe import _zstd_bodies

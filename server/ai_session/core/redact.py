@@ -398,11 +398,11 @@ class Redactor:
         spans = _find(data, self._values())
         return _apply(data, spans).decode("utf-8", "surrogatepass") if spans else text
 
-    def bytes(self, data: bytes) -> bytes:
-        return _apply(data, _find(data, self._values()))
-
     def spans(self, data: bytes) -> list[_Span]:
         return _find(data, self._values())
+
+    def bytes(self, data: bytes) -> bytes:
+        return _apply(data, self.spans(data))
 
 
 _PROCESS = Redactor()

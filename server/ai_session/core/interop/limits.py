@@ -106,9 +106,12 @@ def check_tree(value: Any, where: str) -> None:
             stack.extend((v, path + (i,)) for i, v in enumerate(node))
         elif isinstance(node, str):
             _check_text(node, where, path)
-        elif isinstance(node, (int, float)) and not isinstance(node, bool):
-            if not math.isfinite(node) or abs(node) > MAX_NUMBER:
-                raise InvalidInput(f"{where}: {field_name(path)}: the number {node!r} is out of range")
+        elif isinstance(node, (int, float)) and not isinstance(node, bool) and not _in_range(node):
+            raise InvalidInput(f"{where}: {field_name(path)}: the number {node!r} is out of range")
+
+
+def _in_range(number: float) -> bool:
+    return math.isfinite(number) and abs(number) <= MAX_NUMBER
 
 
 def _check_text(text: str, where: str, path: tuple[Any, ...]) -> None:
