@@ -161,3 +161,11 @@ def test_a_session_name_may_not_be_a_secret(manager) -> None:
     with pytest.raises(InvalidInput, match="looks like a secret"):
         manager.create("ghp_" + "a1B2" * 9)
     assert isinstance(manager.create("ordinary-name"), Session)
+
+
+def test_standard_input_is_read_through_the_same_bounded_reader(cli) -> None:
+    doc = native(name="from-stdin")
+    out = cli("import", "--file", "-", input=json.dumps(doc))
+    assert "from-stdin" in out.stdout
+    refused = cli("import", "--file", "-", input="not json", check=False)
+    assert refused.returncode == 2 and "not valid JSON" in refused.stderr and "Traceback" not in refused.stderr

@@ -154,6 +154,7 @@ class SessionShells:
         # Compressing and counting a multi-megabyte output takes a while: not on the event loop.
         done = await asyncio.to_thread(self._m.describe_output, done, raw)
         self._m.store.save_run(done, raw)
+        done = self._m.store.get_run(done.id) or done  # as stored: redacted, whoever reads it next
         self._m.add_messages(session_id, [command_message(done, agent=meta.get("agent"))])
         if result.final_cwd:
             session = self._m.resolve(session_id)
