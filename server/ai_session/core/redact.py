@@ -59,6 +59,10 @@ _QUALIFIERS = frozenset({
     "expiry", "expires", "expiration", "mode", "method", "usage", "used", "sock", "socket", "format",
     "prefix", "hint", "policy", "rotation", "env", "var", "field", "fingerprint", "algorithm", "alg",
     "version", "index", "enabled", "required", "store", "manager",
+    # a file name, not a variable: test_auth.py::test_token, auth.ts:12
+    "py", "pyi", "js", "jsx", "ts", "tsx", "mjs", "go", "rs", "rb", "java", "kt", "c", "h", "cc", "cpp", "hpp", "cs",
+    "php", "swift", "scala", "sh", "json", "yml", "yaml", "toml", "ini", "cfg", "conf", "md", "txt", "html", "css",
+    "lock", "log", "xml", "sql",
 })  # fmt: skip
 # A name of one word is secret only when the word is unambiguous ("PASS: test_x" is a result).
 _SECRET_ALONE = frozenset({
@@ -110,12 +114,14 @@ _MAX_NAME = 64
 _ASSIGN_TAIL = (
     rb"[\"'`]?[ \t]*(?::=|=>|=|:)[ \t]*"
     rb"(?:(?P<scheme>(?i:bearer|basic|token|digest|bot|apikey|negotiate)[ \t]+))?"
-    rb"(?:(?P<q>[\"'`])(?P<quoted>[^\"'`\n]{1,1024})(?P=q)|(?P<bare>[^\s\"'`,;)}\]<>]{1,1024}))"
+    rb"(?:(?P<q>[\"'`])(?P<quoted>[^\"'`\n]{1,1024})(?P=q)|(?P<bare>[^\s\"'`,;(){}\[\]<>]{1,1024}))"
 )
+_DOTTED = re.compile(rb"[A-Za-z_]+(?:\.[A-Za-z_]+)+")  # self.token, os.environ: letters only, no digits
 _NAME_REST = re.compile(rb"(?P<rest>[A-Za-z0-9_.\-]{0,%d})" % _MAX_NAME + _ASSIGN_TAIL)
 _IDENT = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
 _WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-_NOT_VALUES = tuple(v.encode() for v in ("$", LABEL, "<", "{{", "%(", "***", "xxx", "XXX", "..."))
+# A value that starts so is a reference or a placeholder, or no value at all (`a::b` is a path).
+_NOT_VALUES = tuple(v.encode() for v in ("$", LABEL, "<", "{{", "%(", "***", "xxx", "XXX", "...", ":"))
 _ASSIGNMENT = b"[REDACTED:assignment]"
 
 # A line that ends in a secret-looking name, an operator and maybe the start of a value.
@@ -252,6 +258,8 @@ def _assignment_matches(data: bytes) -> list[tuple[bytes, int, int]]:
         start, end = m.span(group)
         if end - start < MIN_SECRET_VALUE_LEN or data.startswith(_NOT_VALUES, start):
             continue
+        if group == "bare" and (data[end : end + 1] in (b"(", b"[") or _DOTTED.fullmatch(data, start, end)):
+            continue  # code, not a value: a call (`token = make_token(`), an index, an attribute (`self.token`)
         head = data[max(0, hit.start() - _MAX_NAME) : hit.start()]
         name = (head[len(head.rstrip(_IDENT)) :] + m.group("rest")).strip(b"-.")
         if _is_secret_name_b(name):
