@@ -1,8 +1,8 @@
 """Redaction throughput: the stream path every command's output passes, and the per-row cost
 the store pays.
 
-Stream: the median MB/s of StreamRedactor over real command outputs (the shared corpus when
-it is there, else generated ones), fed 4 KiB at a time as a PTY reads, against a reference
+Stream: the median MB/s of StreamRedactor over real command outputs (the project's corpus,
+tests/corpus), fed 4 KiB at a time as a PTY reads, against a reference
 measured in the same run on the same bytes: one Python regex (an AWS key id) scanned over
 them, the cheapest redactor there could be. The target is >= 20 MB/s on every output.
 Rows: microseconds to redact a typical message body and to scrub a session row.
@@ -26,14 +26,14 @@ from ai_session.core.models import Session  # noqa: E402
 from ai_session.core.redact import StreamRedactor, redact  # noqa: E402
 from ai_session.core.store.codec import scrubbed  # noqa: E402
 
-CORPUS = ROOT.parent.parent / "shared" / "corpus" / "dev"
+CORPUS = ROOT / "tests" / "corpus"
 TARGET = 2_000_000  # bytes per sample: small outputs are repeated up to this
 _REFERENCE = re.compile(rb"AKIA[A-Z0-9]{16}")
 
 
 def _samples(corpus: Path) -> dict[str, bytes]:
     found = {p.parent.name: p.read_bytes() for p in sorted(corpus.glob("*/raw.txt"))} if corpus.is_dir() else {}
-    if not found:  # no corpus here: outputs of the same families, generated
+    if not found:  # no corpus given: outputs of the same families, generated
         found = {
             "pytest-verbose": b"".join(b"tests/test_m%d.py::test_case_%d PASSED [ %d%%]\n" % (i % 50, i, i % 100)
                                        for i in range(20000)),

@@ -116,6 +116,7 @@ _ASSIGN_TAIL = (
     rb"(?:(?P<scheme>(?i:bearer|basic|token|digest|bot|apikey|negotiate)[ \t]+))?"
     rb"(?:(?P<q>[\"'`])(?P<quoted>[^\"'`\n]{1,1024})(?P=q)|(?P<bare>[^\s\"'`,;(){}\[\]<>]{1,1024}))"
 )
+_WORD_ONLY = re.compile(rb"[A-Za-z_$]+")
 _DOTTED = re.compile(rb"[A-Za-z_]+(?:\.[A-Za-z_]+)+")  # self.token, os.environ: letters only, no digits
 _NAME_REST = re.compile(rb"(?P<rest>[A-Za-z0-9_.\-]{0,%d})" % _MAX_NAME + _ASSIGN_TAIL)
 _IDENT = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
@@ -171,12 +172,16 @@ _NAME_ANCHORS = _re2(
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
+def _words(name: str) -> list[str]:
+    return [w.lower() for part in re.split(r"[_\-.\s]+", name) for w in _CAMEL.findall(part)]
+
+
 @lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """Whether a variable, key or header name says its value is secret (see the module doc)."""
     if not name or len(name) > _MAX_NAME or name.upper() in _NOT_SECRET_NAMES:
         return False
-    words = [w.lower() for part in re.split(r"[_\-.\s]+", name) for w in _CAMEL.findall(part)]
+    words = _words(name)
     if len(words) == 1:
         return words[0] in _SECRET_ALONE
     for i, word in enumerate(words):
@@ -258,18 +263,31 @@ def _assignment_matches(data: bytes) -> list[tuple[bytes, int, int]]:
         start, end = m.span(group)
         if end - start < MIN_SECRET_VALUE_LEN or data.startswith(_NOT_VALUES, start):
             continue
-        if group == "bare" and (data[end : end + 1] in (b"(", b"[") or _DOTTED.fullmatch(data, start, end)):
-            continue  # code, not a value: a call (`token = make_token(`), an index, an attribute (`self.token`)
         head = data[max(0, hit.start() - _MAX_NAME) : hit.start()]
         name = (head[len(head.rstrip(_IDENT)) :] + m.group("rest")).strip(b"-.")
-        if _is_secret_name_b(name):
-            found.append((name, start, end))
+        if not _is_secret_name_b(name):
+            continue
+        if group == "bare" and (data[end : end + 1] in (b"(", b"[") or _DOTTED.fullmatch(data, start, end)
+                                or (_WORD_ONLY.fullmatch(data, start, end) and _code_name(name))):
+            continue  # code, not a value: a call (`token = make_token(`), an index, an attribute
+            # (`self.token`), another name (`cacheKey = elementType`)
+        if b"${" in data[start:end]:
+            continue  # a template (`key = \`animation-${mode}\``): made from other values, not one
+        found.append((name, start, end))
     return found
 
 
 @lru_cache(maxsize=4096)
 def _is_secret_name_b(name: bytes) -> bool:
     return is_secret_name(name.decode("latin-1"))
+
+
+@lru_cache(maxsize=4096)
+def _code_name(name: bytes) -> bool:
+    """A name as code spells it (not ALL_CAPS) whose secret word is an ambiguous one (cacheKey,
+    allKeys): bound to another bare name, it holds a reference, not a secret."""
+    text = name.decode("latin-1")
+    return not text.isupper() and not any(w in _SECRET_ALONE for w in _words(text))
 
 
 def _shape_spans(data: bytes) -> list[_Span]:
