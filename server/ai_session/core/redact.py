@@ -144,12 +144,12 @@ STREAM_HOLDBACK = 17_000
 _Span = tuple[int, int, bytes, int]
 
 
-def _re2(pattern: str) -> Any:
+def _re2(pattern: str | bytes) -> Any:
     options = re2.Options()
-    options.encoding = re2.Options.Encoding.LATIN1  # bytes as they are; our patterns are ASCII
+    options.encoding = re2.Options.Encoding.LATIN1  # bytes as they are
     options.log_errors = False
     options.max_mem = 64 << 20
-    return re2.compile(pattern.encode(), options)
+    return re2.compile(pattern.encode() if isinstance(pattern, str) else pattern, options)
 
 
 _SHAPE_RX = [(f"[REDACTED:{name}]".encode(), re.compile(p.encode()), word) for name, (p, _, word) in _SHAPES.items()]
@@ -316,13 +316,33 @@ def _shape_spans(data: bytes) -> list[_Span]:
     return spans
 
 
-def _plain_spans(data: bytes, values: Iterable[tuple[bytes, bytes]]) -> list[_Span]:
-    spans: list[_Span] = []
-    for value, label in values:
-        i = data.find(value)
-        while i >= 0:
-            spans.append((i, i + len(value), label, 0))
-            i = data.find(value, i + len(value))
+class _Literals:
+    """Known secret values (longest first) and their labels, searched together: a handful with
+    substring searches, more with one RE2 alternation (a search per value would make every
+    byte cost as many scans as there are values)."""
+
+    FEW = 4
+
+    def __init__(self, pairs: tuple[tuple[bytes, bytes], ...]) -> None:
+        self.pairs = pairs
+        self.longest = len(pairs[0][0]) if pairs else 0
+        self._labels = dict(pairs)
+        self._rx = _re2(b"|".join(re.escape(v) for v, _ in pairs)) if len(pairs) > self.FEW else None
+
+    def spans(self, data: bytes) -> list[_Span]:
+        if self._rx is not None:
+            return [(m.start(), m.end(), self._labels[m.group()], 0) for m in self._rx.finditer(data)]
+        spans: list[_Span] = []
+        for value, label in self.pairs:
+            i = data.find(value)
+            while i >= 0:
+                spans.append((i, i + len(value), label, 0))
+                i = data.find(value, i + len(value))
+        return spans
+
+
+def _plain_spans(data: bytes, values: _Literals) -> list[_Span]:
+    spans = values.spans(data)
     if b"PRIVATE KEY" in data:
         spans += [(m.start(), m.end(), _PEM_LABEL, 0) for m in _PEM.finditer(data)]
     spans += _shape_spans(data)
@@ -343,7 +363,7 @@ def _ansi_map(data: bytes) -> tuple[list[int], list[int]]:
     return at, removed
 
 
-def _find(data: bytes, values: Iterable[tuple[bytes, bytes]]) -> list[_Span]:
+def _find(data: bytes, values: _Literals) -> list[_Span]:
     """All secret spans in data, sorted, without overlaps (the earliest, then longest, wins)."""
     if len(data) < MIN_SECRET_VALUE_LEN:
         return []  # shorter than any secret the rules hide
@@ -406,18 +426,18 @@ class Redactor:
             if _worth_remembering(v):
                 own.setdefault(_b(v), _b(f"[REDACTED:secret{i}]"))
         self._own = tuple(own.items())
-        self._cache: tuple[object, tuple[tuple[bytes, bytes], ...]] = (None, ())
+        self._cache: tuple[object, _Literals] = (None, _Literals(()))
 
-    def _values(self) -> tuple[tuple[bytes, bytes], ...]:
+    def _values(self) -> _Literals:
         known = _KNOWN.items
         if self._cache[0] is not known:
-            self._cache = (known, _longest_first({**dict(known), **dict(self._own)}.items()) if self._own else known)
+            pairs = _longest_first({**dict(known), **dict(self._own)}.items()) if self._own else known
+            self._cache = (known, _Literals(pairs))
         return self._cache[1]
 
     @property
     def max_value_len(self) -> int:
-        values = self._values()
-        return len(values[0][0]) if values else 0
+        return self._values().longest
 
     def text(self, text: str) -> str:
         data = _b(text)
