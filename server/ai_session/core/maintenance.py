@@ -261,4 +261,3 @@ def upgrade_redaction(store: SessionStore) -> RedactReport | None:
     if level is None or level >= RULES_VERSION:
         return None
     return redact_and_compact(store)
-

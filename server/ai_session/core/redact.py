@@ -17,10 +17,13 @@ Text is searched as it is and with ANSI escapes removed (a colour code must not 
 token), and matches are mapped back. Redaction is idempotent: a `[REDACTED:…]` label is
 never matched again, so re-redacting stored text changes nothing.
 
+A name of one ambiguous word is not enough (`--- PASS: TestX` is a test result), and code
+that only looks like an assignment is left alone: a call, an index, an attribute, another
+name, a template, a `::` path.
+
 The engine works on bytes (PTY output need not be UTF-8; `str` is encoded losslessly). Speed
-comes from doing the per-byte work in C: one linear-time RE2 scan finds the few places where
-a token shape could start, and substring searches find candidate names; Python only looks
-at those places.
+comes from doing the per-byte work in C: linear-time RE2 scans find the few places where a
+token shape or a secret-looking name could start, and Python only looks at those places.
 """
 
 from __future__ import annotations
@@ -238,10 +241,6 @@ def remember(values: Mapping[str, str]) -> bool:
 def secret_items(env: Mapping[str, str]) -> dict[str, str]:
     """name -> value for the values worth redacting literally: secret-named, long enough to be specific."""
     return {k: v for k, v in env.items() if is_secret_name(k) and _worth_remembering(v)}
-
-
-def secret_env_values(env: Mapping[str, str]) -> list[str]:
-    return sorted(secret_items(env).values(), key=len, reverse=True)
 
 
 # ---------------------------------------------------------------------- finding

@@ -186,15 +186,23 @@ def import_seqs(messages: Sequence[Message]) -> list[int]:
     return seqs
 
 
-def numbered(messages: Sequence[Message], session_id: str, seqs: Iterable[int]) -> list[Message]:
-    """The messages as they will be stored: numbered and redacted."""
-    return [scrubbed(m.model_copy(update={"session_id": session_id, "seq": seq})) for m, seq in zip(messages, seqs)]
+def numbered(
+    messages: Sequence[Message], session_id: str, seqs: Iterable[int], ts: Timestamp
+) -> tuple[list[Message], list[tuple[Any, ...]]]:
+    """The messages as they will be stored (numbered, redacted) and their MESSAGE_COLS rows."""
+    for m in messages:
+        refuse_damaged(m, f"message #{m.seq}")
+    stored = [scrubbed(m.model_copy(update={"session_id": session_id, "seq": seq})) for m, seq in zip(messages, seqs)]
+    return stored, [_message_values(m, ts) for m in stored]
 
 
 def message_row(m: Message, ts: Timestamp) -> tuple[Any, ...]:
     """Values for MESSAGE_COLS; the body is zstd-packed when large, and checksummed."""
     refuse_damaged(m, f"message #{m.seq}")
-    m = scrubbed(m)
+    return _message_values(scrubbed(m), ts)
+
+
+def _message_values(m: Message, ts: Timestamp) -> tuple[Any, ...]:
     body, packed, checksum = blob.pack(utf8_text(m.content, f"message {m.id}"))
     return (m.session_id, m.seq, m.id, m.role.value, m.kind.value, ts(m.created_at), m.tokens, m.pinned,
             m.agent, m.run_id, body, packed, extra_json(m), checksum, m.copy_of)  # fmt: skip

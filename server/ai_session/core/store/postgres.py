@@ -55,7 +55,6 @@ from ai_session.core.store.codec import (
     SESSION_COLS,
     import_seqs,
     message_from_row,
-    message_row,
     message_update,
     numbered,
     output_body,
@@ -777,11 +776,11 @@ def _cost(m: Message) -> float:
 def _insert_messages(
     conn: psycopg.Connection, session_id: str, messages: Sequence[Message], seqs: Iterable[int]
 ) -> list[Message]:
-    stored = numbered(messages, session_id, seqs)
+    stored, rows = numbered(messages, session_id, seqs, _ts)
     with conn.cursor() as cur:
         cur.executemany(
             f"INSERT INTO messages ({MESSAGE_COLS}, cost_usd) VALUES ({', '.join(['%s'] * 16)})",
-            [(*message_row(m, _ts), _cost(m)) for m in stored],
+            [(*row, _cost(m)) for m, row in zip(stored, rows)],
         )
     return stored
 

@@ -46,7 +46,6 @@ from ai_session.core.store.codec import (
     SESSION_COLS,
     import_seqs,
     message_from_row,
-    message_row,
     message_update,
     numbered,
     output_body,
@@ -258,11 +257,8 @@ class SQLiteStore(SessionStore):
     def _insert_messages(
         db: sqlite3.Connection, session_id: str, messages: Sequence[Message], seqs: Iterable[int]
     ) -> list[Message]:
-        stored = numbered(messages, session_id, seqs)
-        db.executemany(
-            f"INSERT INTO messages ({MESSAGE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [message_row(m, _ts) for m in stored],
-        )
+        stored, rows = numbered(messages, session_id, seqs, _ts)
+        db.executemany(f"INSERT INTO messages ({MESSAGE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         return stored
 
     def list_messages(self, session_id: str, *, last: int | None = None, after_seq: int = 0) -> list[Message]:
