@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ai_session.core.redact import Redactor, StreamRedactor, is_secret_name, redact, redact_bytes
@@ -106,7 +108,8 @@ def test_assignments_in_every_usual_syntax() -> None:
     value = "Vb72NcXe19aaQ"
     for text in (f"export X_PASSWORD={value}", f"DB_PWD={value} ./run", f'{{"SecretAccessKey": "{value}"}}',
                  f"client_secret: {value}", f"--password={value}", f"Authorization: Bearer {value}",
-                 f"x-api-key: {value}", f"declare -x GH_PAT='{value}'"):
+                 f"x-api-key: {value}", f"declare -x GH_PAT='{value}'",
+                 json.dumps({"command": f"curl -d '{json.dumps({'password': value})}' x"})):  # JSON in a JSON string
         out = redact(text)
         assert value not in out and "[REDACTED:assignment]" in out, text
         assert redact(out) == out

@@ -114,10 +114,12 @@ _PEM_LABEL = b"[REDACTED:private-key]"
 
 _MAX_NAME = 64
 # After a secret-looking name: a closing quote, an operator, maybe an auth scheme, a value.
+# Quotes may be escaped: JSON inside a JSON string (a tool call's input) reads \"password\": \"…\".
 _ASSIGN_TAIL = (
-    rb"[\"'`]?[ \t]*(?::=|=>|=|:)[ \t]*"
+    rb"\\?[\"'`]?[ \t]*(?::=|=>|=|:)[ \t]*"
     rb"(?:(?P<scheme>(?i:bearer|basic|token|digest|bot|apikey|negotiate)[ \t]+))?"
-    rb"(?:(?P<q>[\"'`])(?P<quoted>[^\"'`\n]{1,1024})(?P=q)|(?P<bare>[^\s\"'`,;(){}\[\]<>]{1,1024}))"
+    rb"(?:(?P<q>\\?[\"'`])(?P<quoted>[^\"'`\n]{1,1024}?)(?P=q)"
+    rb"|(?P<bare>(?:[^\s\"'`,;(){}\[\]<>\\]|\\(?![\"'`])){1,1024}))"
 )
 _WORD_ONLY = re.compile(rb"[A-Za-z_$]+")
 _DOTTED = re.compile(rb"[A-Za-z_]+(?:\.[A-Za-z_]+)+")  # self.token, os.environ: letters only, no digits
@@ -165,7 +167,7 @@ _NAME_ANCHORS = _re2(
     r"(?:(?i:password|passwd|passphrase|secret|token|credential|apikey|authorization)"
     r"|[A-Za-z0-9][_.\-]?(?i:key|pass|pwd|pat|auth|cred|private)"
     r"|(?i:key|pass|pwd|pat|auth|cred|private)(?:[_.\-]?[A-Z0-9]|[_.\-][a-z]))"
-    r"[A-Za-z0-9_.\-]*[\"'`]?[ \t]*[:=]"
+    r"[A-Za-z0-9_.\-]*\\?[\"'`]?[ \t]*[:=]"
 )
 
 
