@@ -272,7 +272,7 @@ m.close()
             self.cli("export", name, "--output", str(out))
             exports.append(out.read_text())
         for run_id in _run_ids(db):
-            outputs.append(self.cli("output", run_id, "--raw").stdout)
+            outputs.append(self.cli("output", run_id, "--raw", check=False).stdout)  # a run may have no output
         places["exports"] = "\n".join(exports).encode()
         places["show --history --format json"] = "\n".join(history).encode()
         places["output --raw"] = "\n".join(outputs).encode()

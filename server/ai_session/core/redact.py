@@ -268,10 +268,10 @@ def _assignment_matches(data: bytes) -> list[tuple[bytes, int, int]]:
         name = (head[len(head.rstrip(_IDENT)) :] + m.group("rest")).strip(b"-.")
         if not _is_secret_name_b(name):
             continue
-        if group == "bare" and (data[end : end + 1] in (b"(", b"[") or _DOTTED.fullmatch(data, start, end)
-                                or (_WORD_ONLY.fullmatch(data, start, end) and _code_name(name))):
-            continue  # code, not a value: a call (`token = make_token(`), an index, an attribute
-            # (`self.token`), another name (`cacheKey = elementType`)
+        if group == "bare" and (data[end : end + 1] in (b"(", b"[") or (
+                (_DOTTED.fullmatch(data, start, end) or _WORD_ONLY.fullmatch(data, start, end)) and _code_name(name))):
+            continue  # code, not a value: a call (`token = make_token(`), an index, or, after a name
+            # spelled as code, an attribute (`token = self.token`) or another name (`cacheKey = elementType`)
         if b"${" in data[start:end]:
             continue  # a template (`key = \`animation-${mode}\``): made from other values, not one
         found.append((name, start, end))
@@ -285,10 +285,11 @@ def _is_secret_name_b(name: bytes) -> bool:
 
 @lru_cache(maxsize=4096)
 def _code_name(name: bytes) -> bool:
-    """A name as code spells it (not ALL_CAPS) whose secret word is an ambiguous one (cacheKey,
-    allKeys): bound to another bare name, it holds a reference, not a secret."""
+    """A name as code spells it (not ALL_CAPS, as environments and .env files do) whose secret
+    word is an ambiguous one (cacheKey, auth_token): bound to another bare name, it holds a
+    reference, not a secret."""
     text = name.decode("latin-1")
-    return not text.isupper() and not any(w in _SECRET_ALONE for w in _words(text))
+    return not text.isupper() and not any(w in _SECRET_ALONE for w in _words(text) if w != "token")
 
 
 def _shape_spans(data: bytes) -> list[_Span]:
