@@ -52,7 +52,7 @@ def test_every_row_a_backend_writes_is_redacted(store) -> None:
 
 
 def _plaintext_store(home: Path, fakes) -> Path:
-    """A store as an older ai-session left it: secrets in every table, schema v1."""
+    """A store as an older ai-session left it: secrets in every table."""
     db = home / "sessions.db"
     m = SessionManager(Config.load())
     s = m.create("old")
@@ -83,9 +83,9 @@ def test_opening_a_store_kept_under_older_rules_redacts_it_and_vacuums(home: Pat
                    "pem", "slack-token"])
     db = _plaintext_store(home, fakes)
     conn = sqlite3.connect(db)
-    with conn:  # back to schema v1, before the redaction level was kept
+    with conn:  # back to the schema before the redaction level was kept
         conn.execute("DROP TABLE meta")
-        conn.execute("PRAGMA user_version = 1")
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
     conn.close()
     assert len(found(_disk(db), fakes)) == 8
 
