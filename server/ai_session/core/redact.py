@@ -121,13 +121,17 @@ _ASSIGN_TAIL = (
     rb"(?:(?P<q>\\?[\"'`])(?P<quoted>[^\"'`\n]{1,1024}?)(?P=q)"
     rb"|(?P<bare>(?:[^\s\"'`,;(){}\[\]<>\\]|\\(?![\"'`])){1,1024}))"
 )
-_WORD_ONLY = re.compile(rb"[A-Za-z_$]+")
+# A name as code writes it: snake_case or camelCase (each capital starts a lowercase hump,
+# digits only end one), not a random run of letters and digits.
+_MAX_IDENT = 24  # longer runs of letters are keys more often than names
+_CODE_IDENT = re.compile(rb"[_$]*(?:[a-z]+|[A-Z][a-z]+)[0-9]*(?:(?:_+[a-z]+|_*[A-Z][a-z]+)[0-9]*)*_*")
 _DOTTED = re.compile(rb"[A-Za-z_]+(?:\.[A-Za-z_]+)+")  # self.token, os.environ: letters only, no digits
 _NAME_REST = re.compile(rb"(?P<rest>[A-Za-z0-9_.\-]{0,%d})" % _MAX_NAME + _ASSIGN_TAIL)
 _IDENT = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
 _WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 # A value that starts so is a reference or a placeholder, or no value at all (`a::b` is a path).
-_NOT_VALUES = tuple(v.encode() for v in ("$", LABEL, "<", "{{", "%(", "***", "xxx", "XXX", "...", ":"))
+_NOT_VALUES = tuple(v.encode() for v in ("$", LABEL, "<", "{{", "%(", ":"))
+_PLACEHOLDER = re.compile(rb"[xX*.#_\-]+")  # xxxxxxxx, ****, XXXX-XXXX: a value left out on purpose
 _ASSIGNMENT = b"[REDACTED:assignment]"
 
 # A line that ends in a secret-looking name, an operator and maybe the start of a value.
@@ -262,14 +266,16 @@ def _assignment_matches(data: bytes) -> list[tuple[bytes, int, int]]:
             continue
         group = "quoted" if m.start("quoted") >= 0 else "bare"
         start, end = m.span(group)
-        if end - start < MIN_SECRET_VALUE_LEN or data.startswith(_NOT_VALUES, start):
+        if end - start < MIN_SECRET_VALUE_LEN or data.startswith(_NOT_VALUES, start) or _PLACEHOLDER.fullmatch(
+                data, start, end):
             continue
         head = data[max(0, hit.start() - _MAX_NAME) : hit.start()]
         name = (head[len(head.rstrip(_IDENT)) :] + m.group("rest")).strip(b"-.")
         if not _is_secret_name_b(name):
             continue
         if group == "bare" and (data[end : end + 1] in (b"(", b"[") or (
-                (_DOTTED.fullmatch(data, start, end) or _WORD_ONLY.fullmatch(data, start, end)) and _code_name(name))):
+                (_DOTTED.fullmatch(data, start, end) or (end - start <= _MAX_IDENT and _CODE_IDENT.fullmatch(
+                    data, start, end))) and _code_name(name))):
             continue  # code, not a value: a call (`token = make_token(`), an index, or, after a name
             # spelled as code, an attribute (`token = self.token`) or another name (`cacheKey = elementType`)
         if b"${" in data[start:end]:
@@ -289,7 +295,8 @@ def _code_name(name: bytes) -> bool:
     word is an ambiguous one (cacheKey, auth_token): bound to another bare name, it holds a
     reference, not a secret."""
     text = name.decode("latin-1")
-    return not text.isupper() and not any(w in _SECRET_ALONE for w in _words(text) if w != "token")
+    return (not text.isupper() and "-" not in text  # a header or a flag (x-api-key) is no variable
+            and not any(w in _SECRET_ALONE for w in _words(text) if w != "token"))
 
 
 def _shape_spans(data: bytes) -> list[_Span]:
@@ -498,7 +505,8 @@ def redact_data(value: Any, *, by_key: bool = True) -> Any:
 
 
 def _hidden_by_key(key: str, value: str) -> bool:
-    return (len(value) >= MIN_SECRET_VALUE_LEN and not _b(value).startswith(_NOT_VALUES)
+    data = _b(value)
+    return (len(value) >= MIN_SECRET_VALUE_LEN and not data.startswith(_NOT_VALUES) and not _PLACEHOLDER.fullmatch(data)
             and is_secret_name(key))  # fmt: skip
 
 
