@@ -359,6 +359,32 @@ def _plain_spans(data: bytes, values: _Literals) -> list[_Span]:
     return spans
 
 
+def _found_verbatim(data: bytes, stripped: bytes, hidden: list[_Span]) -> list[_Span] | None:
+    """The hidden spans where they stand in the original, when no escape sits inside them (the
+    usual case: a colour around a token); None when one does. Cheaper than a full map of a
+    text with thousands of escapes."""
+    out: list[_Span] = []
+    last_data = last_stripped = 0
+    for start, end, label, keep in sorted(hidden):
+        piece = stripped[start:end]
+        at = data.find(piece, last_data)
+        if start < last_stripped or at < 0 or len(_ANSI.sub(b"", data[last_data:at])) != start - last_stripped:
+            return None
+        out.append((at, at + len(piece), label, keep))
+        last_data, last_stripped = at + len(piece), end
+    return out
+
+
+def _mapped(data: bytes, hidden: list[_Span]) -> list[_Span]:
+    at, removed = _ansi_map(data)
+
+    def orig(i: int) -> int:  # original index of stripped byte i
+        k = bisect.bisect_right(at, i)
+        return i + (removed[k - 1] if k else 0)
+
+    return [(orig(start + keep) - keep, orig(end - 1) + 1, label, keep) for start, end, label, keep in hidden]
+
+
 def _ansi_map(data: bytes) -> tuple[list[int], list[int]]:
     """Where each escape was removed (in stripped positions) and the total removed up to and
     including it, to map positions in the stripped data back."""
@@ -378,15 +404,10 @@ def _find(data: bytes, values: _Literals) -> list[_Span]:
         return []  # shorter than any secret the rules hide
     spans = _plain_spans(data, values)
     if b"\x1b" in data:  # also look at the text as a terminal shows it, and map back
-        hidden = _plain_spans(_ANSI.sub(b"", data), values)
+        stripped = _ANSI.sub(b"", data)
+        hidden = _plain_spans(stripped, values)
         if hidden:
-            at, removed = _ansi_map(data)
-
-            def orig(i: int) -> int:  # original index of stripped byte i
-                k = bisect.bisect_right(at, i)
-                return i + (removed[k - 1] if k else 0)
-
-            spans += [(orig(start + keep) - keep, orig(end - 1) + 1, label, keep) for start, end, label, keep in hidden]
+            spans += _found_verbatim(data, stripped, hidden) or _mapped(data, hidden)
     if not spans:
         return spans
     if _LABEL_B in data:  # never redact inside an existing label: redaction is idempotent
