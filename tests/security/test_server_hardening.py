@@ -11,9 +11,12 @@ import time
 from pathlib import Path
 
 from ai_session.core.config import Config
+from ai_session.lsp.wire import ERROR_CODES
 from tests.conftest import cli_env
 from tests.lsp.rawclient import RawClient
 from tests.security.fakes import found, plant
+
+UNAUTHORIZED = ERROR_CODES["AccessDenied"]
 
 
 def _free_port() -> int:
@@ -79,13 +82,13 @@ def test_tcp_server_refuses_clients_without_its_token(home: Path, tmp_path: Path
             c = TcpClient(port)
             c.send(_initialize(attempt))
             answer = c.read()
-            assert answer["error"]["code"] == -32007 and answer["id"] == 1 and "token" in answer["error"]["message"]
+            assert answer["error"]["code"] == UNAUTHORIZED and answer["id"] == 1 and "token" in answer["error"]["message"]
             assert c.closed()
         # A first message that is not initialize is refused just the same: no command runs.
         c = TcpClient(port)
         marker = tmp_path / "pwned"
         c.send({"jsonrpc": "2.0", "id": 5, "method": "aiSession/exec", "params": {"command": f"touch {marker}"}})
-        assert c.read()["error"]["code"] == -32007 and c.closed()
+        assert c.read()["error"]["code"] == UNAUTHORIZED and c.closed()
         time.sleep(0.3)
         assert not marker.exists()
 
@@ -97,7 +100,7 @@ def test_tcp_server_refuses_clients_without_its_token(home: Path, tmp_path: Path
         # A second client, even with the token, does not get in while the first is served.
         other = TcpClient(port)
         other.send(_initialize(token))
-        assert other.read()["error"]["code"] == -32007 and other.closed()
+        assert other.read()["error"]["code"] == UNAUTHORIZED and other.closed()
     finally:
         proc.kill()
         proc.wait()

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidRequest, JsonRpcParseError
 
+from ai_session.lsp.wire import ERROR_CODES
+
 if TYPE_CHECKING:
     from ai_session.lsp.server import AiSessionServer
 
@@ -29,7 +31,6 @@ log = logging.getLogger(__name__)
 MAX_FRAME = 64 * 1024 * 1024
 MAX_HEADER_LINE = 8 * 1024
 AUTH_TIMEOUT = 10.0  # seconds a TCP client has to send its initialize
-UNAUTHORIZED = -32008  # AccessDenied, as in wire.ERROR_CODES
 # Searched, not matched: while resyncing, a header may follow junk on the same line.
 _CONTENT_LENGTH = re.compile(rb"content-length:\s*(\d+)\s*$", re.IGNORECASE)
 
@@ -175,7 +176,7 @@ def refusal(body: bytes | None, message: str) -> bytes:
         msg_id = json.loads(body).get("id") if body else None
     except (ValueError, AttributeError, RecursionError):
         msg_id = None
-    error = {"code": UNAUTHORIZED, "message": message, "data": {"kind": "AccessDenied"}}
+    error = {"code": ERROR_CODES["AccessDenied"], "message": message, "data": {"kind": "AccessDenied"}}
     text = json.dumps({"jsonrpc": "2.0", "id": msg_id if _valid_id(msg_id) else None, "error": error}).encode()
     return b"Content-Length: %d\r\n\r\n" % len(text) + text
 
