@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ai_session.core import blob
-from ai_session.core.errors import Conflict, Damaged
+from ai_session.core.errors import Damaged, InvalidInput
 from ai_session.core.manager import SessionManager
 from ai_session.core.models import CommandRun, Message, RunStatus, Usage
 from ai_session.core.store.sqlite import SQLiteStore
@@ -188,10 +188,10 @@ def test_merge_and_import_that_fail_leave_the_store_as_it_was(manager, sql, tmp_
     assert snapshot() == before
     path = manager.export("a", tmp_path / "a.json")
     first, second = manager.messages(a)[:2]
-    path.write_text(path.read_text().replace(second.id, first.id))  # two messages with one id: refused mid-write
+    path.write_text(path.read_text().replace(second.id, first.id))  # two messages with one id
     manager.delete("a")
-    manager.trash_empty()  # its ids are free: the import writes the session and its run before failing
+    manager.trash_empty()  # its ids are free
     before = snapshot()
-    with pytest.raises(Conflict):
+    with pytest.raises(InvalidInput, match="appears twice"):  # refused before anything is written
         manager.import_file(path)
     assert snapshot() == before

@@ -191,9 +191,9 @@ async def test_shell_exit_keeps_state_for_the_next_shell(tmp_path: Path) -> None
     state = sh.final_state()
     assert state.cwd == "/tmp" and state.env["KEEP_ME"] == "yes"
 
-    from ai_session.core.redact import filter_env
+    from ai_session.core.shell.env import restorable
 
-    kept = filter_env(state.env)
+    kept = {**base_env(tmp_path), **restorable(state.env)}
     assert "GITHUB_TOKEN" not in kept and "API_TOKEN" not in kept and kept["KEEP_ME"] == "yes"
     again = await ShellProcess.start(state.cwd, kept)
     try:

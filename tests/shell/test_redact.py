@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from ai_session.core.redact import Redactor, StreamRedactor, filter_env, is_secret_name, redact, redact_bytes
+from ai_session.core.redact import Redactor, StreamRedactor, is_secret_name, redact, redact_bytes
+from ai_session.core.shell.env import restorable
 
 GH = "ghp_" + "a1B2" * 9
 SAMPLES = {
@@ -59,7 +62,7 @@ def test_secret_names_and_filter_env() -> None:
     for name in ("PATH", "PWD", "OLDPWD", "TOKENIZERS_PARALLELISM", "KEYMAP", "SSH_AUTH_SOCK", "HOME"):
         assert not is_secret_name(name), name
     env = {"PATH": "/bin", "GITHUB_TOKEN": "x", "PWD": "/", "SHLVL": "2", "KEEP": "1"}
-    assert filter_env(env) == {"PATH": "/bin", "KEEP": "1"}
+    assert restorable(env) == {"KEEP": "1"}
 
 
 def test_bytes_with_invalid_utf8() -> None:
@@ -90,3 +93,66 @@ def test_extra_values_and_process_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert redact("pw is correct-horse-battery", ["correct-horse-battery"]) == "pw is [REDACTED:secret0]"
     assert redact("x=abcdefgh999", env={"SOME_SECRET": "abcdefgh999"}) == "x=[REDACTED:SOME_SECRET]"
     assert all(r.startswith("[REDACTED") for r in (redact(GH), redact(PEM)))
+
+
+def test_names_follow_the_words_of_an_identifier() -> None:
+    for name in ("DJANGO_SECRET_KEY", "ENCRYPTION_KEY", "ADMIN_PASS", "REDIS_PWD", "GH_PAT", "DB_PASSWORD_PROD",
+                 "SecretAccessKey", "apiKey", "client_secret", "x-api-key", "Authorization", "TOKEN", "PRIVATE_KEY"):
+        assert is_secret_name(name), name
+    for name in ("PASS", "KEY", "TOKEN_COUNT", "KEY_PATH", "AUTH_TYPE", "PUBLIC_KEY", "max_tokens", "test_auth.py",
+                 "KEYBOARD", "AUTHOR", "PATTERN", "COMPATIBLE"):
+        assert not is_secret_name(name), name
+
+
+def test_assignments_in_every_usual_syntax() -> None:
+    value = "Vb72NcXe19aaQ"
+    for text in (f"export X_PASSWORD={value}", f"DB_PWD={value} ./run", f'{{"SecretAccessKey": "{value}"}}',
+                 f"client_secret: {value}", f"--password={value}", f"Authorization: Bearer {value}",
+                 f"x-api-key: {value}", f"declare -x GH_PAT='{value}'",
+                 json.dumps({"command": f"curl -d '{json.dumps({'password': value})}' x"})):  # JSON in a JSON string
+        out = redact(text)
+        assert value not in out and "[REDACTED:assignment]" in out, text
+        assert redact(out) == out
+
+
+def test_output_and_code_that_only_look_like_assignments_are_kept() -> None:
+    text = (
+        "--- PASS: TestBigByteParsing (0.00s)\n"
+        "FAILED tests/test_auth.py::test_token_expiry - assert 3600 == 60\n"
+        "src/auth.ts:12:5 error TS2345\n"
+        "token = make_token(user)\n"
+        "api_key = os.environ['API_KEY']\n"
+        "auth_token = self.auth_token_value\n"
+        "PASS_RE = re.compile(r'x')\n"
+        "std::string token_value;\n"
+        "password: $DB_PASSWORD\n"
+    )
+    assert redact(text) == text
+
+
+def test_ansi_escapes_do_not_hide_a_token() -> None:
+    for text in (f"\x1b[31m{SAMPLES['aws-access-key']}\x1b[0m", f"c.yml:token: \x1b[01;31m\x1b[Kghp_\x1b[m\x1b[K{'a1B2' * 9}"):
+        out = redact(text)
+        assert "AKIA" not in out and "a1B2a1B2" not in out and "[REDACTED:" in out, repr(out)
+        assert redact(out) == out
+
+
+def test_a_live_stream_hides_a_value_typed_after_a_secret_name() -> None:
+    s = StreamRedactor()
+    shown = b""
+    for piece in (b"$ export MY_TOKEN", b"=", b"Vb72Nc", b"Xe19aaQ", b"\r\n$ "):
+        shown += s.feed(piece) + s.drain()
+    shown += s.flush()
+    assert b"Vb72Nc" not in shown and shown.endswith(b"MY_TOKEN=[REDACTED:assignment]\r\n$ ")
+
+
+def test_the_corpus_of_real_outputs_is_left_alone_but_for_its_one_real_token() -> None:
+    from pathlib import Path
+
+    changed = {}
+    for raw in sorted((Path(__file__).resolve().parents[1] / "corpus").glob("*/raw.txt")):
+        data = raw.read_bytes()
+        if (out := redact_bytes(data)) != data:
+            changed[raw.parent.name] = out.count(b"[REDACTED:")
+    # vite prints its dev server's websocket token (webSocketToken: '...'): that one is a secret.
+    assert changed == {"27-vite-build-success-verbose": 1}

@@ -78,7 +78,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "template": ("templates", "session templates: a preloaded system prompt and settings"),
     "pool": ("templates", "pools of pre-created idle sessions per role"),
     "validate": ("admin", "list every damaged row, orphaned runs, bad token counts (exit 1 when it finds any)"),
-    "repair": ("admin", "fix what validate finds: damaged rows move to the quarantine, a placeholder stays"),
+    "repair": ("admin", "fix what validate finds: damaged rows move to the quarantine, a placeholder stays; --redact redacts every stored row again"),
     "quarantine": ("admin", "damaged rows `repair` set aside, kept byte for byte: list, export, restore"),
     "backup": ("admin", "a consistent copy of the store, taken while others keep writing"),
     "restore": ("admin", "replace the store's content by a backup, checked first; the replaced content is saved"),

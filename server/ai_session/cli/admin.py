@@ -37,11 +37,25 @@ def validate(m: SessionManager, a: argparse.Namespace) -> Result:
     return _problems(m, a, fix=False)
 
 
-@command("repair", target="session?")
+@command(
+    "repair",
+    arg("--redact", action="store_true",
+        help="redact every stored row again (secrets an older version kept), then vacuum the store"),
+    target="session?",
+)
 def repair(m: SessionManager, a: argparse.Namespace) -> Result:
     """Fix what `validate` finds: a damaged row moves to the quarantine, byte for byte, and what
-    still reads stays in its place, marked. Exit 0 when nothing is left."""
-    return _problems(m, a, fix=True)
+    still reads stays in its place, marked. Exit 0 when nothing is left. With --redact, rewrite
+    every stored row through the redaction rules instead."""
+    if not a.redact:
+        return _problems(m, a, fix=True)
+    if a.session:
+        from ai_session.core.errors import InvalidInput
+
+        raise InvalidInput("repair --redact rewrites the whole store; give no session")
+    report = m.redact_stored()
+    return Result(data=report.__dict__, view=f"redacted {report.rows} stored rows again; store "
+                  f"{report.bytes_before:,} -> {report.bytes_after:,} bytes (old copies vacuumed away)")
 
 
 @command("quarantine list", target="session?", help="the quarantined rows")

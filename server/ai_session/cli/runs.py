@@ -148,7 +148,7 @@ async def _attach_terminal(m: SessionManager, session: Session) -> int:
     one_of(
         arg("--raw", action="store_true", help="the full raw output as captured"),
         arg("--lines", metavar="A:B", help="raw lines A to B, numbered (1-based, inclusive)"),
-        arg("--grep", metavar="PATTERN", help="raw lines matching a regular expression, numbered"),
+        arg("--grep", metavar="PATTERN", help="raw lines matching a regular expression (RE2 syntax: linear time whatever the pattern), numbered"),
     ),
     arg("--context", "-C", type=int, default=0, help="lines of context around --grep hits"),
 )

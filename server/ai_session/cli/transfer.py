@@ -62,10 +62,9 @@ def import_(m: SessionManager, a: argparse.Namespace) -> Result:
     anything is stored; a malformed or hostile file is refused and the store is left as it was."""
     from ai_session.core.interop.limits import read_bytes
 
-    if a.file == STDIO:
-        data, where, file_name = sys.stdin.buffer.read(), "stdin", ""
-    else:
-        data, where, file_name = read_bytes(Path(a.file)), a.file, Path(a.file).name
+    # `-` is standard input, read as boundedly as a file.
+    where, file_name = ("stdin", "") if a.file == STDIO else (a.file, Path(a.file).name)
+    data = read_bytes(Path(a.file))
     imported = m.import_data(data, a.input_format, where=where, file_name=file_name, name=a.name, agent=a.agent)
     totals = m.totals(imported)
     lines = []

@@ -13,7 +13,7 @@ import base64
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ai_session.core.errors import NotFound
+from ai_session.core.errors import Damaged, NotFound
 from ai_session.core.models import (
     CommandRun,
     Message,
@@ -22,7 +22,9 @@ from ai_session.core.models import (
     SessionStatus,
     utcnow,
 )
-from ai_session.core.store import Damage, Quarantined, SessionFilter
+from ai_session.core.redact import RULES_VERSION, redact
+from ai_session.core.store import Damage, Quarantined, SessionFilter, SessionStore
+from ai_session.core.store.codec import scrubbed
 from ai_session.core.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -194,3 +196,68 @@ def quarantine_document(manager: SessionManager, ref: str | None = None) -> dict
             for q in quarantined(manager, ref)
         ],
     }  # fmt: skip
+
+
+# ---------------------------------------------------------------------- redaction of what is stored
+
+
+@dataclass
+class RedactReport:
+    rows: int  # rows rewritten because something in them was secret
+    bytes_before: int
+    bytes_after: int
+
+
+def redact_stored(store: SessionStore) -> int:
+    """Rewrite every stored row that holds something the redaction rules now hide: session
+    fields, message bodies and metadata (with their token counts), runs and their raw
+    output, templates, pools; sessions in the trash too. A damaged row is left to `repair`
+    (it cannot be rewritten without losing what is left of it). Returns how many rows were
+    rewritten."""
+    rewritten = 0
+    for template in store.list_templates():
+        if scrubbed(template) is not template:
+            store.save_template(template)
+            rewritten += 1
+    for pool in store.list_pools():
+        if scrubbed(pool) is not pool:
+            store.save_pool(pool)
+            rewritten += 1
+    for session in store.list_sessions(SessionFilter(trashed=None)):
+        if not session.damage and scrubbed(session) is not session:
+            store.update_session(session)
+            rewritten += 1
+        changed = []
+        for m in store.list_messages(session.id):
+            clean = m if m.damage else scrubbed(m)
+            if clean is not m:
+                changed.append(clean.model_copy(update={"tokens": count_tokens(clean.content, session.model)}))
+        store.update_messages(changed)
+        rewritten += len(changed)
+        for run in store.list_runs(session.id):
+            if run.damage:
+                continue
+            try:
+                raw = store.run_output(run.id)
+            except Damaged:
+                continue
+            if scrubbed(run) is not run or (raw is not None and redact(raw) != raw):
+                store.save_run(run, raw)
+                rewritten += 1
+    return rewritten
+
+
+def redact_and_compact(store: SessionStore) -> RedactReport:
+    """`redact_stored`, then free the space the old rows took, so no old copy stays on disk."""
+    rows = redact_stored(store)
+    before, after = store.compact()
+    store.set_redaction_level(RULES_VERSION)
+    return RedactReport(rows, before, after)
+
+
+def upgrade_redaction(store: SessionStore) -> RedactReport | None:
+    """On opening a store kept under older redaction rules: redact it again, once."""
+    level = store.redaction_level()
+    if level is None or level >= RULES_VERSION:
+        return None
+    return redact_and_compact(store)

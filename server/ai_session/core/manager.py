@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,7 +47,8 @@ from ai_session.core.models import (
 )
 from ai_session.core.privacy import private_dir, write_private
 from ai_session.core.providers import Provider
-from ai_session.core.redact import redact
+from ai_session.core.redact import redact, redact_data
+from ai_session.core.shell import procs
 from ai_session.core.shell.sessions import SessionShells
 from ai_session.core.store import (
     Damage,
@@ -101,6 +101,7 @@ class SessionManager:
         self.config = config or Config.load()
         private_dir(self.config.home)
         self.store = store or open_store(self.config.store_url, user=self.config.user)
+        maintenance.upgrade_redaction(self.store)  # rows an older ai-session stored unredacted
 
     def close(self) -> None:
         self.store.close()
@@ -266,7 +267,8 @@ class SessionManager:
     # ------------------------------------------------------------------ lifecycle
 
     def unique_name(self, base: str) -> str:
-        base = base if limits.SESSION_NAME.match(base) and not limits.looks_like_id(base) else "session"
+        if not limits.SESSION_NAME.match(base) or limits.looks_like_id(base) or redact(base) != base:
+            base = "session"
         name = base
         while self.store.get_session_by_name(name):
             name = f"{base}-{secrets.token_hex(2)}"
@@ -744,7 +746,7 @@ class SessionManager:
 
     def export_text(self, doc: dict) -> str:
         """An export document as the JSON that leaves (redacted once more: nothing secret leaves)."""
-        return redact(json.dumps(doc, ensure_ascii=False, indent=1))
+        return json.dumps(redact_data(doc), ensure_ascii=False, indent=1)
 
     def write_export(self, doc: dict, path: Path | None = None) -> Path:
         """Write an export document (0600); default: the exports dir, named after the session
@@ -811,7 +813,8 @@ class SessionManager:
         if agent:
             session = session.model_copy(update={"agent": limits.text(agent, "--agent", limit=128)})
         runs, messages = bundle.runs, bundle.messages
-        if self.store.get_session(session.id) or any(self.store.get_run(r.id) for r, _ in runs):
+        if (self.store.get_session(session.id) or any(self.store.get_run(r.id) for r, _ in runs)
+                or self.store.taken_message_ids([m.id for m in messages])):
             # A copy next to its original: everything gets ids of its own and names what it copies.
             session = session.model_copy(update={"id": new_id("sess")})
             new_ids = {r.id: new_id("run") for r, _ in runs}
@@ -825,7 +828,7 @@ class SessionManager:
             "metadata": {**session.metadata, "imported_at": now.isoformat(), "imported_format": bundle.source,
                          "imported_last_active": session.last_active.isoformat()},
         })  # fmt: skip
-        runs = [(r.model_copy(update={"session_id": session.id}), redact(raw) if raw else raw) for r, raw in runs]
+        runs = [(r.model_copy(update={"session_id": session.id}), raw) for r, raw in runs]
         messages = self._prepare(messages, session)
         return self.store.create_session(session, messages, runs)
 
@@ -915,6 +918,11 @@ class SessionManager:
         self.store.restore(Path(path), keep_current=keep)
         return keep
 
+    def redact_stored(self) -> maintenance.RedactReport:
+        """Rewrite every stored row through the redaction rules, then compact the store so
+        the old copies are gone from disk (what `repair --redact` does)."""
+        return maintenance.redact_and_compact(self.store)
+
     def optimize(self) -> dict[str, int]:
         return self.store.optimize()
 
@@ -960,15 +968,7 @@ class SessionManager:
         if run is None or run.status is not RunStatus.RUNNING:
             return False
         pid = run.metadata.get("owner_pid")
-        if not isinstance(pid, int) or pid <= 0:
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return isinstance(pid, int) and pid > 0 and procs.alive(pid)
 
     # ------------------------------------------------------------------ context, compaction, ask
 

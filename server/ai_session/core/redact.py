@@ -1,134 +1,418 @@
-"""Secret redaction for everything ai-session stores (command output, messages, exports).
+"""Secret redaction: the one function every text entering the store or leaving to a client passes.
 
-Two sources of secrets:
+Three sources of secrets:
 
-* well-known token shapes (AWS key ids, GitHub/Slack/OpenAI/Anthropic tokens, PEM private
-  keys, JWTs, passwords in URLs, `PASSWORD=...`-style assignments), and
-* the values of environment variables whose *names* look secret (`*_KEY`, `*_TOKEN`,
-  `*_SECRET`, `PASSWORD`...), which can have any shape.
+* well-known token shapes (cloud and SaaS keys with a fixed prefix, PEM private keys, JWTs,
+  passwords in URLs), absorbed from the public rule sets of gitleaks and detect-secrets;
+* assignments to secret-looking names, in any syntax a shell, a `.env` file, JSON, YAML or
+  an HTTP header uses (`DB_PASSWORD=…`, `"SecretAccessKey": "…"`, `Authorization: Bearer …`);
+  a name is secret-looking when one of its words (split at `_ - .` and camelCase) is
+  key, pass, passwd, password, pwd, pat, secret, token, credential(s), auth, private, …
+  and no later word says it is only about one (`TOKEN_COUNT`, `KEY_PATH`);
+* literal values this process knows to be secret: the values of secret-named variables in
+  its environment and in the session shells' environments, and values assigned to secret
+  names in commands those shells ran (`remember`).
 
-Pure standard library and one pass of one compiled regex per call, because the session
-manager runs `redact` on every message it stores. Works on `str` and on `bytes` (PTY output
-is not always valid UTF-8). `StreamRedactor` redacts a byte stream read in arbitrary pieces
-and still catches a secret split across two reads.
+Text is searched as it is and with ANSI escapes removed (a colour code must not hide a
+token), and matches are mapped back. Redaction is idempotent: a `[REDACTED:…]` label is
+never matched again, so re-redacting stored text changes nothing.
+
+A name of one ambiguous word is not enough (`--- PASS: TestX` is a test result), and code
+that only looks like an assignment is left alone: a call, an index, an attribute, another
+name, a template, a `::` path.
+
+The engine works on bytes (PTY output need not be UTF-8; `str` is encoded losslessly). Speed
+comes from doing the per-byte work in C: linear-time RE2 scans find the few places where a
+token shape or a secret-looking name could start, and Python only looks at those places.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import AnyStr
+from typing import Any
 
-MASK = "[REDACTED]"  # every replacement starts with "[REDACTED" and names what it hid
+import re2
 
-# Last `_`-separated word of a variable name that marks it secret (GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY).
-_SECRET_NAME = re.compile(
-    r"(?:^|_)(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|PWD|PASS|CREDENTIALS?|APIKEY|AUTH|COOKIE|SESSION_ID|PAT)$"
-    r"|SECRET|PASSWORD|PASSWD|PRIVATE_KEY|ACCESS_KEY|API_KEY|AUTH_TOKEN",
-    re.IGNORECASE,
-)
-# Names that match the rule above but are not secret.
-_NOT_SECRET_NAMES = frozenset({"PWD", "OLDPWD", "SSH_AUTH_SOCK", "GPG_AGENT_INFO", "XAUTHORITY"})
-# Shell bookkeeping that must not be carried into a new shell.
-_SHELL_INTERNAL = frozenset({"PWD", "OLDPWD", "SHLVL", "_", "COLUMNS", "LINES", "PS1", "PS2", "PS0", "PROMPT_COMMAND"})
+# Raised whenever the rules find more than before: stores rewrite rows kept under older rules.
+RULES_VERSION = 1
+
+LABEL = "[REDACTED"  # every replacement starts with this and names what it hid: [REDACTED:kind]
+_LABEL_B = LABEL.encode()
 
 # Shorter values would redact ordinary words and numbers all over the output.
 MIN_SECRET_VALUE_LEN = 8
+# How many literal values the process remembers (oldest forgotten first).
+MAX_KNOWN_VALUES = 4096
 
-# name -> (pattern, literal triggers). A pattern only runs when one of its triggers occurs in
-# the text: a plain substring search is ~100x faster than a regex scan, and most output has
-# no trigger at all. Patterns start with their trigger so the regex engine can skip ahead too.
-_PATTERNS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "private-key": (
-        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-        r"(?:[\s\S]{0,16384}?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|[\s\S]{0,16384}\Z)",
-        ("PRIVATE KEY",),
-    ),
-    "aws-access-key": (r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])", ("AKIA", "ASIA", "ABIA", "ACCA")),
-    "github-token": (
-        r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})",
-        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-    ),
-    "gitlab-token": (r"glpat-[A-Za-z0-9_\-]{20,}", ("glpat-",)),
-    "api-key": (r"sk-(?:ant-|proj-|live-|test-)?[A-Za-z0-9_\-]{20,}", ("sk-",)),
-    "stripe-key": (r"[rs]k_(?:live|test)_[A-Za-z0-9]{16,}", ("k_live_", "k_test_")),
-    "google-api-key": (r"AIza[A-Za-z0-9_\-]{35}", ("AIza",)),
-    "huggingface-token": (r"hf_[A-Za-z0-9]{30,}", ("hf_",)),
-    "slack-token": (r"xox[abposr]-[A-Za-z0-9\-]{10,}", ("xox",)),
-    "slack-webhook": (r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]{20,}", ("hooks.slack.com",)),
-    "jwt": (r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", ("eyJ",)),
+# Words of an identifier that make it secret-looking ...
+_SECRET_WORDS = frozenset({
+    "key", "keys", "pass", "passwd", "password", "passwords", "pwd", "pat", "secret", "secrets", "token",
+    "credential", "credentials", "creds", "auth", "authorization", "private", "passphrase", "apikey",
+    "privatekey", "secretkey", "accesskey", "authtoken", "accesstoken", "refreshtoken", "clientsecret",
+})  # fmt: skip
+# ... unless a later word says the value only describes one.
+_QUALIFIERS = frozenset({
+    "count", "counts", "type", "types", "id", "ids", "name", "names", "file", "files", "path", "paths",
+    "dir", "url", "uri", "endpoint", "len", "length", "size", "limit", "max", "min", "ttl", "timeout",
+    "expiry", "expires", "expiration", "mode", "method", "usage", "used", "sock", "socket", "format",
+    "prefix", "hint", "policy", "rotation", "env", "var", "field", "fingerprint", "algorithm", "alg",
+    "version", "index", "enabled", "required", "store", "manager",
+    # a file name, not a variable: test_auth.py::test_token, auth.ts:12
+    "py", "pyi", "js", "jsx", "ts", "tsx", "mjs", "go", "rs", "rb", "java", "kt", "c", "h", "cc", "cpp", "hpp", "cs",
+    "php", "swift", "scala", "sh", "json", "yml", "yaml", "toml", "ini", "cfg", "conf", "md", "txt", "html", "css",
+    "lock", "log", "xml", "sql",
+})  # fmt: skip
+# A name of one word is secret only when the word is unambiguous ("PASS: test_x" is a result).
+_SECRET_ALONE = frozenset({
+    "password", "passwd", "passphrase", "secret", "token", "credentials", "apikey", "privatekey", "authorization",
+    "secretkey", "accesskey", "authtoken", "accesstoken", "refreshtoken", "clientsecret",
+})  # fmt: skip
+# Words that, before a secret word, make it a description (PUBLIC_KEY, sort_key, max_tokens).
+_NOT_SECRET_BEFORE = frozenset({"public", "primary", "foreign", "sort", "partition", "max", "min", "num"})
+# Whole names that look secret but are shell or desktop bookkeeping.
+_NOT_SECRET_NAMES = frozenset({"PWD", "OLDPWD", "SSH_AUTH_SOCK", "GPG_AGENT_INFO", "XAUTHORITY", "KEYTIMEOUT"})
+
+# name -> (pattern, RE2 anchor, must start a word). The anchor finds where the pattern could
+# start (a superset); the pattern then decides, on that line only. None of these spans lines.
+_SHAPES: dict[str, tuple[str, str, bool]] = {
+    "aws-access-key": (r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])",
+                       r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}", True),
+    "github-token": (r"gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}",
+                     r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_", True),
+    "gitlab-token": (r"glpat-[A-Za-z0-9_\-]{20,}", r"glpat-", True),
+    "api-key": (r"sk-(?:ant-|proj-|svcacct-|admin-|live-|test-)?[A-Za-z0-9_\-]{20,}", r"sk-[A-Za-z0-9_\-]{20}", True),
+    "stripe-key": (r"(?:[rs]k_(?:live|test|prod)|whsec)_[A-Za-z0-9]{10,}", r"k_(?:live|test|prod)_|whsec_", True),
+    "google-api-key": (r"AIza[A-Za-z0-9_\-]{35}", r"AIza", True),
+    "google-oauth": (r"GOCSPX-[A-Za-z0-9_\-]{20,}|ya29\.[A-Za-z0-9_\-]{20,}", r"GOCSPX-|ya29\.", True),
+    "huggingface-token": (r"hf_[A-Za-z0-9]{30,}", r"hf_[A-Za-z0-9]{30}", True),
+    "slack-token": (r"xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-[0-9]-[A-Za-z0-9\-]{10,}", r"xox[abposre]-|xapp-", True),
+    "slack-webhook": (r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_\-]{20,}",
+                      r"hooks\.slack\.com/", False),
+    "sendgrid-key": (r"SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}", r"SG\.[A-Za-z0-9_\-]{16}", True),
+    "npm-token": (r"npm_[A-Za-z0-9]{30,}", r"npm_[A-Za-z0-9]{30}", True),
+    "pypi-token": (r"pypi-[A-Za-z0-9_\-]{50,}", r"pypi-", True),
+    "shopify-token": (r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}", r"shp(?:at|ca|pa|ss)_", True),
+    "digitalocean-token": (r"do[por]_v1_[a-f0-9]{64}", r"do[por]_v1_", True),
+    "vault-token": (r"hv[sb]\.[A-Za-z0-9_\-]{24,}", r"hv[sb]\.[A-Za-z0-9_\-]{24}", True),
+    "databricks-token": (r"dapi[a-f0-9]{32}", r"dapi[a-f0-9]{32}", True),
+    "age-secret-key": (r"AGE-SECRET-KEY-1[0-9A-Z]{58}", r"AGE-SECRET-KEY-1", True),
+    "jwt": (r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", r"eyJ[A-Za-z0-9_\-]{8}", True),
     # scheme://user:PASSWORD@host -- keep the user, drop the password (group "keep" is kept).
-    "url-password": (r"(?P<keep>://[^\s:/@]{1,128}:)[^\s@/]{3,256}(?=@)", ("://",)),
-}
-# NAME_TOKEN=value, "password": "value", api_key: value -- found via the lower-cased keyword.
-_ASSIGN_KEYWORDS = (
-    "token", "secret", "password", "passwd", "passphrase", "api_key", "apikey", "access_key", "private_key",
+    "url-password": (r"(?P<keep>://[^\s:/@\"'<>]{0,128}:)[^\s@/\"'<>]{3,256}(?=@)", r"://[^\s/@]*:[^\s/@]*@", False),
+}  # fmt: skip
+# A PEM private key spans lines; it is searched for on its own.
+_PEM = re.compile(
+    rb"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+    rb"(?:[\s\S]{0,16384}?-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|[\s\S]{0,16384}\Z)"
 )
-_ASSIGN_TAIL = r"[\"']?[ \t]*[:=][ \t]*[\"']?(?P<value>[^\s\"',;]{%d,})" % MIN_SECRET_VALUE_LEN
+_PEM_LABEL = b"[REDACTED:private-key]"
 
-# Longest stretch a single pattern match can span: the stream redactor keeps this much back.
+_MAX_NAME = 64
+# After a secret-looking name: a closing quote, an operator, maybe an auth scheme, a value.
+# Quotes may be escaped: JSON inside a JSON string (a tool call's input) reads \"password\": \"…\".
+_ASSIGN_TAIL = (
+    rb"\\?[\"'`]?[ \t]*(?::=|=>|=|:)[ \t]*"
+    rb"(?:(?P<scheme>(?i:bearer|basic|token|digest|bot|apikey|negotiate)[ \t]+))?"
+    rb"(?:(?P<q>\\?[\"'`])(?P<quoted>[^\"'`\n]{1,1024}?)(?P=q)"
+    rb"|(?P<bare>(?:[^\s\"'`,;(){}\[\]<>\\]|\\(?![\"'`])){1,1024}))"
+)
+# A name as code writes it: snake_case or camelCase (each capital starts a lowercase hump,
+# digits only end one), not a random run of letters and digits.
+_MAX_IDENT = 24  # longer runs of letters are keys more often than names
+_CODE_IDENT = re.compile(rb"[_$]*(?:[a-z]+|[A-Z][a-z]+)[0-9]*(?:(?:_+[a-z]+|_*[A-Z][a-z]+)[0-9]*)*_*")
+_DOTTED = re.compile(rb"[A-Za-z_]+(?:\.[A-Za-z_]+)+")  # self.token, os.environ: letters only, no digits
+_NAME_REST = re.compile(rb"(?P<rest>[A-Za-z0-9_.\-]{0,%d})" % _MAX_NAME + _ASSIGN_TAIL)
+_IDENT = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
+_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+# A value that starts so is a reference or a placeholder, or no value at all (`a::b` is a path).
+_NOT_VALUES = tuple(v.encode() for v in ("$", LABEL, "<", "{{", "%(", ":"))
+_PLACEHOLDER = re.compile(rb"[xX*.#_\-]+")  # xxxxxxxx, ****, XXXX-XXXX: a value left out on purpose
+_ASSIGNMENT = b"[REDACTED:assignment]"
+
+# A line that ends in a secret-looking name, an operator and maybe the start of a value.
+_OPEN_ASSIGNMENT = re.compile(
+    rb"(?P<name>[A-Za-z0-9_.\-]{1,%d})[\"'`]?[ \t]*(?::=|=>|=|:)[ \t]*"
+    rb"(?:(?i:bearer|basic|token)[ \t]+)?(?P<value>[\"'`]?[^\s\"'`]*)\Z" % _MAX_NAME
+)
+
+# CSI, OSC (to BEL or ST), DCS/SOS/PM/APC strings, charset selection and 2-byte escapes.
+_ANSI = re.compile(
+    rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[()*+][0-9A-Za-z]|[@-Z\\-_])"
+)
+_LABELS = re.compile(rb"\[REDACTED(?::[^\]\s]{1,128})?\]")
+
+# Longest stretch a single match can span: the stream redactor keeps this much back.
 STREAM_HOLDBACK = 17_000
 
-
-class _Pattern:
-    __slots__ = ("label", "rx", "rxb", "triggers", "triggers_b", "word_start")
-
-    def __init__(self, name: str, pattern: str, triggers: tuple[str, ...]) -> None:
-        self.label = f"[REDACTED:{name}]"
-        self.rx = re.compile(pattern)
-        self.rxb = re.compile(pattern.encode())
-        self.triggers = triggers
-        self.triggers_b = tuple(t.encode() for t in triggers)
-        self.word_start = name not in ("private-key", "url-password", "slack-webhook")
-
-
-_COMPILED = [_Pattern(n, p, t) for n, (p, t) in _PATTERNS.items()]
-_TAIL = re.compile(_ASSIGN_TAIL)
-_TAIL_B = re.compile(_ASSIGN_TAIL.encode())
-_KW_B = tuple(k.encode() for k in _ASSIGN_KEYWORDS)
-_WORD_B = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-
-_ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
-
 # A span to replace: (start, end, label, kept prefix length)
-_Span = tuple[int, int, str, int]
+_Span = tuple[int, int, bytes, int]
 
 
-def _find(data: AnyStr, values: list[tuple[AnyStr, str]]) -> list[_Span]:
-    """All secret spans in data, sorted, without overlaps (the earliest, then longest, wins)."""
-    is_bytes = isinstance(data, bytes)
+def _re2(pattern: str | bytes) -> Any:
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1  # bytes as they are
+    options.log_errors = False
+    options.max_mem = 64 << 20
+    return re2.compile(pattern.encode() if isinstance(pattern, str) else pattern, options)
+
+
+_SHAPE_RX = [(f"[REDACTED:{name}]".encode(), re.compile(p.encode()), word) for name, (p, _, word) in _SHAPES.items()]
+_ANCHORS = _re2("|".join(f"(?:{anchor})" for _, anchor, _ in _SHAPES.values()))
+_WINDOW_BEFORE, _WINDOW_AFTER = 1024, 8192  # around an anchor, within its line
+# Where an assignment to a secret-looking name could be: part of a name, then an operator.
+# A lone ambiguous word ("PASS: test_x") is no name of a secret: only the unambiguous words, or
+# an ambiguous one joined to another word, start a candidate.
+_NAME_ANCHORS = _re2(
+    r"(?:(?i:password|passwd|passphrase|secret|token|credential|apikey|authorization)"
+    r"|[A-Za-z0-9][_.\-]?(?i:key|pass|pwd|pat|auth|cred|private)"
+    r"|(?i:key|pass|pwd|pat|auth|cred|private)(?:[_.\-]?[A-Z0-9]|[_.\-][a-z]))"
+    r"[A-Za-z0-9_.\-]*\\?[\"'`]?[ \t]*[:=]"
+)
+
+
+# ---------------------------------------------------------------------- names
+
+
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def _words(name: str) -> list[str]:
+    return [w.lower() for part in re.split(r"[_\-.\s]+", name) for w in _CAMEL.findall(part)]
+
+
+@lru_cache(maxsize=4096)
+def is_secret_name(name: str) -> bool:
+    """Whether a variable, key or header name says its value is secret (see the module doc)."""
+    if not name or len(name) > _MAX_NAME or name.upper() in _NOT_SECRET_NAMES:
+        return False
+    words = _words(name)
+    if len(words) == 1:
+        return words[0] in _SECRET_ALONE
+    for i, word in enumerate(words):
+        secret = word in _SECRET_WORDS or any(s in word for s in ("password", "passwd", "secret", "credential"))
+        if secret and not (i and words[i - 1] in _NOT_SECRET_BEFORE) and not _QUALIFIERS.intersection(words[i + 1 :]):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------- known values
+
+
+class _Known:
+    """The process's literal secret values (value -> label), copied on write so a reader
+    (maybe on another thread) always sees one consistent list."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._labels: dict[bytes, bytes] = {}
+        self.items: tuple[tuple[bytes, bytes], ...] = ()  # longest first
+
+    def add(self, pairs: Iterable[tuple[str, str]]) -> bool:
+        """Remember (value, name) pairs; True when any was new."""
+        with self._lock:
+            new = {_b(v): _b(f"[REDACTED:{name}]") for v, name in pairs if _worth_remembering(v)}
+            new = {v: label for v, label in new.items() if v not in self._labels}
+            if not new:
+                return False
+            self._labels.update(new)
+            while len(self._labels) > MAX_KNOWN_VALUES:
+                del self._labels[next(iter(self._labels))]
+            self.items = _longest_first(self._labels.items())
+            return True
+
+
+def _worth_remembering(value: str) -> bool:
+    return len(value) >= MIN_SECRET_VALUE_LEN and "\n" not in value and LABEL not in value and value.strip() == value
+
+
+def _longest_first(pairs: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[bytes, bytes], ...]:
+    # Longest first so a value that contains another is replaced whole.
+    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+
+
+_KNOWN = _Known()
+
+
+def remember(values: Mapping[str, str]) -> bool:
+    """Add name -> value pairs whose names look secret to the values redacted everywhere in
+    this process (a shell exported them, a command assigned them). True when any was new."""
+    return _KNOWN.add((v, k) for k, v in values.items() if isinstance(v, str) and is_secret_name(k))
+
+
+def secret_items(env: Mapping[str, str]) -> dict[str, str]:
+    """name -> value for the values worth redacting literally: secret-named, long enough to be specific."""
+    return {k: v for k, v in env.items() if is_secret_name(k) and _worth_remembering(v)}
+
+
+# ---------------------------------------------------------------------- finding
+
+
+def _b(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _assignment_matches(data: bytes) -> list[tuple[bytes, int, int]]:
+    """(name, value start, value end) of each value assigned to a secret-looking name, in any
+    of the usual syntaxes."""
+    found = []
+    for hit in _NAME_ANCHORS.finditer(data):
+        m = _NAME_REST.match(data, hit.start())
+        if m is None:
+            continue
+        group = "quoted" if m.start("quoted") >= 0 else "bare"
+        start, end = m.span(group)
+        if end - start < MIN_SECRET_VALUE_LEN or data.startswith(_NOT_VALUES, start) or _PLACEHOLDER.fullmatch(
+                data, start, end):
+            continue
+        head = data[max(0, hit.start() - _MAX_NAME) : hit.start()]
+        name = (head[len(head.rstrip(_IDENT)) :] + m.group("rest")).strip(b"-.")
+        if not _is_secret_name_b(name):
+            continue
+        if group == "bare" and (data[end : end + 1] in (b"(", b"[") or (
+                (_DOTTED.fullmatch(data, start, end) or (end - start <= _MAX_IDENT and _CODE_IDENT.fullmatch(
+                    data, start, end))) and _code_name(name))):
+            continue  # code, not a value: a call (`token = make_token(`), an index, or, after a name
+            # spelled as code, an attribute (`token = self.token`) or another name (`cacheKey = elementType`)
+        if b"${" in data[start:end]:
+            continue  # a template (`key = \`animation-${mode}\``): made from other values, not one
+        found.append((name, start, end))
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _is_secret_name_b(name: bytes) -> bool:
+    return is_secret_name(name.decode("latin-1"))
+
+
+@lru_cache(maxsize=4096)
+def _code_name(name: bytes) -> bool:
+    """A name as code spells it (not ALL_CAPS, as environments and .env files do) whose secret
+    word is an ambiguous one (cacheKey, auth_token): bound to another bare name, it holds a
+    reference, not a secret."""
+    text = name.decode("latin-1")
+    return (not text.isupper() and "-" not in text  # a header or a flag (x-api-key) is no variable
+            and not any(w in _SECRET_ALONE for w in _words(text) if w != "token"))
+
+
+def _shape_spans(data: bytes) -> list[_Span]:
     spans: list[_Span] = []
-    for value, label in values:
-        i = data.find(value)
-        while i >= 0:
-            spans.append((i, i + len(value), label, 0))
-            i = data.find(value, i + len(value))
-    word = _WORD_B if is_bytes else _WORD
-    for p in _COMPILED:
-        if any(t in data for t in (p.triggers_b if is_bytes else p.triggers)):
-            for m in (p.rxb if is_bytes else p.rx).finditer(data):
+    windows: list[list[int]] = []
+    for m in _ANCHORS.finditer(data):
+        at = m.start()
+        if windows and at < windows[-1][1]:
+            continue
+        start = max(data.rfind(b"\n", 0, at) + 1, at - _WINDOW_BEFORE)
+        end = data.find(b"\n", at)
+        end = min(len(data) if end < 0 else end, at + _WINDOW_AFTER)
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = end
+        else:
+            windows.append([start, end])
+    for start, end in windows:
+        for label, rx, word_start in _SHAPE_RX:
+            for m in rx.finditer(data, start, end):
                 # Token shapes must start a word ("task-..." holds no "sk-" key). Checked here,
                 # not with a look-behind, which would cost the regex its fast literal scan.
-                if p.word_start and m.start() > 0 and data[m.start() - 1] in word:
+                if word_start and m.start() > 0 and data[m.start() - 1] in _WORD:
                     continue
-                keep = (m.end("keep") - m.start()) if "keep" in p.rx.groupindex else 0
-                spans.append((m.start(), m.end(), p.label, keep))
-    low = data.lower()
-    if len(low) != len(data):  # a few Unicode letters change length when lower-cased
-        low = data.translate(_ASCII_LOWER) if not is_bytes else low
-    tail = _TAIL_B if is_bytes else _TAIL
-    for kw in (_KW_B if is_bytes else _ASSIGN_KEYWORDS):
-        i = low.find(kw)
-        while i >= 0:
-            j = i + len(kw)
-            if j >= len(data) or data[j] not in word:
-                m = tail.match(data, j)
-                if m:
-                    spans.append((m.start("value"), m.end(), "[REDACTED:assignment]", 0))
-            i = low.find(kw, j)
+                keep = m.end("keep") - m.start() if "keep" in rx.groupindex else 0
+                spans.append((m.start(), m.end(), label, keep))
+    return spans
+
+
+class _Literals:
+    """Known secret values (longest first) and their labels, searched together: a handful with
+    substring searches, more with one RE2 alternation (a search per value would make every
+    byte cost as many scans as there are values)."""
+
+    FEW = 4
+
+    def __init__(self, pairs: tuple[tuple[bytes, bytes], ...]) -> None:
+        self.pairs = pairs
+        self.longest = len(pairs[0][0]) if pairs else 0
+        self._labels = dict(pairs)
+        self._rx = _re2(b"|".join(re.escape(v) for v, _ in pairs)) if len(pairs) > self.FEW else None
+
+    def spans(self, data: bytes) -> list[_Span]:
+        if self._rx is not None:
+            return [(m.start(), m.end(), self._labels[m.group()], 0) for m in self._rx.finditer(data)]
+        spans: list[_Span] = []
+        for value, label in self.pairs:
+            i = data.find(value)
+            while i >= 0:
+                spans.append((i, i + len(value), label, 0))
+                i = data.find(value, i + len(value))
+        return spans
+
+
+def _plain_spans(data: bytes, values: _Literals) -> list[_Span]:
+    spans = values.spans(data)
+    if b"PRIVATE KEY" in data:
+        spans += [(m.start(), m.end(), _PEM_LABEL, 0) for m in _PEM.finditer(data)]
+    spans += _shape_spans(data)
+    spans += [(a, b, _ASSIGNMENT, 0) for _, a, b in _assignment_matches(data)]
+    return spans
+
+
+def _found_verbatim(data: bytes, stripped: bytes, hidden: list[_Span]) -> list[_Span] | None:
+    """The hidden spans where they stand in the original, when no escape sits inside them (the
+    usual case: a colour around a token); None when one does. Cheaper than a full map of a
+    text with thousands of escapes."""
+    out: list[_Span] = []
+    last_data = last_stripped = 0
+    for start, end, label, keep in sorted(hidden):
+        piece = stripped[start:end]
+        at = data.find(piece, last_data)
+        if start < last_stripped or at < 0 or len(_ANSI.sub(b"", data[last_data:at])) != start - last_stripped:
+            return None
+        out.append((at, at + len(piece), label, keep))
+        last_data, last_stripped = at + len(piece), end
+    return out
+
+
+def _mapped(data: bytes, hidden: list[_Span]) -> list[_Span]:
+    at, removed = _ansi_map(data)
+
+    def orig(i: int) -> int:  # original index of stripped byte i
+        k = bisect.bisect_right(at, i)
+        return i + (removed[k - 1] if k else 0)
+
+    return [(orig(start + keep) - keep, orig(end - 1) + 1, label, keep) for start, end, label, keep in hidden]
+
+
+def _ansi_map(data: bytes) -> tuple[list[int], list[int]]:
+    """Where each escape was removed (in stripped positions) and the total removed up to and
+    including it, to map positions in the stripped data back."""
+    at: list[int] = []
+    removed: list[int] = []
+    total = 0
+    for m in _ANSI.finditer(data):
+        at.append(m.start() - total)
+        total += m.end() - m.start()
+        removed.append(total)
+    return at, removed
+
+
+def _find(data: bytes, values: _Literals) -> list[_Span]:
+    """All secret spans in data, sorted, without overlaps (the earliest, then longest, wins)."""
+    if len(data) < MIN_SECRET_VALUE_LEN:
+        return []  # shorter than any secret the rules hide
+    spans = _plain_spans(data, values)
+    if b"\x1b" in data:  # also look at the text as a terminal shows it, and map back
+        stripped = _ANSI.sub(b"", data)
+        hidden = _plain_spans(stripped, values)
+        if hidden:
+            spans += _found_verbatim(data, stripped, hidden) or _mapped(data, hidden)
+    if not spans:
+        return spans
+    if _LABEL_B in data:  # never redact inside an existing label: redaction is idempotent
+        labels = [(m.start(), m.end()) for m in _LABELS.finditer(data)]
+        spans = [s for s in spans if not any(a < s[1] and s[0] + s[3] < b for a, b in labels)]
     if len(spans) > 1:
         spans.sort(key=lambda s: (s[0], -s[1]))
         merged = [spans[0]]
@@ -136,122 +420,197 @@ def _find(data: AnyStr, values: list[tuple[AnyStr, str]]) -> list[_Span]:
             if s[0] >= merged[-1][1]:
                 merged.append(s)
         spans = merged
+    # A length-capped match may stop inside a UTF-8 character: hide that character whole.
+    n = len(data)
+    for k, (start, end, label, keep) in enumerate(spans):
+        if end < n and 0x80 <= data[end] < 0xC0:
+            while end < n and 0x80 <= data[end] < 0xC0:
+                end += 1
+            spans[k] = (start, end, label, keep)
     return spans
 
 
-def _apply(data: AnyStr, spans: list[_Span], upto: int | None = None) -> AnyStr:
+def _apply(data: bytes, spans: list[_Span], upto: int | None = None) -> bytes:
     if not spans:
         return data if upto is None else data[:upto]
-    is_bytes = isinstance(data, bytes)
     out = []
     pos = 0
     for start, end, label, keep in spans:
         out.append(data[pos : start + keep])
-        out.append(label.encode() if is_bytes else label)
+        out.append(label)
         pos = end
     out.append(data[pos:upto])
-    return (b"" if is_bytes else "").join(out)
+    return b"".join(out)
 
 
-def is_secret_name(name: str) -> bool:
-    return name.upper() not in _NOT_SECRET_NAMES and bool(_SECRET_NAME.search(name))
-
-
-def secret_items(env: Mapping[str, str]) -> dict[str, str]:
-    """name -> value for the values worth redacting literally: secret-named, long enough to be specific."""
-    return {k: v for k, v in env.items() if is_secret_name(k) and len(v) >= MIN_SECRET_VALUE_LEN}
-
-
-def secret_env_values(env: Mapping[str, str]) -> list[str]:
-    return sorted(secret_items(env).values(), key=len, reverse=True)
-
-
-def filter_env(env: Mapping[str, str]) -> dict[str, str]:
-    """The env to persist for a later shell: no secrets, no shell bookkeeping."""
-    return {
-        k: v
-        for k, v in env.items()
-        if k not in _SHELL_INTERNAL and not k.startswith("__AIS") and not is_secret_name(k)
-    }
+# ---------------------------------------------------------------------- redacting
 
 
 class Redactor:
-    """Redacts known token shapes plus the literal values of the given secret env vars."""
+    """Redacts known token shapes, assignments to secret names, the process's known secret
+    values and its own: the secret-named values of `env` and `extra_values`."""
 
     def __init__(self, env: Mapping[str, str] | None = None, extra_values: Iterable[str] = ()) -> None:
-        values = dict(secret_items(env or {}))
+        own = {_b(v): _b(f"[REDACTED:{k}]") for k, v in secret_items(env or {}).items()}
         for i, v in enumerate(extra_values):
-            if len(v) >= MIN_SECRET_VALUE_LEN:
-                values[f"secret{i}"] = v
-        # Longest first so a value that contains another is replaced whole.
-        self._values = sorted(((v, f"[REDACTED:{n}]") for n, v in values.items()), key=lambda p: -len(p[0]))
-        self._values_b = [(v.encode(), label) for v, label in self._values]
-        self.max_value_len = max((len(v) for v, _ in self._values_b), default=0)
+            if _worth_remembering(v):
+                own.setdefault(_b(v), _b(f"[REDACTED:secret{i}]"))
+        self._own = tuple(own.items())
+        self._cache: tuple[object, _Literals] = (None, _Literals(()))
+
+    def _values(self) -> _Literals:
+        known = _KNOWN.items
+        if self._cache[0] is not known:
+            pairs = _longest_first({**dict(known), **dict(self._own)}.items()) if self._own else known
+            self._cache = (known, _Literals(pairs))
+        return self._cache[1]
+
+    @property
+    def max_value_len(self) -> int:
+        return self._values().longest
 
     def text(self, text: str) -> str:
-        return _apply(text, _find(text, self._values))
-
-    def bytes(self, data: bytes) -> bytes:
-        return _apply(data, _find(data, self._values_b))
+        data = _b(text)
+        spans = _find(data, self._values())
+        return _apply(data, spans).decode("utf-8", "surrogatepass") if spans else text
 
     def spans(self, data: bytes) -> list[_Span]:
-        return _find(data, self._values_b)
+        return _find(data, self._values())
+
+    def bytes(self, data: bytes) -> bytes:
+        return _apply(data, self.spans(data))
 
 
-@lru_cache(maxsize=1)
-def _process_redactor() -> Redactor:
-    # This process's own secret env values, read once: rescanning the env per call would
-    # dominate the cost of storing a message.
-    return Redactor(dict(os.environ))
+_PROCESS = Redactor()
+remember(os.environ)  # this process's own secrets, once (rescanning per call would dominate)
 
 
 def redact(text: str, extra_values: Iterable[str] | None = None, *, env: Mapping[str, str] | None = None) -> str:
-    """Redact well-known secret shapes, this process's secret env values, `extra_values`
-    and the secret-named values of `env` from text."""
+    """The redaction function: secret shapes, assignments to secret names, this process's known
+    secret values, `extra_values` and the secret-named values of `env`, in `text`."""
     if extra_values is None and env is None:
-        return _process_redactor().text(text)
-    return Redactor({**os.environ, **(env or {})}, extra_values or ()).text(text)
+        return _PROCESS.text(text)
+    return Redactor(env, extra_values or ()).text(text)
 
 
 def redact_bytes(data: bytes, extra_values: Iterable[str] | None = None, *, env: Mapping[str, str] | None = None) -> bytes:
     if extra_values is None and env is None:
-        return _process_redactor().bytes(data)
-    return Redactor({**os.environ, **(env or {})}, extra_values or ()).bytes(data)
+        return _PROCESS.bytes(data)
+    return Redactor(env, extra_values or ()).bytes(data)
+
+
+def redact_data(value: Any, *, by_key: bool = True) -> Any:
+    """`redact` over every string of a JSON-like value (keys too). With `by_key`, a string
+    under a secret-looking key is hidden whole, whatever its shape. Returns `value` itself
+    when nothing changed, so a caller can tell cheaply."""
+    if isinstance(value, str):
+        return _PROCESS.text(value)
+    if isinstance(value, dict):
+        changed = False
+        out: dict[Any, Any] = {}
+        for k, v in value.items():
+            new_k = _PROCESS.text(k) if isinstance(k, str) else k
+            if by_key and isinstance(v, str) and isinstance(k, str) and _hidden_by_key(k, v):
+                new_v: Any = f"[REDACTED:{k}]"
+            else:
+                new_v = redact_data(v, by_key=by_key)
+            changed = changed or new_k is not k or new_v is not v
+            out[new_k] = new_v
+        return out if changed else value
+    if isinstance(value, (list, tuple)):
+        items = [redact_data(v, by_key=by_key) for v in value]
+        if any(a is not b for a, b in zip(items, value)):
+            return type(value)(items) if isinstance(value, tuple) else items
+        return value
+    return value
+
+
+def _hidden_by_key(key: str, value: str) -> bool:
+    data = _b(value)
+    return (len(value) >= MIN_SECRET_VALUE_LEN and not data.startswith(_NOT_VALUES) and not _PLACEHOLDER.fullmatch(data)
+            and is_secret_name(key))  # fmt: skip
+
+
+def secret_assignments(text: str) -> dict[str, str]:
+    """name -> value of the assignments to secret-looking names in `text` (a command line,
+    a .env file): what a shell is about to hold, so its output can be redacted at once."""
+    data = _b(text)
+    return {
+        name.decode("latin-1"): data[a:b].decode("utf-8", "replace")
+        for name, a, b in _assignment_matches(data)
+    }
 
 
 class StreamRedactor:
     """Redacts a byte stream fed in arbitrary pieces.
 
-    Keeps back the last `holdback` bytes (and any match reaching into them) until more data
-    or `flush()` arrives, so a token split across two reads is seen whole. The concatenated
-    output equals `Redactor.bytes` over the concatenated input for every secret shorter than
-    the holdback (all the shapes above are).
+    Keeps back the last `holdback` bytes (and any match reaching into them) until more data,
+    `drain()` or `flush()` arrives, so a token split across two reads is seen whole. The
+    concatenated output equals `Redactor.bytes` over the concatenated input for every secret
+    shorter than the holdback (all the shapes above are) when only `feed` and `flush` are
+    used. `drain()` gives out what is held back now (a reader calls it when the writer has
+    paused, so a live view never waits), except what may still become a secret: an
+    unfinished private key block, and a value being written after a secret-looking name.
+    The last bytes given out stay as context, so a match that began in them still hides
+    the rest of the secret.
     """
 
-    def __init__(self, redactor: Redactor | None = None, holdback: int | None = None, batch: int = 65536) -> None:
-        self._r = redactor or _process_redactor()
+    CONTEXT = 1024
+
+    def __init__(self, redactor: Redactor | None = None, holdback: int | None = None, batch: int = 256 * 1024) -> None:
+        self._r = redactor or _PROCESS
         self._hold = holdback if holdback is not None else max(STREAM_HOLDBACK, self._r.max_value_len * 2)
         # Work in batches: each pass rescans the held-back part, so tiny reads (a PTY gives
         # 4 KiB at a time) would otherwise rescan it over and over.
         self._batch = batch
         self._buf = b""
+        self._ctx = b""  # the end of what was given out, as it came in
 
     def feed(self, data: bytes) -> bytes:
         buf = self._buf + data if self._buf else data
         if len(buf) <= self._hold + self._batch:
             self._buf = buf
             return b""
-        cut = len(buf) - self._hold
-        spans = self._r.spans(buf)
-        done = []
-        for span in spans:
-            if span[1] >= cut:  # reaches the kept-back part: it may still grow, decide later
-                cut = min(cut, span[0])
-                break
-            done.append(span)
-        self._buf = buf[cut:]
-        return _apply(buf, done, cut)
+        return self._emit(buf, len(buf) - self._hold)
+
+    def drain(self, *, lines_only: bool = False) -> bytes:
+        """What is held back, redacted as far as it can be seen now (see the class doc). With
+        `lines_only` an unfinished last line stays too (its end may be a token's end)."""
+        buf = self._buf
+        if not buf:
+            return b""
+        cut = buf.rfind(b"\n") + 1 if lines_only else len(buf)
+        seen = self._ctx + buf
+        tail = _OPEN_ASSIGNMENT.search(seen, max(0, len(seen) - 4096))
+        if tail and _is_secret_name_b(tail.group("name").strip(b"-.")):
+            cut = min(cut, max(0, tail.start("value") - len(self._ctx)))  # a value is being written (or typed)
+        return self._emit(buf, cut, private_key_open=True)
+
+    @property
+    def holding(self) -> bool:
+        return bool(self._buf)
 
     def flush(self) -> bytes:
-        buf, self._buf = self._buf, b""
-        return self._r.bytes(buf) if buf else b""
+        return self._emit(self._buf, len(self._buf)) if self._buf else b""
+
+    def _emit(self, buf: bytes, cut: int, *, private_key_open: bool = False) -> bytes:
+        offset = len(self._ctx)
+        spans = self._r.spans(self._ctx + buf)
+        last = spans[-1] if spans else None
+        if (private_key_open and last and last[2] == _PEM_LABEL and last[1] == offset + len(buf)
+                and b"-----END" not in buf[max(0, last[0] - offset) :]):  # fmt: skip
+            cut = min(cut, max(0, last[0] - offset))  # the key's end has not come yet
+        done = []
+        for start, end, label, keep in spans:
+            if end <= offset:
+                continue  # given out already
+            if start + keep < offset:  # began in what was given out: hide the rest of it
+                start, keep = offset, 0
+            start, end = start - offset, end - offset
+            if end >= cut and cut < len(buf):  # reaches the kept-back part: it may still grow, decide later
+                cut = min(cut, start)
+                break
+            done.append((start, end, label, keep))
+        self._buf = buf[cut:]
+        self._ctx = (self._ctx + buf[:cut])[-self.CONTEXT :]
+        return _apply(buf, done, cut)

@@ -152,7 +152,7 @@ def register(server: AiSessionServer) -> None:
     async def exec_(params: p.ExecParams) -> p.ExecResult:
         behind = ahead_of(session_of(server, params).id)
         started: asyncio.Future[CommandRun] = asyncio.get_running_loop().create_future()
-        task = server.spawn(run_command(params, started), f"exec {params.command[:40]}")
+        task = server.spawn(run_command(params, started), "exec")  # never the command text: it goes to the log
         run = await started
         running[run.id] = task
         if not params.wait:

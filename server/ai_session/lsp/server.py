@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
+import secrets
 import sys
+import traceback
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -22,9 +25,10 @@ from pygls.lsp.server import LanguageServer
 from ai_session import __version__
 from ai_session.core.config import Config
 from ai_session.core.manager import SessionManager
-from ai_session.core.privacy import private_dir, private_file
+from ai_session.core.privacy import private_dir, private_file, write_private
+from ai_session.core.redact import redact
 from ai_session.core.worktree import Worktree
-from ai_session.lsp.transport import StreamWriter, read_frames
+from ai_session.lsp.transport import StreamWriter, authorized, first_frame, read_frames, refusal
 from ai_session.lsp.wire import AiSessionProtocol, VersionCache, converter_factory, dump
 from ai_session.protocol.methods import NOTIFICATIONS
 
@@ -58,8 +62,8 @@ class AiSessionServer(LanguageServer):
 
         def done(t: asyncio.Task[Any]) -> None:
             self._tasks.discard(t)
-            if not t.cancelled() and t.exception() is not None:
-                log.error("background task %s failed", name, exc_info=t.exception())
+            if not t.cancelled() and (exc := t.exception()) is not None:
+                log.error("background task %s failed: %s", name, type(exc).__name__, exc_info=exc)
 
         task.add_done_callback(done)
         return task
@@ -115,6 +119,29 @@ class AiSessionServer(LanguageServer):
             self.manager.close()
 
 
+class OneLine(logging.Filter):
+    """The log holds ids and error kinds, never command text, output or a client's params:
+    pygls' own records keep only their fixed words, an exception becomes its kind (with the
+    frames, not the message, when verbose), and every line is redacted."""
+
+    def __init__(self, verbose: bool) -> None:
+        super().__init__()
+        self.verbose = verbose
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("pygls"):
+            text = re.sub(r"\s*[\"']?%[sdr][\"']?", "", str(record.msg)).strip()
+        else:
+            text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            text += f" [{type(exc).__name__}]"
+            if self.verbose:
+                text += "\n" + "".join(traceback.format_tb(exc.__traceback__)).rstrip()
+        record.msg, record.args, record.exc_info, record.exc_text = redact(text), None, None, None
+        return True
+
+
 def setup_logging(verbose: bool = False) -> Path:
     """Log to stderr and to a 0600 file in the user log dir; pygls at WARNING (it logs bodies at INFO)."""
     log_dir = private_dir(Config.load().log_dir)
@@ -124,6 +151,7 @@ def setup_logging(verbose: bool = False) -> Path:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for handler in (logging.StreamHandler(sys.stderr), logging.FileHandler(log_file)):
         handler.setFormatter(fmt)
+        handler.addFilter(OneLine(verbose))
         root.addHandler(handler)
     logging.getLogger("pygls").setLevel(logging.WARNING)
     return log_file
@@ -137,10 +165,12 @@ def create_server(manager_factory: Callable[[], SessionManager] = SessionManager
     return server
 
 
-async def _serve_streams(server: AiSessionServer, reader: asyncio.StreamReader, writer: StreamWriter) -> None:
+async def _serve_streams(
+    server: AiSessionServer, reader: asyncio.StreamReader, writer: StreamWriter, first: bytes | None = None
+) -> None:
     server.protocol.set_writer(writer)
     try:
-        await read_frames(reader, server)
+        await read_frames(reader, server, first)
     finally:
         log.info("client stream closed")
         await server.aclose()
@@ -169,20 +199,45 @@ def serve_stdio(server: AiSessionServer) -> None:
         server.close()
 
 
-def serve_tcp(server: AiSessionServer, host: str, port: int) -> None:
+def token_file() -> Path:
+    return Config.load().home / "server-token"
+
+
+def serve_tcp(server: AiSessionServer, host: str, port: int, announce: Callable[[str], None]) -> None:
+    """Serve one client over TCP. A random token, made now, is written 0600 to the data dir
+    and passed to `announce` (once); the client presents it in `initialize` as
+    initializationOptions.token, or is refused and disconnected."""
+    token = secrets.token_urlsafe(32)
+    path = token_file()
+    write_private(path, token.encode())
+
     async def main() -> None:
         done = asyncio.Event()
+        busy = False
 
         async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await _serve_streams(server, reader, StreamWriter(writer.write, None, writer.close))
+            nonlocal busy
+            first = await first_frame(reader)
+            if busy or first is None or not authorized(first, token):
+                why = "the server already has a client" if busy else (
+                    f"unauthorized: send initialize with initializationOptions.token (the token in {path})")
+                log.warning("refused a TCP client: %s", "busy" if busy else "no valid token")
+                writer.write(refusal(first, why))
+                await writer.drain()
+                writer.close()
+                return
+            busy = True
+            await _serve_streams(server, reader, StreamWriter(writer.write, None, writer.close), first)
             done.set()
 
         tcp = await asyncio.start_server(connection, host, port, limit=1 << 16)
         log.info("listening on %s:%d", host, port)
+        announce(token)
         async with tcp:
             await done.wait()
 
     try:
         asyncio.run(main())
     finally:
+        path.unlink(missing_ok=True)
         server.close()

@@ -1,4 +1,5 @@
-"""pygls plumbing: pydantic models on the wire (camelCase), validated params, domain errors.
+"""pygls plumbing: pydantic models on the wire (camelCase), validated params, domain errors,
+and the one way out: every message the server sends is redacted on the way.
 
 pygls turns unknown methods' params into namedtuples and serialises plain objects through
 `__dict__`; here our methods keep their params as plain JSON, validated by the protocol's
@@ -9,11 +10,12 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcRequestCancelled
 from pygls.protocol import (
     LanguageServerProtocol,
     JsonRPCNotification,
@@ -23,6 +25,7 @@ from pygls.protocol import (
 )
 
 from ai_session.core.errors import AiSessionError
+from ai_session.core.redact import redact_data
 from ai_session.protocol.methods import REQUESTS
 
 if TYPE_CHECKING:
@@ -31,8 +34,10 @@ if TYPE_CHECKING:
 PREFIX = "aiSession/"
 # Domain errors get codes in JSON-RPC's server range; `data.kind` names the error class.
 ERROR_CODES = {"NotFound": -32001, "Ambiguous": -32002, "Conflict": -32003, "InvalidInput": -32602,
-               "StoreError": -32004, "ProviderError": -32005, "Damaged": -32006, "NoProvider": -32007}
+               "StoreError": -32004, "ProviderError": -32005, "Damaged": -32006, "NoProvider": -32007,
+               "AccessDenied": -32008}
 P = TypeVar("P", bound=BaseModel)
+log = logging.getLogger(__name__)
 
 
 class Dumped(dict):
@@ -43,17 +48,50 @@ class Dumped(dict):
     _json: str | None = None
 
     def json(self) -> str:
+        """Its JSON text, redacted (made once: a cached answer is neither encoded nor redacted twice)."""
         if self._json is None:
-            self._json = json.dumps(self)
+            self._json = json.dumps(redact_data(self, by_key=False))
         return self._json
 
 
 class AiSessionProtocol(LanguageServerProtocol):
+    """Every message out -- responses, errors, notifications, server requests -- is written
+    by `_write`, after `redact_data`: the client (and an editor's trace log) never gets a
+    secret, whatever a handler put in it."""
+
+    def _send_data(self, data: Any) -> None:
+        if not data or self.writer is None:
+            return super()._send_data(data)
+        plain = json.loads(json.dumps(data, default=self._serialize_message))
+        self._write(json.dumps(redact_data(plain, by_key=False)))
+
     def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
-        if error is not None or not isinstance(result, Dumped) or self.writer is None:
-            return super()._send_response(msg_id, result, error)
-        body = '{"jsonrpc": "2.0", "id": %s, "result": %s}' % (json.dumps(msg_id), result.json())
-        self.writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body.encode("ascii"))
+        if error is not None:  # written here: JSON-RPC wants "id": null when it is unknown
+            self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": error})
+        elif isinstance(result, Dumped) and self.writer is not None:
+            self._write('{"jsonrpc": "2.0", "id": %s, "result": %s}' % (json.dumps(msg_id), result.json()))
+        else:
+            super()._send_response(msg_id, result, error)
+
+    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
+        """A request's outcome, with one log line for a failure (pygls logs a traceback)."""
+        self._request_futures.pop(msg_id, None)
+        if future.cancelled():
+            error: JsonRpcException = JsonRpcRequestCancelled(f"request {msg_id} was cancelled")
+        elif (exc := future.exception()) is None:
+            return self._send_response(msg_id, result=future.result())
+        elif isinstance(exc, JsonRpcException):
+            log.info("request %s: error %s", msg_id, exc.code)
+            error = exc
+        else:
+            log.error("request %s failed: %s", msg_id, type(exc).__name__, exc_info=exc)
+            error = JsonRpcInternalError(message=f"internal error ({type(exc).__name__}); the server log has details")
+        self._send_response(msg_id, error=error.to_response_error())
+
+    def _write(self, body: str) -> None:
+        data = body.encode("utf-8")
+        if self.writer is not None:
+            self.writer.write(b"Content-Length: %d\r\n\r\n" % len(data) + data)
 
 
 class VersionCache:

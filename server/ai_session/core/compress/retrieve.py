@@ -3,11 +3,17 @@
 Pure functions over the stored text; the store lookup by run id belongs to the caller.
 Line numbers are 1-based and the same as in the raw output (cleaning never merges or
 splits lines), so ranges named in `[ai-session] … (lines A-B)` notes can be fetched.
+
+A search pattern comes from a user or an agent: it runs on RE2, whose matching time is
+linear in the text whatever the pattern (`^(a+)+$` cannot freeze the server), so
+backreferences and look-arounds are refused with a clear message.
 """
 
 from __future__ import annotations
 
 import re
+
+import re2
 
 from ai_session.core.compress.text import clean_lines
 from ai_session.core.errors import InvalidInput
@@ -71,10 +77,16 @@ def grep_lines(
     clean: bool = True,
 ) -> str:
     """grep -n style: `N:line` for matches, `N-line` for context, `--` between groups."""
+    options = re2.Options()
+    options.case_sensitive = not ignore_case
+    options.log_errors = False  # a bad pattern is the caller's error, not a line on stderr
     try:
-        rx = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
-    except re.error as e:
-        raise InvalidInput(f"bad pattern {pattern!r}: {e}") from e
+        rx = re2.compile(pattern, options)
+    except re2.error as e:
+        why = e.args[0].decode(errors="replace") if e.args and isinstance(e.args[0], bytes) else str(e)
+        raise InvalidInput(
+            f"bad pattern {pattern!r}: {why} (patterns are RE2 syntax: no backreferences or look-arounds)"
+        ) from None
     if context < 0:
         raise InvalidInput("context must be >= 0")
     lines = _lines(text, clean)

@@ -142,7 +142,7 @@ def from_lines(lines: list[str], default_name: str) -> ImportBundle:
         name=name,
         provider="claude",
         provider_sessions=session_ids,
-        worktree=limits.text(cwd, "cwd", limit=4096) if cwd else None,
+        worktree=limits.path(cwd, "cwd"),
         branch=limits.text(branch, "gitBranch", limit=256) if branch else None,
         model=model,
         created_at=messages[0].created_at,

@@ -91,12 +91,27 @@ def from_document(doc: Any) -> ImportBundle:
     limits.session_name(session.name, "session.name", id_like=True)
     if not limits.SESSION_ID.match(session.id):
         raise InvalidInput(f"session.id: {session.id!r} is not an ai-session id")
+    limits.capped(session.system_prompt, "session.systemPrompt", limits.MAX_PROMPT_CHARS)
+    limits.capped(session.metadata, "session.metadata", limits.MAX_METADATA_BYTES)
     for i, m in enumerate(messages):
         limits.text(m.content, f"messages[{i}].content")
+        limits.capped(m.metadata, f"messages[{i}].metadata", limits.MAX_METADATA_BYTES)
         if m.session_id and m.session_id != session.id:
             raise InvalidInput(f"messages[{i}] belongs to another session ({m.session_id})")
-    for run, _ in runs:
+    limits.unique([m.id for m in messages], "message id")
+    for i, (run, _) in enumerate(runs):
+        where = f"runs[{i}].run"
         if run.session_id and run.session_id != session.id:
             raise InvalidInput(f"run {run.id} belongs to another session ({run.session_id})")
-        limits.foreign_id(run.id, "run.id")
+        limits.foreign_id(run.id, f"{where}.id")
+        limits.capped(run.command, f"{where}.command", limits.MAX_COMMAND_CHARS)
+        limits.capped(run.context, f"{where}.context", limits.MAX_TEXT_CHARS)
+        limits.capped(run.metadata, f"{where}.metadata", limits.MAX_METADATA_BYTES)
+        if len(run.diagnostics) > limits.MAX_DIAGNOSTICS:
+            raise InvalidInput(f"{where}.diagnostics: {len(run.diagnostics)} entries, over the {limits.MAX_DIAGNOSTICS} limit")
+    limits.unique([r.id for r, _ in runs], "run id")
+    # A file's saved shell state is never restored: an environment or a directory chosen by
+    # whoever wrote the file must not decide what the next shell runs.
+    worktree = limits.path(session.worktree, "session.worktree")
+    session = session.model_copy(update={"shell_env": {}, "shell_cwd": None, "worktree": worktree})
     return ImportBundle(session=session, messages=messages, runs=runs, source="native")

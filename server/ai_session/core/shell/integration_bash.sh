@@ -5,10 +5,12 @@
 #   A  prompt start          (PS1)
 #   B  prompt end            (PS1)
 #   C  command output start  (PS0: after the line is read, before it runs)
-#   D  command finished      (PROMPT_COMMAND): D;<exit>;aid=..;cwd=<pct-enc>[;cmd=<pct-enc>]
+#   D  command finished      (PROMPT_COMMAND): D;<exit>;aid=..;cwd=<pct-enc>[;cmd=<pct-enc>][;sec=1]
 # Programmatic commands arrive as the alias __ais_x: the command text, its stdin and cwd are
-# read from a private file (never typed), so nothing depends on echoed text and multi-line
-# commands stay one command.
+# read from a private file (never typed, emptied once read), so nothing depends on echoed
+# text and multi-line commands stay one command.
+# sec=1: secret-looking variables were set or changed; their NAME=value records are in
+# $__ais_dir/secrets for ai-session's redactor (which deletes the file).
 
 __ais_nonce=${__AIS_NONCE-}
 __ais_dir=${__AIS_DIR-}
@@ -38,6 +40,7 @@ __ais_pre() {  # runs first on an __ais_x line
   local hist
   { IFS= read -r -d '' __ais_cwd; IFS= read -r -d '' __ais_in; IFS= read -r -d '' hist
     IFS= read -r -d '' __ais_cmd; } < "$__ais_dir/cmd"
+  : > "$__ais_dir/cmd"  # read: nothing of the command line stays on disk
   # Replace the "__ais_x" history entry by the real command (or drop it for internal ones).
   builtin history -d -1 2>/dev/null
   [[ $hist == 1 ]] && builtin history -s -- "$__ais_cmd"
@@ -54,27 +57,58 @@ __ais_pre() {  # runs first on an __ais_x line
 
 alias __ais_x='__ais_pre; builtin eval -- "$__ais_cmd" < "$__ais_in"'
 
+declare -gA __ais_seen=()
+# Words of a command line that can set variables in this shell (besides NAME=value).
+__ais_sets='(^|[^[:alnum:]_])(export|source|declare|typeset|readonly|read|eval|set|mapfile|readarray|printf|local|let|\.)([^[:alnum:]_/]|$)'
+__ais_scan() {  # report secret-looking variables that are new or changed (no subshell, no fork)
+  local n v
+  for n in ${!A*} ${!B*} ${!C*} ${!D*} ${!E*} ${!F*} ${!G*} ${!H*} ${!I*} ${!J*} ${!K*} ${!L*} ${!M*} \
+           ${!N*} ${!O*} ${!P*} ${!Q*} ${!R*} ${!S*} ${!T*} ${!U*} ${!V*} ${!W*} ${!X*} ${!Y*} ${!Z*} \
+           ${!a*} ${!b*} ${!c*} ${!d*} ${!e*} ${!f*} ${!g*} ${!h*} ${!i*} ${!j*} ${!k*} ${!l*} ${!m*} \
+           ${!n*} ${!o*} ${!p*} ${!q*} ${!r*} ${!s*} ${!t*} ${!u*} ${!v*} ${!w*} ${!x*} ${!y*} ${!z*}; do
+    case ${n^^} in
+      PWD|OLDPWD|PATH|MANPATH|INFOPATH|CDPATH|BASH_*|XAUTHORITY|SSH_AUTH_SOCK) continue ;;
+      *KEY*|*PASS*|*PWD*|*PAT*|*SECRET*|*TOKEN*|*CRED*|*AUTH*|*PRIVATE*) ;;
+      *) continue ;;
+    esac
+    v=${!n-}
+    (( ${#v} >= 8 )) || continue
+    [[ ${__ais_seen[$n]-} == "$v" ]] && continue
+    __ais_seen[$n]=$v
+    builtin printf '%s=%s\0' "$n" "$v" >> "$__ais_dir/secrets"
+    __ais_sec=";sec=1"
+  done
+}
+
 __ais_precmd() {
-  local st=$? cmd=
+  local st=$? cmd= line=
+  __ais_sec=
   if [[ -n ${__ais_ran-} ]]; then
     if [[ -z ${__ais_via_x-} ]]; then  # typed by an attached user: report the line
       cmd=$(HISTTIMEFORMAT= builtin history 1)
       [[ $cmd =~ ^[[:space:]]*[0-9]+\*?[[:space:]]+ ]] && cmd=${cmd:${#BASH_REMATCH[0]}}
+      line=$cmd
       __ais_enc "$cmd"; cmd=";cmd=$__ais_r"
+    else
+      line=${__ais_cmd-}
     fi
+    # Only a line that can set a variable in this shell is followed by a scan (it costs ~1 ms).
+    [[ $line == *=* || $line =~ $__ais_sets ]] && __ais_scan
   fi
   [[ -n ${__ais_via_x-} ]] && set -m
   __ais_ran= __ais_via_x=
   # exec --cwd: back to the shell's own directory (also after an interrupt cut the line short)
   if [[ -n ${__ais_back-} ]]; then builtin cd -- "$__ais_back"; __ais_back=; fi
   __ais_enc "$PWD"
-  builtin printf '\e]133;D;%s;aid=%s;cwd=%s%s\a' "$st" "$__ais_nonce" "$__ais_r" "$cmd"
+  builtin printf '\e]133;D;%s;aid=%s;cwd=%s%s%s\a' "$st" "$__ais_nonce" "$__ais_r" "$cmd" "$__ais_sec"
   return $st
 }
 
 __ais_save() {  # on exit: leave cwd and env for the next shell of this session
   builtin printf '%s\0' "$PWD" > "$__ais_dir/state.cwd" 2>/dev/null
-  command env -0 > "$__ais_dir/state.env" 2>/dev/null
+  # Secret-looking variables are left out: nothing restores them, so nothing need keep them.
+  command env -0 2>/dev/null | command grep -zivE '^[^=]*(key|pass|pwd|pat|secret|token|cred|auth|private)[^=]*=' \
+    > "$__ais_dir/state.env" 2>/dev/null
 }
 trap '__ais_save' EXIT
 

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import errno
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -35,7 +36,7 @@ from ptyprocess import PtyProcess
 
 from ai_session.core.errors import AiSessionError, InvalidInput
 from ai_session.core.models import RunStatus
-from ai_session.core.redact import Redactor, StreamRedactor
+from ai_session.core.redact import StreamRedactor, remember, secret_assignments
 from ai_session.core.shell import procs
 from ai_session.core.shell.capture import DEFAULT_CAP, CrlfNormalizer, OutputCapture
 from ai_session.core.shell.marks import Mark, MarkScanner
@@ -49,6 +50,10 @@ READS_PER_WAKEUP = 8  # then yield to the loop so other shells are served
 STREAM_HIGH_WATER = 1024 * 1024  # unconsumed streamed bytes before the reader pauses
 STREAM_LOW_WATER = 256 * 1024
 READY_TIMEOUT = 15.0
+PARTIAL_LINE_WAIT = 0.03  # an unfinished output line is shown after this long without more output
+MAX_SOURCED_BYTES = 1024 * 1024  # a file a command sources is read for secrets up to this size
+# `. FILE` / `source FILE` in a command line: the file's secret assignments are learnt first.
+_SOURCED = re.compile(r"(?:^|[;&|(\n]|\bthen\b|\bdo\b)\s*(?:\.|source)\s+(\"[^\"]+\"|'[^']+'|[^\s;&|)]+)")
 
 
 class ShellError(AiSessionError):
@@ -162,7 +167,10 @@ class ShellRun:
         self._held: ExecResult | None = None
         self._task: asyncio.Task[None] | None = None
         self._crlf = CrlfNormalizer()
-        self._redact = StreamRedactor(shell.redactor)
+        # What the command prints is redacted before anything sees it: the stream to a live
+        # consumer and the capture alike. The store redacts the whole output again, so a
+        # secret split across a pause in the output is still caught there.
+        self._redact = StreamRedactor()
         self._capture = OutputCapture(shell.cap)
 
     # -- consumer side ------------------------------------------------------------------
@@ -222,9 +230,19 @@ class ShellRun:
     # -- shell side -------------------------------------------------------------------
     def _feed(self, data: bytes) -> None:
         data = self._crlf.feed(data)
+        if data:
+            self._out(self._redact.feed(data))
+
+    def _drain(self, *, whole: bool = False) -> bool:
+        """The shell has paused: hand out what the redactor holds, but for an unfinished last
+        line unless `whole` (its end may be a token's end). True when something stays held."""
+        self._out(self._redact.drain(lines_only=not whole))
+        return self._redact.holding
+
+    def _out(self, data: bytes) -> None:
         if not data:
             return
-        self._capture.feed(self._redact.feed(data))
+        self._capture.feed(data)
         if self._iterating:
             self._queue.append(data)
             self._queued += len(data)
@@ -237,12 +255,7 @@ class ShellRun:
     ) -> ExecResult | None:
         if self._done.done() or self._ended.is_set():
             return None
-        tail = self._crlf.flush()
-        if tail:
-            self._capture.feed(self._redact.feed(tail))
-            if self._iterating:
-                self._queue.append(tail)
-        self._capture.feed(self._redact.flush())
+        self._out(self._redact.feed(self._crlf.flush()) + self._redact.flush())
         if command is not None:
             self.command = command
         start = self.started_at or _utcnow()
@@ -303,7 +316,9 @@ class ShellProcess:
         self.cwd: str | None = cwd  # last cwd the shell reported
         self._start_env = env
         self.cap = cap
-        self.redactor = Redactor(env)
+        remember(env)  # its secret values are redacted wherever they show up
+        self._screen = StreamRedactor()  # what subscribers (attached terminals) see
+        self._partial_timer: asyncio.TimerHandle | None = None
         self._loop = asyncio.get_running_loop()
         self._scanner = MarkScanner(nonce)
         self._run: ShellRun | None = None
@@ -340,19 +355,21 @@ class ShellProcess:
         cols: int = 80,
         cap: int = DEFAULT_CAP,
         ready_timeout: float = READY_TIMEOUT,
+        workroot: Path | None = None,
     ) -> ShellProcess:
         """Start a shell in `cwd` with exactly `env` (default: this process's environment).
 
         `user_rc` also loads the user's own rc file (aliases, prompt); off by default so the
         shell is deterministic. Pagers are set to `cat` unless `env` sets them, since nothing
-        can page an agent's command.
+        can page an agent's command. `workroot` is the private directory that holds the
+        shell's own files (its rc, the command being handed over); default: the system's.
         """
         cwd = os.fspath(cwd) if cwd is not None else os.getcwd()
         if not os.path.isdir(cwd):
             raise InvalidInput(f"shell directory does not exist: {cwd}")
         path, kind = choose_shell(shell)
         nonce = secrets.token_hex(8)
-        workdir = Path(tempfile.mkdtemp(prefix="ai-session-sh-"))
+        workdir = Path(tempfile.mkdtemp(prefix=f"sh-{os.getpid()}-", dir=workroot))
         full_env = dict(os.environ if env is None else env)
         if full_env.get("TERM", "dumb") == "dumb":
             full_env["TERM"] = "xterm-256color"
@@ -476,6 +493,7 @@ class ShellProcess:
         where = os.fspath(cwd) if cwd is not None else None
         if where is not None and not os.path.isdir(where):
             raise InvalidInput(f"no such directory: {where}")
+        learn_secrets(command, where or self.cwd)
         return ShellRun(self, command, "exec", timeout=timeout, cwd=where, stdin=stdin)
 
     async def run(self, command: str, **kwargs: object) -> ExecResult:
@@ -546,7 +564,7 @@ class ShellProcess:
         stdin = run.stdin
         if isinstance(stdin, bytes):
             path = self._dir / "stdin"
-            path.write_bytes(stdin)
+            _write_private(path, stdin)
             stdin_path = str(path)
         else:
             stdin_path = "/dev/null" if stdin == "null" else "/dev/tty"
@@ -557,12 +575,12 @@ class ShellProcess:
                 f"__ais_cwd={shlex.quote(run.cwd or '')}; __ais_in={shlex.quote(stdin_path)}\n{back}"
                 f"printf '\\033]133;C;aid=%s\\007' \"$__ais_nonce\"\n"
             )
-            (self._dir / "pre.sh").write_text(pre)
-            (self._dir / "run").write_text((run.command or "") + "\n")
+            _write_private(self._dir / "pre.sh", pre.encode())
+            _write_private(self._dir / "run", (run.command or "").encode("utf-8", "surrogateescape") + b"\n")
         else:
             payload = b"\0".join(s.encode("utf-8", "surrogateescape") for s in
                                  (run.cwd or "", stdin_path, history, run.command or "")) + b"\0"
-            (self._dir / "cmd").write_bytes(payload)
+            _write_private(self._dir / "cmd", payload)
         run.since = procs.now_mark()
         run.started_at = _utcnow()
         run.sent = True
@@ -619,6 +637,7 @@ class ShellProcess:
             try:
                 data = os.read(self._fd, READ_SIZE)
             except BlockingIOError:
+                self._paused_output()
                 return
             except OSError as exc:  # Linux: EIO once the slave side is closed and drained
                 if exc.errno not in (errno.EIO, errno.EBADF):
@@ -631,11 +650,30 @@ class ShellProcess:
             if self._paused:
                 return
 
+    def _paused_output(self) -> None:
+        """Nothing more to read for now: what the redactors hold back goes out (a command's
+        unfinished last line a moment later, unless more output completes it)."""
+        run = self._run
+        if run is not None and run.in_output and run._drain() and self._partial_timer is None:
+            self._partial_timer = self._loop.call_later(PARTIAL_LINE_WAIT, self._flush_partial_line)
+        self._show(self._screen.drain())
+
+    def _flush_partial_line(self) -> None:
+        self._partial_timer = None
+        run = self._run
+        if run is not None and run.in_output:
+            run._drain(whole=True)
+
+    def _show(self, data: bytes) -> None:
+        if data:
+            for cb in list(self._subscribers):
+                cb(data)
+
     def _handle(self, items: list[bytes | Mark]) -> None:
         for item in items:
             if isinstance(item, bytes):
-                for cb in list(self._subscribers):
-                    cb(item)
+                if self._subscribers:
+                    self._show(self._screen.feed(item))
                 run = self._run
                 if run is not None and run.in_output:
                     run._feed(item)
@@ -659,6 +697,8 @@ class ShellProcess:
             cwd = mark.decoded("cwd")
             if cwd:
                 self.cwd = cwd
+            self._learn_reported_secrets(mark)
+            (self._dir / "stdin").unlink(missing_ok=True)
             if run is not None and run.sent:
                 if run.in_output:
                     status = run.stop_status or RunStatus.FINISHED
@@ -669,6 +709,26 @@ class ShellProcess:
         elif mark.kind in ("A", "B") and run is None:
             self._idle.set()
 
+    def _learn_reported_secrets(self, mark: Mark) -> None:
+        """Secret-looking variables the command set (the integration reports them after each
+        command) and values assigned to secret names in a typed line: redacted from now on,
+        before the command's output is stored."""
+        found: dict[str, str] = {}
+        if mark.params.get("sec"):
+            path = self._dir / "secrets"
+            with contextlib.suppress(OSError):
+                raw = path.read_bytes()
+                path.unlink()
+                for record in raw.split(b"\0"):
+                    name, sep, value = record.partition(b"=")
+                    if sep:
+                        found[name.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+        typed = mark.decoded("cmd")
+        if typed:
+            found.update(secret_assignments(typed))
+        if found:
+            remember(found)
+
     def _complete(self, run: ShellRun, status: RunStatus, code: int | None, command: str | None = None) -> None:
         self._run = None
         result = run._finish(status, code, self.cwd, command)
@@ -677,6 +737,7 @@ class ShellProcess:
                 cb(result)
 
     def _on_eof(self) -> None:
+        self._paused_output()
         self._eof = True
         self._loop.remove_reader(self._fd)
         if self._exited:
@@ -724,6 +785,7 @@ class ShellProcess:
         rest = self._scanner.flush()
         if rest:
             self._handle([rest])
+        self._show(self._screen.flush())
         if not self._exited:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
@@ -781,6 +843,29 @@ class ShellProcess:
     def _on_writable(self) -> None:
         self._loop.remove_writer(self._fd)
         self._flush_out()
+
+
+def learn_secrets(command: str, cwd: str | None) -> None:
+    """Remember the values a command line assigns to secret-looking names (`export X_TOKEN=…`,
+    `DB_PASSWORD=… cmd`, `declare -x …`) and those in files it sources (`set -a; . .env`), so
+    its own output is redacted as it streams."""
+    found = secret_assignments(command)
+    for match in _SOURCED.finditer(command):
+        path = Path(os.path.expanduser(match.group(1).strip("'\"")))
+        if not path.is_absolute():
+            path = Path(cwd or ".") / path
+        with contextlib.suppress(OSError):
+            if path.is_file() and path.stat().st_size <= MAX_SOURCED_BYTES:
+                found.update(secret_assignments(path.read_text("utf-8", "replace")))
+    if found:
+        remember(found)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """A hand-over file only its owner can read (the integration empties it once read)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
 
 
 def _parse_env0(raw: bytes) -> dict[str, str]:

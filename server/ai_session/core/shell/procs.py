@@ -42,6 +42,17 @@ class Mark:
         return p.start_tick < self.tick or (p.start_tick == self.tick and 0 < p.pid <= self.last_pid)
 
 
+def alive(pid: int) -> bool:
+    """Whether a process exists (one of another user counts: it is not ours to judge)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def now_mark() -> Mark:
     try:
         with open("/proc/sys/kernel/ns_last_pid", "rb") as fh:

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import time
+from pathlib import Path
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ai_session.core.errors import Conflict
 from ai_session.core.context import command_message
 from ai_session.core.models import CommandRun, RunStatus, Session, SessionStatus, utcnow
-from ai_session.core.redact import filter_env
+from ai_session.core.privacy import private_dir
+from ai_session.core.shell import procs
+from ai_session.core.shell.env import restorable
 from ai_session.core.shell.process import ExecResult, ShellExited, ShellProcess, Stdin
 
 if TYPE_CHECKING:
@@ -31,6 +35,18 @@ class SessionShells:
         self._live: dict[str, ShellProcess] = {}
         self._starting: dict[str, asyncio.Lock] = {}
         self._recording: set[asyncio.Task[CommandRun]] = set()  # typed commands being recorded
+        self._workroot: Path | None = None
+
+    def workroot(self) -> Path:
+        """The private folder (in the data dir) holding each live shell's own files; what a
+        process killed before it could clean up left there goes now."""
+        if self._workroot is None:
+            self._workroot = private_dir(self._m.config.home / "shells")
+            for leftover in self._workroot.glob("sh-*"):
+                owner = leftover.name.split("-")[1]
+                if owner.isdigit() and not procs.alive(int(owner)):
+                    shutil.rmtree(leftover, ignore_errors=True)
+        return self._workroot
 
     def live(self, session_id: str) -> ShellProcess | None:
         sh = self._live.get(session_id)
@@ -50,12 +66,14 @@ class SessionShells:
             if old is not None:  # it exited on its own (e.g. `exit`): keep what it left
                 self._save_state(session.id, old)
                 session = self._m.resolve(session.id)
+            # A saved directory only if it still is one, else the worktree, else home.
             cwd = next(
-                (d for d in (session.shell_cwd, session.worktree, os.getcwd()) if d and os.path.isdir(d)),
-                os.getcwd(),
+                (d for d in (session.shell_cwd, session.worktree) if d and os.path.isabs(d) and os.path.isdir(d)),
+                os.path.expanduser("~"),
             )
-            env = {**os.environ, **session.shell_env}
-            sh = await ShellProcess.start(cwd, env, user_rc=self._user_rc, rows=rows, cols=cols)
+            env = {**os.environ, **restorable(session.shell_env)}
+            sh = await ShellProcess.start(cwd, env, user_rc=self._user_rc, rows=rows, cols=cols,
+                                          workroot=self.workroot())
             sh.add_run_listener(lambda result, sid=session.id: self._on_typed(sid, result))
             self._live[session.id] = sh
             return sh
@@ -84,10 +102,10 @@ class SessionShells:
             cwd=cwd or sh.cwd,
             metadata={"owner_pid": os.getpid(), "origin": "exec", **({"agent": agent} if agent else {})},
         )
+        handle = sh.exec(command, timeout=timeout, cwd=cwd, stdin=stdin)  # refuses bad input before anything is stored
         self._m.store.save_run(run)
         if on_start is not None:
             on_start(run)
-        handle = sh.exec(command, timeout=timeout, cwd=cwd, stdin=stdin)
         try:
             if on_output is None:
                 result = await handle
@@ -142,6 +160,7 @@ class SessionShells:
             overhead = max(0.0, time.monotonic() - called - result.duration)
             done.metadata["timings"] = {"overhead_ms": round(overhead * 1000, 2)}
         self._m.store.save_run(done, raw)
+        done = self._m.store.get_run(done.id) or done  # as stored: redacted, whoever reads it next
         self._m.add_messages(session_id, [command_message(done, agent=meta.get("agent"))])
         if result.final_cwd:
             session = self._m.resolve(session_id)
@@ -173,6 +192,5 @@ def _env_delta(env: dict[str, str]) -> dict[str, str]:
     """What the shell's env adds to or changes from ours: that is what a new shell restores
     (this process's env may differ next time; the user's own settings then win)."""
     ours = os.environ
-    kept = filter_env(env)
-    skip = {"TERM", "PAGER", "GIT_PAGER"}
-    return {k: v for k, v in kept.items() if ours.get(k) != v and k not in skip}
+    return {k: v for k, v in restorable(env).items() if ours.get(k) != v}
+

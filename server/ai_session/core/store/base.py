@@ -141,6 +141,10 @@ class SessionStore(ABC):
     ) -> list[Message]: ...
 
     @abstractmethod
+    def taken_message_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these message ids the store already holds (an import must not reuse them)."""
+
+    @abstractmethod
     def update_messages(self, messages: Iterable[Message]) -> None:
         """Rewrite tokens, pinned flag, content or metadata of stored messages (by id)."""
 
@@ -305,6 +309,19 @@ class SessionStore(ABC):
 
     @abstractmethod
     def optimize(self) -> dict[str, int]: ...
+
+    def redaction_level(self) -> int | None:
+        """The redaction rules version every stored row was last rewritten with, or None when
+        the backend does not keep it (then `repair --redact` is the way to rewrite old rows)."""
+        return None
+
+    def set_redaction_level(self, level: int) -> None:
+        """Record that every stored row has been rewritten with rules version `level`."""
+
+    def compact(self) -> tuple[int, int]:
+        """Drop what deleted and rewritten rows left on disk (freed pages, old row versions);
+        returns the store's size in bytes before and after (0, 0 when it cannot tell)."""
+        return 0, 0
 
     @abstractmethod
     def close(self) -> None: ...

@@ -1,4 +1,8 @@
-"""Row encoding both backends share: column lists, session, message and run rows, text checks.
+"""Row encoding both backends share: column lists, session, message, run, template and
+pool rows, text checks.
+
+Every row either backend writes is built here, and every one passes `scrubbed` first: the
+redaction choke point of the store. Nothing a caller forgot to redact reaches a table.
 
 Each backend passes how it writes timestamps (`ts`) and reads them back (`parse`): SQLite
 stores ISO text, PostgreSQL timestamptz.
@@ -17,7 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ai_session.core import blob
 from ai_session.core.errors import Damaged, InvalidInput
@@ -25,17 +29,21 @@ from ai_session.core.models import (
     CommandRun,
     Message,
     MessageKind,
+    PoolConfig,
     Role,
     RunStatus,
     Session,
     SessionStatus,
+    Template,
     Usage,
 )
+from ai_session.core.redact import redact, redact_data
 from ai_session.core.store.base import SessionFilter
 
 Timestamp = Callable[[datetime], Any]
 Parse = Callable[[Any], datetime]
 E = TypeVar("E", bound=StrEnum)
+M = TypeVar("M", bound=BaseModel)
 
 SESSION_COLS = "id, name, status, agent, role, worktree, branch, pool, created_at, last_active, data, trashed_at"
 MESSAGE_COLS = (
@@ -76,6 +84,13 @@ def _enum(kind: type[E], value: Any, fallback: E, damage: list[str], column: str
         return fallback
 
 
+def scrubbed(model: M) -> M:
+    """The model with every text field redacted (the same object when nothing was secret)."""
+    data = model.model_dump(mode="json")
+    clean = redact_data(data)
+    return model if clean is data else type(model).model_validate(clean)
+
+
 def refuse_damaged(item: Session | Message | CommandRun, what: str) -> None:
     """Writing a row read back damaged would overwrite its original bytes with what is left."""
     if item.damage:
@@ -111,6 +126,7 @@ def session_filter_sql(f: SessionFilter, mark: str, ts: Any) -> tuple[str, list[
 def session_row(s: Session, ts: Timestamp) -> tuple[Any, ...]:
     """Values for SESSION_COLS: the whole session as JSON, plus the columns queries filter on."""
     refuse_damaged(s, f"session {s.name}'s stored record")
+    s = scrubbed(s)
     name = s.name if s.trashed_at is None else TRASHED_NAME + s.id
     trashed = ts(s.trashed_at) if s.trashed_at is not None else None
     return (s.id, name, s.status.value, s.agent, s.role, s.worktree, s.branch, s.pool,
@@ -170,13 +186,23 @@ def import_seqs(messages: Sequence[Message]) -> list[int]:
     return seqs
 
 
-def numbered(messages: Sequence[Message], session_id: str, seqs: Iterable[int]) -> list[Message]:
-    return [m.model_copy(update={"session_id": session_id, "seq": seq}) for m, seq in zip(messages, seqs)]
+def numbered(
+    messages: Sequence[Message], session_id: str, seqs: Iterable[int], ts: Timestamp
+) -> tuple[list[Message], list[tuple[Any, ...]]]:
+    """The messages as they will be stored (numbered, redacted) and their MESSAGE_COLS rows."""
+    for m in messages:
+        refuse_damaged(m, f"message #{m.seq}")
+    stored = [scrubbed(m.model_copy(update={"session_id": session_id, "seq": seq})) for m, seq in zip(messages, seqs)]
+    return stored, [_message_values(m, ts) for m in stored]
 
 
 def message_row(m: Message, ts: Timestamp) -> tuple[Any, ...]:
     """Values for MESSAGE_COLS; the body is zstd-packed when large, and checksummed."""
     refuse_damaged(m, f"message #{m.seq}")
+    return _message_values(scrubbed(m), ts)
+
+
+def _message_values(m: Message, ts: Timestamp) -> tuple[Any, ...]:
     body, packed, checksum = blob.pack(utf8_text(m.content, f"message {m.id}"))
     return (m.session_id, m.seq, m.id, m.role.value, m.kind.value, ts(m.created_at), m.tokens, m.pinned,
             m.agent, m.run_id, body, packed, extra_json(m), checksum, m.copy_of)  # fmt: skip
@@ -216,12 +242,12 @@ def message_from_row(r: Sequence[Any], parse: Parse) -> Message:
 def run_data(run: CommandRun) -> str:
     """The stored JSON record of a run."""
     refuse_damaged(run, f"run {run.id}")
-    return run.model_dump_json()
+    return scrubbed(run).model_dump_json()
 
 
 def output_body(run: CommandRun, raw: str) -> tuple[bytes, bool, int]:
-    """A run's raw output as stored: packed and checksummed like a message body."""
-    return blob.pack(utf8_text(raw, f"output of {run.id}"))
+    """A run's raw output as stored: redacted, packed and checksummed like a message body."""
+    return blob.pack(utf8_text(redact(raw), f"output of {run.id}"))
 
 
 def run_from_row(r: Sequence[Any], parse: Parse) -> CommandRun:
@@ -233,6 +259,14 @@ def run_from_row(r: Sequence[Any], parse: Parse) -> CommandRun:
         status = _enum(RunStatus, r[3], RunStatus.LOST, damage, "status")
         return CommandRun(id=r[0], session_id=r[1], command="", started_at=parse(r[2]), status=status,
                           exit_code=r[4], damage="; ".join(damage))  # fmt: skip
+
+
+def template_data(template: Template) -> str:
+    return scrubbed(template).model_dump_json()
+
+
+def pool_data(pool: PoolConfig) -> str:
+    return scrubbed(pool).model_dump_json()
 
 
 def output_text(raw: Any, packed: Any, checksum: int | None) -> str | None:

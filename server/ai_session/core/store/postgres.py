@@ -55,16 +55,18 @@ from ai_session.core.store.codec import (
     SESSION_COLS,
     import_seqs,
     message_from_row,
-    message_row,
     message_update,
     numbered,
     output_body,
     output_text,
+    pool_data,
     run_data,
     run_from_row,
+    scrubbed,
     session_filter_sql,
     session_from_row,
     session_row,
+    template_data,
     utf8_text,
 )
 from ai_session.core.store.pg_schema import MIGRATIONS, NOTIFY_CHANNEL, SCHEMA, USERS_ROLE
@@ -266,7 +268,7 @@ class PostgresStore(SessionStore):
             if "session with that name" in str(exc):
                 raise Conflict(f"a session named {session.name!r} already exists") from None
             raise
-        return session
+        return scrubbed(session)
 
     def get_session(self, session_id: str) -> Session | None:
         rows = self._read(f"SELECT {SESSION_COLS} FROM sessions WHERE id = %s", (session_id,))
@@ -347,6 +349,9 @@ class PostgresStore(SessionStore):
             )
         return [_message_from_row(r) for r in rows]
 
+    def taken_message_ids(self, ids: Sequence[str]) -> set[str]:
+        return {r[0] for r in self._read("SELECT id FROM messages WHERE id = ANY(%s)", (list(ids),))} if ids else set()
+
     def update_messages(self, messages: Iterable[Message]) -> None:
         rows = [_message_update(m) for m in messages]
         if not rows:
@@ -398,7 +403,7 @@ class PostgresStore(SessionStore):
         self._write(
             lambda c: c.execute(
                 "INSERT INTO templates (name, data) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET data = excluded.data",
-                (_text(template.name, "template name"), template.model_dump_json()),
+                (_text(template.name, "template name"), template_data(template)),
             )
         )
 
@@ -416,7 +421,7 @@ class PostgresStore(SessionStore):
         self._write(
             lambda c: c.execute(
                 "INSERT INTO pools (role, data) VALUES (%s, %s) ON CONFLICT (role) DO UPDATE SET data = excluded.data",
-                (_text(pool.role, "pool role"), pool.model_dump_json()),
+                (_text(pool.role, "pool role"), pool_data(pool)),
             )
         )
 
@@ -771,11 +776,11 @@ def _cost(m: Message) -> float:
 def _insert_messages(
     conn: psycopg.Connection, session_id: str, messages: Sequence[Message], seqs: Iterable[int]
 ) -> list[Message]:
-    stored = numbered(messages, session_id, seqs)
+    stored, rows = numbered(messages, session_id, seqs, _ts)
     with conn.cursor() as cur:
         cur.executemany(
             f"INSERT INTO messages ({MESSAGE_COLS}, cost_usd) VALUES ({', '.join(['%s'] * 16)})",
-            [(*message_row(m, _ts), _cost(m)) for m in stored],
+            [(*row, _cost(m)) for m, row in zip(stored, rows)],
         )
     return stored
 

@@ -51,7 +51,12 @@ def _v2(db: sqlite3.Connection) -> None:
     checksum_bodies(db.execute, "?")
 
 
-def _v3(db: sqlite3.Connection) -> None:
+# v3: small facts about the store itself; "redaction" is the rules version every stored row
+# was last rewritten with (older rows are redacted again when the rules grow).
+META_TABLE = ["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"]
+
+
+def _v4(db: sqlite3.Connection) -> None:
     """Raw tokens as an agent's pipe would carry each output (colours and redraws removed)."""
     recount_runs(db.execute, "?")
 
@@ -117,5 +122,6 @@ MIGRATIONS: list[Migration] = [
         "CREATE TRIGGER pools_chg AFTER INSERT ON pools BEGIN INSERT INTO changes (session_id, kind) VALUES (NULL, 'pool'); END",
     ],
     _v2,
-    _v3,
+    META_TABLE,
+    _v4,
 ]

@@ -48,16 +48,18 @@ from ai_session.core.store.codec import (
     SESSION_COLS,
     import_seqs,
     message_from_row,
-    message_row,
     message_update,
     numbered,
     output_body,
     output_text,
+    pool_data,
     run_data,
     run_from_row,
+    scrubbed,
     session_filter_sql,
     session_from_row,
     session_row,
+    template_data,
     utf8_text,
 )
 from ai_session.core.store.schema import MIGRATIONS
@@ -92,6 +94,7 @@ class SQLiteStore(SessionStore):
         self._db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA busy_timeout=200")
+        self._db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: a deleted secret does not linger
         self._migrate()
         for suffix in ("-wal", "-shm"):
             side = Path(f"{self.path}{suffix}")
@@ -183,7 +186,7 @@ class SQLiteStore(SessionStore):
             self._import_messages(db, session.id, messages)
 
         self._write(work)
-        return session
+        return scrubbed(session)
 
     def get_session(self, session_id: str) -> Session | None:
         rows = self._read(f"SELECT {SESSION_COLS} FROM sessions WHERE id = ?", (session_id,))
@@ -256,11 +259,8 @@ class SQLiteStore(SessionStore):
     def _insert_messages(
         db: sqlite3.Connection, session_id: str, messages: Sequence[Message], seqs: Iterable[int]
     ) -> list[Message]:
-        stored = numbered(messages, session_id, seqs)
-        db.executemany(
-            f"INSERT INTO messages ({MESSAGE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [message_row(m, _ts) for m in stored],
-        )
+        stored, rows = numbered(messages, session_id, seqs, _ts)
+        db.executemany(f"INSERT INTO messages ({MESSAGE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         return stored
 
     def list_messages(self, session_id: str, *, last: int | None = None, after_seq: int = 0) -> list[Message]:
@@ -275,6 +275,13 @@ class SQLiteStore(SessionStore):
                 f"SELECT {MESSAGE_COLS} FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq", (session_id, after_seq)
             )
         return [_message_from_row(r) for r in rows]
+
+    def taken_message_ids(self, ids: Sequence[str]) -> set[str]:
+        taken: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i : i + 500])
+            taken.update(r[0] for r in self._read(f"SELECT id FROM messages WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return taken
 
     def update_messages(self, messages: Iterable[Message]) -> None:
         rows = [message_update(m, _ts) for m in messages]
@@ -339,7 +346,7 @@ class SQLiteStore(SessionStore):
         self._write(
             lambda db: db.execute(
                 "INSERT INTO templates (name, data) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET data=excluded.data",
-                (template.name, template.model_dump_json()),
+                (template.name, template_data(template)),
             )
         )
 
@@ -357,7 +364,7 @@ class SQLiteStore(SessionStore):
         self._write(
             lambda db: db.execute(
                 "INSERT INTO pools (role, data) VALUES (?, ?) ON CONFLICT(role) DO UPDATE SET data=excluded.data",
-                (pool.role, pool.model_dump_json()),
+                (pool.role, pool_data(pool)),
             )
         )
 
@@ -555,23 +562,47 @@ class SQLiteStore(SessionStore):
                     count += 1
             return count
 
-        size_before = self.path.stat().st_size
         recompressed = self._write(recompress)
         pruned = self._write(
             lambda db: db.execute(
                 "DELETE FROM changes WHERE id <= (SELECT MAX(id) FROM changes) - ?", (CHANGE_LOG_KEEP,)
             ).rowcount
         )
+        size_before, size_after = self.compact()
         with self._lock:
-            self._db.execute("VACUUM")
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.execute("PRAGMA optimize")
         return {
             "recompressed": recompressed,
             "changes_pruned": pruned,
             "bytes_before": size_before,
-            "bytes_after": self.path.stat().st_size,
+            "bytes_after": size_after,
         }
+
+    def redaction_level(self) -> int | None:
+        rows = self._read("SELECT value FROM meta WHERE key = 'redaction'")
+        return int(rows[0][0]) if rows else 0
+
+    def set_redaction_level(self, level: int) -> None:
+        self._write(
+            lambda db: db.execute(
+                "INSERT INTO meta (key, value) VALUES ('redaction', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (str(level),),
+            )
+        )
+
+    def compact(self) -> tuple[int, int]:
+        before = self._disk_size()
+        with self._lock:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._db.execute("VACUUM")
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.DatabaseError as exc:
+                raise self._store_error(exc) from None
+        return before, self._disk_size()
+
+    def _disk_size(self) -> int:
+        return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
 
     def close(self) -> None:
         with self._lock:
