@@ -137,6 +137,15 @@ def test_ansi_escapes_do_not_hide_a_token() -> None:
         assert redact(out) == out
 
 
+def test_a_colour_code_written_in_a_command_line_does_not_hide_a_token() -> None:
+    key = SAMPLES["aws-access-key"]
+    for command in (f'printf "\\033[31m{key}\\033[0m\\n"', f"echo -e '\\e[1;32m{key}\\e[m'",
+                    f"print('\\x1b[31m{key}')", f'console.log("\\u001b[31m{key}")'):
+        out = redact(command)
+        assert key not in out and "[REDACTED:aws-access-key]" in out, repr(out)
+        assert command.replace(key, "[REDACTED:aws-access-key]") == out  # the rest of the line stays as written
+
+
 def test_a_live_stream_hides_a_value_typed_after_a_secret_name() -> None:
     s = StreamRedactor()
     shown = b""

@@ -140,10 +140,14 @@ _OPEN_ASSIGNMENT = re.compile(
     rb"(?:(?i:bearer|basic|token)[ \t]+)?(?P<value>[\"'`]?[^\s\"'`]*)\Z" % _MAX_NAME
 )
 
-# CSI, OSC (to BEL or ST), DCS/SOS/PM/APC strings, charset selection and 2-byte escapes.
+# CSI, OSC (to BEL or ST), DCS/SOS/PM/APC strings, charset selection and 2-byte escapes; and a
+# colour code as a command line writes it (`printf '\033[31mAKIA…'`), which hides a token the same way.
+_ESCAPE_NOTATION = rb"\\(?:0?33|[eE]|x1[bB]|u001[bB])\[[0-?]*[ -/]*[@-~]"
 _ANSI = re.compile(
     rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[()*+][0-9A-Za-z]|[@-Z\\-_])"
+    rb"|" + _ESCAPE_NOTATION
 )
+_NOTATION = re.compile(_ESCAPE_NOTATION)
 _LABELS = re.compile(rb"\[REDACTED(?::[^\]\s]{1,128})?\]")
 
 # Longest stretch a single match can span: the stream redactor keeps this much back.
@@ -403,7 +407,8 @@ def _find(data: bytes, values: _Literals) -> list[_Span]:
     if len(data) < MIN_SECRET_VALUE_LEN:
         return []  # shorter than any secret the rules hide
     spans = _plain_spans(data, values)
-    if b"\x1b" in data:  # also look at the text as a terminal shows it, and map back
+    # Also look at the text as a terminal shows it, and map back.
+    if b"\x1b" in data or (b"\\" in data and _NOTATION.search(data)):
         stripped = _ANSI.sub(b"", data)
         hidden = _plain_spans(stripped, values)
         if hidden:

@@ -396,7 +396,11 @@ async function runE2e(page, { project, store, pyBin, serverPath, browser, tmp, u
       fs.writeFileSync(path.join(ARTIFACTS, 'menu-dom.html'), await page.evaluate(() => [...document.querySelectorAll('.monaco-menu, .context-view, .shadow-root-host')].map((e) => e.outerHTML + (e.shadowRoot ? e.shadowRoot.innerHTML : '')).join('\n').slice(0, 20000)));
       await shot(page, 'menu');
     }
-      await page.locator('.monaco-menu .action-label', { hasText: 'Pin Line into Context' }).first().click();
+      const pinItem = page.locator('.monaco-menu .action-label', { hasText: 'Pin Line into Context' }).first();
+      // A right-click that lands while the diff editor is still laying out opens no menu: open it again.
+      if (!(await pinItem.waitFor({ timeout: 5_000 }).then(() => true, () => false))) await line.click({ button: 'right' });
+      await pinItem.click();
+      await until(page, async () => storedContext().items.some((i) => i.part === 'pinned'), 10_000);
     }
 
   });
