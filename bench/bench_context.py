@@ -18,11 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "server"), str(ROOT)]
 
-from ai_session.core.config import Config  # noqa: E402
-from ai_session.core.context import assemble, command_message  # noqa: E402
-from ai_session.core.manager import SessionManager  # noqa: E402
-from ai_session.core.models import CommandRun, Message, MessageKind, Role  # noqa: E402
-from ai_session.core.tokens import count_tokens  # noqa: E402
+from ai_session.core.config import Config
+from ai_session.core.context import assemble, command_message
+from ai_session.core.manager import SessionManager
+from ai_session.core.models import CommandRun, Message, MessageKind, Role
+from ai_session.core.tokens import count_tokens
 
 MESSAGES = 1000
 RUNS = 200
@@ -68,7 +68,7 @@ def main() -> None:
             runs = {r.id: r for r in manager.store.list_runs(sid)}
             for strategy in ("sliding", "summarize", "preserve_important"):
                 ctx = assemble(session, messages, runs, max_tokens=4096, strategy=strategy)
-                us = _median_us(lambda: assemble(session, messages, runs, max_tokens=4096, strategy=strategy).messages, 300)
+                us = _median_us(lambda s=strategy: assemble(session, messages, runs, max_tokens=4096, strategy=s).messages, 300)
                 print(f"assemble {strategy:<19} {len(messages)} msgs -> {ctx.tokens} tokens: median {us / 1000:.3f} ms")
             us = _median_us(lambda: manager.context(sid, max_tokens=4096), 20)
             print(f"manager.context incl. store read (1,000 msgs, 200 runs): median {us / 1000:.1f} ms")

@@ -37,7 +37,7 @@ def _dev_session(home):
 
 
 def test_context_text_and_json_show_the_same_parts_and_counts_as_the_library(cli, home):
-    m, s = _dev_session(home)
+    m, _ = _dev_session(home)
     try:
         api = m.context("dev")
         data = cli.json("context", "dev")
@@ -57,7 +57,7 @@ def test_context_text_and_json_show_the_same_parts_and_counts_as_the_library(cli
 
 
 def test_compact_and_summary_commands_show_what_a_summary_covers(cli, home):
-    m, s = _dev_session(home)
+    m, _ = _dev_session(home)
     m.close()
     out = cli("compact", "dev").stdout
     assert out.startswith("summary #") and "Originals are kept" in out

@@ -45,7 +45,7 @@ def test_delete_and_clear_move_sessions_to_the_trash_and_restore_brings_them_bac
     runs = [r.id for r in manager.store.list_runs(dev.id)]
     trashed = manager.delete("dev")
     assert trashed.trashed_at is not None and manager.list() == []
-    with pytest.raises(NotFound, match="in the trash.*trash restore dev"):
+    with pytest.raises(NotFound, match=r"in the trash.*trash restore dev"):
         manager.resolve("dev")
     assert [s.id for s in manager.trash_list()] == [dev.id]
     again = manager.create("dev")  # the name is free while the old one waits in the trash
@@ -62,7 +62,7 @@ def test_delete_and_clear_move_sessions_to_the_trash_and_restore_brings_them_bac
 
 
 def test_the_trash_keeps_sessions_for_its_configured_time(manager, home):
-    old, recent = manager.create("old"), manager.create("recent")
+    old, _recent = manager.create("old"), manager.create("recent")
     manager.delete("old")
     manager.delete("recent")
     # As if "old" had been trashed 31 days ago.

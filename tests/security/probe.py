@@ -105,7 +105,7 @@ class Probe:
         # Assigned in the command line and echoed in the same command ...
         made = self.fakes("shell-exported vars")
         names = [f"PROBE_TOKEN_{i}" for i in range(len(made))]
-        assign = "; ".join(f"export {n}={shlex.quote(f.value)}" for n, f in zip(names, made))
+        assign = "; ".join(f"export {n}={shlex.quote(f.value)}" for n, f in zip(names, made, strict=True))
         self.exec("cli", f"{assign}; " + "; ".join(f'echo "{n} is ${n}"' for n in names))
         # ... and exported without the value in the command line, printed by a later command
         # of the same shell (the language server keeps it between requests).

@@ -99,7 +99,7 @@ def test_devices_fifos_and_links_to_them_are_refused_unread(manager, tmp_path: P
 def _catch(out: list[BaseException], fn, *args) -> None:
     try:
         fn(*args)
-    except BaseException as exc:  # noqa: BLE001 - the test inspects it
+    except BaseException as exc:
         out.append(exc)
 
 

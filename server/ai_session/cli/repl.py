@@ -8,6 +8,7 @@ history file lives in the data dir, readable by the owner only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import sys
@@ -19,6 +20,7 @@ from ai_session.cli.views import session_fields
 from ai_session.core.context import render_text
 from ai_session.core.errors import AiSessionError, InvalidInput
 from ai_session.core.manager import SessionManager
+from ai_session.core.models import CommandRun
 from ai_session.core.privacy import private_dir
 
 HELP = """commands:
@@ -83,10 +85,8 @@ class Repl:
         if not self.history_path.exists():
             self.history_path.touch(mode=0o600)
         os.chmod(self.history_path, 0o600)
-        try:
+        with contextlib.suppress(OSError):
             readline.read_history_file(self.history_path)
-        except OSError:
-            pass
         readline.set_history_length(2000)
         return readline
 
@@ -208,7 +208,7 @@ class Repl:
             self.out.write(chunk.decode("utf-8", "replace"))
             self.out.flush()
 
-        async def go():  # type: ignore[no-untyped-def]
+        async def go() -> CommandRun:
             try:
                 return await self.manager.exec(self.session.id, rest, on_output=show)
             finally:

@@ -19,7 +19,7 @@ from ai_session.core import compaction
 from ai_session.core.accounting import agent_output_cap
 from ai_session.core.context import DEFAULT_STRATEGY, AssembledContext, assemble, check_strategy, hidden_from_model
 from ai_session.core.errors import Conflict, InvalidInput, NoProvider, ProviderError
-from ai_session.core.models import Message, MessageKind, Role, Session, SessionStatus
+from ai_session.core.models import CommandRun, Message, MessageKind, Role, Session, SessionStatus
 from ai_session.core.providers import (
     PROVIDERS,
     ChatRequest,
@@ -258,7 +258,7 @@ async def compact_session(
     provider: str | None = None,
     auto: bool = False,
     messages: list[Message] | None = None,
-    runs: dict | None = None,
+    runs: dict[str, CommandRun] | None = None,
 ) -> compaction.CompactionResult | None:
     """Summarize the older uncovered turns of `session` into one stored summary message."""
     budget = budget or session.max_tokens

@@ -154,7 +154,7 @@ def check(manager: SessionManager, ref: str | None = None, *, fix: bool = False)
     if ref is None:
         try:
             store_level = manager.store.integrity_problems()
-        except Exception as exc:  # noqa: BLE001 - reported, and the per-session checks still run
+        except Exception as exc:  # reported, and the per-session checks still run
             store_level = [f"the store's own integrity check failed: {exc}"]
         for what in store_level:
             orphan = "belong to no session" in what
@@ -170,7 +170,7 @@ def check(manager: SessionManager, ref: str | None = None, *, fix: bool = False)
     for session in sessions:
         try:
             problems += _session_problems(manager, session, fix=fix)
-        except Exception as exc:  # noqa: BLE001 - one session that cannot be checked never stops the rest
+        except Exception as exc:  # one session that cannot be checked never stops the rest
             problems.append(Problem(session.id, f"could not be checked: {exc}", fixable=False, session=session.name))
     return problems
 

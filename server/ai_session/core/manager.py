@@ -8,6 +8,7 @@ the store that the manager wires together.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import json
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -15,14 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ai_session.core import ask as ask_flow
 from ai_session.core import maintenance, overview, pool, retention, stats, trash
 from ai_session.core import worktree as git_worktree
 from ai_session.core.accounting import RAW_SCAN_FACTOR, agent_output_cap, output_raw_tokens, pipe_text
 from ai_session.core.compaction import CompactionResult
-from ai_session.core.compress import clean_lines, compress
+from ai_session.core.compress import compress
 from ai_session.core.compress.retrieve import grep_lines, slice_lines
 from ai_session.core.compress.text import clean_lines
 from ai_session.core.config import Config
@@ -369,7 +370,7 @@ class SessionManager:
         role: str | None = None,
         worktree: str | None = None,
         include_pool: bool = False,
-    ) -> list[Session]:
+    ) -> builtins.list[Session]:
         self.refresh_idle()
         wanted = set(statuses) if statuses else None
         if wanted is None and not include_pool:
@@ -459,7 +460,7 @@ class SessionManager:
             return self._update(session, status=SessionStatus.ACTIVE, last_active=utcnow())
         return session
 
-    def clear_candidates(self, *, older_than: timedelta | None = None, idle_only: bool = False) -> list[Session]:
+    def clear_candidates(self, *, older_than: timedelta | None = None, idle_only: bool = False) -> builtins.list[Session]:
         """The sessions `clear` deletes. With `idle_only`: idle ones. Else, with `older_than`:
         every session inactive that long (active and paused ones too, as the seed's `clear`);
         without an age: idle and ended ones. Pooled sessions never (their pool retires them)."""
@@ -473,12 +474,12 @@ class SessionManager:
         cutoff = utcnow() - older_than if older_than is not None else None
         return self.store.list_sessions(SessionFilter(statuses=statuses, inactive_before=cutoff))
 
-    def clear(self, *, older_than: timedelta | None = None, idle_only: bool = False) -> list[Session]:
+    def clear(self, *, older_than: timedelta | None = None, idle_only: bool = False) -> builtins.list[Session]:
         """Move what `clear_candidates` finds to the trash; returns those sessions. Callers that
         talk to a person confirm the candidates first, then `discard` them."""
         return self.discard(self.clear_candidates(older_than=older_than, idle_only=idle_only))
 
-    def discard(self, sessions: Iterable[Session]) -> list[Session]:
+    def discard(self, sessions: Iterable[Session]) -> builtins.list[Session]:
         """Move sessions to the trash (or delete them, when it keeps nothing)."""
         return trash.discard(self, sessions)
 
@@ -497,7 +498,7 @@ class SessionManager:
     def trash_keep(self) -> timedelta:
         return trash.keep(self.config)
 
-    def change_all(self, action: str, *, role: str | None = None, agent: str | None = None) -> list[Session]:
+    def change_all(self, action: str, *, role: str | None = None, agent: str | None = None) -> builtins.list[Session]:
         """pause, resume or end every session (of `role`, of `agent`) that the change applies to:
         pause active and idle ones, resume paused and idle ones, end all that have not ended."""
         applies = {"pause": {SessionStatus.ACTIVE, SessionStatus.IDLE},
@@ -511,7 +512,7 @@ class SessionManager:
 
     # ------------------------------------------------------------------ messages
 
-    def _prepare(self, messages: Iterable[Message], session: Session) -> list[Message]:
+    def _prepare(self, messages: Iterable[Message], session: Session) -> builtins.list[Message]:
         """Redact secrets and cache token counts before anything is stored."""
         out = []
         for m in messages:
@@ -520,7 +521,7 @@ class SessionManager:
             out.append(m.model_copy(update={"content": content, "tokens": tokens}))
         return out
 
-    def add_messages(self, ref: str | Session, messages: Sequence[Message]) -> list[Message]:
+    def add_messages(self, ref: str | Session, messages: Sequence[Message]) -> builtins.list[Message]:
         session = ref if isinstance(ref, Session) else self.resolve(ref)
         if session.status is SessionStatus.ENDED:
             raise Conflict(f"session {session.name} has ended; resume is not possible, fork it instead")
@@ -541,7 +542,7 @@ class SessionManager:
         message = Message(role=Role(role), content=content, kind=MessageKind(kind), pinned=pinned, agent=agent)
         return self.add_messages(ref, [message])[0]
 
-    def messages(self, ref: str | Session, *, last: int | None = None) -> list[Message]:
+    def messages(self, ref: str | Session, *, last: int | None = None) -> builtins.list[Message]:
         session = ref if isinstance(ref, Session) else self.resolve(ref)
         return self.store.list_messages(session.id, last=last)
 
@@ -559,11 +560,11 @@ class SessionManager:
         return self.store.delete_messages(session.id, seqs)
 
     def apply_retention(self, sessions: Sequence[Session] | None = None, *,
-                        dry_run: bool = False) -> list[retention.RetentionReport]:  # fmt: skip
+                        dry_run: bool = False) -> builtins.list[retention.RetentionReport]:  # fmt: skip
         """The configured message retention on `sessions` (default: all); what it removed, per session."""
         return retention.apply(self, list(self.list() if sessions is None else sessions), dry_run=dry_run)
 
-    def prunable(self, ref: str | Session, *, keep_recent: int = 0) -> list[int]:
+    def prunable(self, ref: str | Session, *, keep_recent: int = 0) -> builtins.list[int]:
         """The messages a history cut keeping the last `keep_recent` removes: older ones, pinned aside."""
         messages = self.messages(ref)
         return [m.seq for m in messages[: max(0, len(messages) - keep_recent)] if not m.pinned]
@@ -608,7 +609,7 @@ class SessionManager:
         self.store.save_template(template)
         return template
 
-    def templates(self) -> list[Template]:
+    def templates(self) -> builtins.list[Template]:
         return self.store.list_templates()
 
     def get_template(self, name: str) -> Template:
@@ -640,13 +641,13 @@ class SessionManager:
         for index, src in enumerate(sources):
             history, outputs, damaged = self.store.contents(src.id)
             _refuse_damage(src, damaged)
-            run_ids = {}
+            run_ids: dict[str, str] = {}
             for run, raw in outputs:
-                copy = _copied(run, id=new_id("run"))
-                run_ids[run.id] = copy.id
-                runs.append((copy, raw))
+                run_copy = _copied(run, id=new_id("run"))
+                run_ids[run.id] = run_copy.id
+                runs.append((run_copy, raw))
             for m in history:
-                copy = _copied(m, id=new_id("msg"), run_id=run_ids.get(m.run_id, m.run_id),
+                copy = _copied(m, id=new_id("msg"), run_id=_renamed(run_ids, m.run_id),
                                metadata={**m.metadata, "origin": {"session": src.id, "seq": m.seq}})  # fmt: skip
                 tagged.append((m.created_at, index, m.seq, copy))
         tagged.sort(key=lambda t: t[:3])
@@ -729,7 +730,7 @@ class SessionManager:
 
     # ------------------------------------------------------------------ export, import
 
-    def export_document(self, ref: str | None = None, *, skip_corrupted: bool = False) -> dict:
+    def export_document(self, ref: str | None = None, *, skip_corrupted: bool = False) -> dict[str, Any]:
         """A session as our export format; without `ref`, every session (pooled ones aside) in one
         bundle. A damaged row is an error naming each one, unless `skip_corrupted`: then the
         readable rest is exported and `skipped` lists what was not."""
@@ -744,11 +745,11 @@ class SessionManager:
             doc["skipped"] = [{"kind": d.kind, "ref": d.ref, "seq": d.seq, "damage": d.what} for d in damaged]
         return doc
 
-    def export_text(self, doc: dict) -> str:
+    def export_text(self, doc: dict[str, Any]) -> str:
         """An export document as the JSON that leaves (redacted once more: nothing secret leaves)."""
         return json.dumps(redact_data(doc), ensure_ascii=False, indent=1)
 
-    def write_export(self, doc: dict, path: Path | None = None) -> Path:
+    def write_export(self, doc: dict[str, Any], path: Path | None = None) -> Path:
         """Write an export document (0600); default: the exports dir, named after the session
         (all.json for a bundle of every session)."""
         text = self.export_text(doc)
@@ -760,11 +761,11 @@ class SessionManager:
     def export(self, ref: str | None, path: Path | None = None, *, skip_corrupted: bool = False) -> Path:
         return self.write_export(self.export_document(ref, skip_corrupted=skip_corrupted), path)
 
-    def read_import(self, path: Path, fmt: str = "auto") -> list[ImportBundle]:
+    def read_import(self, path: Path, fmt: str = "auto") -> builtins.list[ImportBundle]:
         return self.read_import_data(limits.read_bytes(Path(path)), fmt, where=str(path), file_name=Path(path).name)
 
     def read_import_data(self, data: bytes, fmt: str = "auto", *, where: str = "stdin",
-                         file_name: str = "") -> list[ImportBundle]:  # fmt: skip
+                         file_name: str = "") -> builtins.list[ImportBundle]:  # fmt: skip
         """The sessions in an import file's bytes (one, or every session of an `export --all`)."""
         if fmt not in IMPORT_FORMATS:
             raise InvalidInput(f"unknown import format {fmt!r}: use one of {', '.join(IMPORT_FORMATS)}")
@@ -774,7 +775,7 @@ class SessionManager:
         except UnicodeDecodeError:
             raise InvalidInput(f"{where} is not UTF-8 text") from None
         stem = Path(file_name).stem
-        default_name = limits.SESSION_NAME.match(stem) and stem or "imported"
+        default_name = (limits.SESSION_NAME.match(stem) and stem) or "imported"
         jsonl = fmt == "claude-code" or (fmt == "auto" and (file_name.endswith(".jsonl") or native.looks_jsonl(text)))
         if jsonl:
             return [claude_code.from_lines(text.splitlines(), default_name)]
@@ -793,7 +794,7 @@ class SessionManager:
         return self._store_import(bundles[0], name=name, agent=agent)
 
     def import_data(self, data: bytes, fmt: str = "auto", *, where: str = "stdin", file_name: str = "",
-                    name: str | None = None, agent: str | None = None) -> list[Session]:  # fmt: skip
+                    name: str | None = None, agent: str | None = None) -> builtins.list[Session]:  # fmt: skip
         """Import every session in an import file's bytes; `name` only when it holds one.
         Everything is read and checked before the first session is stored."""
         bundles = self.read_import_data(data, fmt, where=where, file_name=file_name)
@@ -819,7 +820,7 @@ class SessionManager:
             session = session.model_copy(update={"id": new_id("sess")})
             new_ids = {r.id: new_id("run") for r, _ in runs}
             runs = [(_copied(r, id=new_ids[r.id]), raw) for r, raw in runs]
-            messages = [_copied(m, id=new_id("msg"), run_id=new_ids.get(m.run_id, m.run_id)) for m in messages]
+            messages = [_copied(m, id=new_id("msg"), run_id=_renamed(new_ids, m.run_id)) for m in messages]
         if self.store.get_session_by_name(session.name):
             session = session.model_copy(update={"name": self.unique_name(f"{session.name}-imported")})
         now = utcnow()
@@ -874,7 +875,7 @@ class SessionManager:
     def configure_pool(self, config: PoolConfig) -> PoolConfig:
         return pool.configure(self, config)
 
-    def pool_status(self) -> list[pool.PoolState]:
+    def pool_status(self) -> builtins.list[pool.PoolState]:
         return pool.status(self)
 
     def replenish_pools(self, role: str | None = None) -> dict[str, tuple[int, int]]:
@@ -888,17 +889,17 @@ class SessionManager:
         self._check_role_limit(role)
         return pool.acquire(self, role, name=name) or self.create(name, role=role)
 
-    def validate(self, ref: str | None = None) -> list[maintenance.Problem]:
+    def validate(self, ref: str | None = None) -> builtins.list[maintenance.Problem]:
         return maintenance.check(self, ref, fix=False)
 
-    def repair(self, ref: str | None = None) -> list[maintenance.Problem]:
+    def repair(self, ref: str | None = None) -> builtins.list[maintenance.Problem]:
         return maintenance.check(self, ref, fix=True)
 
     def quarantined(self, ref: str | None = None) -> Sequence[Quarantined]:
         """Damaged originals `repair` moved out of the way (of one session, or all)."""
         return maintenance.quarantined(self, ref)
 
-    def quarantine_document(self, ref: str | None = None) -> dict:
+    def quarantine_document(self, ref: str | None = None) -> dict[str, Any]:
         return maintenance.quarantine_document(self, ref)
 
     def restore_quarantined(self, number: int) -> Quarantined:
@@ -1017,11 +1018,11 @@ class SessionManager:
         """`acompact` for synchronous callers (the CLI); not for use inside an event loop."""
         return asyncio.run(self.acompact(ref, **options))  # type: ignore[arg-type]
 
-    def summaries(self, ref: str | Session) -> list[Message]:
+    def summaries(self, ref: str | Session) -> builtins.list[Message]:
         session = ref if isinstance(ref, Session) else self.resolve(ref)
         return [m for m in self.store.list_messages(session.id) if m.kind is MessageKind.SUMMARY]
 
-    def covered(self, ref: str | Session, seq: int) -> tuple[Message, list[Message]]:
+    def covered(self, ref: str | Session, seq: int) -> tuple[Message, builtins.list[Message]]:
         """A summary and the original messages it covers (still stored, unchanged)."""
         session = ref if isinstance(ref, Session) else self.resolve(ref)
         history = self.store.list_messages(session.id)
@@ -1066,6 +1067,11 @@ def _copied(item: _Copyable, **changes: object) -> _Copyable:
     """A copy of a message or run (merge, fork, import) that names the original it copies,
     so stats count the original once however many sessions hold a copy."""
     return item.model_copy(update={**changes, "copy_of": item.copy_of or item.id})
+
+
+def _renamed(new_ids: dict[str, str], run_id: str | None) -> str | None:
+    """A copied message's run: the copy of its run when that was copied too."""
+    return new_ids.get(run_id, run_id) if run_id is not None else None
 
 
 def _refuse_damage(session: Session, damaged: Sequence[Damage], hint: str = "") -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -186,10 +187,8 @@ def register(server: AiSessionServer) -> None:
                 raise NotFound(f"run {run.id} is not running in this server")
             return p.CancelResult(cancelled=False)
         task.cancel()
-        try:
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(asyncio.shield(task), timeout=5)
-        except (asyncio.CancelledError, asyncio.TimeoutError):
-            pass
         return p.CancelResult(cancelled=True)
 
     async def close_shells() -> None:

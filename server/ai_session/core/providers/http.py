@@ -59,7 +59,7 @@ def retry_delay(headers: Mapping[str, str], attempt: int, now: float | None = No
                 return max(0.0, when - (time.time() if now is None else now))
             except (TypeError, ValueError, IndexError, OverflowError):
                 pass
-    return min(0.5 * 2**attempt, 8.0)
+    return min(0.5 * 2.0**attempt, 8.0)
 
 
 def error_detail(body: bytes | str) -> str:

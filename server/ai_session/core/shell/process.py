@@ -27,7 +27,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -65,7 +65,7 @@ class ShellExited(ShellError):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -498,7 +498,8 @@ class ShellProcess:
 
     async def run(self, command: str, **kwargs: object) -> ExecResult:
         """`exec` without streaming."""
-        return await self.exec(command, **kwargs)  # type: ignore[arg-type]
+        result: ExecResult = await self.exec(command, **kwargs)  # type: ignore[arg-type]
+        return result
 
     def interrupt(self) -> None:
         """Ctrl-C, as a terminal would send it."""

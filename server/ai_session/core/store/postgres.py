@@ -23,8 +23,8 @@ import os
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime, timezone
+from contextlib import contextmanager, suppress
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -107,8 +107,8 @@ def redacted_url(url: str) -> str:
         params = conninfo_to_dict(url)
     except psycopg.ProgrammingError:
         return "postgresql://(unparseable URL)"
-    user = params.get("user", "")
-    host = params.get("host", "")
+    user = str(params.get("user") or "")
+    host = str(params.get("host") or "")
     port = f":{params['port']}" if params.get("port") else ""
     dbname = params.get("dbname", "")
     hidden = {"user", "host", "port", "dbname", "password"}
@@ -121,7 +121,7 @@ def redacted_url(url: str) -> str:
 
 
 def _ts(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def _text(text: str, what: str) -> str:
@@ -170,7 +170,7 @@ class PostgresStore(SessionStore):
         with self._direct() as conn:
             if migrate:
                 _migrate(conn, self.url)
-            self.user: str = conn.execute("SELECT current_user").fetchone()[0]
+            self.user: str = _value(conn.execute("SELECT current_user"))
             _check_version(conn, self.url)
         self._pool = ConnectionPool(
             self._conninfo,
@@ -228,9 +228,8 @@ class PostgresStore(SessionStore):
         delay = 0.005
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                with self._pool.connection() as conn:
-                    with conn.transaction():
-                        return work(conn)
+                with self._pool.connection() as conn, conn.transaction():
+                    return work(conn)
             except psycopg.Error as exc:
                 if _retryable(exc) and attempt < WRITE_ATTEMPTS:
                     time.sleep(delay * (0.5 + random.random()))
@@ -291,7 +290,7 @@ class PostgresStore(SessionStore):
     def update_session(self, session: Session, *, expected_status: SessionStatus | None = None) -> bool:
         _text(session.name, "session name")
         sql = _UPDATE_SESSION
-        params = session_row(session, _ts)[1:] + (session.id,)
+        params = (*session_row(session, _ts)[1:], session.id)
         if expected_status is not None:
             sql += " AND status = %s"  # compare-and-set: the row lock makes it atomic
             params += (expected_status.value,)
@@ -542,13 +541,13 @@ class PostgresStore(SessionStore):
     # ------------------------------------------------------------------ change log, live updates
 
     def last_change_id(self) -> int:
-        return self._read("SELECT COALESCE(max(id), 0) FROM changes")[0][0]
+        return int(self._read("SELECT COALESCE(max(id), 0) FROM changes")[0][0])
 
     def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]:
         return [_change(r) for r in self._read(_CHANGES_SQL, (change_id, limit))]
 
     def has_new_changes(self, change_id: int) -> bool:
-        return self._read("SELECT EXISTS (SELECT 1 FROM changes WHERE id > %s)", (change_id,))[0][0]
+        return bool(self._read("SELECT EXISTS (SELECT 1 FROM changes WHERE id > %s)", (change_id,))[0][0])
 
     async def watch(self, since: int, *, interval: float = FALLBACK_POLL) -> AsyncIterator[list[Change]]:
         """Yield batches of changes after `since` as they are committed, by any machine.
@@ -657,13 +656,11 @@ class PostgresStore(SessionStore):
 
         size_before = self._size()
         recompressed = self._write(recompress)
-        pruned = self._write(lambda c: c.execute("SELECT prune_changes(%s)", (CHANGE_LOG_KEEP,)).fetchone()[0])
+        pruned: int = self._write(lambda c: _value(c.execute("SELECT prune_changes(%s)", (CHANGE_LOG_KEEP,))))
         with self._pool.connection() as conn:
             for table in ("sessions", "messages", "runs", "changes"):
-                try:
+                with suppress(psycopg.errors.InsufficientPrivilege):  # only the schema owner may; autovacuum does it anyway
                     conn.execute(f"ANALYZE {table}")
-                except psycopg.errors.InsufficientPrivilege:
-                    pass  # only the schema owner may; autovacuum does it anyway
         return {
             "recompressed": recompressed,
             "changes_pruned": pruned,
@@ -672,11 +669,11 @@ class PostgresStore(SessionStore):
         }
 
     def _size(self) -> int:
-        return self._read(
+        return int(self._read(
             "SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c"
             " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
             (SCHEMA,),
-        )[0][0]
+        )[0][0])
 
     def close(self) -> None:
         self._pool.close()
@@ -689,7 +686,7 @@ _CHANGES_SQL = "SELECT id, session_id, kind, at FROM changes WHERE id > %s ORDER
 
 
 def _version(conn: psycopg.Connection) -> int | None:
-    exists = conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.schema_version",)).fetchone()[0]
+    exists = _value(conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.schema_version",)))
     if exists is None:
         return None
     row = conn.execute(f"SELECT version FROM {SCHEMA}.schema_version").fetchone()
@@ -756,6 +753,14 @@ def _migrate(conn: psycopg.Connection, url: str) -> tuple[int, int]:
 # ---------------------------------------------------------------------- rows
 
 
+def _value(cursor: psycopg.Cursor[Any]) -> Any:
+    """The one value a one-row query returns."""
+    row = cursor.fetchone()
+    if row is None:
+        raise StoreError("the team store returned no row where one was expected")
+    return row[0]
+
+
 def _like_prefix(prefix: str) -> str:
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped + "%"
@@ -780,7 +785,7 @@ def _insert_messages(
     with conn.cursor() as cur:
         cur.executemany(
             f"INSERT INTO messages ({MESSAGE_COLS}, cost_usd) VALUES ({', '.join(['%s'] * 16)})",
-            [(*row, _cost(m)) for m, row in zip(stored, rows)],
+            [(*row, _cost(m)) for m, row in zip(stored, rows, strict=True)],
         )
     return stored
 

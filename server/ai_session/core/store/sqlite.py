@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,7 +71,7 @@ CHANGE_LOG_KEEP = 50_000  # change-log rows kept; older ones are pruned by optim
 
 
 def _ts(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat()
+    return value.astimezone(UTC).isoformat()
 
 
 class SQLiteStore(SessionStore):
@@ -214,7 +214,7 @@ class SQLiteStore(SessionStore):
             if clash:
                 raise Conflict(f"a session named {session.name!r} already exists")
             sql = _UPDATE_SESSION
-            params = session_row(session, _ts)[1:] + (session.id,)
+            params = (*session_row(session, _ts)[1:], session.id)
             if expected_status is not None:
                 sql += " AND status = ?"
                 params += (expected_status.value,)
@@ -447,7 +447,7 @@ class SQLiteStore(SessionStore):
     # ------------------------------------------------------------------ change log
 
     def last_change_id(self) -> int:
-        return self._read("SELECT COALESCE(MAX(id), 0) FROM changes")[0][0]
+        return int(self._read("SELECT COALESCE(MAX(id), 0) FROM changes")[0][0])
 
     def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]:
         rows = self._read(
