@@ -27,10 +27,12 @@ from ai_session.core.providers.base import (
     wire_messages,
 )
 from ai_session.core.providers.http import (
+    HTTP_SETTINGS,
     HttpSettings,
     Sleep,
     client_for,
     error_detail,
+    http_settings,
     open_stream,
     parse_json,
     sse_events,
@@ -43,10 +45,7 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MODEL = "claude-sonnet-4-5"
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_OUTPUT = 4096  # the API requires max_tokens on every request
-SETTINGS = {
-    "base_url", "api_key", "api_key_env", "model", "timeout", "connect_timeout", "max_retries",
-    "max_retry_wait", "headers", "max_output_tokens", "prompt_caching",
-}  # fmt: skip
+SETTINGS = HTTP_SETTINGS | {"max_output_tokens", "prompt_caching"}
 
 
 class AnthropicProvider(Provider):
@@ -76,22 +75,8 @@ class AnthropicProvider(Provider):
         cls, raw: Mapping[str, Any] | None, env: Mapping[str, str], prices: PriceTable | None = None
     ) -> AnthropicProvider:
         opts = Options("anthropic", raw, SETTINGS)
-        key, key_source = opts.secret("api_key", env, "ANTHROPIC_API_KEY")
-        base_url = env.get("ANTHROPIC_BASE_URL") or opts.text("base_url") or DEFAULT_BASE_URL
-        settings = HttpSettings(
-            base_url=base_url.rstrip("/"),
-            api_key=key,
-            key_source=key_source,
-            model=env.get("ANTHROPIC_MODEL") or opts.text("model") or DEFAULT_MODEL,
-            section=opts.section,
-            timeout=opts.number("timeout", 120.0, minimum=0.001),
-            connect_timeout=opts.number("connect_timeout", 10.0, minimum=0.001),
-            max_retries=opts.integer("max_retries", 3),
-            max_retry_wait=opts.number("max_retry_wait", 60.0),
-            headers=opts.table("headers"),
-        )
         return cls(
-            settings,
+            http_settings(opts, env, env_prefix="ANTHROPIC", base_url=DEFAULT_BASE_URL, model=DEFAULT_MODEL),
             prices=prices,
             max_output_tokens=opts.integer("max_output_tokens", DEFAULT_MAX_OUTPUT, minimum=1),
             prompt_caching=opts.flag("prompt_caching", True),

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from ai_session.core.errors import ProviderError
+from ai_session.core.providers.options import Options
 from ai_session.core.providers.base import Notice, redact
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
@@ -39,6 +40,29 @@ class HttpSettings:
     max_retries: int = 3
     max_retry_wait: float = 60.0
     headers: dict[str, str] = field(default_factory=dict)
+
+
+# The settings every HTTP provider reads from its `[providers.<name>]` table.
+HTTP_SETTINGS = frozenset({"base_url", "api_key", "api_key_env", "model", "timeout", "connect_timeout", "max_retries",
+                           "max_retry_wait", "headers"})  # fmt: skip
+
+
+def http_settings(opts: Options, env: Mapping[str, str], *, env_prefix: str, base_url: str, model: str) -> HttpSettings:
+    """An HTTP provider's settings: `<PREFIX>_API_KEY`, `<PREFIX>_BASE_URL` and `<PREFIX>_MODEL`
+    from the environment win over the table; `base_url` and `model` are the defaults."""
+    key, key_source = opts.secret("api_key", env, f"{env_prefix}_API_KEY")
+    return HttpSettings(
+        base_url=(env.get(f"{env_prefix}_BASE_URL") or opts.text("base_url") or base_url).rstrip("/"),
+        api_key=key,
+        key_source=key_source,
+        model=env.get(f"{env_prefix}_MODEL") or opts.text("model") or model,
+        section=opts.section,
+        timeout=opts.number("timeout", 120.0, minimum=0.001),
+        connect_timeout=opts.number("connect_timeout", 10.0, minimum=0.001),
+        max_retries=opts.integer("max_retries", 3),
+        max_retry_wait=opts.number("max_retry_wait", 60.0),
+        headers=opts.table("headers"),
+    )
 
 
 def retry_delay(headers: Mapping[str, str], attempt: int, now: float | None = None) -> float:

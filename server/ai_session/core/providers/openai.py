@@ -27,10 +27,12 @@ from ai_session.core.providers.base import (
     wire_messages,
 )
 from ai_session.core.providers.http import (
+    HTTP_SETTINGS,
     HttpSettings,
     Sleep,
     client_for,
     error_detail,
+    http_settings,
     open_stream,
     parse_json,
     sse_events,
@@ -41,10 +43,7 @@ from ai_session.core.providers.pricing import PriceTable
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4o-mini"
-SETTINGS = {
-    "base_url", "api_key", "api_key_env", "model", "timeout", "connect_timeout", "max_retries",
-    "max_retry_wait", "headers", "include_usage", "max_tokens_param", "temperature",
-}  # fmt: skip
+SETTINGS = HTTP_SETTINGS | {"include_usage", "max_tokens_param", "temperature"}
 
 
 class OpenAIProvider(Provider):
@@ -77,26 +76,12 @@ class OpenAIProvider(Provider):
         cls, raw: Mapping[str, Any] | None, env: Mapping[str, str], prices: PriceTable | None = None
     ) -> OpenAIProvider:
         opts = Options("openai", raw, SETTINGS)
-        key, key_source = opts.secret("api_key", env, "OPENAI_API_KEY")
-        base_url = env.get("OPENAI_BASE_URL") or opts.text("base_url") or DEFAULT_BASE_URL
         param = opts.text("max_tokens_param", "max_tokens")
         if param not in ("max_tokens", "max_completion_tokens"):
             raise InvalidInput(f"providers.openai.max_tokens_param must be max_tokens or max_completion_tokens (got {param!r})")
         temperature = opts.raw.get("temperature")
-        settings = HttpSettings(
-            base_url=base_url.rstrip("/"),
-            api_key=key,
-            key_source=key_source,
-            model=env.get("OPENAI_MODEL") or opts.text("model") or DEFAULT_MODEL,
-            section=opts.section,
-            timeout=opts.number("timeout", 120.0, minimum=0.001),
-            connect_timeout=opts.number("connect_timeout", 10.0, minimum=0.001),
-            max_retries=opts.integer("max_retries", 3),
-            max_retry_wait=opts.number("max_retry_wait", 60.0),
-            headers=opts.table("headers"),
-        )
         return cls(
-            settings,
+            http_settings(opts, env, env_prefix="OPENAI", base_url=DEFAULT_BASE_URL, model=DEFAULT_MODEL),
             prices=prices,
             include_usage=opts.flag("include_usage", True),
             max_tokens_param=param or "max_tokens",
