@@ -56,7 +56,7 @@ def record_run(
         raw_tokens=output_raw_tokens(raw, agent_output_cap(manager.config.sections)),
         context_tokens=count_tokens(context),
     )
-    manager.store.save_run(run, raw)
+    manager.sessions.store.save_run(run, raw)
     message = manager.add_messages(session, [command_message(run)])[0]
     return run, message
 

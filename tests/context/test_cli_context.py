@@ -134,9 +134,9 @@ def test_stats_show_savings_is_reproducible_from_stored_messages_and_runs(cli, h
 
     m = SessionManager(Config.load())
     try:
-        runs = m.store.list_runs(s.id)
+        runs = m.sessions.store.list_runs(s.id)
         raw_cmd = sum(r.raw_tokens for r in runs)
-        whole = sum(count_tokens(m.store.run_output(r.id) or "") for r in runs)
+        whole = sum(count_tokens(m.sessions.store.run_output(r.id) or "") for r in runs)
         ctx_cmd = sum(r.context_tokens for r in runs)
         answers = [x for x in m.messages(s) if x.role is Role.ASSISTANT and x.kind is MessageKind.CHAT and "context" in x.metadata]
         assert len(answers) == 3

@@ -24,9 +24,9 @@ BIG = "FAILED tests/test_api.py::test_login - AssertionError: expected 200\n" * 
 @pytest.fixture
 def sql(manager: SessionManager, request: pytest.FixtureRequest) -> Sql:
     """Statements run on the store behind its back, as a disk fault or another tool would."""
-    if isinstance(manager.store, SQLiteStore):
+    if isinstance(manager.sessions.store, SQLiteStore):
         def run(statement: str, *params: Any) -> list[tuple[Any, ...]]:
-            db = sqlite3.connect(manager.store.path, isolation_level=None)
+            db = sqlite3.connect(manager.sessions.store.path, isolation_level=None)
             try:
                 return db.execute(statement, params).fetchall()
             finally:
@@ -53,7 +53,7 @@ def _session(manager: SessionManager, name: str = "dev") -> tuple[str, CommandRu
         Message(role="user", content="thanks"),  # 5: stays intact
     ])  # fmt: skip
     run = CommandRun(session_id=s.id, command="pytest -q", status=RunStatus.FINISHED, exit_code=1, context="1 failed")
-    manager.store.save_run(run, BIG)
+    manager.sessions.store.save_run(run, BIG)
     return s.id, run
 
 

@@ -162,10 +162,10 @@ for t in texts[1:]:
 s.close()
 target = m.resolve("library")
 # Straight to the store, past every manager rule: the store's own choke point must hold.
-m.store.append_messages(target.id, [Message(role="tool", content=t, metadata={{"command": t}}) for t in texts])
+m.sessions.store.append_messages(target.id, [Message(role="tool", content=t, metadata={{"command": t}}) for t in texts])
 run = CommandRun(session_id=target.id, command=" && ".join(texts[:3]), context=texts[3], status=RunStatus.FINISHED,
                  metadata={{"note": texts[4], "password": texts[5]}})
-m.store.save_run(run, "\\n".join(texts))
+m.sessions.store.save_run(run, "\\n".join(texts))
 m.close()
 """
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=self.env(),

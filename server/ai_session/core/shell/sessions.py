@@ -104,7 +104,7 @@ class SessionShells:
             metadata={"owner_pid": os.getpid(), "origin": "exec", **({"agent": agent} if agent else {})},
         )
         handle = sh.exec(command, timeout=timeout, cwd=cwd, stdin=stdin)  # refuses bad input before anything is stored
-        self._m.store.save_run(run)
+        self._m.sessions.store.save_run(run)
         if on_start is not None:
             on_start(run)
         try:
@@ -115,7 +115,7 @@ class SessionShells:
                     on_output(chunk)
                 result = await handle
         except ShellExited:
-            self._m.store.save_run(run.model_copy(update={"status": RunStatus.LOST, "ended_at": utcnow()}))
+            self._m.sessions.store.save_run(run.model_copy(update={"status": RunStatus.LOST, "ended_at": utcnow()}))
             raise
         except asyncio.CancelledError:
             # The engine is stopping the command and everything it started; wait for that
@@ -123,7 +123,7 @@ class SessionShells:
             try:
                 result = await asyncio.shield(handle.result())
             except BaseException:
-                self._m.store.save_run(run.model_copy(update={"status": RunStatus.CANCELLED, "ended_at": utcnow()}))
+                self._m.sessions.store.save_run(run.model_copy(update={"status": RunStatus.CANCELLED, "ended_at": utcnow()}))
             else:
                 await self._record(session.id, result, run, called)
             raise
@@ -160,19 +160,19 @@ class SessionShells:
         if called is not None:  # what ai-session added around the command (`stats --global`): all but the final write
             overhead = max(0.0, time.monotonic() - called - result.duration)
             done.metadata["timings"] = {"overhead_ms": round(overhead * 1000, 2)}
-        self._m.store.save_run(done, raw)
-        done = self._m.store.get_run(done.id) or done  # as stored: redacted, whoever reads it next
+        self._m.sessions.store.save_run(done, raw)
+        done = self._m.sessions.store.get_run(done.id) or done  # as stored: redacted, whoever reads it next
         self._m.add_messages(session_id, [command_message(done, agent=meta.get("agent"))])
         if result.final_cwd:
             session = self._m.resolve(session_id)
             if session.shell_cwd != result.final_cwd:
-                self._m.store.update_session(session.model_copy(update={"shell_cwd": result.final_cwd}))
+                self._m.sessions.store.update_session(session.model_copy(update={"shell_cwd": result.final_cwd}))
         return done
 
     def _save_state(self, session_id: str, sh: ShellProcess) -> None:
         state = sh.final_state()
         session = self._m.resolve(session_id)
-        self._m.store.update_session(
+        self._m.sessions.store.update_session(
             session.model_copy(update={"shell_cwd": state.cwd, "shell_env": _env_delta(state.env)})
         )
 
