@@ -8,6 +8,7 @@ stores cannot disagree on a rule again (they did on how raw tokens were summed).
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,13 +80,13 @@ class SQLStore(SessionStore):
 
     dialect: Dialect
 
+    @abstractmethod
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Rows of one query; the backend maps its driver's errors to ours."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _write(self, work: Callable[[Any], T]) -> T:
         """Run `work(connection)` in one write transaction, as the backend locks and retries."""
-        raise NotImplementedError
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One statement in its own write transaction; returns the rows it changed."""
