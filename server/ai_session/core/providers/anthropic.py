@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
 from typing import Any
 
-import httpx
 
 from ai_session.core.errors import ProviderError
 from ai_session.core.models import Usage
@@ -30,13 +30,10 @@ from ai_session.core.providers.http import (
     HTTP_SETTINGS,
     HttpSettings,
     Sleep,
-    client_for,
     error_detail,
+    stream_events,
     http_settings,
-    open_stream,
     parse_json,
-    sse_events,
-    transport_error,
 )
 from ai_session.core.providers.options import Options
 from ai_session.core.providers.pricing import PriceTable
@@ -126,46 +123,37 @@ class AnthropicProvider(Provider):
             raise ProviderError(f"anthropic: no API key; set {self.settings.key_source}")
         body = self.body(request)
         notices: list[str] = []
-        async with client_for(self.settings) as client:
-            response: httpx.Response | None = None
-            async for item in open_stream(self.name, client, self.url, self.headers(), body, self.settings, self._sleep):
-                if isinstance(item, Notice):
-                    notices.append(item.message)
-                    yield item
-                else:
-                    response = item
-            assert response is not None
-            parts: list[str] = []
-            usage: dict[str, int] = {}
-            model: str | None = None
-            stop: str | None = None
-            finished = False
-            try:
-                async for event in sse_events(response.aiter_lines()):
-                    data = parse_json(self.name, event.data)
-                    kind = data.get("type") or event.event
-                    if kind == "message_start":
-                        message = data.get("message") or {}
-                        model = message.get("model") or model
-                        usage.update(_ints(message.get("usage")))
-                    elif kind == "content_block_delta":
-                        delta = data.get("delta") or {}
-                        if delta.get("type") == "text_delta" and delta.get("text"):
-                            parts.append(delta["text"])
-                            yield TextDelta(delta["text"])
-                    elif kind == "message_delta":
-                        stop = (data.get("delta") or {}).get("stop_reason") or stop
-                        usage.update(_ints(data.get("usage")))  # cumulative counts
-                    elif kind == "message_stop":
-                        finished = True
-                        break
-                    elif kind == "error":
-                        raise ProviderError(f"anthropic: the API failed mid-answer: {error_detail(event.data)}")
-                    # ping, content_block_start/stop and unknown new event types: nothing to do
-            except httpx.HTTPError as exc:
-                raise transport_error(self.name, self.url, exc, self.settings) from None
-            finally:
-                await response.aclose()
+        parts: list[str] = []
+        usage: dict[str, int] = {}
+        model: str | None = None
+        stop: str | None = None
+        finished = False
+        async with aclosing(stream_events(self.name, self.settings, self.url, self.headers(), body, self._sleep)) as events:
+            async for event in events:
+                if isinstance(event, Notice):
+                    notices.append(event.message)
+                    yield event
+                    continue
+                data = parse_json(self.name, event.data)
+                kind = data.get("type") or event.event
+                if kind == "message_start":
+                    message = data.get("message") or {}
+                    model = message.get("model") or model
+                    usage.update(_ints(message.get("usage")))
+                elif kind == "content_block_delta":
+                    delta = data.get("delta") or {}
+                    if delta.get("type") == "text_delta" and delta.get("text"):
+                        parts.append(delta["text"])
+                        yield TextDelta(delta["text"])
+                elif kind == "message_delta":
+                    stop = (data.get("delta") or {}).get("stop_reason") or stop
+                    usage.update(_ints(data.get("usage")))  # cumulative counts
+                elif kind == "message_stop":
+                    finished = True
+                    break
+                elif kind == "error":
+                    raise ProviderError(f"anthropic: the API failed mid-answer: {error_detail(event.data)}")
+                # ping, content_block_start/stop and unknown new event types: nothing to do
         if not finished:
             raise ProviderError(f"anthropic: the stream from {self.url} ended before message_stop")
         text = "".join(parts)

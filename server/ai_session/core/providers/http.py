@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -229,6 +229,29 @@ async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[SseEvent]:
             data.append(value)
     if data:
         yield SseEvent(event or "message", "\n".join(data))
+
+
+async def stream_events(
+    name: str, settings: HttpSettings, url: str, headers: Mapping[str, str], body: Mapping[str, Any], sleep: Sleep
+) -> AsyncGenerator[Notice | SseEvent]:
+    """POST `body` (with retries) and read the answer's server-sent events: a Notice before each
+    wait, then the events. A transport failure is a ProviderError; the response is closed when
+    the caller stops reading (iterate it under `aclosing`)."""
+    async with client_for(settings) as client:
+        response: httpx.Response | None = None
+        async for item in open_stream(name, client, url, headers, body, settings, sleep):
+            if isinstance(item, Notice):
+                yield item
+            else:
+                response = item
+        assert response is not None
+        try:
+            async for event in sse_events(response.aiter_lines()):
+                yield event
+        except httpx.HTTPError as exc:
+            raise transport_error(name, url, exc, settings) from None
+        finally:
+            await response.aclose()
 
 
 def parse_json(name: str, text: str) -> dict[str, Any]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
 from typing import Any
 
-import httpx
 
 from ai_session.core.errors import InvalidInput, ProviderError
 from ai_session.core.models import Usage
@@ -30,13 +30,10 @@ from ai_session.core.providers.http import (
     HTTP_SETTINGS,
     HttpSettings,
     Sleep,
-    client_for,
     error_detail,
+    stream_events,
     http_settings,
-    open_stream,
     parse_json,
-    sse_events,
-    transport_error,
 )
 from ai_session.core.providers.options import Options
 from ai_session.core.providers.pricing import PriceTable
@@ -122,40 +119,31 @@ class OpenAIProvider(Provider):
             raise ProviderError(f"openai: no API key; set {self.settings.key_source} (or point base_url at a local server)")
         body = self.body(request)
         notices: list[str] = []
-        async with client_for(self.settings) as client:
-            response: httpx.Response | None = None
-            async for item in open_stream(self.name, client, self.url, self.headers(), body, self.settings, self._sleep):
-                if isinstance(item, Notice):
-                    notices.append(item.message)
-                    yield item
-                else:
-                    response = item
-            assert response is not None
-            parts: list[str] = []
-            usage: dict[str, Any] | None = None
-            model: str | None = None
-            finish: str | None = None
-            try:
-                async for event in sse_events(response.aiter_lines()):
-                    if event.data.strip() == "[DONE]":
-                        break
-                    chunk = parse_json(self.name, event.data)
-                    if "error" in chunk:  # vLLM / llama.cpp report mid-stream failures this way
-                        raise ProviderError(f"openai: the server failed mid-answer: {error_detail(event.data)}")
-                    model = chunk.get("model") or model
-                    if isinstance(chunk.get("usage"), dict):
-                        usage = chunk["usage"]
-                    for choice in chunk.get("choices") or []:
-                        delta = choice.get("delta") or {}
-                        text = delta.get("content")
-                        if text:
-                            parts.append(text)
-                            yield TextDelta(text)
-                        finish = choice.get("finish_reason") or finish
-            except httpx.HTTPError as exc:
-                raise transport_error(self.name, self.url, exc, self.settings) from None
-            finally:
-                await response.aclose()
+        parts: list[str] = []
+        usage: dict[str, Any] | None = None
+        model: str | None = None
+        finish: str | None = None
+        async with aclosing(stream_events(self.name, self.settings, self.url, self.headers(), body, self._sleep)) as events:
+            async for event in events:
+                if isinstance(event, Notice):
+                    notices.append(event.message)
+                    yield event
+                    continue
+                if event.data.strip() == "[DONE]":
+                    break
+                chunk = parse_json(self.name, event.data)
+                if "error" in chunk:  # vLLM / llama.cpp report mid-stream failures this way
+                    raise ProviderError(f"openai: the server failed mid-answer: {error_detail(event.data)}")
+                model = chunk.get("model") or model
+                if isinstance(chunk.get("usage"), dict):
+                    usage = chunk["usage"]
+                for choice in chunk.get("choices") or []:
+                    delta = choice.get("delta") or {}
+                    text = delta.get("content")
+                    if text:
+                        parts.append(text)
+                        yield TextDelta(text)
+                    finish = choice.get("finish_reason") or finish
         text = "".join(parts)
         model = model or body["model"]
         yield Completion(
