@@ -21,13 +21,13 @@ from ai_session.core.providers.base import (
     ChatRequest,
     Completion,
     Notice,
-    Provider,
     StreamEvent,
     TextDelta,
     wire_messages,
 )
 from ai_session.core.providers.http import (
     HTTP_SETTINGS,
+    HttpProvider,
     HttpSettings,
     Sleep,
     error_detail,
@@ -45,12 +45,8 @@ DEFAULT_MAX_OUTPUT = 4096  # the API requires max_tokens on every request
 SETTINGS = HTTP_SETTINGS | {"max_output_tokens", "prompt_caching"}
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(HttpProvider):
     name = "anthropic"
-
-    @property
-    def default_model(self) -> str | None:
-        return self.settings.model
 
     def __init__(
         self,
@@ -61,11 +57,9 @@ class AnthropicProvider(Provider):
         prompt_caching: bool = True,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self.settings = settings
-        self.prices = prices or PriceTable()
+        super().__init__(settings, prices=prices, sleep=sleep)
         self.max_output_tokens = max_output_tokens
         self.prompt_caching = prompt_caching
-        self._sleep = sleep
 
     @classmethod
     def from_config(

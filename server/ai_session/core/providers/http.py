@@ -10,6 +10,7 @@ once the answer has started to stream.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -22,7 +23,8 @@ import httpx
 
 from ai_session.core.errors import ProviderError
 from ai_session.core.providers.options import Options
-from ai_session.core.providers.base import Notice, redact
+from ai_session.core.providers.pricing import PriceTable
+from ai_session.core.providers.base import Notice, Provider, redact
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 Sleep = Callable[[float], Awaitable[None]]
@@ -63,6 +65,20 @@ def http_settings(opts: Options, env: Mapping[str, str], *, env_prefix: str, bas
         max_retry_wait=opts.number("max_retry_wait", 60.0),
         headers=opts.table("headers"),
     )
+
+
+class HttpProvider(Provider):
+    """What every HTTP API provider holds: its settings, the price list, and the sleep its
+    retries wait with (a test passes one that does not wait)."""
+
+    def __init__(self, settings: HttpSettings, *, prices: PriceTable | None = None, sleep: Sleep = asyncio.sleep) -> None:
+        self.settings = settings
+        self.prices = prices or PriceTable()
+        self._sleep = sleep
+
+    @property
+    def default_model(self) -> str | None:
+        return self.settings.model
 
 
 def retry_delay(headers: Mapping[str, str], attempt: int, now: float | None = None) -> float:

@@ -20,7 +20,6 @@ from ai_session.core.providers.base import (
     ChatRequest,
     Completion,
     Notice,
-    Provider,
     StreamEvent,
     TextDelta,
     estimated_usage,
@@ -28,6 +27,7 @@ from ai_session.core.providers.base import (
 )
 from ai_session.core.providers.http import (
     HTTP_SETTINGS,
+    HttpProvider,
     HttpSettings,
     Sleep,
     error_detail,
@@ -43,12 +43,8 @@ DEFAULT_MODEL = "gpt-4o-mini"
 SETTINGS = HTTP_SETTINGS | {"include_usage", "max_tokens_param", "temperature"}
 
 
-class OpenAIProvider(Provider):
+class OpenAIProvider(HttpProvider):
     name = "openai"
-
-    @property
-    def default_model(self) -> str | None:
-        return self.settings.model
 
     def __init__(
         self,
@@ -60,13 +56,11 @@ class OpenAIProvider(Provider):
         temperature: float | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self.settings = settings
-        self.prices = prices or PriceTable()
+        super().__init__(settings, prices=prices, sleep=sleep)
         self.include_usage = include_usage
         # Newer OpenAI models take `max_completion_tokens`; local servers take `max_tokens`.
         self.max_tokens_param = max_tokens_param
         self.temperature = temperature
-        self._sleep = sleep
 
     @classmethod
     def from_config(
