@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from ai_session.hooks.permissions import decide, load_rules, settings_files
+from ai_session.hooks.permissions import decide, load_rules
 from ai_session.hooks.rewrite import Plan, passthrough, plan
 from ai_session.hooks.shellwords import scan
 
@@ -36,7 +36,7 @@ def pre_tool_use(event: Mapping[str, Any], env: Mapping[str, str]) -> tuple[dict
     chosen = plan(tool_input, cwd=cwd, python=sys.executable, agent=AGENT, project_dir=project)
     if chosen.command is None:
         return None, chosen
-    decision = decide(scan(str(tool_input["command"])), load_rules(settings_files(project or cwd)), mode)
+    decision = decide(scan(str(tool_input["command"])), load_rules(project or cwd), mode)
     if decision != "allow":
         return None, passthrough(f"Claude Code's permission rules {'say ' + decision if decision != 'none' else 'do not allow it outright'}")
     output: dict[str, Any] = {"hookEventName": "PreToolUse", "updatedInput": {**tool_input, "command": chosen.command}}

@@ -9,6 +9,12 @@ tells Claude Code "allow", which is what that rule said), or any command in
 `bypassPermissions` mode. A part that a `deny` or `ask` rule names, or that no rule
 allows, leaves the command to Claude Code untouched, to ask or refuse as it always does.
 
+Allow rules count from your own settings (`~/.claude/settings.json`) and, for a project
+whose folder you have trusted in Claude Code, from its `.claude/settings.json` and
+`.claude/settings.local.json`: Claude Code ignores an untrusted project's rules, and so
+does the hook (a cloned repository cannot widen what runs). Deny and ask rules count from
+everywhere: they only ever leave a command untouched.
+
 Rule forms understood (the `Bash(…)` specifiers of Claude Code's settings): `Bash` and
 `Bash(*)` (every command), `Bash(npm test)` (exactly), `Bash(npm run test:*)` (that
 prefix, as whole words), and `*` wildcards (`Bash(git log *)`). Standard library only.
@@ -19,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -35,34 +41,52 @@ class Rules:
     ask: list[str] = field(default_factory=list)
     deny: list[str] = field(default_factory=list)
 
-    def add(self, permissions: Any) -> None:
+    def add(self, permissions: Any, *, allow: bool = True) -> None:
         if not isinstance(permissions, Mapping):
             return
-        for kind in ("allow", "ask", "deny"):
+        for kind in ("allow", "ask", "deny") if allow else ("ask", "deny"):
             values = permissions.get(kind)
             if isinstance(values, list):
                 getattr(self, kind).extend(v for v in values if isinstance(v, str))
 
 
-def settings_files(project_dir: str | None, home: str | None = None) -> list[Path]:
-    """Where Claude Code keeps settings that hold permission rules (managed settings aside:
-    a rule there is enforced by Claude Code itself, whatever the hook decides)."""
-    files = [Path(home or os.path.expanduser("~")) / ".claude" / "settings.json"]
-    if project_dir:
-        files += [Path(project_dir) / ".claude" / "settings.json", Path(project_dir) / ".claude" / "settings.local.json"]
-    return files
-
-
-def load_rules(files: Iterable[Path]) -> Rules:
+def load_rules(project_dir: str | None, home: str | None = None) -> Rules:
+    """The rules Claude Code applies in `project_dir` (see the module doc)."""
+    base = Path(home or os.path.expanduser("~"))
     rules = Rules()
-    for path in files:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # missing or unreadable: Claude Code reports a broken file itself
-        if isinstance(data, Mapping):
-            rules.add(data.get("permissions"))
+    _add_file(rules, base / ".claude" / "settings.json", allow=True)
+    if project_dir:
+        trusted = _trusted(base / ".claude.json", project_dir)
+        for name in ("settings.json", "settings.local.json"):
+            _add_file(rules, Path(project_dir) / ".claude" / name, allow=trusted)
     return rules
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # missing or unreadable: Claude Code reports a broken file itself
+
+
+def _add_file(rules: Rules, path: Path, *, allow: bool) -> None:
+    data = _read_json(path)
+    if isinstance(data, Mapping):
+        rules.add(data.get("permissions"), allow=allow)
+
+
+def _trusted(state_file: Path, project_dir: str) -> bool:
+    """Whether you accepted Claude Code's trust dialog for this folder (or a folder above it)."""
+    state = _read_json(state_file)
+    projects = state.get("projects") if isinstance(state, Mapping) else None
+    if not isinstance(projects, Mapping):
+        return False
+    folder = Path(project_dir)
+    for candidate in (folder, *folder.parents):
+        entry = projects.get(str(candidate))
+        if isinstance(entry, Mapping) and entry.get("hasTrustDialogAccepted") is True:
+            return True
+    return False
 
 
 def _bash_specifier(rule: str) -> str | None:

@@ -55,9 +55,12 @@ def agent_text(run: CommandRun, timeout: float | None = None) -> str:
         text += f"[ai-session] timed out after {timeout or 0:g}s; stopped the command and everything it started\n"
     elif run.status.value == "cancelled":
         text += "[ai-session] cancelled; stopped the command and everything it started\n"
-    if f"ai-session output {run.id}" not in text:
-        text += f"[ai-session] run {run.id}; raw output: ai-session output {run.id} --raw (or --lines A:B, --grep PATTERN)\n"
-    return text
+    if f"ai-session output {run.id}" in text:  # something was left out: the footer says how to see it
+        return text
+    # Nothing was left out: the run id is all that is needed (`ai-session output RUN --raw` for the colours).
+    if text.rstrip("\n").rsplit("\n", 1)[-1].startswith("[ai-session] exit "):
+        return text.rstrip("\n") + f" · run {run.id}\n"
+    return text + f"[ai-session] run {run.id}\n"
 
 
 def exit_status(run: CommandRun) -> int:
