@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 KEY = "agent_transcripts"  # session metadata: conversation id -> {"path", "offset", "agent"}
 RECENT = 500  # stored messages looked at for events and usage already imported
 MAX_READ = 64 * 1024 * 1024  # bytes read per call; the rest on the next event
-RUN_REF = re.compile(r"ai-session output (run_[0-9a-f]{6,})")
+RUN_REF = re.compile(r"^\[ai-session\] .*?\b(run_[0-9a-f]{6,})\b", re.MULTILINE)  # a run named on our own line
 
 
 @dataclass
@@ -93,5 +93,4 @@ def _read_new(m: SessionManager, session: Session, path: Path, offset: int) -> t
 def _stored_run_output(message: Message, runs: set[str]) -> bool:
     if message.role is not Role.TOOL:
         return False
-    found = RUN_REF.search(message.content)
-    return found is not None and found.group(1) in runs
+    return any(found in runs for found in RUN_REF.findall(message.content))
