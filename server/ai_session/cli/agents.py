@@ -50,7 +50,7 @@ def integrate_claude(_: None, a: argparse.Namespace) -> Result:
         root = git_root(str(Path(a.dir).resolve()))
         if root is None:
             raise InvalidInput(f"{a.dir} is not in a git worktree; use --user for every project, or --dir")
-        path = root / ".claude" / "settings.json"
+        path = Path(root) / ".claude" / "settings.json"
     change = settings.apply(path, sys.executable, remove=a.uninstall)
     verb = ("removed from" if a.uninstall else "written to") if change.changed else "already as wanted in"
     notes = []

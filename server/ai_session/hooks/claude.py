@@ -11,11 +11,14 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ai_session.hooks.permissions import decide, load_rules
-from ai_session.hooks.rewrite import Plan, passthrough, plan
+from ai_session.hooks.rewrite import passthrough, plan
 from ai_session.hooks.shellwords import scan
+
+if TYPE_CHECKING:
+    from ai_session.hooks.rewrite import Plan
 
 AGENT = "claude-code"
 OFF = ("off", "0", "false", "no")

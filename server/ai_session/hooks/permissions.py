@@ -26,20 +26,16 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from ai_session.hooks.shellwords import CommandLine
-
-Decision = Literal["allow", "ask", "deny", "none"]
+if TYPE_CHECKING:
+    from ai_session.hooks.shellwords import CommandLine
 
 
-@dataclass
 class Rules:
-    allow: list[str] = field(default_factory=list)
-    ask: list[str] = field(default_factory=list)
-    deny: list[str] = field(default_factory=list)
+    def __init__(self, allow: list[str] | None = None, ask: list[str] | None = None,
+                 deny: list[str] | None = None) -> None:  # fmt: skip
+        self.allow, self.ask, self.deny = list(allow or ()), list(ask or ()), list(deny or ())
 
     def add(self, permissions: Any, *, allow: bool = True) -> None:
         if not isinstance(permissions, Mapping):
@@ -52,41 +48,45 @@ class Rules:
 
 def load_rules(project_dir: str | None, home: str | None = None) -> Rules:
     """The rules Claude Code applies in `project_dir` (see the module doc)."""
-    base = Path(home or os.path.expanduser("~"))
+    base = home or os.path.expanduser("~")
     rules = Rules()
-    _add_file(rules, base / ".claude" / "settings.json", allow=True)
+    _add_file(rules, os.path.join(base, ".claude", "settings.json"), allow=True)
     if project_dir:
-        trusted = _trusted(base / ".claude.json", project_dir)
+        trusted = _trusted(os.path.join(base, ".claude.json"), project_dir)
         for name in ("settings.json", "settings.local.json"):
-            _add_file(rules, Path(project_dir) / ".claude" / name, allow=trusted)
+            _add_file(rules, os.path.join(project_dir, ".claude", name), allow=trusted)
     return rules
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: str) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
     except (OSError, ValueError):
         return None  # missing or unreadable: Claude Code reports a broken file itself
 
 
-def _add_file(rules: Rules, path: Path, *, allow: bool) -> None:
+def _add_file(rules: Rules, path: str, *, allow: bool) -> None:
     data = _read_json(path)
     if isinstance(data, Mapping):
         rules.add(data.get("permissions"), allow=allow)
 
 
-def _trusted(state_file: Path, project_dir: str) -> bool:
+def _trusted(state_file: str, project_dir: str) -> bool:
     """Whether you accepted Claude Code's trust dialog for this folder (or a folder above it)."""
     state = _read_json(state_file)
     projects = state.get("projects") if isinstance(state, Mapping) else None
     if not isinstance(projects, Mapping):
         return False
-    folder = Path(project_dir)
-    for candidate in (folder, *folder.parents):
-        entry = projects.get(str(candidate))
+    folder = os.path.abspath(project_dir)
+    while True:
+        entry = projects.get(folder)
         if isinstance(entry, Mapping) and entry.get("hasTrustDialogAccepted") is True:
             return True
-    return False
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
 
 
 def _bash_specifier(rule: str) -> str | None:
@@ -120,7 +120,7 @@ def _allows_everything(rules: list[str]) -> bool:
     return any(_bash_specifier(r) in ("*", ":*") for r in rules)
 
 
-def decide(line: CommandLine, rules: Rules, mode: str | None) -> Decision:
+def decide(line: CommandLine, rules: Rules, mode: str | None) -> str:
     """What Claude Code would do with this command line: "allow" (an allow rule covers every
     part), "deny"/"ask" (a rule says so), or "none" (no rule: it would ask, or decide by
     its own judgement, which only Claude Code can make)."""

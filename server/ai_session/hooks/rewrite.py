@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from ai_session.hooks.shellwords import CommandLine, command_word, scan, split_words
+from ai_session.hooks.shellwords import command_word, scan, split_words
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ai_session.hooks.shellwords import CommandLine
 
 EDITORS_PAGERS = {"vi", "vim", "nvim", "view", "nano", "pico", "emacs", "micro", "ed", "less", "more", "most",
                   "man", "info", "top", "htop", "btop", "watch", "tmux", "screen", "ssh", "mosh", "telnet", "ftp",
@@ -42,8 +45,7 @@ GIT_INTERACTIVE = {"-i", "--interactive", "-p", "--patch", "-e", "--edit"}
 SAFE_PATHS = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty")
 
 
-@dataclass
-class Plan:
+class Plan(NamedTuple):
     """What to do with one command: `command` is None when it passes through, with `reason`."""
 
     command: str | None
@@ -54,13 +56,15 @@ def passthrough(reason: str) -> Plan:
     return Plan(None, reason)
 
 
-def git_root(start: str) -> Path | None:
+def git_root(start: str) -> str | None:
     """The top of the git worktree holding `start` (a `.git` dir or file), without running git."""
-    path = Path(start)
-    for folder in (path, *path.parents):
-        if (folder / ".git").exists():
-            return folder
-    return None
+    folder = os.path.abspath(start)
+    while not os.path.exists(os.path.join(folder, ".git")):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+    return folder
 
 
 def interactive(program: str, args: list[str]) -> bool:
@@ -81,7 +85,7 @@ def invokes_ai_session(program: str, args: list[str]) -> bool:
     return program.startswith("python") and any(a.startswith("ai_session") for a in args[:3])
 
 
-def outside(words: list[str], root: Path, cwd: str) -> str | None:
+def outside(words: list[str], root: str, cwd: str) -> str | None:
     """The first word naming a path outside `root` (redirection marks stripped), if any."""
     for word in words:
         path = word.lstrip("<>&|0123456789") if word[:1] in "<>0123456789&" else word
@@ -91,8 +95,8 @@ def outside(words: list[str], root: Path, cwd: str) -> str | None:
             continue
         if path.startswith(SAFE_PATHS):
             continue
-        full = Path(os.path.normpath(os.path.join(cwd, path)))
-        if full != root and root not in full.parents:
+        full = os.path.normpath(os.path.join(cwd, path))
+        if full != root and not full.startswith(root.rstrip("/") + "/"):
             return word
     return None
 
@@ -130,7 +134,7 @@ def plan(tool_input: Mapping[str, object], *, cwd: str, python: str, agent: str,
                 leading.append(segment)
                 continue
             return passthrough(f"changes the directory for the next command ({program})")
-        if (where := outside(words, Path(project_dir) if project_dir else root, cwd)) is not None:
+        if (where := outside(words, os.path.abspath(project_dir or root), cwd)) is not None:
             return passthrough(f"names a path outside the project ({where})")
     rest = _rest(command, line, len(leading))
     if rest is None:

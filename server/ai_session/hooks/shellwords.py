@@ -8,23 +8,23 @@ Standard library only: this is on the path of every Bash command an agent runs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 # Control operators that separate simple commands, longest first.
 OPERATORS = ("&&", "||", ";;", "|&", ";", "|", "&", "\n")
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
-@dataclass
 class CommandLine:
-    """A command line split at its top-level control operators."""
+    """A command line split at its top-level control operators. (A plain class: `dataclasses`
+    costs this hot path more to import than all the scanning.)"""
 
-    segments: list[str] = field(default_factory=list)  # the simple commands (and pipelines' parts), stripped
-    starts: list[int] = field(default_factory=list)  # where each segment begins in the line
-    operators: list[str] = field(default_factory=list)  # the operators between them, in order
-    substitution: bool = False  # $( ), ` `, <( ) or >( ) outside single quotes
-    heredoc: bool = False
-    unsure: bool = False  # an unterminated quote, or a construct the scanner does not follow
+    def __init__(self) -> None:
+        self.segments: list[str] = []  # the simple commands (and pipelines' parts), stripped
+        self.starts: list[int] = []  # where each segment begins in the line
+        self.operators: list[str] = []  # the operators between them, in order
+        self.substitution = False  # $( ), ` `, <( ) or >( ) outside single quotes
+        self.heredoc = False
+        self.unsure = False  # an unterminated quote, or a construct the scanner does not follow
 
     @property
     def background(self) -> bool:
