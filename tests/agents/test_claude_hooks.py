@@ -102,9 +102,6 @@ def test_ten_steps_with_and_without_the_hook(claude: Claude, cli: CLI, tmp_path:
             "all_requests_input_tokens": sum(model.input_tokens),
             "tool_result_tokens": sum(map(count_tokens, model.tool_results)),
         }
-        import os
-        if os.environ.get("DUMP_STEPS"):
-            Path(os.environ["DUMP_STEPS"] + ("-with" if hooked else "-without")).write_text(json.dumps(model.tool_results, indent=1))
         if hooked:
             m, session, _ = worktree_session(repo)
             assert len(m.runs(session)) == len(steps)

@@ -7,8 +7,14 @@ import shutil
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from ai_session.cli.render import Fields, Result
 from ai_session.cli.spec import arg, command, one_of
+
+if TYPE_CHECKING:
+    from ai_session.core.manager import SessionManager
+    from ai_session.core.models import Session
 
 INTEGRATE_EPILOG = """\
 what the hooks do (see docs/agents.md):
@@ -76,3 +82,29 @@ def mcp(_: None, a: argparse.Namespace) -> Result:
 
     serve()
     return Result()
+
+
+def continue_conversation(m: SessionManager, session: Session, a: argparse.Namespace) -> None:
+    """`resume` in a terminal, for a session bound to a Claude Code conversation: start `claude
+    --resume ID` in the conversation's directory (this process becomes Claude Code)."""
+    import os
+
+    from ai_session.core.providers.base import Conversation
+    from ai_session.core.transcripts import KEY
+
+    if a.format != "table" or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return
+    followed = session.metadata.get(KEY) or {}
+    conversations = [Conversation.decode(c) for c in session.provider_sessions]
+    ours = [c for c in conversations if c.id in followed or session.provider == "claude"]
+    exe = shutil.which("claude")
+    if not ours or exe is None:
+        return
+    conversation = ours[-1]
+    where = next((d for d in (conversation.cwd, session.worktree) if d and os.path.isdir(d)), os.getcwd())
+    print(f"[ai-session] resumed {session.name}; continuing Claude Code conversation {conversation.id} in {where}",
+          file=sys.stderr)  # fmt: skip
+    sys.stderr.flush()
+    m.close()
+    os.chdir(where)
+    os.execv(exe, [exe, "--resume", conversation.id])
