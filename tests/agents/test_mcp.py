@@ -73,7 +73,9 @@ def test_real_claude_code_calls_the_exec_tool(claude: Claude, repo: Path, home: 
                    cwd=repo, env=env, check=True, capture_output=True, text=True, timeout=60)
     steps = [("mcp__ai-session__exec", {"command": "python -m pytest -q"})]
     with FakeAgentModel(steps) as model:
-        claude.run(repo, model, "run the tests", "--allowedTools", "mcp__ai-session__exec")
+        # `claude -p` connects MCP servers in the background and may ask the model before ours is up
+        # (the SDK takes about a second to import); this setting makes it wait, as a script would.
+        claude.run(repo, model, "run the tests", "--allowedTools", "mcp__ai-session__exec", MCP_CONNECTION_NONBLOCKING="0")
     [seen] = model.tool_results
     assert "FAILED test_math.py::test_multiplies" in seen and "test_math.py:6" in seen and "[ai-session] exit 1" in seen
     m = SessionManager(Config.load())
