@@ -9,7 +9,8 @@ Three medians over the same commands, in a throw-away git repository and store:
 - **rewritten**: the command the hook rewrote it to (`bash -c REWRITTEN`: ai-session runs it
   in the worktree session's shell and prints the context form).
 
-The added latency per command is decide + rewritten − direct.
+The added latency per command is decide + rewritten − direct. For scale, the same run also
+times a bare `python -c pass` (the floor of any hook written in Python).
 
     python bench/bench_hooks.py [--runs N]
 """
@@ -49,9 +50,14 @@ def main() -> None:
         env = {**os.environ, "HOME": str(home), "AI_SESSION_HOME": str(Path(tmp) / "store"),
                "AI_SESSION_CONFIG": str(Path(tmp) / "config.toml"),
                "PYTHONPATH": os.pathsep.join([str(ROOT / "server"), os.environ.get("PYTHONPATH", "")])}
+        # As installed: pip compiles the modules to bytecode. Where bytecode is switched off, every
+        # decision compiles the hook's modules again (about 20 ms more here).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         hook = [sys.executable, "-m", "ai_session.hooks", "pre-tool-use"]
+        floor = statistics.median(timed([sys.executable, "-c", "pass"], env, repo)[0] for _ in range(runs)) * 1000
+        print(f"python -c pass (reference): {floor:.1f} ms")
         print(f"{'command':<36} {'decide':>9} {'direct':>9} {'rewritten':>10} {'added':>9}")
-        added_all = []
+        added_all, decide_all = [], []
         for command in COMMANDS:
             event = json.dumps({"session_id": "bench", "cwd": str(repo), "hook_event_name": "PreToolUse",
                                 "permission_mode": "default", "tool_name": "Bash",
@@ -64,8 +70,11 @@ def main() -> None:
             through = [timed(["bash", "-c", rewritten], env, repo)[0] for _ in range(runs)]
             d, b, r = (statistics.median(x) * 1000 for x in (decide, direct, through))
             added_all.append(d + r - b)
+            decide_all.append(d)
             print(f"{command[:36]:<36} {d:>7.1f}ms {b:>7.1f}ms {r:>8.1f}ms {d + r - b:>7.1f}ms")
-        print(f"median added latency per command: {statistics.median(added_all):.0f} ms ({runs} runs each)")
+        decided = statistics.median(decide_all)
+        print(f"median decision: {decided:.0f} ms ({decided / floor:.2f}x python -c pass); "
+              f"median added latency per command: {statistics.median(added_all):.0f} ms ({runs} runs each)")
 
 
 if __name__ == "__main__":
