@@ -95,7 +95,7 @@ class Claude:
 
     def run(self, repo: Path, model: FakeAgentModel, prompt: str = "run the tests", *args: str, **env: str) -> ClaudeRun:
         done = subprocess.run([str(self.exe), "-p", prompt, "--output-format", "json", "--model", MODEL, *args],
-                              cwd=repo, env=self.env(model, **env), capture_output=True, text=True, timeout=180)
+                              cwd=repo, env=self.env(model, **env), capture_output=True, text=True, timeout=180, check=False)
         assert done.returncode == 0, f"claude failed ({done.returncode}): {done.stdout[-2000:]} {done.stderr[-2000:]}"
         return ClaudeRun(json.loads(done.stdout), done.stderr)
 

@@ -15,6 +15,7 @@ from ai_session.core.config import Config
 from ai_session.core.manager import SessionManager
 from ai_session.core.providers.base import Conversation
 from ai_session.core.tokens import count_tokens
+
 from tests.agents.conftest import Claude, allow
 from tests.conftest import CLI
 from tests.lsp.conftest import start_client, wait_note

@@ -6,12 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mcp import ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
-
 from ai_session.core.config import Config
 from ai_session.core.manager import SessionManager
 from ai_session.core.tokens import count_tokens
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
 from tests.agents.conftest import Claude
 from tests.conftest import cli_env
 from tests.providers.fakes import FakeAgentModel

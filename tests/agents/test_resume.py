@@ -8,10 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from ptyprocess import PtyProcess
-
 from ai_session.core.config import Config
 from ai_session.core.manager import SessionManager
+from ptyprocess import PtyProcess
+
 from tests.agents.conftest import Claude
 from tests.conftest import CLI
 from tests.providers.fakes import FakeAgentModel

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from ai_session.hooks.claude import pre_tool_use
 from ai_session.hooks.permissions import Rules, decide, load_rules, rule_matches
 from ai_session.hooks.rewrite import plan
@@ -30,7 +29,7 @@ def test_ordinary_commands_are_rewritten_verbatim(repo: Path, command: str):
     assert out is not None and out.startswith(f"{PY} -m ai_session.hooks run --agent claude-code --cwd \"$PWD\" -- ")
     # The original is one shell word of the rewritten command, byte for byte.
     assert subprocess.run(["bash", "-c", f"printf %s {out.rsplit(' -- ', 1)[1]}"], capture_output=True,
-                          text=True).stdout == command
+                          text=True, check=False).stdout == command
 
 
 @pytest.mark.parametrize(("command", "why"), [
@@ -128,12 +127,12 @@ def test_the_answer_claude_code_gets(repo: Path, tmp_path: Path, monkeypatch: py
 def test_the_hook_process_answers_nothing_on_bad_input_and_imports_only_the_standard_library(repo: Path):
     hook = [sys.executable, "-m", "ai_session.hooks", "pre-tool-use"]
     for bad in (b"", b"not json", b"[1, 2]", json.dumps({"tool_name": "Bash", "tool_input": "x"}).encode()):
-        done = subprocess.run(hook, input=bad, capture_output=True, timeout=30)
+        done = subprocess.run(hook, input=bad, capture_output=True, timeout=30, check=False)
         assert done.returncode == 0 and done.stdout == b""
     # Standard library only on this path: nothing of pydantic, the store or tiktoken is imported.
     probe = ("import sys, io, json; sys.stdin = io.TextIOWrapper(io.BytesIO(json.dumps(" + repr(event("make", repo)) +
              ").encode())); from ai_session.hooks.claude import pre_tool_use_main; pre_tool_use_main(); "
              "heavy = [m for m in sys.modules if m.split('.')[0] in ('pydantic', 'tiktoken', 'sqlite3', 'zstandard') "
              "or m.startswith('ai_session.core')]; print(heavy, file=sys.stderr)")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, check=False)
     assert done.stderr.strip() == "[]"  # (its speed: bench/bench_hooks.py)

@@ -6,7 +6,6 @@ import argparse
 import shutil
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from ai_session.cli.render import Fields, Result

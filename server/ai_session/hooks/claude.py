@@ -34,7 +34,8 @@ def pre_tool_use(event: Mapping[str, Any], env: Mapping[str, str]) -> tuple[dict
     mode = event.get("permission_mode")
     if mode == "plan":
         return None, passthrough("plan mode runs nothing")
-    cwd = event.get("cwd") if isinstance(event.get("cwd"), str) else os.getcwd()
+    given = event.get("cwd")
+    cwd = given if isinstance(given, str) else os.getcwd()
     project = env.get("CLAUDE_PROJECT_DIR") or None
     chosen = plan(tool_input, cwd=cwd, python=sys.executable, agent=AGENT, project_dir=project)
     if chosen.command is None:
@@ -59,7 +60,7 @@ def pre_tool_use_main() -> int:
             sys.stdout.write(json.dumps(answer))
         if debug:
             print(f"ai-session hook: {chosen.reason}", file=sys.stderr)
-    except BaseException as exc:  # never in Claude Code's way: no answer runs the original
+    except BaseException as exc:  # noqa: BLE001 - never in Claude Code's way: no answer runs the original
         if debug:
             print(f"ai-session hook: passed through after an error: {exc!r}", file=sys.stderr)
     return 0

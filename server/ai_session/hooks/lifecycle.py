@@ -26,7 +26,7 @@ def handle(event_name: str, event: dict[str, Any]) -> str | None:
 
     session_id, cwd = event.get("session_id"), event.get("cwd")
     if not isinstance(session_id, str) or not isinstance(cwd, str):
-        raise ValueError("the hook input has no session_id or cwd")
+        raise ValueError("the hook input has no session_id or cwd")  # noqa: TRY004 - bad input, not a bug
     transcript = event.get("transcript_path") if isinstance(event.get("transcript_path"), str) else None
     m = SessionManager()
     try:

@@ -81,7 +81,7 @@ def main(argv: Sequence[str]) -> int:
     started: list[CommandRun] = []
     try:
         return asyncio.run(_run(args, started))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever failed, the agent's command still runs once
         if started:  # it ran (or is running): never run it a second time
             print(f"[ai-session] error after the command started: {exc}", file=sys.stderr)
             return 1
