@@ -61,8 +61,7 @@ def follow(m: SessionManager, cwd: str, conversation_id: str, *, transcript: str
         changes["provider_sessions"] = [*session.provider_sessions, conversation]
         if session.provider is None:
             changes["provider"] = provider
-    session = session.model_copy(update=changes)
-    m.store.update_session(session)
+    session = m.sessions.update(session, **changes)
     return Followed(session, bound, imported, skipped)
 
 

@@ -60,7 +60,7 @@ def pre_tool_use_main() -> int:
             sys.stdout.write(json.dumps(answer))
         if debug:
             print(f"ai-session hook: {chosen.reason}", file=sys.stderr)
-    except BaseException as exc:  # noqa: BLE001 - never in Claude Code's way: no answer runs the original
+    except BaseException as exc:  # never in Claude Code's way: no answer runs the original
         if debug:
             print(f"ai-session hook: passed through after an error: {exc!r}", file=sys.stderr)
     return 0

@@ -26,7 +26,7 @@ def handle(event_name: str, event: dict[str, Any]) -> str | None:
 
     session_id, cwd = event.get("session_id"), event.get("cwd")
     if not isinstance(session_id, str) or not isinstance(cwd, str):
-        raise ValueError("the hook input has no session_id or cwd")  # noqa: TRY004 - bad input, not a bug
+        raise ValueError("the hook input has no session_id or cwd")
     transcript = event.get("transcript_path") if isinstance(event.get("transcript_path"), str) else None
     m = SessionManager()
     try:
@@ -44,6 +44,6 @@ def main(event_name: str) -> int:
         text = handle(event_name, event if isinstance(event, dict) else {})
         if text:
             print(text)
-    except Exception as exc:  # noqa: BLE001 - Claude Code goes on whatever happens here
+    except Exception as exc:  # Claude Code goes on whatever happens here
         print(f"ai-session: {event_name} hook: {exc}", file=sys.stderr)
     return 0

@@ -81,7 +81,7 @@ def main(argv: Sequence[str]) -> int:
     started: list[CommandRun] = []
     try:
         return asyncio.run(_run(args, started))
-    except Exception as exc:  # noqa: BLE001 - whatever failed, the agent's command still runs once
+    except Exception as exc:  # whatever failed, the agent's command still runs once
         if started:  # it ran (or is running): never run it a second time
             print(f"[ai-session] error after the command started: {exc}", file=sys.stderr)
             return 1
@@ -118,11 +118,10 @@ async def _run(args: argparse.Namespace, started: list[CommandRun]) -> int:
 
 def _run_directly(command: str, cwd: str) -> None:
     """Replace this process by the agent's own kind of shell running the command, untouched."""
+    import contextlib
     import shutil
 
     shell = shutil.which("bash") or "/bin/sh"
-    try:
+    with contextlib.suppress(OSError):  # a directory gone since: run it where we are
         os.chdir(cwd)
-    except OSError:
-        pass
     os.execv(shell, [shell, "-c", command])

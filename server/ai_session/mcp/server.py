@@ -64,7 +64,7 @@ async def _client_root(ctx: Context | None) -> str | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             roots = await asyncio.wait_for(ctx.session.list_roots(), timeout=5)
-    except Exception:  # noqa: BLE001 - a client that cannot answer: fall back to the cwd
+    except Exception:  # a client that cannot answer: fall back to the cwd
         return None
     for root in roots.roots:
         uri = urlparse(str(root.uri))
