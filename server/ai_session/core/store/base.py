@@ -6,7 +6,6 @@ token counting live in the SessionManager.
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -226,6 +225,8 @@ class SessionStore(ABC):
         The default polls (SQLite: a `PRAGMA data_version` probe, no query when nothing
         changed); a backend with push notifications (PostgreSQL LISTEN/NOTIFY) overrides it.
         """
+        import asyncio  # here, not at the top: only the language server watches (CLI start-up)
+
         last = since
         while True:
             if self.has_new_changes(last):
