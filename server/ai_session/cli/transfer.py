@@ -17,6 +17,14 @@ if TYPE_CHECKING:
 STDIO = "-"
 
 
+def _skipped_notes(a: argparse.Namespace, skipped: list[dict]) -> list[str]:
+    notes = [f"skipped {_row(s)}: {s['damage']}" for s in skipped]
+    if skipped:
+        repair = f"ai-session repair {a.session}" if a.session else "ai-session repair"
+        notes.append(f"[ai-session] {len(skipped)} damaged row(s) left out; `{repair}` quarantines them")
+    return notes
+
+
 @command(
     "export",
     arg("--all", action="store_true", help="every session (pooled ones aside) in one file"),
@@ -34,17 +42,12 @@ def export(m: SessionManager, a: argparse.Namespace) -> Result:
 
     if a.all == bool(a.session):
         raise InvalidInput("export takes a SESSION or --all")
-    doc = m.export_document(None if a.all else a.session, skip_corrupted=a.skip_corrupted)
-    skipped = [s for d in doc.get("sessions", [doc]) for s in d.get("skipped", [])]
-    notes = [f"skipped {_row(s)}: {s['damage']}" for s in skipped]
-    if skipped:
-        repair = f"ai-session repair {a.session}" if a.session else "ai-session repair"
-        notes.append(f"[ai-session] {len(skipped)} damaged row(s) left out; `{repair}` quarantines them")
+    ref = None if a.all else a.session
     if a.output == STDIO:
-        sys.stdout.write(m.export_text(doc) + "\n")
-        return Result(notes=notes)
-    path = m.write_export(doc, Path(a.output) if a.output else None)
-    return Result(data={"path": str(path), "skipped": skipped}, notes=notes,
+        skipped = m.export_to(ref, sys.stdout, skip_corrupted=a.skip_corrupted)
+        return Result(notes=_skipped_notes(a, skipped))
+    path, skipped = m.export_file(ref, Path(a.output) if a.output else None, skip_corrupted=a.skip_corrupted)
+    return Result(data={"path": str(path), "skipped": skipped}, notes=_skipped_notes(a, skipped),
                   view=f"exported {'every session' if a.all else a.session} to {path}")
 
 

@@ -7,27 +7,20 @@ the store that the manager wires together.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
+import io
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from ai_session.core import ask as ask_flow
 from ai_session.core import maintenance, overview, pool, retention, stats, transcripts, trash
 from ai_session.core import worktree as git_worktree
 from ai_session.core.accounting import RAW_SCAN_FACTOR, agent_output_cap, output_raw_tokens, pipe_text
-from ai_session.core.compaction import CompactionResult
-from ai_session.core.compress import compress
-from ai_session.core.compress.retrieve import grep_lines, slice_lines
-from ai_session.core.compress.text import clean_lines
 from ai_session.core.config import Config
-from ai_session.core.context import AssembledContext
-from ai_session.core.context import assemble as assemble_context
 from ai_session.core.errors import Ambiguous, Conflict, Damaged, InvalidInput, NotFound
 from ai_session.core.ids import new_id
 from ai_session.core.interop import ImportBundle, channelcoder, claude_code, limits, native
@@ -45,12 +38,9 @@ from ai_session.core.models import (
     quarantine_marker,
     utcnow,
 )
-from ai_session.core.privacy import private_dir, write_private
-from ai_session.core.providers import Provider
+from ai_session.core.privacy import private_dir, private_output
 from ai_session.core.redact import redact_data
 from ai_session.core.sessions import Sessions
-from ai_session.core.shell import procs
-from ai_session.core.shell.sessions import SessionShells
 from ai_session.core.store import (
     Damage,
     Quarantined,
@@ -63,6 +53,15 @@ from ai_session.core.store import (
 )
 from ai_session.core.tokens import count_tokens
 from ai_session.core.usage import SessionUsage, summarize_usage
+
+if TYPE_CHECKING:
+    # What only some commands need is imported where it is used: every command pays for the
+    # start-up of what is imported here (the compressor, context assembly, providers, shells).
+    from ai_session.core import ask as ask_flow
+    from ai_session.core.compaction import CompactionResult
+    from ai_session.core.context import AssembledContext
+    from ai_session.core.providers import Provider
+    from ai_session.core.shell.sessions import SessionShells
 
 _Copyable = TypeVar("_Copyable", Message, CommandRun)
 
@@ -129,6 +128,10 @@ class SessionManager:
     def last_change_id(self) -> int:
         return self._store.last_change_id()
 
+    def changes_since(self, since: int, *, limit: int = 1000) -> list[Change]:
+        """The change log after `since`, oldest first: which session each write touched (for caches)."""
+        return self._store.changes_since(since, limit)
+
     def watch(self, since: int, *, interval: float = 0.2) -> AsyncIterator[list[Change]]:
         """Batches of changes after `since`, from any process, as they happen."""
         return self._store.watch(since, interval=interval)
@@ -168,6 +171,8 @@ class SessionManager:
         an agent's pipe would have carried it (cleaned, capped at its truncation limit)
         against what it receives here.
         """
+        from ai_session.core.compress import clean_lines, compress
+
         cap = agent_output_cap(self.config.sections)
         session = self._store.get_session(run.session_id)
         if self.config.compression and (session is None or session.metadata.get("compression", True)):
@@ -203,6 +208,9 @@ class SessionManager:
 
         `plain`: the raw output as a pipe would have received it (no ANSI escapes, `\\r`
         redraws collapsed), line for line."""
+        from ai_session.core.compress.retrieve import grep_lines, slice_lines
+        from ai_session.core.compress.text import clean_lines
+
         run = self.get_run(ref)
         if mode == "context" and run.context is not None:
             return run, run.context
@@ -339,6 +347,9 @@ class SessionManager:
 
     def details(self, ref: str | Session) -> SessionDetails:
         session = ref if isinstance(ref, Session) else self.resolve(ref)
+        from ai_session.core import ask as ask_flow
+        from ai_session.core.context import assemble as assemble_context
+
         messages = self._store.list_messages(session.id)
         runs = self._store.list_runs(session.id)
         default_strategy = ask_flow.context_settings(self.sessions)
@@ -670,24 +681,48 @@ class SessionManager:
             _refuse_damage(session, damaged, hint="or export the rest with --skip-corrupted")
         doc = native.to_document(session, messages, runs)
         if damaged:
-            doc["skipped"] = [{"kind": d.kind, "ref": d.ref, "seq": d.seq, "damage": d.what} for d in damaged]
+            doc["skipped"] = _skipped_rows(damaged)
         return doc
 
-    def export_text(self, doc: dict[str, Any]) -> str:
-        """An export document as the JSON that leaves (redacted once more: nothing secret leaves)."""
-        return json.dumps(redact_data(doc), ensure_ascii=False, indent=1)
+    def export_to(self, ref: str | None, out: TextIO, *, skip_corrupted: bool = False) -> list[dict]:
+        """What `export_document` holds, written to `out` as JSON a row at a time (memory stays
+        that of the rows read, and the C encoder writes them); every row redacted once more as
+        it leaves. Returns the damaged rows left out (with `skip_corrupted`)."""
+        skipped: list[dict] = []
 
-    def write_export(self, doc: dict[str, Any], path: Path | None = None) -> Path:
-        """Write an export document (0600); default: the exports dir, named after the session
-        (all.json for a bundle of every session)."""
-        text = self.export_text(doc)
+        def document(session: Session) -> Callable[[TextIO], None]:
+            def write(to: TextIO) -> None:
+                messages, runs, damaged = self._store.contents(session.id)
+                if not skip_corrupted:
+                    _refuse_damage(session, damaged, hint="or export the rest with --skip-corrupted")
+                rows = _skipped_rows(damaged)
+                skipped.extend(rows)
+                native.write_document(to, session, messages, runs, _leaving_json, rows)
+
+            return write
+
+        if ref is None:
+            native.write_bundle(out, (document(s) for s in self.list()), _leaving_json)
+        else:
+            document(self.resolve(ref))(out)
+        out.write("\n")
+        return skipped
+
+    def export_file(self, ref: str | None, path: Path | None = None, *,
+                    skip_corrupted: bool = False) -> tuple[Path, list[dict]]:  # fmt: skip
+        """Export to a file (0600, in place only once whole); default: the exports dir, named
+        after the session (all.json for every session). Returns it and the rows left out."""
         if path is None:
-            path = private_dir(self.config.export_dir) / f"{doc['session']['name'] if 'session' in doc else 'all'}.json"
-        write_private(Path(path), text.encode("utf-8"))
-        return Path(path)
+            path = private_dir(self.config.export_dir) / f"{self.resolve(ref).name if ref else 'all'}.json"
+        with private_output(Path(path)) as raw:
+            out = io.TextIOWrapper(raw, encoding="utf-8")
+            skipped = self.export_to(ref, out, skip_corrupted=skip_corrupted)
+            out.flush()
+            out.detach()  # the file is private_output's to close
+        return Path(path), skipped
 
     def export(self, ref: str | None, path: Path | None = None, *, skip_corrupted: bool = False) -> Path:
-        return self.write_export(self.export_document(ref, skip_corrupted=skip_corrupted), path)
+        return self.export_file(ref, path, skip_corrupted=skip_corrupted)[0]
 
     def read_import(self, path: Path, fmt: str = "auto") -> builtins.list[ImportBundle]:
         return self.read_import_data(limits.read_bytes(Path(path)), fmt, where=str(path), file_name=Path(path).name)
@@ -873,6 +908,8 @@ class SessionManager:
     @cached_property
     def shells(self) -> SessionShells:
         """The live shells of this process's sessions; `await manager.shells.close()` at the end."""
+        from ai_session.core.shell.sessions import SessionShells
+
         return SessionShells(self)
 
     async def exec(
@@ -896,6 +933,8 @@ class SessionManager:
         run = self._store.get_run(run_id)
         if run is None or run.status is not RunStatus.RUNNING:
             return False
+        from ai_session.core.shell import procs
+
         pid = run.metadata.get("owner_pid")
         return isinstance(pid, int) and pid > 0 and procs.alive(pid)
 
@@ -911,6 +950,9 @@ class SessionManager:
         prompt: str | None = None,
     ) -> AssembledContext:
         """The exact context the model would receive next (with `prompt` as the new turn)."""
+        from ai_session.core import ask as ask_flow
+        from ai_session.core.context import assemble as assemble_context
+
         session = ref if isinstance(ref, Session) else self.resolve(ref)
         default_strategy = ask_flow.context_settings(self.sessions)
         runs = {r.id: r for r in self._store.list_runs(session.id)}
@@ -937,6 +979,8 @@ class SessionManager:
             raise InvalidInput(f"the token budget must be positive (got {budget})")
         if method not in ("extractive", "model"):
             raise InvalidInput(f"unknown summary method {method!r}; choose extractive or model")
+        from ai_session.core import ask as ask_flow
+
         return await ask_flow.compact_session(
             self.sessions, session, budget=budget, keep_last=keep_last, max_summary_tokens=max_summary_tokens,
             method=method, provider=provider,  # type: ignore[arg-type]
@@ -944,6 +988,8 @@ class SessionManager:
 
     def compact(self, ref: str | Session, **options: object) -> CompactionResult | None:
         """`acompact` for synchronous callers (the CLI); not for use inside an event loop."""
+        import asyncio
+
         return asyncio.run(self.acompact(ref, **options))  # type: ignore[arg-type]
 
     def summaries(self, ref: str | Session) -> builtins.list[Message]:
@@ -980,6 +1026,8 @@ class SessionManager:
         """Stream an answer: TextDelta and Notice events, then one AskResult (messages stored).
         `new_session`: `ref` (the session or its id) was created for this ask, and an ask that
         fails (or is cancelled) before storing its answer removes it again: no orphan is left."""
+        from ai_session.core import ask as ask_flow
+
         return ask_flow.ask(
             self.sessions, ref, prompt, agent=agent, shared=shared, provider=provider, model=model,
             context_window=context_window, max_tokens=max_tokens, strategy=strategy,
@@ -987,6 +1035,8 @@ class SessionManager:
         )  # fmt: skip
 
     def provider_for(self, ref: str | Session, name: str | None = None) -> Provider:
+        from ai_session.core import ask as ask_flow
+
         session = ref if isinstance(ref, Session) else self.resolve(ref)
         return ask_flow.provider_for(self.sessions, session, name)
 
@@ -1011,6 +1061,15 @@ def _refuse_damage(session: Session, damaged: Sequence[Damage], hint: str = "") 
         f"session {session.name} has {len(damaged)} damaged row(s): {rows}. "
         f"`ai-session repair {session.name}` moves them to quarantine{', ' + hint if hint else ''}"
     )
+
+
+def _skipped_rows(damaged: Sequence[Damage]) -> list[dict]:
+    return [{"kind": d.kind, "ref": d.ref, "seq": d.seq, "damage": d.what} for d in damaged]
+
+
+def _leaving_json(value: object) -> str:
+    """JSON of a value that leaves in an export (redacted once more: nothing secret leaves)."""
+    return json.dumps(redact_data(value), ensure_ascii=False)
 
 
 def _fresh(folder: Path, stem: str) -> Path:

@@ -10,8 +10,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
@@ -21,21 +21,66 @@ from ai_session.core.models import CommandRun, Message, Session, utcnow
 
 FORMAT = "ai-session"
 VERSION = 1
+Encode = Callable[[Any], str]
 
 
 def to_document(session: Session, messages: Sequence[Message], runs: Sequence[tuple[CommandRun, str | None]]) -> dict[str, Any]:
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "exportedAt": utcnow().isoformat(),
-        "session": session.model_dump(mode="json", by_alias=True),
-        "messages": [m.model_dump(mode="json", by_alias=True) for m in messages],
-        "runs": [{"run": r.model_dump(mode="json", by_alias=True), "output": raw} for r, raw in runs],
-    }
+    return {**_head(), "session": _item(session), "messages": [_item(m) for m in messages],
+            "runs": [_run_item(r, raw) for r, raw in runs]}  # fmt: skip
 
 
 def to_bundle(documents: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    return {"format": FORMAT, "version": VERSION, "exportedAt": utcnow().isoformat(), "sessions": list(documents)}
+    return {**_head(), "sessions": list(documents)}
+
+
+def write_document(out: TextIO, session: Session, messages: Iterable[Message],
+                   runs: Iterable[tuple[CommandRun, str | None]], encode: Encode,
+                   skipped: Sequence[dict[str, Any]] = ()) -> None:  # fmt: skip
+    """`to_document` written to `out` a row at a time: memory stays that of one row, whatever
+    the history, and each row is encoded by `encode` (the C JSON encoder, not `indent`'s
+    pure-Python one). `skipped` (damaged rows left out) comes last when there are any."""
+    write_object(out, {**_head(), "session": _item(session)},
+                 {"messages": (_item(m) for m in messages), "runs": (_run_item(r, raw) for r, raw in runs)},
+                 encode, tail={"skipped": list(skipped)} if skipped else {})  # fmt: skip
+
+
+def write_bundle(out: TextIO, documents: Iterable[Callable[[TextIO], None]], encode: Encode) -> None:
+    """`to_bundle` written to `out`: each of `documents` writes one document in place."""
+    write_object(out, _head(), {"sessions": documents}, encode)
+
+
+def write_object(out: TextIO, head: dict[str, Any], arrays: dict[str, Iterable[Any]], encode: Encode,
+                 tail: dict[str, Any] | None = None) -> None:  # fmt: skip
+    """A JSON object: the keys of `head`, then each array of `arrays` an item a line (an item
+    that is a function writes itself), then the keys of `tail`."""
+    fields = [f"{encode(k)}: {encode(v)}" for k, v in head.items()]
+    out.write("{" + ",\n ".join(fields))
+    first_field = not fields
+    for key, items in arrays.items():
+        out.write(("" if first_field else ",\n ") + encode(key) + ": [")
+        first_field = False
+        for n, item in enumerate(items):
+            out.write(",\n  " if n else "\n  ")
+            if callable(item):
+                item(out)
+            else:
+                out.write(encode(item))
+        out.write("]")
+    for key, value in (tail or {}).items():
+        out.write(",\n " + encode(key) + ": " + encode(value))
+    out.write("}")
+
+
+def _head() -> dict[str, Any]:
+    return {"format": FORMAT, "version": VERSION, "exportedAt": utcnow().isoformat()}
+
+
+def _item(model: Session | Message) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True)
+
+
+def _run_item(run: CommandRun, raw: str | None) -> dict[str, Any]:
+    return {"run": run.model_dump(mode="json", by_alias=True), "output": raw}
 
 
 def looks_native(doc: Any) -> bool:
