@@ -144,3 +144,24 @@ async def test_names_are_checked_as_the_user_types(client):
     assert "no spaces" in (await check("my session ✨")).problem
     created = await call(client, "aiSession/sessions/create", {"name": "café"})
     assert created.session.name == "café"
+
+
+async def test_the_listing_comes_a_page_at_a_time_and_follows_writes(client, home):
+    await wait_note(client, "aiSession/currentSessionChanged")  # proj-main is attached
+    cli = CLI(home)
+    for name in ("a", "b", "c", "d"):
+        await asyncio.to_thread(cli.json, "create", name)
+    first = await call(client, "aiSession/sessions/list", {"offset": 0, "limit": 2})
+    assert first.total == 5 and [s.session.name for s in first.sessions] == ["d", "c"]
+    rest = await call(client, "aiSession/sessions/list", {"offset": 2, "limit": 200})
+    assert [s.session.name for s in rest.sessions] == ["b", "a", "proj-main"]
+    assert [s.current for s in rest.sessions] == [False, False, True]
+    # Another process writes to "a": it comes first, with its new totals; the rest is as it was.
+    await asyncio.to_thread(cli, "add", "a", "a new message")
+    after = await call(client, "aiSession/sessions/list", {"offset": 0, "limit": 2})
+    assert [s.session.name for s in after.sessions] == ["a", "d"]
+    assert after.sessions[0].totals.messages == 1 and after.total == 5
+    whole = await call(client, "aiSession/sessions/list")  # no limit: every session, as before
+    assert [s.session.name for s in whole.sessions] == ["a", "d", "c", "b", "proj-main"]
+    with pytest.raises(JsonRpcException, match="invalid params: limit"):
+        await call(client, "aiSession/sessions/list", {"limit": 0})

@@ -383,6 +383,7 @@ export function createCommands(d: Deps): Record<string, Command> {
       }
     },
     refresh: () => d.tree.refresh(),
+    loadMoreSessions: () => d.tree.loadMore(),
     restartServer: () => ctx.restart(),
     installServer: async () => {
       const program = await installServer(ctx.extension, ctx.log);

@@ -250,11 +250,17 @@ export interface ListSessionsParams {
   role?: string | null;
   worktree?: string | null;
   includePool?: boolean;
+  /** skip this many sessions of the listing (newest activity first) */
+  offset?: number;
+  /** at most this many sessions (a page); null for all */
+  limit?: number | null;
 }
 
 export interface ListSessionsResult {
   sessions: SessionSummary[];
   currentSessionId?: string | null;
+  /** sessions in the whole listing: more pages follow while offset + len(sessions) < total */
+  total?: number;
 }
 
 export interface MergeSessionsParams {

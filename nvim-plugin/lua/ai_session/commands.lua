@@ -461,7 +461,7 @@ local function session_names()
   if s and #s.names > 0 then
     return s.names
   end
-  local result = client.request_sync(R.sessions_list, {}, 1000)
+  local result = client.request_sync(R.sessions_list, { offset = 0, limit = require('ai_session.ui.picker').PAGE }, 1000)
   local names = {}
   for _, summary in ipairs(result and result.sessions or {}) do
     table.insert(names, summary.session.name)

@@ -24,17 +24,25 @@ function M.refresh(id)
     if not client or client:is_stopped() then
       return
     end
-    require('ai_session.client').request(protocol.requests.sessions_list, {}, function(result)
+    local rpc = require('ai_session.client')
+    -- The newest page names the sessions for completion; the current one may be older.
+    local page = { offset = 0, limit = require('ai_session.ui.picker').PAGE }
+    rpc.request(protocol.requests.sessions_list, page, function(result)
       local s = state.get(id)
       local names, current = {}, nil
+      local current_id = fmt.v(result.currentSessionId)
       for _, summary in ipairs(result.sessions or {}) do
         table.insert(names, summary.session.name)
-        if summary.session.id == fmt.v(result.currentSessionId) then
+        if summary.session.id == current_id then
           current = summary
         end
       end
       s.names = names
-      if current or s.summary then
+      if current_id and not current then
+        rpc.request(protocol.requests.sessions_get, { session = current_id }, function(detail)
+          state.set_current(id, detail.summary)
+        end, { silent = true, client = id })
+      elseif current or s.summary then
         state.set_current(id, current)
       end
     end, { silent = true, client = id })

@@ -191,10 +191,13 @@
 ---@field role? string|nil
 ---@field worktree? string|nil
 ---@field includePool? boolean
+---@field offset? integer skip this many sessions of the listing (newest activity first)
+---@field limit? integer|nil at most this many sessions (a page); null for all
 
 ---@class ai_session.ListSessionsResult
 ---@field sessions ai_session.SessionSummary[]
 ---@field currentSessionId? string|nil
+---@field total? integer sessions in the whole listing: more pages follow while offset + len(sessions) < total
 
 ---@class ai_session.MergeSessionsParams
 ---@field sessions string[]

@@ -49,4 +49,5 @@ def register(server: AiSessionServer) -> None:
                                          window=params.window)
             return dump(p.ContextResult.model_validate(ctx.as_dict(with_items=params.with_items)))
 
-        return server.cache.get(f"context|{session.id}|{params.model_dump_json(exclude={'session'})}", build)
+        return server.cache.get(f"context|{session.id}|{params.model_dump_json(exclude={'session'})}", build,
+                                session=session.id)

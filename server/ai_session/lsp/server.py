@@ -29,7 +29,7 @@ from ai_session.core.privacy import private_dir, private_file, write_private
 from ai_session.core.redact import redact
 from ai_session.core.worktree import Worktree
 from ai_session.lsp.transport import StreamWriter, authorized, first_frame, read_frames, refusal
-from ai_session.lsp.wire import AiSessionProtocol, VersionCache, converter_factory, dump
+from ai_session.lsp.wire import AiSessionProtocol, StoreCache, converter_factory, dump
 from ai_session.protocol.methods import NOTIFICATIONS
 
 log = logging.getLogger("ai_session.lsp")
@@ -42,7 +42,7 @@ class AiSessionServer(LanguageServer):
         super().__init__(name="ai-session", version=__version__, converter_factory=converter_factory,
                          protocol_cls=AiSessionProtocol)
         self.manager = manager_factory()
-        self.cache = VersionCache(self.manager.store_version)
+        self.cache = StoreCache(self.manager)
         self.root: Path | None = None
         self.worktree: Worktree | None = None
         self.current_session_id: str | None = None

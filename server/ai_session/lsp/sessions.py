@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ai_session.core.models import Message, MessageKind, Role
+from ai_session.core.models import Message, MessageKind, Role, Session
 from ai_session.lsp.context import session_of
 from ai_session.lsp.summaries import summaries, summary, totals_payload
 from ai_session.lsp.wire import Dumped, dump, request
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 # Bulky fields a list view never shows; sessions/get has them.
-LIST_EXCLUDES = {"sessions": {"__all__": {"session": {"shell_env", "metadata", "provider_sessions", "system_prompt"}}}}
+LIST_EXCLUDES = {"session": {"shell_env", "metadata", "provider_sessions", "system_prompt"}}
 
 
 def register(server: AiSessionServer) -> None:
@@ -25,15 +25,26 @@ def register(server: AiSessionServer) -> None:
 
     @request(server, "aiSession/sessions/list")
     def list_sessions(params: p.ListSessionsParams) -> Dumped:
-        def build() -> Dumped:
-            sessions = m.list(statuses=params.statuses, agent=params.agent, role=params.role,
-                              worktree=params.worktree, include_pool=params.include_pool)
-            result = p.ListSessionsResult(sessions=summaries(server, sessions),
-                                          current_session_id=server.current_session_id)
-            return dump(result, exclude=LIST_EXCLUDES)
+        # Editors list after every change notification, a page at a time. After a write the
+        # order is read again, but only the rows of the sessions written are made again.
+        current = server.current_session_id
 
-        # Editors list after every change notification; between changes the answer is the same.
-        return server.cache.get(f"list|{params.model_dump_json()}|{server.current_session_id}", build)
+        def build() -> Dumped:
+            filters = params.model_dump_json(exclude={"offset", "limit"})
+            sessions: list[Session] = server.cache.get(f"list|{filters}", lambda: m.list(
+                statuses=params.statuses, agent=params.agent, role=params.role, worktree=params.worktree,
+                include_pool=params.include_pool))  # fmt: skip
+            end = len(sessions) if params.limit is None else params.offset + params.limit
+            page = sessions[params.offset : end]
+            rows = {s.id: row for s in page if (row := server.cache.lookup(f"row|{s.id}")) is not None}
+            missing = [s for s in page if s.id not in rows]
+            for s, row in zip(missing, summaries(server, missing)):
+                rows[s.id] = server.cache.put(f"row|{s.id}", dump(row, exclude=LIST_EXCLUDES), session=s.id)
+            result = dump(p.ListSessionsResult(sessions=[], current_session_id=current, total=len(sessions)))
+            result["sessions"] = [{**rows[s.id], "current": s.id == current} for s in page]
+            return result
+
+        return server.cache.get(f"page|{params.model_dump_json()}|{current}", build)
 
     def ref(params: p.SessionRef) -> str:
         return session_of(server, params).id

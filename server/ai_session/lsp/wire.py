@@ -29,6 +29,7 @@ from ai_session.core.redact import redact_data
 from ai_session.protocol.methods import REQUESTS
 
 if TYPE_CHECKING:
+    from ai_session.core.manager import SessionManager
     from ai_session.lsp.server import AiSessionServer
 
 PREFIX = "aiSession/"
@@ -37,6 +38,7 @@ ERROR_CODES = {"NotFound": -32001, "Ambiguous": -32002, "Conflict": -32003, "Inv
                "StoreError": -32004, "ProviderError": -32005, "Damaged": -32006, "NoProvider": -32007,
                "AccessDenied": -32008}
 P = TypeVar("P", bound=BaseModel)
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -94,24 +96,53 @@ class AiSessionProtocol(LanguageServerProtocol):
             self.writer.write(b"Content-Length: %d\r\n\r\n" % len(data) + data)
 
 
-class VersionCache:
-    """Answers that depend only on what is stored, kept until anything in the store changes."""
+class StoreCache:
+    """Answers that depend only on what is stored, each kept until a write touches what it
+    depends on: the entries of one session (its context, its row in a listing) go when that
+    session is written, listings when any is. The store's change log says which sessions a
+    write touched, whichever process wrote; a write it cannot attribute empties the cache."""
 
-    def __init__(self, version: Callable[[], object]) -> None:
-        self._store_version = version
-        self._version: object = None
-        self._entries: dict[str, Dumped] = {}
+    CHANGES_READ = 1000  # more changes than this since the last look: start afresh
+    MAX_ENTRIES = 20_000  # about one per session of a large store, and a few listings
 
-    def get(self, key: str, build: Callable[[], Dumped]) -> Dumped:
-        version = self._store_version()  # read first: a write during build makes the entry stale, not lost
-        if version != self._version:
+    def __init__(self, manager: SessionManager) -> None:
+        self._manager = manager
+        self._version = manager.store_version()  # first: a write after it empties the cache, is never missed
+        self._last_change = manager.last_change_id()
+        self._entries: dict[str, tuple[str | None, Any]] = {}  # key -> (session it depends on, answer)
+
+    def get(self, key: str, build: Callable[[], T], session: str | None = None) -> T:
+        """The answer under `key`, built when missing. `session`: the one session it depends
+        on; None for an answer that any write may change (a listing)."""
+        found = self.lookup(key)
+        if found is None:
+            found = self.put(key, build(), session)
+        return found
+
+    def lookup(self, key: str) -> Any:
+        self._follow_store()
+        entry = self._entries.get(key)
+        return None if entry is None else entry[1]
+
+    def put(self, key: str, answer: T, session: str | None = None) -> T:
+        if len(self._entries) >= self.MAX_ENTRIES:
             self._entries.clear()
-            self._version = version
-        if key not in self._entries:
-            if len(self._entries) > 64:
-                self._entries.clear()
-            self._entries[key] = build()
-        return self._entries[key]
+        self._entries[key] = (session, answer)
+        return answer
+
+    def _follow_store(self) -> None:
+        version = self._manager.store_version()  # read first: a write after it makes entries stale, not lost
+        if version == self._version:
+            return
+        self._version = version
+        changes = self._manager.changes_since(self._last_change, limit=self.CHANGES_READ)
+        if changes and len(changes) < self.CHANGES_READ and all(c.session_id for c in changes):
+            self._last_change = changes[-1].id
+            touched = {c.session_id for c in changes}
+            self._entries = {k: e for k, e in self._entries.items() if e[0] is not None and e[0] not in touched}
+        else:  # a write the log does not attribute to a session, or too many to go through
+            self._entries.clear()
+            self._last_change = self._manager.last_change_id()
 
 
 def dump(model: BaseModel, **options: Any) -> Dumped:

@@ -63,11 +63,14 @@ class ListSessionsParams(Model):
     role: str | None = None
     worktree: str | None = None
     include_pool: bool = False
+    offset: int = Field(0, ge=0, description="skip this many sessions of the listing (newest activity first)")
+    limit: int | None = Field(None, ge=1, description="at most this many sessions (a page); null for all")
 
 
 class ListSessionsResult(Model):
     sessions: list[SessionSummary]
     current_session_id: str | None = None
+    total: int = Field(0, description="sessions in the whole listing: more pages follow while offset + len(sessions) < total")
 
 
 class GetSessionParams(SessionRef):

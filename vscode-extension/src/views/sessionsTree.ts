@@ -13,9 +13,12 @@ export type Node =
   | { kind: 'trashed'; entry: TrashedSession }
   | { kind: 'session'; summary: SessionSummary; current: boolean }
   | { kind: 'run'; run: CommandRun; summary: SessionSummary }
-  | { kind: 'more'; summary: SessionSummary; message: string };
+  | { kind: 'more'; summary: SessionSummary; message: string }
+  | { kind: 'loadMore'; shown: number; total: number };
 
 const RUNS_SHOWN = 10;
+/** Sessions asked for at a time: a store of 10,000 sessions is listed (and sent) a page at a time. */
+export const SESSIONS_PAGE = 200;
 
 function themeIcon(spec: { icon: string; color?: string }): vscode.ThemeIcon {
   return new vscode.ThemeIcon(spec.icon, spec.color ? new vscode.ThemeColor(spec.color) : undefined);
@@ -25,6 +28,8 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private sessions: SessionSummary[] = [];
+  private total = 0; // sessions in the whole listing; `sessions` holds the first `wanted` of them
+  private wanted = SESSIONS_PAGE;
   private trash: TrashedSession[] = [];
   private readonly runs = new Map<string, CommandRun[]>();
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -65,8 +70,12 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
       this.sessions = [];
     } else {
       try {
-        const [result, trash] = await Promise.all([client.request(Requests.sessionsList, {}), client.request(Requests.trashList, {})]);
+        const [result, trash] = await Promise.all([
+          client.request(Requests.sessionsList, { offset: 0, limit: this.wanted }),
+          client.request(Requests.trashList, {}),
+        ]);
         this.sessions = result.sessions;
+        this.total = result.total ?? result.sessions.length;
         this.trash = trash.sessions;
       } catch (err) {
         this.ctx.log.error(`listing sessions failed: ${String(err)}`);
@@ -78,6 +87,12 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
 
   allSessions(): SessionSummary[] {
     return this.sessions;
+  }
+
+  /** The next page of sessions (the tree shows the newest first, `SESSIONS_PAGE` more each time). */
+  loadMore(): void {
+    this.wanted = this.sessions.length + SESSIONS_PAGE;
+    this.refresh();
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
@@ -150,12 +165,21 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
         item.iconPath = new vscode.ThemeIcon('info');
         return item;
       }
+      case 'loadMore': {
+        const item = new vscode.TreeItem('Load more sessions…', vscode.TreeItemCollapsibleState.None);
+        item.id = 'load-more';
+        item.description = `${node.shown} of ${node.total} shown`;
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.command = { command: 'aiSession.loadMoreSessions', title: 'Load More Sessions' };
+        return item;
+      }
     }
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
     if (!node) {
       const groups: Node[] = groupByWorktree(this.sessions, this.ctx.openWorktrees(), this.ctx.currentIds());
+      if (this.sessions.length < this.total) groups.push({ kind: 'loadMore', shown: this.sessions.length, total: this.total });
       return this.trash.length ? [...groups, { kind: 'trash', entries: this.trash }] : groups;
     }
     if (node.kind === 'trash') return node.entries.map((entry) => ({ kind: 'trashed', entry }));

@@ -55,25 +55,41 @@ function M.rows(sessions)
   return rows
 end
 
---- Ask the server for the sessions and let the user pick one.
+--- Sessions asked for at a time: a large store is listed (and sent) a page at a time.
+M.PAGE = 200
+
+--- Ask the server for the sessions (newest first, a page at a time) and let the user pick one.
+--- When more sessions follow, the last item loads the next page.
 ---@param on_choice fun(summary: ai_session.SessionSummary)
----@param opts { prompt?: string, params?: table }?
+---@param opts { prompt?: string, params?: table, limit?: integer }?
 function M.pick(on_choice, opts)
   opts = opts or {}
-  client.request(protocol.requests.sessions_list, opts.params or {}, function(result)
+  local limit = opts.limit or M.PAGE
+  local params = vim.tbl_extend('force', opts.params or {}, { offset = 0, limit = limit })
+  client.request(protocol.requests.sessions_list, params, function(result)
     local sessions = result.sessions or {}
     if #sessions == 0 then
       return vim.notify('ai-session: no sessions yet (:AiSession create NAME)', vim.log.levels.INFO)
     end
     local rows = M.rows(sessions)
-    vim.ui.select(sessions, {
+    local items = vim.list_extend({}, sessions)
+    local total = fmt.v(result.total) or #sessions
+    local more = { more = true }
+    if total > #sessions then
+      table.insert(items, more)
+      rows[more] = ('… %d more session%s (load %d more)'):format(total - #sessions, total - #sessions == 1 and '' or 's',
+        math.min(M.PAGE, total - #sessions))
+    end
+    vim.ui.select(items, {
       prompt = opts.prompt or 'ai-session: sessions',
       kind = 'ai_session',
       format_item = function(s)
         return rows[s]
       end,
     }, function(choice)
-      if choice then
+      if choice == more then
+        M.pick(on_choice, vim.tbl_extend('force', opts, { limit = #sessions + M.PAGE }))
+      elseif choice then
         on_choice(choice)
       end
     end)
