@@ -346,10 +346,10 @@ class SessionManager:
         return view
 
     def details(self, ref: str | Session) -> SessionDetails:
-        session = ref if isinstance(ref, Session) else self.resolve(ref)
         from ai_session.core import ask as ask_flow
         from ai_session.core.context import assemble as assemble_context
 
+        session = ref if isinstance(ref, Session) else self.resolve(ref)
         messages = self._store.list_messages(session.id)
         runs = self._store.list_runs(session.id)
         default_strategy = ask_flow.context_settings(self.sessions)
@@ -670,25 +670,20 @@ class SessionManager:
     # ------------------------------------------------------------------ export, import
 
     def export_document(self, ref: str | None = None, *, skip_corrupted: bool = False) -> dict[str, Any]:
-        """A session as our export format; without `ref`, every session (pooled ones aside) in one
-        bundle. A damaged row is an error naming each one, unless `skip_corrupted`: then the
-        readable rest is exported and `skipped` lists what was not."""
-        if ref is None:
-            return native.to_bundle([self.export_document(s.id, skip_corrupted=skip_corrupted) for s in self.list()])
-        session = self.resolve(ref)
-        messages, runs, damaged = self._store.contents(session.id)
-        if not skip_corrupted:
-            _refuse_damage(session, damaged, hint="or export the rest with --skip-corrupted")
-        doc = native.to_document(session, messages, runs)
-        if damaged:
-            doc["skipped"] = _skipped_rows(damaged)
-        return doc
+        """A session as our export format, as a dict (what `export_to` writes); without `ref`,
+        every session (pooled ones aside) in one bundle. A damaged row is an error naming each
+        one, unless `skip_corrupted`: then the readable rest is exported and `skipped` lists
+        what was not."""
+        out = io.StringIO()
+        self.export_to(ref, out, skip_corrupted=skip_corrupted)
+        return json.loads(out.getvalue())
 
-    def export_to(self, ref: str | None, out: TextIO, *, skip_corrupted: bool = False) -> list[dict]:
-        """What `export_document` holds, written to `out` as JSON a row at a time (memory stays
-        that of the rows read, and the C encoder writes them); every row redacted once more as
-        it leaves. Returns the damaged rows left out (with `skip_corrupted`)."""
-        skipped: list[dict] = []
+    def export_to(self, ref: str | None, out: TextIO, *, skip_corrupted: bool = False) -> list[dict[str, Any]]:
+        """Export a session (without `ref`: every one, pooled ones aside, in one bundle) to `out`
+        as JSON, a row at a time (memory stays that of the rows read, and the C encoder writes
+        them), every row redacted once more as it leaves. A damaged row is an error naming each
+        one, unless `skip_corrupted`: then the readable rest is written and returned."""
+        skipped: list[dict[str, Any]] = []
 
         def document(session: Session) -> Callable[[TextIO], None]:
             def write(to: TextIO) -> None:
@@ -709,7 +704,7 @@ class SessionManager:
         return skipped
 
     def export_file(self, ref: str | None, path: Path | None = None, *,
-                    skip_corrupted: bool = False) -> tuple[Path, list[dict]]:  # fmt: skip
+                    skip_corrupted: bool = False) -> tuple[Path, list[dict[str, Any]]]:  # fmt: skip
         """Export to a file (0600, in place only once whole); default: the exports dir, named
         after the session (all.json for every session). Returns it and the rows left out."""
         if path is None:
@@ -1063,7 +1058,7 @@ def _refuse_damage(session: Session, damaged: Sequence[Damage], hint: str = "") 
     )
 
 
-def _skipped_rows(damaged: Sequence[Damage]) -> list[dict]:
+def _skipped_rows(damaged: Sequence[Damage]) -> list[dict[str, Any]]:
     return [{"kind": d.kind, "ref": d.ref, "seq": d.seq, "damage": d.what} for d in damaged]
 
 

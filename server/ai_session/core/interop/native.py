@@ -24,28 +24,19 @@ VERSION = 1
 Encode = Callable[[Any], str]
 
 
-def to_document(session: Session, messages: Sequence[Message], runs: Sequence[tuple[CommandRun, str | None]]) -> dict[str, Any]:
-    return {**_head(), "session": _item(session), "messages": [_item(m) for m in messages],
-            "runs": [_run_item(r, raw) for r, raw in runs]}  # fmt: skip
-
-
-def to_bundle(documents: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    return {**_head(), "sessions": list(documents)}
-
-
 def write_document(out: TextIO, session: Session, messages: Iterable[Message],
                    runs: Iterable[tuple[CommandRun, str | None]], encode: Encode,
                    skipped: Sequence[dict[str, Any]] = ()) -> None:  # fmt: skip
-    """`to_document` written to `out` a row at a time: memory stays that of one row, whatever
-    the history, and each row is encoded by `encode` (the C JSON encoder, not `indent`'s
-    pure-Python one). `skipped` (damaged rows left out) comes last when there are any."""
+    """A session's document written to `out` a row at a time: memory stays that of one row,
+    whatever the history, and each row is encoded by `encode` (the C JSON encoder, not
+    `indent`'s pure-Python one). `skipped` (damaged rows left out) comes last when there are any."""
     write_object(out, {**_head(), "session": _item(session)},
                  {"messages": (_item(m) for m in messages), "runs": (_run_item(r, raw) for r, raw in runs)},
                  encode, tail={"skipped": list(skipped)} if skipped else {})  # fmt: skip
 
 
 def write_bundle(out: TextIO, documents: Iterable[Callable[[TextIO], None]], encode: Encode) -> None:
-    """`to_bundle` written to `out`: each of `documents` writes one document in place."""
+    """A bundle of several sessions written to `out`: each of `documents` writes one in place."""
     write_object(out, _head(), {"sessions": documents}, encode)
 
 
