@@ -103,3 +103,22 @@ def test_checkhealth_reports_ok(editor: Editor) -> None:
     assert "OK store opened and validated" in text, text
     assert "current session: proj-main" in text, text
     assert "OK tokens counted: the current context is" in text, text
+
+
+def test_the_picker_lists_a_page_and_its_last_row_loads_more(editor: Editor, cli) -> None:
+    for name in ("p1", "p2", "p3"):
+        cli("create", name)
+    editor.wait("return vim.tbl_contains(vim.fn.getcompletion('AiSession attach p3', 'cmdline'), 'p3')", "p3 known")
+    editor.lua("require('ai_session.ui.picker').PAGE = 2")  # four sessions: two pages of two
+    editor.lua("""
+    _G.picks = {}
+    vim.ui.select = function(items, opts, on_choice)
+      table.insert(_G.picks, vim.tbl_map(opts.format_item, items))
+      if #_G.picks == 1 then on_choice(items[#items]) end  -- the last row: load more
+    end
+    """)
+    editor.cmd("AiSession list")
+    pages = editor.wait("return #_G.picks == 2 and _G.picks", "the picker's second page")
+    assert [r.split()[0] for r in pages[0][:2]] == ["p3", "p2"], pages[0]
+    assert pages[0][2].startswith("… 2 more sessions (load 2 more)"), pages[0]
+    assert [r.split()[1] if r.startswith("*") else r.split()[0] for r in pages[1]] == ["p3", "p2", "p1", "proj-main"]
