@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 LIST_EXCLUDES = {"session": {"shell_env", "metadata", "provider_sessions", "system_prompt"}}
 
 
+def _marked(row: Dumped, current: bool) -> Dumped:
+    """A kept row as it is, or a copy saying whether it is the current session now."""
+    return row if row["current"] is current else Dumped({**row, "current": current})
+
+
 def register(server: AiSessionServer) -> None:
     m = server.manager
 
@@ -40,9 +45,8 @@ def register(server: AiSessionServer) -> None:
             missing = [s for s in page if s.id not in rows]
             for s, row in zip(missing, summaries(server, missing)):
                 rows[s.id] = server.cache.put(f"row|{s.id}", dump(row, exclude=LIST_EXCLUDES), session=s.id)
-            result = dump(p.ListSessionsResult(sessions=[], current_session_id=current, total=len(sessions)))
-            result["sessions"] = [{**rows[s.id], "current": s.id == current} for s in page]
-            return result
+            head = dump(p.ListSessionsResult(sessions=[], current_session_id=current, total=len(sessions)))
+            return Dumped.listing(head, "sessions", [_marked(rows[s.id], s.id == current) for s in page])
 
         return server.cache.get(f"page|{params.model_dump_json()}|{current}", build)
 

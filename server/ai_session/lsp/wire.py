@@ -55,6 +55,16 @@ class Dumped(dict):
             self._json = json.dumps(redact_data(self, by_key=False))
         return self._json
 
+    @classmethod
+    def listing(cls, head: Dumped, key: str, items: list[Dumped]) -> Dumped:
+        """`head` with `items` under `key` (its first field), whose JSON is made of the items'
+        own texts: a listing of kept rows is neither encoded nor redacted again, row by row."""
+        result = cls({**head, key: items})
+        empty = head.json()
+        assert next(iter(head)) == key and empty.startswith(f'{{"{key}": []'), "key must be head's first field, empty"
+        result._json = f'{{"{key}": [' + ", ".join(item.json() for item in items) + "]" + empty[len(key) + 7 :]
+        return result
+
 
 class AiSessionProtocol(LanguageServerProtocol):
     """Every message out -- responses, errors, notifications, server requests -- is written
