@@ -59,3 +59,23 @@ def test_build_runs_once_until_the_session_changes(manager: SessionManager) -> N
     manager.add_message(a, "user", "one more")
     cache.get("context|a", build, session=a.id)
     assert len(built) == 2
+
+
+def test_a_pin_or_a_prune_from_another_process_is_logged_and_drops_the_session_s_answers(manager: SessionManager) -> None:
+    a, b = manager.create("a"), manager.create("b")
+    manager.add_message(a, "user", "first")
+    manager.add_message(a, "user", "second")
+    cache = StoreCache(manager)
+    cache.put("context|a", Dumped(n=1), session=a.id)
+    other = SessionManager(manager.config)
+    try:
+        since = manager.last_change_id()
+        other.pin("a", 1)
+        other.add_message(b.id, "user", "a logged write elsewhere, in the same window")
+        assert [(c.session_id, c.kind) for c in manager.changes_since(since)] == [(a.id, "message"), (b.id, "message")]
+        assert cache.lookup("context|a") is None  # the pin alone, unlogged, would have left it stale
+        cache.put("context|a", Dumped(n=2), session=a.id)
+        assert other.clear_history("a") == 1  # the unpinned message
+    finally:
+        other.close()
+    assert cache.lookup("context|a") is None

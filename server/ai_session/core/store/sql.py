@@ -88,6 +88,11 @@ class SQLStore(SessionStore):
     def _write(self, work: Callable[[Any], T]) -> T:
         """Run `work(connection)` in one write transaction, as the backend locks and retries."""
 
+    @abstractmethod
+    def _log_edits(self, conn: Any, session_ids: Sequence[str]) -> None:
+        """Log edited or removed messages as an append is logged (one entry per session), in
+        the writing transaction: followers (editors, caches) hear of a pin or a prune."""
+
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One statement in its own write transaction; returns the rows it changed."""
         return int(self._write(lambda conn: conn.execute(sql, params).rowcount))
@@ -199,9 +204,17 @@ class SQLStore(SessionStore):
         return f"UPDATE messages SET {columns} WHERE id = {d.mark}", (*values[:-1], *derived.values(), values[-1])
 
     def update_messages(self, messages: Iterable[Message]) -> None:
+        messages = list(messages)
         updates = [self._message_update(m) for m in messages]
-        if updates:
-            self._write(lambda conn: _executemany(conn, updates[0][0], [values for _, values in updates]))
+        if not updates:
+            return
+        sessions = sorted({m.session_id for m in messages if m.session_id})
+
+        def work(conn: Any) -> None:
+            _executemany(conn, updates[0][0], [values for _, values in updates])
+            self._log_edits(conn, sessions)
+
+        self._write(work)
 
     def delete_messages(self, session_id: str, seqs: Iterable[int]) -> int:
         seq_list = list(seqs)
@@ -212,6 +225,8 @@ class SQLStore(SessionStore):
                 where, params = self.dialect.any_of("seq", seq_list[i : i + 500])
                 deleted += conn.execute(f"DELETE FROM messages WHERE session_id = {self.dialect.mark} AND {where}",
                                         [session_id, *params]).rowcount  # fmt: skip
+            if deleted:
+                self._log_edits(conn, [session_id])
             return deleted
 
         return self._write(work)
