@@ -37,6 +37,16 @@ def test_version_and_help_import_nothing_heavy(home, argv):
     assert not [m for m in loaded for heavy in HEAVY if m == heavy or m.startswith(heavy + ".")]
 
 
+def test_version_answers_as_the_parser_would(home):
+    from ai_session import __version__
+    from ai_session.cli import build_parser
+
+    done = subprocess.run([sys.executable, "-m", "ai_session", "--version"], capture_output=True, text=True,
+                          env=cli_env(home), timeout=60, check=True)  # fmt: skip
+    assert done.stdout == f"ai-session {__version__}\n" and done.stderr == ""
+    assert build_parser()._actions[1].version == done.stdout.strip()  # the --version the parser declares
+
+
 def test_a_command_imports_only_its_own_module(home):
     loaded = {m for m in modules_after(home, "list") if m.startswith("ai_session.cli.")}
     assert loaded == {"ai_session.cli.sessions", "ai_session.cli.spec", "ai_session.cli.render", "ai_session.cli.views"}

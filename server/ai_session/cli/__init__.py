@@ -189,5 +189,9 @@ def run(entry: Command, args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _, args = parse(sys.argv[1:] if argv is None else list(argv))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv == ["--version"]:  # what argparse would print, without building 45 subparsers first
+        print(f"ai-session {__version__}")
+        return 0
+    _, args = parse(argv)
     return run(args._command, args)
