@@ -48,12 +48,12 @@ def _head_file(root: Path) -> Path | None:
     return Path(git_dir) / "HEAD" if git_dir else None
 
 
-async def follow_branch(server: AiSessionServer, root: Path) -> None:
-    """Re-attach when HEAD moves to another branch (checkout/switch in this worktree)."""
-    head = _head_file(root)
-    if head is None:
-        return
-    last = head.read_bytes() if head.exists() else b""
+def _read_head(head: Path) -> bytes:
+    return head.read_bytes() if head.exists() else b""
+
+
+async def follow_branch(server: AiSessionServer, root: Path, head: Path, last: bytes) -> None:
+    """Re-attach when HEAD moves from `last` to another branch (checkout/switch in this worktree)."""
     while True:
         await asyncio.sleep(HEAD_CHECK_SECONDS)
         try:
@@ -75,12 +75,15 @@ def register(server: AiSessionServer) -> None:
             return
         server.worktree = git_worktree.detect(server.root)
         if server.auto_attach:
+            head = _head_file(server.root)
+            last = _read_head(head) if head else b""  # before attaching: a switch right after it is seen
             try:
                 attach(server, server.root)
             except Exception as exc:  # a broken store must not stop the editor from starting
                 log.exception("auto-attach failed")
                 server.warn_client(f"ai-session: could not attach this worktree's session: {exc}")
-            server.spawn(follow_branch(server, server.root), "follow-branch")
+            if head is not None:
+                server.spawn(follow_branch(server, server.root, head, last), "follow-branch")
 
     server.initialized_hooks.append(initialized)
 
