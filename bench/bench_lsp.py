@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from fixtures import large_store, manager
 from harness import Figure, at_most, bench_env, median_ms

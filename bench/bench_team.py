@@ -9,6 +9,7 @@ AI_SESSION_BENCH_PG. The same writers on the embedded store are measured as the 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import multiprocessing as mp
 import statistics
 import tempfile
@@ -89,7 +90,7 @@ def run(url: str) -> dict[str, float]:
     for s in sessions:
         seqs = [m.seq for m in store.list_messages(s.id)]
         lost += WRITERS // SESSIONS * APPENDS - len(seqs)
-        gaps += sum(1 for a, b in zip(seqs, seqs[1:]) if b != a + 1) + (seqs[:1] != [1])
+        gaps += sum(1 for a, b in itertools.pairwise(seqs) if b != a + 1) + (seqs[:1] != [1])
     store.close()
     delays = [max(a[sid] for a in arrivals if sid in a) - at for sid, at in announced.items()]
     missing = sum(1 for sid in announced for a in arrivals if sid not in a)

@@ -138,7 +138,7 @@ def table(figures: Sequence[Figure]) -> str:
         ratio = "" if f.ratio is None else f"{f.ratio:.2f}x"
         rows.append((f.name, f.shown(), f.target, mark, f.reference, ratio, f.note))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 

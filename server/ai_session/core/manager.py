@@ -676,14 +676,15 @@ class SessionManager:
         what was not."""
         out = io.StringIO()
         self.export_to(ref, out, skip_corrupted=skip_corrupted)
-        return json.loads(out.getvalue())
+        document: dict[str, Any] = json.loads(out.getvalue())
+        return document
 
-    def export_to(self, ref: str | None, out: TextIO, *, skip_corrupted: bool = False) -> list[dict[str, Any]]:
+    def export_to(self, ref: str | None, out: TextIO, *, skip_corrupted: bool = False) -> builtins.list[dict[str, Any]]:
         """Export a session (without `ref`: every one, pooled ones aside, in one bundle) to `out`
         as JSON, a row at a time (memory stays that of the rows read, and the C encoder writes
         them), every row redacted once more as it leaves. A damaged row is an error naming each
         one, unless `skip_corrupted`: then the readable rest is written and returned."""
-        skipped: list[dict[str, Any]] = []
+        skipped: builtins.list[dict[str, Any]] = []
 
         def document(session: Session) -> Callable[[TextIO], None]:
             def write(to: TextIO) -> None:
@@ -704,7 +705,7 @@ class SessionManager:
         return skipped
 
     def export_file(self, ref: str | None, path: Path | None = None, *,
-                    skip_corrupted: bool = False) -> tuple[Path, list[dict[str, Any]]]:  # fmt: skip
+                    skip_corrupted: bool = False) -> tuple[Path, builtins.list[dict[str, Any]]]:  # fmt: skip
         """Export to a file (0600, in place only once whole); default: the exports dir, named
         after the session (all.json for every session). Returns it and the rows left out."""
         if path is None:

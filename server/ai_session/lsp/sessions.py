@@ -43,7 +43,7 @@ def register(server: AiSessionServer) -> None:
             page = sessions[params.offset : end]
             rows = {s.id: row for s in page if (row := server.cache.lookup(f"row|{s.id}")) is not None}
             missing = [s for s in page if s.id not in rows]
-            for s, row in zip(missing, summaries(server, missing)):
+            for s, row in zip(missing, summaries(server, missing), strict=True):
                 rows[s.id] = server.cache.put(f"row|{s.id}", dump(row, exclude=LIST_EXCLUDES), session=s.id)
             head = dump(p.ListSessionsResult(sessions=[], current_session_id=current, total=len(sessions)))
             return Dumped.listing(head, "sessions", [_marked(rows[s.id], s.id == current) for s in page])
