@@ -20,7 +20,7 @@ from ai_session.core.models import utcnow
 from ai_session.core.redact import redact_data
 m = SessionManager()
 session = m.resolve("big")
-messages, runs, _ = m.store.contents(session.id)
+messages, runs, _ = m.sessions.store.contents(session.id)
 dump = lambda x: x.model_dump(mode="json", by_alias=True)
 doc = {"format": "ai-session", "version": 1, "exportedAt": utcnow().isoformat(), "session": dump(session),
        "messages": [dump(x) for x in messages], "runs": [{"run": dump(r), "output": raw} for r, raw in runs]}
