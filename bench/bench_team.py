@@ -134,8 +134,10 @@ def main() -> None:
             f"own, 1 per {PACE}s": _round(url, False, max(1, appends // 4), PACE),
             "shared, flat out": _round(url, True, appends),
         }
-    print(f"team store: {WRITERS} writer processes, {LISTENERS} listeners; flat out: {appends} appends each,"
-          f" as fast as they return; paced: {max(1, appends // 4)} each, one per {PACE}s per writer")
+    print(
+        f"team store: {WRITERS} writer processes, {LISTENERS} listeners; flat out: {appends} appends each,"
+        f" as fast as they return; paced: {max(1, appends // 4)} each, one per {PACE}s per writer"
+    )
     print(f"{'':36}" + "".join(f"{name:>22}" for name in rounds))
     for metric in rounds["own, flat out"]:
         print(f"{metric:36}" + "".join(f"{r[metric]:>22}" for r in rounds.values()))

@@ -87,7 +87,7 @@ def _enum(kind: type[E], value: Any, fallback: E, damage: list[str], column: str
 
 def scrubbed(model: M) -> M:
     """The model with every text field redacted (the same object when nothing was secret)."""
-    data = model.model_dump(mode="json", include=text_fields(type(model)))
+    data = model.model_dump(mode="json", include=set(text_fields(type(model))))
     clean = redact_data(data, own_keys=True)
     return model if clean is data else type(model).model_validate({**model.model_dump(mode="json"), **clean})
 
