@@ -112,3 +112,16 @@ def test_repair_redact_rewrites_what_was_stored_behind_the_stores_back(cli, home
     shown = cli("show", "old", "--history", "--limit", "0", "--format", "json").stdout
     assert found(shown, fakes) == [] and "[REDACTED" in shown
     assert cli.json("repair", "--redact")["rows"] == 0  # idempotent
+
+
+def test_the_store_redacts_every_field_that_can_hold_text_and_only_those_are_scanned(store) -> None:
+    # The codec scans only fields that can hold text; every str field of a message is one.
+    from ai_session.core.store.codec import text_fields
+
+    assert text_fields(Message) >= {"id", "session_id", "content", "agent", "run_id", "metadata", "copy_of"}
+    assert not text_fields(Message) & {"seq", "role", "kind", "created_at", "tokens", "pinned", "covers", "usage"}
+    fakes = plant()
+    session = store.create_session(Session(name="fields"))
+    store.append_messages(session.id, [Message(role="user", content="x", agent=fakes[0].text, run_id=fakes[1].text,
+                                               copy_of=fakes[2].text, metadata={fakes[3].text: fakes[4].text})])
+    assert found(_read_everything(store, session.id), fakes) == []

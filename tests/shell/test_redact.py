@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ai_session.core.redact import Redactor, StreamRedactor, is_secret_name, redact, redact_bytes
+from ai_session.core.redact import Redactor, StreamRedactor, is_secret_name, redact, redact_bytes, remember
 from ai_session.core.shell.env import restorable
 
 GH = "ghp_" + "a1B2" * 9
@@ -165,3 +165,14 @@ def test_the_corpus_of_real_outputs_is_left_alone_but_for_its_one_real_token() -
             changed[raw.parent.name] = out.count(b"[REDACTED:")
     # vite prints its dev server's websocket token (webSocketToken: '...'): that one is a secret.
     assert changed == {"27-vite-build-success-verbose": 1}
+
+
+def test_a_text_found_clean_is_redacted_once_its_secret_becomes_known() -> None:
+    # The redactor remembers texts it found clean; a value learnt later must still be hidden in them.
+    value = "plain-looking-value-7f3a9c2e"
+    text = f"deploying with {value} now"
+    assert redact(text) == text
+    assert redact(text) == text  # remembered
+    remember({"DEPLOY_TOKEN": value})
+    assert value not in redact(text)
+    assert "[REDACTED:DEPLOY_TOKEN]" in redact(text)

@@ -46,6 +46,9 @@ _LABEL_B = LABEL.encode()
 
 # Shorter values would redact ordinary words and numbers all over the output.
 MIN_SECRET_VALUE_LEN = 8
+# Texts a redactor remembers finding clean, so the same text is scanned once: how many, how long.
+CLEAN_MEMO_SIZE = 256
+CLEAN_MEMO_MAX_LEN = 16_384
 # How many literal values the process remembers (oldest forgotten first).
 MAX_KNOWN_VALUES = 4096
 
@@ -461,23 +464,38 @@ class Redactor:
             if _worth_remembering(v):
                 own.setdefault(_b(v), _b(f"[REDACTED:secret{i}]"))
         self._own = tuple(own.items())
-        self._cache: tuple[object, _Literals] = (None, _Literals(()))
+        self._cache: tuple[object, _Literals, dict[str, None]] = (None, _Literals(()), {})
 
-    def _values(self) -> _Literals:
+    def _state(self) -> tuple[object, _Literals, dict[str, None]]:
+        """The known values, and the texts found clean against them (renewed with them: a
+        text clean before a value became known may hold it). One tuple, read at once, so
+        a thread never pairs a memo with values it was not made against."""
         known = _KNOWN.items
         if self._cache[0] is not known:
             pairs = _longest_first({**dict(known), **dict(self._own)}.items()) if self._own else known
-            self._cache = (known, _Literals(pairs))
-        return self._cache[1]
+            self._cache = (known, _Literals(pairs), {})
+        return self._cache
+
+    def _values(self) -> _Literals:
+        return self._state()[1]
 
     @property
     def max_value_len(self) -> int:
         return self._values().longest
 
     def text(self, text: str) -> str:
+        _, values, clean = self._state()
+        if text in clean:  # the same text again (a session id, a body redacted before it is stored)
+            return text
         data = _b(text)
-        spans = _find(data, self._values())
-        return _apply(data, spans).decode("utf-8", "surrogatepass") if spans else text
+        spans = _find(data, values)
+        if spans:
+            return _apply(data, spans).decode("utf-8", "surrogatepass")
+        if len(text) <= CLEAN_MEMO_MAX_LEN:
+            if len(clean) >= CLEAN_MEMO_SIZE:
+                clean.clear()
+            clean[text] = None
+        return text
 
     def spans(self, data: bytes) -> list[_Span]:
         return _find(data, self._values())
@@ -504,8 +522,9 @@ def redact_bytes(data: bytes, extra_values: Iterable[str] | None = None, *, env:
     return Redactor(env, extra_values or ()).bytes(data)
 
 
-def redact_data(value: Any, *, by_key: bool = True) -> Any:
-    """`redact` over every string of a JSON-like value (keys too). With `by_key`, a string
+def redact_data(value: Any, *, by_key: bool = True, own_keys: bool = False) -> Any:
+    """`redact` over every string of a JSON-like value (keys too, unless `own_keys` says the
+    top-level keys are the caller's own names, a model's fields). With `by_key`, a string
     under a secret-looking key is hidden whole, whatever its shape. Returns `value` itself
     when nothing changed, so a caller can tell cheaply."""
     if isinstance(value, str):
@@ -514,7 +533,7 @@ def redact_data(value: Any, *, by_key: bool = True) -> Any:
         changed = False
         out: dict[Any, Any] = {}
         for k, v in value.items():
-            new_k = _PROCESS.text(k) if isinstance(k, str) else k
+            new_k = _PROCESS.text(k) if isinstance(k, str) and not own_keys else k
             if by_key and isinstance(v, str) and isinstance(k, str) and _hidden_by_key(k, v):
                 new_v: Any = f"[REDACTED:{k}]"
             else:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, TypeVar
+from enum import Enum, StrEnum
+from functools import cache
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -86,9 +87,28 @@ def _enum(kind: type[E], value: Any, fallback: E, damage: list[str], column: str
 
 def scrubbed(model: M) -> M:
     """The model with every text field redacted (the same object when nothing was secret)."""
-    data = model.model_dump(mode="json")
-    clean = redact_data(data)
-    return model if clean is data else type(model).model_validate(clean)
+    data = model.model_dump(mode="json", include=set(text_fields(type(model))))
+    clean = redact_data(data, own_keys=True)
+    return model if clean is data else type(model).model_validate({**model.model_dump(mode="json"), **clean})
+
+
+@cache
+def text_fields(kind: type[BaseModel]) -> frozenset[str]:
+    """The fields of a model that can hold text, so a secret: all but numbers, flags, times and
+    enums. Redacting only these spares every append the scan of a dozen values that cannot."""
+    return frozenset(name for name, field in kind.model_fields.items() if _may_hold_text(field.annotation))
+
+
+def _may_hold_text(annotation: Any) -> bool:
+    if annotation in (int, float, bool, type(None), datetime):
+        return False
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return False
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return bool(text_fields(annotation))
+    if args := get_args(annotation):  # a union or a container: text if any part may be
+        return any(_may_hold_text(a) for a in args if a is not Ellipsis)
+    return True  # str, Any, a bare container
 
 
 def refuse_damaged(item: Session | Message | CommandRun, what: str) -> None:

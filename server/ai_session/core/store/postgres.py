@@ -53,6 +53,7 @@ POOL_SIZE = 4
 CONNECT_TIMEOUT = 10  # seconds
 WRITE_ATTEMPTS = 8  # deadlock / serialization failure retries
 CHANGE_LOG_KEEP = 50_000
+NOTIFY_GATHER = 0.05  # seconds a watcher waits after a notification for the rest of a burst
 FALLBACK_POLL = 5.0  # seconds between change-log reads when no notification arrives
 RECONNECT_MAX = 10.0  # longest wait between reconnection attempts of a watcher
 MIGRATION_LOCK = 0x61695F6D6967  # advisory lock: one migrator at a time ("ai_mig")
@@ -303,8 +304,16 @@ class PostgresStore(SQLStore):
                                 break
                             last = batch[-1].id
                             yield batch
+                        woke = False
                         async for _ in conn.notifies(timeout=max(interval, 0.01), stop_after=1):
-                            pass
+                            woke = True
+                        if woke:
+                            # Let a burst of commits gather and take their notifications at once:
+                            # under load one read of the change log serves many writes, not one
+                            # read per write in every listening server.
+                            await asyncio.sleep(NOTIFY_GATHER)
+                            async for _ in conn.notifies(timeout=0):
+                                pass
             except psycopg.OperationalError as exc:
                 log.warning("team store %s: watcher connection lost (%s); reconnecting", self.url, str(exc).strip())
                 await asyncio.sleep(backoff)
