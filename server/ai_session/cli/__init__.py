@@ -85,6 +85,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "optimize": ("admin", "re-compress large bodies, prune the change log, vacuum the store"),
     "stats": ("stats", "messages, commands, tokens and savings per session, agent or role"),
     "serve": ("server", "run the JSON-RPC server for editors (stdio by default)"),
+    "host": ("server", "the session host clients start on demand: it owns the live shells (not run by hand)"),
     "compress": ("runs", "filter: read a command's output on stdin, print its context form"),
     "share": ("admin", "show who shares a session, or share it --with a user (team store)"),
     "store": ("admin", "team store administration: create/upgrade the schema, copy sessions between stores"),

@@ -10,6 +10,7 @@ a command message in the session's history.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import time
@@ -23,7 +24,7 @@ from ai_session.core.models import CommandRun, RunStatus, Session, SessionStatus
 from ai_session.core.privacy import private_dir
 from ai_session.core.shell import procs
 from ai_session.core.shell.env import restorable
-from ai_session.core.shell.process import ExecResult, ShellExited, ShellProcess, Stdin
+from ai_session.core.shell.process import ExecResult, ShellError, ShellExited, ShellProcess, Stdin
 
 if TYPE_CHECKING:
     from ai_session.core.manager import SessionManager
@@ -36,6 +37,9 @@ class SessionShells:
         self._starting: dict[str, asyncio.Lock] = {}
         self._recording: set[asyncio.Task[CommandRun]] = set()  # typed commands being recorded
         self._workroot: Path | None = None
+        # The session host saves cwd and env after every command, so a killed host loses at
+        # most the command that was running; others save them when the shell closes.
+        self.save_each_command = False
 
     def workroot(self) -> Path:
         """The private folder (in the data dir) holding each live shell's own files; what a
@@ -162,7 +166,11 @@ class SessionShells:
         self._m.store.save_run(done, raw)
         done = self._m.store.get_run(done.id) or done  # as stored: redacted, whoever reads it next
         self._m.add_messages(session_id, [command_message(done, agent=meta.get("agent"))])
-        if result.final_cwd:
+        if self.save_each_command and (sh := self.live(session_id)) is not None:
+            with contextlib.suppress(ShellError):
+                state = await sh.state()
+                self._store_state(session_id, state.cwd, state.env)
+        elif result.final_cwd:
             session = self._m.resolve(session_id)
             if session.shell_cwd != result.final_cwd:
                 self._m.store.update_session(session.model_copy(update={"shell_cwd": result.final_cwd}))
@@ -170,15 +178,26 @@ class SessionShells:
 
     def _save_state(self, session_id: str, sh: ShellProcess) -> None:
         state = sh.final_state()
+        self._store_state(session_id, state.cwd, state.env)
+
+    def _store_state(self, session_id: str, cwd: str | None, env: dict[str, str]) -> None:
         session = self._m.resolve(session_id)
-        self._m.store.update_session(
-            session.model_copy(update={"shell_cwd": state.cwd, "shell_env": _env_delta(state.env)})
-        )
+        delta = _env_delta(env)
+        if (session.shell_cwd, session.shell_env) != (cwd, delta):
+            self._m.store.update_session(session.model_copy(update={"shell_cwd": cwd, "shell_env": delta}))
+
+    def running(self) -> bool:
+        """Whether a command runs in any live shell (typed or exec)."""
+        return any(sh.busy for sh in self._live.values() if sh.alive) or bool(self._recording)
+
+    async def settled(self) -> None:
+        """Until the typed commands that finished are recorded (compressed and stored)."""
+        if self._recording:
+            await asyncio.gather(*list(self._recording), return_exceptions=True)
 
     async def close(self, session_id: str | None = None) -> None:
         """Close live shells (all, or one session's), saving each one's cwd and env."""
-        if self._recording:  # typed commands still being compressed and stored
-            await asyncio.gather(*list(self._recording), return_exceptions=True)
+        await self.settled()
         ids = [session_id] if session_id else list(self._live)
         for sid in ids:
             sh = self._live.pop(sid, None)
