@@ -277,6 +277,10 @@ def _spawn(paths: HostPaths, env: Mapping[str, str] | None) -> socket.socket:
     while time.monotonic() < deadline:
         sock = _try_connect(paths.socket)
         if sock is not None:
+            import threading
+
+            # Reaped when it exits (no zombie left in a long-lived client such as an editor's server).
+            threading.Thread(target=proc.wait, name="ai-session host reaper", daemon=True).start()
             return sock
         if proc.poll() is not None:
             raise HostUnavailable(_last_line(paths.log) or f"the session host exited at start (status {proc.returncode})")

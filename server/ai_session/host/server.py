@@ -367,6 +367,8 @@ async def serve(idle: float | None = None) -> int:
     except BlockingIOError:
         print("ai-session host: another host serves this store", file=sys.stderr)
         return 1
+    os.ftruncate(lock_fd, 0)
+    os.pwrite(lock_fd, f"{os.getpid()}\n".encode(), 0)  # who holds it, for people and tests
     m = SessionManager()
     try:
         recovered = await asyncio.to_thread(m.record_interrupted)
