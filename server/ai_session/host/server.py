@@ -69,16 +69,25 @@ class RunReportParams(p.RunRef):
 
 @dataclass(eq=False)
 class Client:
-    writer: asyncio.StreamWriter
+    """A connected client: `deliver` takes each message for it (a line on its socket, or a
+    call, for a language server that runs the host in its own process)."""
+
+    deliver: Callable[[Message], None]
     watch: bool = False
     runs: set[str] = field(default_factory=set)  # its own runs: it hears of them even unwatched
     terminals: set[str] = field(default_factory=set)
 
     def send(self, message: Message) -> None:
-        if self.writer.is_closing():
-            return
         # The one way out: whatever a handler put in a message, no secret leaves the host.
-        self.writer.write(json.dumps(redact_data(message, by_key=False)).encode() + b"\n")
+        self.deliver(redact_data(message, by_key=False))
+
+
+def _line_writer(writer: asyncio.StreamWriter) -> Callable[[Message], None]:
+    def deliver(message: Message) -> None:
+        if not writer.is_closing():
+            writer.write(json.dumps(message).encode() + b"\n")
+
+    return deliver
 
 
 @dataclass
@@ -90,13 +99,12 @@ class Terminal:
 
 
 class Host:
-    def __init__(self, manager: SessionManager, paths: HostPaths, *, idle: float = IDLE_SECONDS) -> None:
+    def __init__(self, manager: SessionManager, *, idle: float = IDLE_SECONDS) -> None:
         self.m = manager
-        self.paths = paths
         self.idle = idle
         self.m.shells.save_each_command = True
         self.clients: set[Client] = set()
-        self.running: dict[str, asyncio.Task[CommandRun]] = {}
+        self.running: dict[str, tuple[str, asyncio.Task[CommandRun]]] = {}  # run id: (session id, task)
         self.terminals: dict[str, Terminal] = {}
         self.stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -119,26 +127,39 @@ class Host:
         if not _same_user(writer):
             writer.close()
             return
-        client = Client(writer)
-        self.clients.add(client)
+        client = self.connect(_line_writer(writer))
         try:
             while line := await reader.readline():
-                self._spawn(self.handle(client, line))
+                try:
+                    msg = json.loads(line)
+                except ValueError:
+                    client.send({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}})
+                    continue
+                self._spawn(self._answer(client, msg))
         except (ConnectionError, asyncio.LimitOverrunError, ValueError):
             pass
         finally:
-            self.clients.discard(client)
-            for terminal_id in list(client.terminals):
-                self._drop_terminal(terminal_id, "the client went away")
+            self.disconnect(client)
             writer.close()
-            self._last_active = time.monotonic()
 
-    async def handle(self, client: Client, line: bytes) -> None:
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            client.send({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}})
-            return
+    def connect(self, deliver: Callable[[Message], None]) -> Client:
+        client = Client(deliver)
+        self.clients.add(client)
+        return client
+
+    def disconnect(self, client: Client) -> None:
+        self.clients.discard(client)
+        for terminal_id in list(client.terminals):
+            self._drop_terminal(terminal_id, "the client went away")
+        self._last_active = time.monotonic()
+
+    async def _answer(self, client: Client, msg: Message) -> None:
+        reply = await self.handle(client, msg)
+        if msg.get("id") is not None:
+            client.send(reply)
+
+    async def handle(self, client: Client, msg: Message) -> Message:
+        """One request or notification from `client`; the reply (a notification's is dropped)."""
         ident, method = msg.get("id"), msg.get("method")
         entry = self.handlers.get(method)
         try:
@@ -163,8 +184,7 @@ class Host:
         except Exception as exc:  # noqa: BLE001 - one client's bad request never takes the host down
             log.exception("%s failed", method)
             reply = {"jsonrpc": "2.0", "id": ident, "error": {"code": -32603, "message": f"internal error ({type(exc).__name__})"}}
-        if ident is not None:
-            client.send(reply)
+        return reply
 
     def notify(self, method: str, payload: BaseModel, *, to: Client | None = None, run_id: str | None = None) -> None:
         """A notification to one client, or to every client that watches runs or owns this one."""
@@ -186,12 +206,14 @@ class Host:
 
     async def exec(self, client: Client, params: HostExec) -> p.ExecResult:
         session = self.m.resolve(params.session) if params.session else _no_session()
-        ahead = [rid for rid, task in self.running.items() if not task.done()]
-        behind = next((r for rid in reversed(ahead) if (r := self.m.get_run(rid)).session_id == session.id), None)
         started: asyncio.Future[CommandRun] = asyncio.get_running_loop().create_future()
         decoder = codecs.getincrementaldecoder("utf-8")("replace")  # a character may span two reads
+        behind: list[str] = []
 
         def on_start(run: CommandRun) -> None:
+            # The newest run still going in the session's shell: this one starts when it ends.
+            behind.extend(rid for rid, (sid, t) in self.running.items() if sid == session.id and not t.done())
+            self.running[run.id] = (session.id, task)
             client.runs.add(run.id)
             started.set_result(run)
 
@@ -218,11 +240,11 @@ class Host:
 
         task = self._spawn(run())
         first = await started
-        self.running[first.id] = task
+        ahead = self.m.get_run(behind[-1]) if behind else None
         if not params.wait:
-            return p.ExecResult(run_id=first.id, session_id=session.id, queued_behind=behind)
+            return p.ExecResult(run_id=first.id, session_id=session.id, queued_behind=ahead)
         done = await asyncio.shield(task)
-        return p.ExecResult(run_id=done.id, session_id=session.id, run=done, queued_behind=behind)
+        return p.ExecResult(run_id=done.id, session_id=session.id, run=done, queued_behind=ahead)
 
     def _finished(self, run: CommandRun) -> None:
         self.running.pop(run.id, None)
@@ -234,7 +256,7 @@ class Host:
     async def cancel(self, client: Client, params: p.RunRef) -> Message:
         """Stop a run; the answer carries the run as recorded (every client also gets runFinished)."""
         run = self.m.get_run(params.run_id)
-        task = self.running.get(run.id)
+        _, task = self.running.get(run.id, ("", None))
         if task is None or task.done():
             return {"cancelled": False, "run": _wire(run)}
         task.cancel()
@@ -307,7 +329,7 @@ class Host:
 
     # -- lifecycle ---------------------------------------------------------------------
     def busy(self) -> bool:
-        return any(not t.done() for t in self.running.values()) or self.m.shells.running()
+        return any(not t.done() for _, t in self.running.values()) or self.m.shells.running()
 
     async def watch_idle(self) -> None:
         while not self.stopping.is_set():
@@ -325,9 +347,10 @@ class Host:
         return task
 
     async def close(self) -> None:
-        for task in list(self.running.values()):
+        tasks = [task for _, task in self.running.values()]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self.running.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.m.shells.close()  # saves every shell's cwd and env
 
 
@@ -374,7 +397,7 @@ async def serve(idle: float | None = None) -> int:
         recovered = await asyncio.to_thread(m.record_interrupted)
         if recovered:
             log.warning("%d run(s) left running by a stopped host recorded as interrupted", recovered)
-        host = Host(m, paths, idle=_idle_seconds() if idle is None else idle)
+        host = Host(m, idle=_idle_seconds() if idle is None else idle)
         # A socket file is only a leftover once the lock is ours: replace it.
         paths.socket.unlink(missing_ok=True)
         old_umask = os.umask(0o177)
@@ -393,8 +416,6 @@ async def serve(idle: float | None = None) -> int:
         with contextlib.suppress(FileNotFoundError):
             paths.socket.unlink()
         await host.close()
-        for c in list(host.clients):
-            c.writer.close()
         return 0
     finally:
         m.close()

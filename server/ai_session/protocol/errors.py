@@ -14,5 +14,5 @@ ERROR_CODES = {"NotFound": -32001, "Ambiguous": -32002, "Conflict": -32003, "Inv
 
 def error_object(exc: AiSessionError) -> dict[str, Any]:
     """The JSON-RPC error for a domain error; `data.exitCode` lets a CLI client exit as the CLI would."""
-    kind = type(exc).__name__
+    kind = getattr(exc, "kind", "") or type(exc).__name__  # an error forwarded from the host keeps its kind
     return {"code": ERROR_CODES.get(kind, -32000), "message": str(exc), "data": {"kind": kind, "exitCode": exc.exit_code}}

@@ -356,6 +356,7 @@ class ShellProcess:
         cap: int = DEFAULT_CAP,
         ready_timeout: float = READY_TIMEOUT,
         workroot: Path | None = None,
+        save_each_command: bool = False,
     ) -> ShellProcess:
         """Start a shell in `cwd` with exactly `env` (default: this process's environment).
 
@@ -363,6 +364,8 @@ class ShellProcess:
         shell is deterministic. Pagers are set to `cat` unless `env` sets them, since nothing
         can page an agent's command. `workroot` is the private directory that holds the
         shell's own files (its rc, the command being handed over); default: the system's.
+        `save_each_command`: a command line that can set variables leaves the exported env
+        behind as it ends (bash; `saved_env()` reads it), not only the shell's exit.
         """
         cwd = os.fspath(cwd) if cwd is not None else os.getcwd()
         if not os.path.isdir(cwd):
@@ -376,7 +379,8 @@ class ShellProcess:
         full_env.setdefault("PAGER", "cat")
         full_env.setdefault("GIT_PAGER", "cat")
         clean_env = dict(full_env)
-        full_env.update(__AIS_NONCE=nonce, __AIS_DIR=str(workdir), __AIS_USER_RC="1" if user_rc else "0")
+        full_env.update(__AIS_NONCE=nonce, __AIS_DIR=str(workdir), __AIS_USER_RC="1" if user_rc else "0",
+                        __AIS_SAVE_EACH="1" if save_each_command else "0")
         if kind == "bash":
             rc = workdir / "rc.bash"
             rc.write_text(_integration("integration_bash.sh"))
@@ -815,18 +819,21 @@ class ShellProcess:
         self._idle.set()
         self._closed.set()
 
+    def saved_env(self) -> dict[str, str]:
+        """The exported env the shell last left behind (see `save_each_command`), else its start env."""
+        with contextlib.suppress(OSError):
+            raw = (self._dir / "state.env").read_bytes()
+            if raw:
+                return _parse_env0(raw)
+        return dict(self._last_env or self._start_env)
+
     def _read_saved_state(self) -> ShellState:
         cwd = self.cwd
-        env = dict(self._last_env or self._start_env)
         with contextlib.suppress(OSError, UnicodeDecodeError):
             saved = (self._dir / "state.cwd").read_bytes().rstrip(b"\0").decode("utf-8", "surrogateescape")
             if saved:
                 cwd = saved
-        with contextlib.suppress(OSError):
-            raw = (self._dir / "state.env").read_bytes()
-            if raw:
-                env = _parse_env0(raw)
-        return ShellState(cwd, env)
+        return ShellState(cwd, self.saved_env())
 
     def _flush_out(self) -> None:
         while self._out and not self._dead:

@@ -10,7 +10,6 @@ a command message in the session's history.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
 import time
@@ -24,7 +23,7 @@ from ai_session.core.models import CommandRun, RunStatus, Session, SessionStatus
 from ai_session.core.privacy import private_dir
 from ai_session.core.shell import procs
 from ai_session.core.shell.env import restorable
-from ai_session.core.shell.process import ExecResult, ShellError, ShellExited, ShellProcess, Stdin
+from ai_session.core.shell.process import ExecResult, ShellExited, ShellProcess, Stdin
 
 if TYPE_CHECKING:
     from ai_session.core.manager import SessionManager
@@ -77,7 +76,7 @@ class SessionShells:
             )
             env = {**os.environ, **restorable(session.shell_env)}
             sh = await ShellProcess.start(cwd, env, user_rc=self._user_rc, rows=rows, cols=cols,
-                                          workroot=self.workroot())
+                                          workroot=self.workroot(), save_each_command=self.save_each_command)
             sh.add_run_listener(lambda result, sid=session.id: self._on_typed(sid, result))
             self._live[session.id] = sh
             return sh
@@ -167,9 +166,8 @@ class SessionShells:
         done = self._m.store.get_run(done.id) or done  # as stored: redacted, whoever reads it next
         self._m.add_messages(session_id, [command_message(done, agent=meta.get("agent"))])
         if self.save_each_command and (sh := self.live(session_id)) is not None:
-            with contextlib.suppress(ShellError):
-                state = await sh.state()
-                self._store_state(session_id, state.cwd, state.env)
+            # The shell's latest, not this run's: runs are recorded concurrently, in any order.
+            self._store_state(session_id, sh.cwd, sh.saved_env())
         elif result.final_cwd:
             session = self._m.resolve(session_id)
             if session.shell_cwd != result.final_cwd:
