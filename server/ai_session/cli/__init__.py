@@ -46,6 +46,8 @@ environment:
   AI_SESSION_MAX_TOKENS   default context budget of new sessions (4096)
   AI_SESSION_COMPRESSION  on/off: compress command output for the agent (on)
   AI_SESSION_CONFIG       config file (default: <user config dir>/ai-session/config.toml)
+  AI_SESSION_HOST         off: no session host; exec and attach run the shell in their own process
+  AI_SESSION_HOST_IDLE    seconds the session host stays with no client and nothing running (600)
 
 exit codes:
 """ + "\n".join(f"  {code:>3}  {text.split(':')[0]}" for code, text in EXIT_CODES.items()) + "\n"

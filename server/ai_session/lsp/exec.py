@@ -123,22 +123,35 @@ def register(server: AiSessionServer) -> None:
         # Status-bar figures follow from the store watcher, which sees the run's history message.
         server.send("aiSession/runFinished", p.RunFinished(run=run, diagnostics_count=count))
         ended[run.id] = run
+        mine.discard(run.id)
         while len(ended) > 64:
             ended.popitem(last=False)
         if (future := waiting.pop(run.id, None)) is not None and not future.done():
             future.set_result(run)
 
+    def on_host_status(state: str) -> None:
+        # The killed host never said how this server's runs ended; the new one recorded them
+        # as interrupted before it listened: tell the editor (and whoever waits on them).
+        if state == "reconnected":
+            for run_id in list(mine):
+                if (run := m.get_run(run_id)).status is not RunStatus.RUNNING:
+                    on_finished({"run": run.model_dump(mode="json", by_alias=True)})
+
+    mine: set[str] = set()  # runs this server started that have not ended
     server.host_handlers["aiSession/runOutput"] = on_output
     server.host_handlers["aiSession/runFinished"] = on_finished
+    server.host_status_hooks.append(on_host_status)
 
     @request(server, "aiSession/exec")
     async def exec_(params: p.ExecParams) -> p.ExecResult:
         session = session_of(server, params)
         started = p.ExecResult.model_validate(await server.host.request("aiSession/exec", params.model_dump(
             mode="json", by_alias=True, exclude_none=True, exclude={"wait"}) | {"session": session.id}))
+        run_id = started.run_id
+        if run_id not in ended:
+            mine.add(run_id)
         if not params.wait:
             return started
-        run_id = started.run_id
         future = waiting.setdefault(run_id, asyncio.get_running_loop().create_future())
         if run_id in ended:
             future.set_result(ended[run_id])
