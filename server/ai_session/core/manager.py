@@ -49,6 +49,7 @@ from ai_session.core.privacy import private_dir, write_private
 from ai_session.core.providers import Provider
 from ai_session.core.redact import redact, redact_data
 from ai_session.core.shell import procs
+from ai_session.core.runs import RunRecorder
 from ai_session.core.shell.sessions import SessionShells
 from ai_session.core.store import (
     Damage,
@@ -944,7 +945,7 @@ class SessionManager:
     @cached_property
     def shells(self) -> SessionShells:
         """The live shells of this process's sessions; `await manager.shells.close()` at the end."""
-        return SessionShells(self)
+        return SessionShells(RunRecorder(self), self.config.home)
 
     async def exec(
         self,
