@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "server")]
 
-from bench_shell import direct_pty_true  # noqa: E402
+from bench_shell import direct_pty_true
 
 
 def _median_ms(samples: list[float]) -> float:

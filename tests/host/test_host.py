@@ -12,9 +12,15 @@ import time
 from pathlib import Path
 
 import pytest
-
 from ai_session.core.manager import SessionManager
-from ai_session.host.client import Connection, HostPaths, connect, run_command, wait_for_run
+from ai_session.host.client import (
+    Connection,
+    HostPaths,
+    connect,
+    run_command,
+    wait_for_run,
+)
+
 from tests.conftest import CLI, cli_env
 
 
@@ -116,7 +122,7 @@ def test_sigkill_of_the_host_loses_only_the_running_command(cli: CLI, home: Path
         assert lost.ended_at is not None
     finally:
         m.close()
-    assert "sleep 1000" not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert "sleep 1000" not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
 
 
 def test_a_stale_socket_is_replaced_and_concurrent_clients_start_one_host(cli: CLI, home: Path) -> None:
@@ -147,8 +153,9 @@ def test_the_run_id_streams_and_cancel_returns_the_recorded_run(cli: CLI, home: 
 
 def test_a_host_of_another_version_is_replaced_when_idle(cli: CLI, home: Path) -> None:
     cli("create", "v")
-    old = subprocess.Popen([sys.executable, "-c", "import ai_session, sys; ai_session.__version__ = '0.0.1-old'; "
-                            "from ai_session.host.server import main; sys.exit(main())"], env=cli_env(home),
+    pretend_old = ("import ai_session, sys; ai_session.__version__ = '0.0.1-old'; "
+                   "from ai_session.host.server import main; sys.exit(main())")
+    old = subprocess.Popen([sys.executable, "-c", pretend_old], env=cli_env(home),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         deadline = time.monotonic() + 20

@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 
 from ai_session.host.client import HostPaths
+
 from tests.conftest import CLI
 from tests.lsp.conftest import start_client, wait_note
 from tests.lsp.test_sessions import call

@@ -15,9 +15,9 @@ from ai_session.cli.spec import arg, command, one_of
 from ai_session.host.client import HostLost, wait_for_run
 
 if TYPE_CHECKING:
-    from ai_session.host.client import Connection
     from ai_session.core.manager import SessionManager
     from ai_session.core.models import CommandRun, Session
+    from ai_session.host.client import Connection
 
 
 @command(

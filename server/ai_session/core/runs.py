@@ -43,21 +43,21 @@ class RunRecorder:
         command typed in an attached terminal. `called`: when the exec was asked for (monotonic),
         so what ai-session added around the command is kept (`stats --global`)."""
         raw = result.output.decode("utf-8", "replace")
-        fields = dict(
-            session_id=session_id,
-            command=result.command,
-            cwd=result.cwd or (run.cwd if run else None),
-            started_at=result.started_at,
-            ended_at=result.ended_at,
-            exit_code=result.exit_code,
-            status=result.status,
-            raw_bytes=len(result.output),
-            raw_truncated=result.truncated,
-        )
+        fields = {
+            "session_id": session_id,
+            "command": result.command,
+            "cwd": result.cwd or (run.cwd if run else None),
+            "started_at": result.started_at,
+            "ended_at": result.ended_at,
+            "exit_code": result.exit_code,
+            "status": result.status,
+            "raw_bytes": len(result.output),
+            "raw_truncated": result.truncated,
+        }
         meta = dict(run.metadata if run else {"origin": result.origin})
         meta.pop("owner_pid", None)
         meta.update(final_cwd=result.final_cwd, output_bytes=result.output_bytes, cap=result.cap)
-        done = run.model_copy(update={**fields, "metadata": meta}) if run else CommandRun(**fields, metadata=meta)
+        done = run.model_copy(update={**fields, "metadata": meta}) if run else CommandRun(**fields, metadata=meta)  # type: ignore[arg-type]
         # Compressing and counting a multi-megabyte output takes a while: not on the event loop.
         done = await asyncio.to_thread(self._m.describe_output, done, raw)
         if called is not None:  # all but the final write

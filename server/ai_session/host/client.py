@@ -9,9 +9,9 @@ command. The wire is JSON-RPC 2.0, one JSON object per line, over the host's Uni
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import fcntl
-import binascii
 import json
 import os
 import socket
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from ai_session import __version__
 from ai_session.core.errors import AiSessionError
@@ -105,7 +105,7 @@ class Connection:
         with contextlib.suppress(OSError):
             self.sock.close()
 
-    def __enter__(self) -> Connection:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -31,8 +31,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from ai_session import __version__
 from ai_session.core.errors import AiSessionError, InvalidInput, NotFound
 from ai_session.core.manager import SessionManager
@@ -43,6 +41,7 @@ from ai_session.core.shell.process import ShellProcess
 from ai_session.host.client import HostPaths
 from ai_session.protocol import payloads as p
 from ai_session.protocol.errors import error_object
+from pydantic import BaseModel, ValidationError
 
 log = logging.getLogger("ai_session.host")
 IDLE_SECONDS = 600.0  # no client, nothing running: then the host saves every shell and exits
@@ -161,7 +160,7 @@ class Host:
     async def handle(self, client: Client, msg: Message) -> Message:
         """One request or notification from `client`; the reply (a notification's is dropped)."""
         ident, method = msg.get("id"), msg.get("method")
-        entry = self.handlers.get(method)
+        entry = self.handlers.get(str(method))
         try:
             if entry is None:
                 raise _RpcError(-32601, f"unknown method {method!r}")
@@ -181,7 +180,7 @@ class Host:
             reply = {"jsonrpc": "2.0", "id": ident, "error": error_object(exc)}
         except _RpcError as exc:
             reply = {"jsonrpc": "2.0", "id": ident, "error": {"code": exc.code, "message": str(exc)}}
-        except Exception as exc:  # noqa: BLE001 - one client's bad request never takes the host down
+        except Exception as exc:  # one client's bad request never takes the host down
             log.exception("%s failed", method)
             reply = {"jsonrpc": "2.0", "id": ident, "error": {"code": -32603, "message": f"internal error ({type(exc).__name__})"}}
         return reply
@@ -242,7 +241,7 @@ class Host:
         first = await started
         ahead = self.m.get_run(behind[-1]) if behind else None
         if not params.wait:
-            return p.ExecResult(run_id=first.id, session_id=session.id, queued_behind=ahead)
+            return p.ExecResult(run_id=first.id, session_id=session.id, run=None, queued_behind=ahead)
         done = await asyncio.shield(task)
         return p.ExecResult(run_id=done.id, session_id=session.id, run=done, queued_behind=ahead)
 

@@ -27,8 +27,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from importlib import resources
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -39,9 +38,15 @@ from ai_session.core.models import RunStatus
 from ai_session.core.redact import StreamRedactor, remember, secret_assignments
 from ai_session.core.shell import procs
 from ai_session.core.shell.capture import DEFAULT_CAP, CrlfNormalizer, OutputCapture
+from ai_session.core.shell.dialect import (
+    DIALECTS,
+    Handover,
+    ShellKind,
+    has_integration,
+    write_private,
+)
 from ai_session.core.shell.marks import Mark, MarkScanner
 
-ShellKind = Literal["bash", "zsh", "sh"]
 Origin = Literal["exec", "typed", "internal"]
 Stdin = bytes | Literal["null", "tty"]
 
@@ -65,7 +70,7 @@ class ShellExited(ShellError):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -112,18 +117,10 @@ def choose_shell(preferred: str | None = None) -> tuple[str, ShellKind]:
         if path and os.access(path, os.X_OK):
             name = Path(path).name
             kind: ShellKind = "bash" if name == "bash" else "zsh" if name == "zsh" else "sh"
-            if kind == "zsh" and not _has_integration("integration_zsh.zsh"):
+            if kind == "zsh" and not has_integration("integration_zsh.zsh"):
                 continue
             return path, kind
     raise ShellError("no usable shell found (tried: " + ", ".join(c for c in candidates if c) + ")")
-
-
-def _has_integration(name: str) -> bool:
-    return resources.files(__package__).joinpath(name).is_file()
-
-
-def _integration(name: str) -> str:
-    return resources.files(__package__).joinpath(name).read_text()
 
 
 class ShellRun:
@@ -310,6 +307,7 @@ class ShellProcess:
         self._proc = proc
         self.pid: int = proc.pid
         self.kind = kind
+        self.dialect = DIALECTS[kind]
         self._fd: int = proc.fd
         self._nonce = nonce
         self._dir = workdir
@@ -381,21 +379,7 @@ class ShellProcess:
         clean_env = dict(full_env)
         full_env.update(__AIS_NONCE=nonce, __AIS_DIR=str(workdir), __AIS_USER_RC="1" if user_rc else "0",
                         __AIS_SAVE_EACH="1" if save_each_command else "0")
-        if kind == "bash":
-            rc = workdir / "rc.bash"
-            rc.write_text(_integration("integration_bash.sh"))
-            argv = [path, "--noprofile", "--rcfile", str(rc), "-i"]
-        elif kind == "zsh":
-            (workdir / ".zshrc").write_text(_integration("integration_zsh.zsh"))
-            if user_rc:
-                full_env["__AIS_ZDOTDIR"] = full_env.get("ZDOTDIR", os.path.expanduser("~"))
-            full_env["ZDOTDIR"] = str(workdir)
-            argv = [path, "-i"]
-        else:
-            rc = workdir / "rc.sh"
-            rc.write_text(_integration("integration_sh.sh"))
-            full_env["ENV"] = str(rc)
-            argv = [path, "-i"]
+        argv = DIALECTS[kind].prepare(path, workdir, full_env, user_rc)
         try:
             proc = PtyProcess.spawn(argv, cwd=cwd, env=full_env, dimensions=(rows, cols))
         except Exception as exc:
@@ -568,23 +552,11 @@ class ShellProcess:
         stdin = run.stdin
         if isinstance(stdin, bytes):
             path = self._dir / "stdin"
-            _write_private(path, stdin)
+            write_private(path, stdin)
             stdin_path = str(path)
         else:
             stdin_path = "/dev/null" if stdin == "null" else "/dev/tty"
-        history = "0" if run.origin == "internal" else "1"
-        if self.kind == "sh":
-            back = 'if [ -n "$__ais_cwd" ]; then __ais_back=$PWD; cd -- "$__ais_cwd" || __ais_in=/dev/null; fi\n'
-            pre = (
-                f"__ais_cwd={shlex.quote(run.cwd or '')}; __ais_in={shlex.quote(stdin_path)}\n{back}"
-                f"printf '\\033]133;C;aid=%s\\007' \"$__ais_nonce\"\n"
-            )
-            _write_private(self._dir / "pre.sh", pre.encode())
-            _write_private(self._dir / "run", (run.command or "").encode("utf-8", "surrogateescape") + b"\n")
-        else:
-            payload = b"\0".join(s.encode("utf-8", "surrogateescape") for s in
-                                 (run.cwd or "", stdin_path, history, run.command or "")) + b"\0"
-            _write_private(self._dir / "cmd", payload)
+        self.dialect.hand_over(self._dir, Handover(run.command or "", run.cwd or "", stdin_path, run.origin != "internal"))
         run.since = procs.now_mark()
         run.started_at = _utcnow()
         run.sent = True
@@ -866,13 +838,6 @@ def learn_secrets(command: str, cwd: str | None) -> None:
                 found.update(secret_assignments(path.read_text("utf-8", "replace")))
     if found:
         remember(found)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """A hand-over file only its owner can read (the integration empties it once read)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
 
 
 def _parse_env0(raw: bytes) -> dict[str, str]:

@@ -14,8 +14,8 @@ import asyncio
 import os
 import shutil
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ai_session.core.errors import Conflict
