@@ -62,6 +62,10 @@ class HostStop(p.Model):
     if_idle: bool = False
 
 
+class HostAttach(p.TerminalAttachParams):
+    redraw: bool = True  # Ctrl-L: the shell clears the screen and shows its prompt again
+
+
 class RunReportParams(p.RunRef):
     output: bool = False  # with the stored raw output
 
@@ -115,7 +119,7 @@ class Host:
             "aiSession/run/cancel": (p.RunRef, self.cancel),
             "aiSession/run/report": (RunReportParams, self.report),
             "aiSession/run/output": (p.RunOutputParams, self.output),
-            "aiSession/terminal/attach": (p.TerminalAttachParams, self.attach),
+            "aiSession/terminal/attach": (HostAttach, self.attach),
             "aiSession/terminal/input": (p.TerminalInputParams, self.input),
             "aiSession/terminal/resize": (p.TerminalResizeParams, self.resize),
             "aiSession/terminal/detach": (p.TerminalRef, self.detach),
@@ -275,7 +279,7 @@ class Host:
                                       context=params.context_lines, plain=params.plain)  # fmt: skip
         return p.RunOutputResult(run=run, text=text)
 
-    async def attach(self, client: Client, params: p.TerminalAttachParams) -> p.TerminalAttachResult:
+    async def attach(self, client: Client, params: HostAttach) -> p.TerminalAttachResult:
         session = self.m.resolve(params.session) if params.session else _no_session()
         shell = await self.m.shells.shell(session, rows=params.rows, cols=params.cols)
         shell.resize(params.rows, params.cols)
@@ -293,7 +297,7 @@ class Host:
         self.terminals[terminal_id] = Terminal(client, shell, shell.subscribe(on_output))
         self.terminals[terminal_id].watcher = self._spawn(watch())
         client.terminals.add(terminal_id)
-        if not shell.busy:
+        if params.redraw and not shell.busy:
             shell.write(REDRAW_PROMPT)
         return p.TerminalAttachResult(terminal_id=terminal_id, session_id=session.id)
 

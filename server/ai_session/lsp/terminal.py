@@ -40,8 +40,9 @@ def register(server: AiSessionServer) -> None:
         return term
 
     def on_output(params: dict[str, Any]) -> None:
-        if (editor_id := by_host.get(params["terminalId"])) is not None:
-            server.send("aiSession/terminalOutput", p.TerminalOutput(terminal_id=editor_id, data=params["data"]))
+        if (editor_id := by_host.get(params["terminalId"])) is None:
+            return
+        server.send("aiSession/terminalOutput", p.TerminalOutput(terminal_id=editor_id, data=params["data"]))
 
     def on_closed(params: dict[str, Any]) -> None:
         if (editor_id := by_host.pop(params["terminalId"], None)) is not None:
@@ -52,8 +53,9 @@ def register(server: AiSessionServer) -> None:
         by_host.clear()
         for editor_id, term in list(terminals.items()):
             try:
+                # No clear-screen redraw: what the terminal showed stays, the note below it.
                 got = await server.host.request("aiSession/terminal/attach", {
-                    "session": term.session_id, "rows": term.rows, "cols": term.cols})  # fmt: skip
+                    "session": term.session_id, "rows": term.rows, "cols": term.cols, "redraw": False})  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - that terminal ends, saying why
                 terminals.pop(editor_id, None)
                 server.send("aiSession/terminalClosed", p.TerminalClosed(terminal_id=editor_id, reason=str(exc)))
@@ -61,6 +63,7 @@ def register(server: AiSessionServer) -> None:
             term.host_id = got["terminalId"]
             by_host[term.host_id] = editor_id
             server.send("aiSession/terminalOutput", p.TerminalOutput(terminal_id=editor_id, data=RECONNECTED))
+            await server.host.request("aiSession/terminal/input", {"terminalId": term.host_id, "data": "\n"})
 
     def on_status(state: str) -> None:
         if state == "reconnected" and terminals:
