@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from ai_session.host.client import HostPaths
+
 from tests.conftest import CLI
 from tests.nvim.conftest import Editor
 
