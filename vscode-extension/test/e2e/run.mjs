@@ -455,7 +455,8 @@ async function runE2e(page, { project, store, pyBin, serverPath, browser, tmp, u
     const cli = (cmd) => sh(pyBin, ['-m', 'ai_session', 'exec', sessionName, cmd], { env: { ...process.env, PYTHONPATH: serverPath, AI_SESSION_HOME: store } });
     const terminal = page.locator('.terminal-wrapper.active .xterm, .xterm').first();
     await palette(page, 'AI Session: Attach Terminal');
-    await page.waitForTimeout(1500);
+    const prompt = async () => (await terminalRows(page)).some((r) => /[#$] *$/.test(r));
+    await until(page, prompt, 30_000);  // attached: what is typed now reaches the shell
     await terminal.click();
     await page.keyboard.type('export FOO=from-vscode-$((6*7))\n');
     const seen = await until(page, async () => cli('echo $FOO').trim() === 'from-vscode-42', 30_000);
