@@ -18,11 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "server"), str(ROOT)]
 
-from ai_session.core.config import Config  # noqa: E402
-from ai_session.core.context import assemble, command_message  # noqa: E402
-from ai_session.core.manager import SessionManager  # noqa: E402
-from ai_session.core.models import CommandRun, Message, MessageKind, Role  # noqa: E402
-from ai_session.core.tokens import count_tokens  # noqa: E402
+from ai_session.core.config import Config
+from ai_session.core.context import assemble, command_message
+from ai_session.core.manager import SessionManager
+from ai_session.core.models import CommandRun, Message, MessageKind, Role
+from ai_session.core.tokens import count_tokens
 
 MESSAGES = 1000
 RUNS = 200
@@ -39,7 +39,7 @@ def _fill(manager: SessionManager, name: str) -> str:
         context = f"FAILED tests/test_m{i}.py::test_edge - AssertionError\n[ai-session] 60 passed, 1 failed"
         run = CommandRun(session_id=session.id, command="pytest -q", exit_code=1, status="finished", context=context,
                          raw_bytes=len(raw), raw_tokens=count_tokens(raw), context_tokens=count_tokens(context))  # fmt: skip
-        manager.store.save_run(run, raw)
+        manager.sessions.store.save_run(run, raw)
         batch.append(command_message(run))
         batch.append(Message(role=Role.ASSISTANT, kind=MessageKind.DECISION if i % 40 == 0 else MessageKind.CHAT,
                              content=f"Decided to keep the guard in module_{i}."))  # fmt: skip
@@ -64,11 +64,11 @@ def main() -> None:
         try:
             sid = _fill(manager, "bench")
             session = manager.resolve(sid)
-            messages = manager.store.list_messages(sid)
-            runs = {r.id: r for r in manager.store.list_runs(sid)}
+            messages = manager.sessions.store.list_messages(sid)
+            runs = {r.id: r for r in manager.sessions.store.list_runs(sid)}
             for strategy in ("sliding", "summarize", "preserve_important"):
                 ctx = assemble(session, messages, runs, max_tokens=4096, strategy=strategy)
-                us = _median_us(lambda: assemble(session, messages, runs, max_tokens=4096, strategy=strategy).messages, 300)
+                us = _median_us(lambda s=strategy: assemble(session, messages, runs, max_tokens=4096, strategy=s).messages, 300)
                 print(f"assemble {strategy:<19} {len(messages)} msgs -> {ctx.tokens} tokens: median {us / 1000:.3f} ms")
             us = _median_us(lambda: manager.context(sid, max_tokens=4096), 20)
             print(f"manager.context incl. store read (1,000 msgs, 200 runs): median {us / 1000:.1f} ms")
@@ -77,7 +77,7 @@ def main() -> None:
             took = time.perf_counter() - t
             assert result is not None
             print(f"compaction (extractive) of {result.covered_messages} msgs -> {result.summary_tokens} tokens: {took * 1000:.0f} ms")
-            messages = manager.store.list_messages(sid)
+            messages = manager.sessions.store.list_messages(sid)
             us = _median_us(lambda: assemble(session, messages, runs, max_tokens=4096).messages, 300)
             print(f"assemble after compaction (summary + pinned + recent): median {us / 1000:.3f} ms")
         finally:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' throw-away cluster helper
 
-from ai_session.core.models import Message, Session  # noqa: E402
-from ai_session.core.store import SessionStore, open_store  # noqa: E402
+from ai_session.core.models import Message, Session
+from ai_session.core.store import SessionStore, open_store
 
 TEXT = "ran pytest: 3 failed in tests/test_api.py, see line 42 for the assertion"
 APPENDS = 2000

@@ -16,10 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "server"), str(ROOT)]
 
-from ai_session.core.models import Message, MessageKind, Role  # noqa: E402
-from ai_session.core.providers import ChatMessage, ChatRequest, get_provider  # noqa: E402
-from ai_session.core.summarize import summarize_extractive  # noqa: E402
-from tests.providers.fakes import (  # noqa: E402
+from ai_session.core.models import Message, MessageKind, Role
+from ai_session.core.providers import ChatMessage, ChatRequest, get_provider
+from ai_session.core.summarize import summarize_extractive
+from tests.providers.fakes import (
     FakeAnthropicServer,
     FakeOpenAIServer,
     anthropic_stream,

@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "server")]
 
-from ai_session.core.models import Session  # noqa: E402
-from ai_session.core.redact import StreamRedactor, redact  # noqa: E402
-from ai_session.core.store.codec import scrubbed  # noqa: E402
+from ai_session.core.models import Session
+from ai_session.core.redact import StreamRedactor, redact
+from ai_session.core.store.codec import scrubbed
 
 CORPUS = ROOT / "tests" / "corpus"
 TARGET = 2_000_000  # bytes per sample: small outputs are repeated up to this

@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "server")]
 
-from ptyprocess import PtyProcess  # noqa: E402
+from ptyprocess import PtyProcess
 
-from ai_session.core.shell import ShellProcess  # noqa: E402
+from ai_session.core.shell import ShellProcess
 
 FLOOD_BYTES = 50_000_000
 

@@ -92,7 +92,7 @@ def test_output_retrieves_context_raw_lines_and_grep(cli, home):
     s = m.create("o")
     run = CommandRun(session_id=s.id, command="pytest", status=RunStatus.FINISHED, exit_code=1,
                      context="tests/test_x.py:7: AssertionError\n[ai-session] exit 1")
-    m.store.save_run(run, raw)
+    m.sessions.store.save_run(run, raw)
     m.close()
     assert cli("output", run.id).stdout == run.context + "\n"
     assert cli("output", run.id[:8], "--raw").stdout == raw

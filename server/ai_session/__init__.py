@@ -4,7 +4,7 @@
 """
 
 __version__ = "0.1.0"
-__all__ = ["Session", "SessionInfo", "session", "__version__"]
+__all__ = ["Session", "SessionInfo", "__version__", "session"]
 
 
 def __getattr__(name: str):

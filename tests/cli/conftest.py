@@ -88,7 +88,7 @@ def backdate(home: Path, name: str, *, days: float, status: SessionStatus | None
         update: dict[str, object] = {"last_active": utcnow() - timedelta(days=days)}
         if status is not None:
             update["status"] = status
-        m.store.update_session(s.model_copy(update=update))
+        m.sessions.store.update_session(s.model_copy(update=update))
     finally:
         m.close()
 

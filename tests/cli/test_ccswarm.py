@@ -204,7 +204,7 @@ def test_validate_repair_optimize_one_session_or_the_store(cli, home):
     m = SessionManager(Config.load())
     try:
         msg = m.messages("bad")[0]
-        m.store.update_messages([msg.model_copy(update={"tokens": 999})])
+        m.sessions.store.update_messages([msg.model_copy(update={"tokens": 999})])
     finally:
         m.close()
     assert cli("validate", "good").stdout == "no problems found\n"

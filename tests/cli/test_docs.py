@@ -71,7 +71,7 @@ def test_library_examples_run_as_written(home, configured, capsys):
     assert len(blocks) == 4
     namespace: dict[str, object] = {}
     for block in blocks:
-        exec(compile(block, "docs/library.md", "exec"), namespace)  # noqa: S102 (our own docs)
+        exec(compile(block, "docs/library.md", "exec"), namespace)
     out = capsys.readouterr().out
     assert "Answer 2:" in out and re.search(r"sess_[0-9a-f]+ 5\n", out)
     assert "auth-debug-v1 6" in out  # the copy, updated by the second save

@@ -25,4 +25,4 @@ def assert_faithful(raw: str, result: Compressed) -> None:
 
 
 def body_lines(result: Compressed) -> list[str]:
-    return [l for l in result.text.split("\n") if l and not l.startswith(SYNTH)]
+    return [line for line in result.text.split("\n") if line and not line.startswith(SYNTH)]

@@ -43,7 +43,7 @@ def test_faithful_never_longer_and_exit_code_present(seed):
     code = rng.choice([0, 1, 2, 101, None])
     result = compress(raw, command, code, run_id="run_x" if seed % 2 else None)
     assert_faithful(raw, result)
-    body = sum(len(l) + 1 for l in body_lines(result))
+    body = sum(len(line) + 1 for line in body_lines(result))
     assert body <= len(raw) + 1
     if code is not None:
         assert f"[ai-session] exit {code}" in result.text.splitlines()

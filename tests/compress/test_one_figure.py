@@ -78,7 +78,7 @@ async def test_one_run_reports_one_figure_in_every_view(home, project):
         assert (acc.raw_commands, acc.context_commands) == (raw, context)
         library_row = next(r for r in m.stats().rows if r.key == session.name)
         assert (library_row.raw_tokens, library_row.context_tokens, library_row.savings) == (raw, context, figure)
-        output = m.store.run_output(run.id) or ""
+        output = m.sessions.store.run_output(run.id) or ""
     finally:
         m.close()
 

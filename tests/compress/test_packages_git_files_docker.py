@@ -110,7 +110,7 @@ index 3b18e51..a9c2f0d 100644
 +x = 2
  def f():
      return x
- 
+
 diff --git a/img.png b/img.png
 new file mode 100644
 index 0000000..e69de29
@@ -167,7 +167,7 @@ def test_grep_keeps_every_project_match_and_cuts_long_lines_with_a_note():
     r = compress(raw, "rg -n token", 0)
     assert "src/small.py:3:token = 2" in r.text
     assert all(f"src/big.js:{k}:const token" in r.text for k in range(1, 60))  # every match in the project
-    assert max(len(l) for l in r.text.splitlines()) <= 1000
+    assert max(len(line) for line in r.text.splitlines()) <= 1000
     assert "characters cut from this line" in r.text
     assert_faithful(raw, r)
 

@@ -40,7 +40,7 @@ def test_grep_lines_numbers_matches_and_context_like_grep_n():
 def test_omitted_ranges_named_in_notes_are_retrievable():
     raw = "".join(f"event {k} {'abcdefghij'[k % 10] * (k % 13)}\n" for k in range(400)) + "fatal: it broke\n"
     r = compress(raw, "./job", 1)
-    note = next(l for l in r.text.splitlines() if "lines omitted (lines" in l)
+    note = next(line for line in r.text.splitlines() if "lines omitted (lines" in line)
     a, b = note.split("(lines ")[1].rstrip(")").split("-")
     got = slice_lines(raw, f"{a}:{b}").splitlines()
     assert len(got) == int(note.split("] ")[1].split(" lines")[0])

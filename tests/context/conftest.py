@@ -56,7 +56,7 @@ def record_run(
         raw_tokens=output_raw_tokens(raw, agent_output_cap(manager.config.sections)),
         context_tokens=count_tokens(context),
     )
-    manager.store.save_run(run, raw)
+    manager.sessions.store.save_run(run, raw)
     message = manager.add_messages(session, [command_message(run)])[0]
     return run, message
 
@@ -67,7 +67,7 @@ def make_pytest_output(n_pass: int, failing: list[tuple[str, str]]) -> tuple[str
              "platform linux -- Python 3.11.9, pytest-8.3.3, pluggy-1.5.0", "rootdir: /repo", "collected "
              f"{n_pass + len(failing)} items", ""]  # fmt: skip
     lines += [f"tests/test_core.py::test_case_{i} PASSED{' ' * 20}[{i * 100 // (n_pass + 1):>3}%]" for i in range(n_pass)]
-    for test, error in failing:
+    for test, _error in failing:
         lines.append(f"{test} FAILED")
     lines.append("")
     lines.append("=================================== FAILURES ===================================")

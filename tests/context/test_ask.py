@@ -51,7 +51,7 @@ def test_commands_and_history_reach_the_provider_in_context_form(ask_manager, op
     record_run(ask_manager, s, "pytest -v", raw, context, 1)
     run_ask(ask_manager, s.id, "Fix the failing test.")
     sent = openai_server.requests[0].body["messages"]
-    tool = [m for m in sent if "pytest -v" in m["content"]][0]
+    tool = next(m for m in sent if "pytest -v" in m["content"])
     assert tool["role"] == "user"  # command output goes to chat APIs as user text
     assert "FAILED tests/test_auth.py::test_token_expiry - assert 3600 == 60" in tool["content"]
     assert "PASSED" not in tool["content"]

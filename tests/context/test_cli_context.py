@@ -37,7 +37,7 @@ def _dev_session(home):
 
 
 def test_context_text_and_json_show_the_same_parts_and_counts_as_the_library(cli, home):
-    m, s = _dev_session(home)
+    m, _ = _dev_session(home)
     try:
         api = m.context("dev")
         data = cli.json("context", "dev")
@@ -57,7 +57,7 @@ def test_context_text_and_json_show_the_same_parts_and_counts_as_the_library(cli
 
 
 def test_compact_and_summary_commands_show_what_a_summary_covers(cli, home):
-    m, s = _dev_session(home)
+    m, _ = _dev_session(home)
     m.close()
     out = cli("compact", "dev").stdout
     assert out.startswith("summary #") and "Originals are kept" in out
@@ -134,9 +134,9 @@ def test_stats_show_savings_is_reproducible_from_stored_messages_and_runs(cli, h
 
     m = SessionManager(Config.load())
     try:
-        runs = m.store.list_runs(s.id)
+        runs = m.sessions.store.list_runs(s.id)
         raw_cmd = sum(r.raw_tokens for r in runs)
-        whole = sum(count_tokens(m.store.run_output(r.id) or "") for r in runs)
+        whole = sum(count_tokens(m.sessions.store.run_output(r.id) or "") for r in runs)
         ctx_cmd = sum(r.context_tokens for r in runs)
         answers = [x for x in m.messages(s) if x.role is Role.ASSISTANT and x.kind is MessageKind.CHAT and "context" in x.metadata]
         assert len(answers) == 3

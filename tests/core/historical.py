@@ -70,7 +70,7 @@ def v1_rows(session: Session, texts: list[str], run: CommandRun, output: str) ->
     raw, packed = old_body(output)
     return {
         "session": (session.id, session.name, session.status.value, None, None, None, None, None, ts, ts,
-                    old_json(session, NEW_SESSION_FIELDS)),  # fmt: skip
+                    old_json(session, NEW_SESSION_FIELDS)),
         "messages": messages,
         "run": (run.id, session.id, ts, run.status.value, run.exit_code, old_json(run, NEW_RUN_FIELDS), raw, packed),
     }

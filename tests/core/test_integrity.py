@@ -24,9 +24,9 @@ BIG = "FAILED tests/test_api.py::test_login - AssertionError: expected 200\n" * 
 @pytest.fixture
 def sql(manager: SessionManager, request: pytest.FixtureRequest) -> Sql:
     """Statements run on the store behind its back, as a disk fault or another tool would."""
-    if isinstance(manager.store, SQLiteStore):
+    if isinstance(manager.sessions.store, SQLiteStore):
         def run(statement: str, *params: Any) -> list[tuple[Any, ...]]:
-            db = sqlite3.connect(manager.store.path, isolation_level=None)
+            db = sqlite3.connect(manager.sessions.store.path, isolation_level=None)
             try:
                 return db.execute(statement, params).fetchall()
             finally:
@@ -53,7 +53,7 @@ def _session(manager: SessionManager, name: str = "dev") -> tuple[str, CommandRu
         Message(role="user", content="thanks"),  # 5: stays intact
     ])  # fmt: skip
     run = CommandRun(session_id=s.id, command="pytest -q", status=RunStatus.FINISHED, exit_code=1, context="1 failed")
-    manager.store.save_run(run, BIG)
+    manager.sessions.store.save_run(run, BIG)
     return s.id, run
 
 
@@ -152,7 +152,7 @@ def test_a_quarantined_row_comes_back_only_when_it_reads_back(manager, sql):
         manager.restore_quarantined(number)
     assert "could not be read back" in manager.messages(sid)[1].content
     # A later version (or a person with a recovery tool) that reads the original: here, the bytes themselves.
-    body, packed, checksum = blob.pack(BIG)
+    body, _packed, checksum = blob.pack(BIG)
     sql("UPDATE quarantine SET body = ?, row = ? WHERE id = ?", body,
         sql("SELECT row FROM quarantine WHERE id = ?", number)[0][0].replace('"checksum": ', f'"checksum": {checksum}, "was": '),
         number)  # fmt: skip
@@ -175,7 +175,7 @@ def test_export_skips_damaged_rows_only_when_asked_and_says_which(manager, sql):
 
 def test_merge_and_import_that_fail_leave_the_store_as_it_was(manager, sql, tmp_path):
     a, _ = _session(manager, "a")
-    b, run_b = _session(manager, "b")
+    _b, run_b = _session(manager, "b")
     sql("UPDATE runs SET raw = ? WHERE id = ?", bytes.fromhex("28b52ffd0000"), run_b.id)
 
     def snapshot() -> tuple[Any, ...]:

@@ -44,7 +44,7 @@ def test_native_export_import_round_trips_exactly(manager, tmp_path):
     manager.add_message(s, "user", "fix the header", pinned=True)
     manager.add_message(s, "assistant", "done " * 400)
     run = CommandRun(session_id=s.id, command="pytest -q", status=RunStatus.FINISHED, exit_code=1, raw_tokens=50, context_tokens=9, context="1 failed")
-    manager.store.save_run(run, "FAILED t.py::x\n" * 10)
+    manager.sessions.store.save_run(run, "FAILED t.py::x\n" * 10)
     manager.add_messages(s, [Message(role="tool", kind="command", content="1 failed", run_id=run.id)])
     before = manager.export_document("dev")
     path = manager.export("dev", tmp_path / "dev.json")
@@ -68,7 +68,7 @@ def test_import_next_to_original_gets_new_ids_and_name(manager, tmp_path):
     original = manager.create("dev")
     manager.add_message(original, "user", "kept in both")
     run = CommandRun(session_id=original.id, command="make", status=RunStatus.FINISHED, exit_code=0)
-    manager.store.save_run(run, "ok\n")
+    manager.sessions.store.save_run(run, "ok\n")
     manager.add_messages(original, [Message(role="tool", kind="command", content="$ make", run_id=run.id)])
     path = manager.export("dev", tmp_path / "d.json")
     copy = manager.import_file(path)
@@ -76,9 +76,9 @@ def test_import_next_to_original_gets_new_ids_and_name(manager, tmp_path):
     copied = manager.messages(copy)
     assert [m.content for m in copied] == [m.content for m in manager.messages(original)]
     assert not {m.id for m in copied} & {m.id for m in manager.messages(original)}
-    copied_run = manager.store.get_run(copied[1].run_id)
+    copied_run = manager.sessions.store.get_run(copied[1].run_id)
     assert copied_run.session_id == copy.id and copied_run.id != run.id
-    assert manager.store.run_output(copied_run.id) == "ok\n"
+    assert manager.sessions.store.run_output(copied_run.id) == "ok\n"
 
 
 def test_claude_code_transcript_messages_and_usage_match_the_file(manager, tmp_path):
@@ -157,4 +157,4 @@ def test_hostile_imports_get_a_clear_error_and_leave_the_store_unchanged(manager
             manager.import_file(path, fmt)
         assert [s.name for s in manager.list()] == ["keep"], name
     assert manager.export_document("keep")["messages"] == before["messages"]
-    assert manager.store.integrity_problems() == []
+    assert manager.sessions.store.integrity_problems() == []

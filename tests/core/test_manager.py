@@ -46,7 +46,7 @@ def test_clear_candidates_by_age_and_idle_only(manager):
     old = utcnow() - timedelta(days=10)
     for name, status in (("a", SessionStatus.ACTIVE), ("i", SessionStatus.IDLE), ("e", SessionStatus.ENDED), ("p", SessionStatus.PAUSED)):
         s = manager.create(name)
-        manager.store.update_session(s.model_copy(update={"status": status, "last_active": old}))
+        manager.sessions.store.update_session(s.model_copy(update={"status": status, "last_active": old}))
     manager.create("fresh")
     ended = manager.create("fresh-ended")
     manager.end(ended.id)
@@ -71,7 +71,7 @@ def test_pool_prefills_and_hands_out_sessions(manager):
 def test_pool_retires_expired_sessions(manager):
     manager.configure_pool(PoolConfig(role="R", min_idle=1, max_idle=1, idle_timeout=60))
     waiting = manager.list(statuses=[SessionStatus.POOL])
-    manager.store.update_session(waiting[0].model_copy(update={"last_active": utcnow() - timedelta(hours=1)}))
+    manager.sessions.store.update_session(waiting[0].model_copy(update={"last_active": utcnow() - timedelta(hours=1)}))
     assert manager.replenish_pools("R") == {"R": (1, 1)}
     assert manager.list(statuses=[SessionStatus.POOL])[0].id != waiting[0].id
 
@@ -112,7 +112,7 @@ def test_fork_at_a_message(manager):
 def test_validate_and_repair_fix_broken_rows(manager):
     s = manager.create("v")
     m = manager.add_message(s, "user", "hello world")
-    manager.store.update_messages([m.model_copy(update={"tokens": 999, "run_id": "run_000000000000"})])
+    manager.sessions.store.update_messages([m.model_copy(update={"tokens": 999, "run_id": "run_000000000000"})])
     problems = manager.validate("v")
     assert {p.what for p in problems} == {"1 message(s) with a wrong token count", "1 message(s) point at a missing command run"}
     assert all(p.fixed for p in manager.repair("v"))

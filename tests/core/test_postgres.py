@@ -144,9 +144,10 @@ def test_members_work_in_a_shared_session_but_only_the_owner_shares_or_deletes(s
         bob.share_session(s.id, "carol")
     assert not bob.delete_session(s.id) and alice.get_session(s.id) is not None
     assert carol.get_session(s.id) is None
-    with psycopg.connect(pg_db.url("bob"), autocommit=True) as raw:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="only the owner"):
-            raw.execute("UPDATE ai_session.sessions SET owner = 'bob' WHERE id = %s", (s.id,))
+    with psycopg.connect(pg_db.url("bob"), autocommit=True) as raw, pytest.raises(
+        psycopg.errors.InsufficientPrivilege, match="only the owner"
+    ):
+        raw.execute("UPDATE ai_session.sessions SET owner = 'bob' WHERE id = %s", (s.id,))
     with pytest.raises(Exception, match="no database role"):
         alice.share_session(s.id, "nobody_here")
     assert alice.share_session(s.id, "bob", remove=True).members == []

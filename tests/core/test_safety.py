@@ -19,7 +19,7 @@ def _with_history(manager: SessionManager, name: str, commands: int = 2) -> Sess
     manager.add_messages(s, [Message(role="user", content=f"{name}: fix the build"),
                              Message(role="assistant", content="done", usage=Usage(output_tokens=3, cost_usd=0.25))])
     for i in range(commands):
-        manager.store.save_run(CommandRun(session_id=s.id, command=f"make {i}", status=RunStatus.FINISHED, exit_code=0,
+        manager.sessions.store.save_run(CommandRun(session_id=s.id, command=f"make {i}", status=RunStatus.FINISHED, exit_code=0,
                                           raw_tokens=100, context_tokens=10, context="ok"), "ok\n" * 50)  # fmt: skip
     return s
 
@@ -32,7 +32,7 @@ def test_names_cannot_look_like_ids_and_an_id_that_is_also_a_name_is_ambiguous(m
         manager.rename("target", "sess_abc123")
     assert manager.create("sess-dev").name == "sess-dev"  # a name may still start like one
     # A store written before the rule may hold such a name: neither session is picked for the user.
-    older = manager.store.create_session(Session(name=target.id))
+    older = manager.sessions.store.create_session(Session(name=target.id))
     with pytest.raises(Ambiguous, match=f"id of session target and the name of session {older.id}"):
         manager.delete(target.id)
     assert {s.id for s in manager.list()} >= {target.id, older.id}
@@ -42,10 +42,10 @@ def test_names_cannot_look_like_ids_and_an_id_that_is_also_a_name_is_ambiguous(m
 
 def test_delete_and_clear_move_sessions_to_the_trash_and_restore_brings_them_back(manager):
     dev = _with_history(manager, "dev")
-    runs = [r.id for r in manager.store.list_runs(dev.id)]
+    runs = [r.id for r in manager.sessions.store.list_runs(dev.id)]
     trashed = manager.delete("dev")
     assert trashed.trashed_at is not None and manager.list() == []
-    with pytest.raises(NotFound, match="in the trash.*trash restore dev"):
+    with pytest.raises(NotFound, match=r"in the trash.*trash restore dev"):
         manager.resolve("dev")
     assert [s.id for s in manager.trash_list()] == [dev.id]
     again = manager.create("dev")  # the name is free while the old one waits in the trash
@@ -54,37 +54,37 @@ def test_delete_and_clear_move_sessions_to_the_trash_and_restore_brings_them_bac
     back = manager.trash_restore("dev", name="dev-old")
     assert back.id == dev.id and back.trashed_at is None and manager.resolve("dev-old").id == dev.id
     assert [m.content for m in manager.messages(back)] == ["dev: fix the build", "done"]
-    assert [r.id for r in manager.store.list_runs(dev.id)] == runs
-    assert manager.store.run_output(runs[0]) == "ok\n" * 50
+    assert [r.id for r in manager.sessions.store.list_runs(dev.id)] == runs
+    assert manager.sessions.store.run_output(runs[0]) == "ok\n" * 50
     manager.end("dev-old")
     assert [s.id for s in manager.clear()] == [dev.id]
     assert {s.id for s in manager.list()} == {again.id} and [s.id for s in manager.trash_list()] == [dev.id]
 
 
 def test_the_trash_keeps_sessions_for_its_configured_time(manager, home):
-    old, recent = manager.create("old"), manager.create("recent")
+    old, _recent = manager.create("old"), manager.create("recent")
     manager.delete("old")
     manager.delete("recent")
     # As if "old" had been trashed 31 days ago.
-    aged = manager.store.get_session(old.id).model_copy(update={"trashed_at": utcnow() - timedelta(days=31)})
-    manager.store.update_session(aged)
+    aged = manager.sessions.store.get_session(old.id).model_copy(update={"trashed_at": utcnow() - timedelta(days=31)})
+    manager.sessions.store.update_session(aged)
     assert [s.name for s in manager.trash_list()] == ["recent"]  # past the 30 days: gone for good
-    assert manager.store.get_session(old.id) is None
+    assert manager.sessions.store.get_session(old.id) is None
     with pytest.raises(NotFound):
         manager.trash_restore("old")
     assert manager.trash_empty(older_than=timedelta(days=1)) == []
     assert [s.name for s in manager.trash_empty(dry_run=True)] == [s.name for s in manager.trash_list()] == ["recent"]
     assert [s.name for s in manager.trash_empty()] == ["recent"] and manager.trash_list() == []
     (home.parent / "config.toml").write_text("[trash]\nkeep_days = 0\n")
-    immediate = SessionManager(Config.load(), store=manager.store)
+    immediate = SessionManager(Config.load(), store=manager.sessions.store)
     gone = immediate.delete(immediate.create("now").id)
-    assert gone.trashed_at is None and manager.store.get_session(gone.id) is None
+    assert gone.trashed_at is None and manager.sessions.store.get_session(gone.id) is None
 
 
 def test_an_imported_backup_counts_as_active_for_clearing(manager, tmp_path):
     dev = _with_history(manager, "dev")
     weeks_ago = utcnow() - timedelta(days=20)
-    manager.store.update_session(manager.resolve("dev").model_copy(update={"last_active": weeks_ago,
+    manager.sessions.store.update_session(manager.resolve("dev").model_copy(update={"last_active": weeks_ago,
                                                                            "status": SessionStatus.ENDED}))  # fmt: skip
     history_times = [m.created_at for m in manager.messages(dev)]
     path = manager.export("dev", tmp_path / "dev.json")
@@ -115,5 +115,5 @@ def test_stats_count_each_run_and_message_once_however_many_copies(manager, tmp_
     assert (rows["ab"].commands, rows["ab"].messages) == (5, 4)  # a session's own row holds its copies
     assert rows["a-fork"].messages == 2 and rows["b-imported"].commands == 2
     assert report.copies == (5 + 4) + 2 + (2 + 2)
-    assert {r.copy_of for r in manager.store.list_runs(manager.resolve("ab").id)} == {
-        r.id for s in (a, b) for r in manager.store.list_runs(s.id)}
+    assert {r.copy_of for r in manager.sessions.store.list_runs(manager.resolve("ab").id)} == {
+        r.id for s in (a, b) for r in manager.sessions.store.list_runs(s.id)}

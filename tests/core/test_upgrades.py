@@ -45,7 +45,7 @@ def _user_version(path: Path) -> int:
 def test_every_earlier_sqlite_schema_upgrades_in_place(tmp_path, shape):
     path = tmp_path / "sessions.db"
     session, run = _old_session()
-    rows = v1_rows(session, TEXTS + ["was already damaged"], run, OUTPUT)
+    rows = v1_rows(session, [*TEXTS, "was already damaged"], run, OUTPUT)
     write_v1_sqlite(path, shape, rows)
     db = sqlite3.connect(path)
     db.execute("UPDATE messages SET body = x'deadbeef', zstd = 1 WHERE seq = 4")  # damaged before the upgrade

@@ -48,7 +48,7 @@ def test_client_vanishing_mid_request_loses_nothing(home):
     try:
         messages = m.messages("kept")
         assert [x.content for x in messages] == [f"m{i}" for i in range(len(messages))]
-        assert m.store.integrity_problems() == []
+        assert m.sessions.store.integrity_problems() == []
     finally:
         m.close()
 

@@ -330,7 +330,7 @@ class FakeAnthropicServer(WireServer):
         messages = body["messages"]
         if not messages or messages[0]["role"] != "user":
             return anthropic_error(400, "invalid_request_error", "messages: first message must use the \"user\" role")
-        for a, b in zip(messages, messages[1:]):
+        for a, b in itertools.pairwise(messages):
             if a["role"] == b["role"]:
                 return anthropic_error(400, "invalid_request_error", "messages: roles must alternate between \"user\" and \"assistant\"")
         for m in messages:

@@ -137,7 +137,7 @@ async def test_error_result_is_a_provider_error(fake_claude, tmp_path, monkeypat
 async def test_error_on_resume_and_on_fresh_start_reports_both(fake_claude, tmp_path, monkeypatch):
     first = await claude().complete(turn("one", tmp_path))
     monkeypatch.setenv("FAKE_CLAUDE_MODE", "error_result")
-    with pytest.raises(ProviderError, match="resume failed and a new conversation failed too: .*Invalid API key"):
+    with pytest.raises(ProviderError, match=r"resume failed and a new conversation failed too: .*Invalid API key"):
         await claude().complete(turn("two", tmp_path, conversation=first.conversation))
 
 
@@ -166,7 +166,7 @@ async def test_huge_prompt_goes_through_stdin(fake_claude, tmp_path, monkeypatch
 
 async def test_missing_executable_names_the_setting(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(ProviderError, match="'claude' was not found on PATH.*AI_SESSION_CLAUDE_BIN"):
+    with pytest.raises(ProviderError, match=r"'claude' was not found on PATH.*AI_SESSION_CLAUDE_BIN"):
         await claude().complete(turn("hi", tmp_path))
 
 

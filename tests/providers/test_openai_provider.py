@@ -163,7 +163,7 @@ async def test_wrong_path_is_a_404_naming_base_url(openai_server):
 async def test_error_in_the_middle_of_the_stream(openai_server):
     ok = openai_stream("partial answer")
     err = b'data: {"error":{"message":"CUDA out of memory","type":"server_error","code":500}}\n\n'
-    openai_server.queue(Reply(200, ok.headers, ok.chunks[:2] + [err]))
+    openai_server.queue(Reply(200, ok.headers, [*ok.chunks[:2], err]))
     events = []
     with pytest.raises(ProviderError, match="CUDA out of memory"):
         async for event in provider(openai_server).stream(request("hi")):

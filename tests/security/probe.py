@@ -105,7 +105,7 @@ class Probe:
         # Assigned in the command line and echoed in the same command ...
         made = self.fakes("shell-exported vars")
         names = [f"PROBE_TOKEN_{i}" for i in range(len(made))]
-        assign = "; ".join(f"export {n}={shlex.quote(f.value)}" for n, f in zip(names, made))
+        assign = "; ".join(f"export {n}={shlex.quote(f.value)}" for n, f in zip(names, made, strict=True))
         self.exec("cli", f"{assign}; " + "; ".join(f'echo "{n} is ${n}"' for n in names))
         # ... and exported without the value in the command line, printed by a later command
         # of the same shell (the language server keeps it between requests).
@@ -162,10 +162,10 @@ for t in texts[1:]:
 s.close()
 target = m.resolve("library")
 # Straight to the store, past every manager rule: the store's own choke point must hold.
-m.store.append_messages(target.id, [Message(role="tool", content=t, metadata={{"command": t}}) for t in texts])
+m.sessions.store.append_messages(target.id, [Message(role="tool", content=t, metadata={{"command": t}}) for t in texts])
 run = CommandRun(session_id=target.id, command=" && ".join(texts[:3]), context=texts[3], status=RunStatus.FINISHED,
                  metadata={{"note": texts[4], "password": texts[5]}})
-m.store.save_run(run, "\\n".join(texts))
+m.sessions.store.save_run(run, "\\n".join(texts))
 m.close()
 """
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=self.env(),

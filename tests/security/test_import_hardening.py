@@ -59,7 +59,7 @@ def test_a_sessions_own_saved_env_is_restored_through_the_deny_list(manager, tmp
     marker = tmp_path / "pwned"
     evil = trap_dir(tmp_path, marker)
     s = manager.create("own")
-    manager.store.update_session(s.model_copy(update={
+    manager.sessions.store.update_session(s.model_copy(update={
         "shell_env": {"PATH": f"{evil}:/usr/bin:/bin", "BASH_FUNC_ls%%": "() { echo pwned; }", "IFS": "x",
                       "PS1": "$(ls)", "KEEP_ME": "kept"},
         "shell_cwd": str(tmp_path / "gone")}))
@@ -99,7 +99,7 @@ def test_devices_fifos_and_links_to_them_are_refused_unread(manager, tmp_path: P
 def _catch(out: list[BaseException], fn, *args) -> None:
     try:
         fn(*args)
-    except BaseException as exc:  # noqa: BLE001 - the test inspects it
+    except BaseException as exc:
         out.append(exc)
 
 

@@ -91,11 +91,11 @@ def test_opening_a_store_kept_under_older_rules_redacts_it_and_vacuums(home: Pat
 
     m = SessionManager(Config.load())  # the upgrade step runs on open
     try:
-        assert m.store.redaction_level() == RULES_VERSION
-        assert m.store._read("PRAGMA user_version")[0][0] == len(MIGRATIONS)
+        assert m.sessions.store.redaction_level() == RULES_VERSION
+        assert m.sessions.store._read("PRAGMA user_version")[0][0] == len(MIGRATIONS)
         view = m.show("old", history=True, limit=0)
         assert "[REDACTED" in view.messages[0].content
-        assert found(_read_everything(m.store, view.session.id), fakes) == []
+        assert found(_read_everything(m.sessions.store, view.session.id), fakes) == []
     finally:
         m.close()
     assert found(_disk(db), fakes) == []

@@ -31,10 +31,10 @@ def test_exec_persists_cwd_and_env_across_cli_calls(cli, home: Path) -> None:
     assert second.stdout == "/tmp\n1\n"
     m = _manager()
     try:
-        runs = m.store.list_runs(m.resolve("dev").id)
+        runs = m.sessions.store.list_runs(m.resolve("dev").id)
         assert [r.command for r in runs] == ["cd /tmp && export X=1", "pwd; echo $X"]
         assert [r.exit_code for r in runs] == [0, 0] and runs[1].cwd == "/tmp"
-        assert m.store.run_output(runs[1].id) == "/tmp\n1\n"
+        assert m.sessions.store.run_output(runs[1].id) == "/tmp\n1\n"
         history = m.messages("dev")
         assert [msg.run_id for msg in history] == [r.id for r in runs]
         assert history[1].content.startswith("$ pwd; echo $X\n/tmp\n1\n[ai-session] exit 0")
@@ -65,8 +65,8 @@ def test_exec_output_is_redacted_on_screen_and_in_the_store(cli) -> None:
     assert shown.stdout == "[REDACTED:github-token]\n"
     m = _manager()
     try:
-        run = m.store.list_runs(m.resolve("sec").id)[0]
-        assert m.store.run_output(run.id) == "[REDACTED:github-token]\n"
+        run = m.sessions.store.list_runs(m.resolve("sec").id)[0]
+        assert m.sessions.store.run_output(run.id) == "[REDACTED:github-token]\n"
         assert token not in m.messages("sec")[0].content
     finally:
         m.close()
@@ -89,7 +89,7 @@ def test_ctrl_c_stops_the_command_and_its_children(cli, home: Path) -> None:
     assert procs_matching("sleep 1000401") == [] and procs_matching("sleep 1000402") == []
     m = _manager()
     try:
-        run = m.store.list_runs(m.resolve("intr").id)[0]
+        run = m.sessions.store.list_runs(m.resolve("intr").id)[0]
         assert run.status is RunStatus.CANCELLED
     finally:
         m.close()
@@ -149,9 +149,9 @@ def test_attach_records_typed_commands(cli, home: Path) -> None:
     m = _manager()
     try:
         session = m.resolve("term")
-        runs = m.store.list_runs(session.id)
+        runs = m.sessions.store.list_runs(session.id)
         assert [r.command for r in runs] == ["echo attach-$((40+2))", "stty size; cd /tmp"]
-        assert m.store.run_output(runs[0].id) == "attach-42\n"
+        assert m.sessions.store.run_output(runs[0].id) == "attach-42\n"
         assert session.shell_cwd == "/tmp"
     finally:
         m.close()

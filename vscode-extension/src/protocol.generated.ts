@@ -781,5 +781,9 @@ export const NOTIFICATION_METHODS: readonly NotificationMethod[] = [
   'aiSession/statsChanged',
 ];
 
+/** The AI providers the server implements (core's one list), for pickers and settings. */
+export const PROVIDERS = ['claude', 'openai', 'anthropic'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
 /** The server version these bindings come from: the one the extension installs. */
 export const SERVER_VERSION = '0.1.0';

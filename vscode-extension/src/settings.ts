@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
+import { Provider, PROVIDERS } from './protocol.generated';
 
-export type Provider = 'claude' | 'openai' | 'anthropic';
-export const PROVIDERS: readonly Provider[] = ['claude', 'openai', 'anthropic'];
+export { Provider, PROVIDERS };
 
 export interface Settings {
   serverCommand: string[];

@@ -25,7 +25,7 @@ class Table:
             return self.empty
         cells = [[str(h) for h in self.headers]] + [["" if v is None else str(v) for v in r] for r in self.rows]
         widths = [max(len(r[i]) for r in cells) for i in range(len(self.headers))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in cells]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines)
 

@@ -8,6 +8,7 @@ history file lives in the data dir, readable by the owner only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import sys
@@ -20,10 +21,10 @@ from ai_session.cli.views import session_fields
 from ai_session.core.context import render_text
 from ai_session.core.errors import AiSessionError, InvalidInput
 from ai_session.core.manager import SessionManager
+from ai_session.core.models import CommandRun
 from ai_session.core.privacy import private_dir
 
 if TYPE_CHECKING:
-    from ai_session.core.models import CommandRun
     from ai_session.host.client import CommandResult
 
 HELP = """commands:
@@ -88,10 +89,8 @@ class Repl:
         if not self.history_path.exists():
             self.history_path.touch(mode=0o600)
         os.chmod(self.history_path, 0o600)
-        try:
+        with contextlib.suppress(OSError):
             readline.read_history_file(self.history_path)
-        except OSError:
-            pass
         readline.set_history_length(2000)
         return readline
 

@@ -111,7 +111,7 @@ def list_sessions(m: SessionManager, a: argparse.Namespace) -> Result:
     data = [session_json(s, totals.get(s.id, Totals())) for s in sessions]
     if a.detailed:
         blocks: list[Any] = []
-        for s, entry in zip(sessions, data):
+        for s, entry in zip(sessions, data, strict=True):
             details = m.details(s)
             entry["details"] = details_json(details)
             blocks += [f"{s.name}", detail_fields(s, totals.get(s.id, Totals()), details), ""]

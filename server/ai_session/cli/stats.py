@@ -111,7 +111,7 @@ def stats(m: SessionManager, a: argparse.Namespace) -> Result:
 
 
 def _pools(m: SessionManager) -> Result:
-    records = []
+    records: list[dict[str, Any]] = []
     for p in m.pool_status():
         c = p.config
         records.append({"role": c.role, "idle": p.idle, "taken": c.taken, "created": c.created, "retired": c.retired,

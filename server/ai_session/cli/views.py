@@ -32,16 +32,10 @@ def percent(raw: int, context: int, digits: int = 0) -> str:
     return saving_text(raw, context, digits)
 
 
-def totals_json(t: Totals) -> dict[str, Any]:
-    return {"messages": t.messages, "messageTokens": t.message_tokens, "runs": t.runs,
-            "rawTokens": t.raw_tokens, "contextTokens": t.context_tokens, "savings": t.savings,
-            "costUsd": t.cost_usd}  # fmt: skip
-
-
 def session_json(s: Session, totals: Totals | None = None) -> dict[str, Any]:
     data = s.model_dump(mode="json", by_alias=True)
     if totals is not None:
-        data["totals"] = totals_json(totals)
+        data["totals"] = totals.as_dict()
     return data
 
 

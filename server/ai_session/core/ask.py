@@ -19,7 +19,7 @@ from ai_session.core import compaction
 from ai_session.core.accounting import agent_output_cap
 from ai_session.core.context import DEFAULT_STRATEGY, AssembledContext, assemble, check_strategy, hidden_from_model
 from ai_session.core.errors import Conflict, InvalidInput, NoProvider, ProviderError
-from ai_session.core.models import Message, MessageKind, Role, Session, SessionStatus
+from ai_session.core.models import CommandRun, Message, MessageKind, Role, Session, SessionStatus
 from ai_session.core.providers import (
     PROVIDERS,
     ChatRequest,
@@ -34,7 +34,7 @@ from ai_session.core.providers.windows import whole_history_budget
 from ai_session.core.tokens import count_tokens
 
 if TYPE_CHECKING:
-    from ai_session.core.manager import SessionManager
+    from ai_session.core.sessions import Sessions
 
 
 @dataclass
@@ -65,22 +65,22 @@ class AskResult:
 AskEvent = TextDelta | Notice | AskResult
 
 
-def context_settings(manager: SessionManager) -> str:
+def context_settings(service: Sessions) -> str:
     """The default strategy, from `[session_management.context_window]` (strategy,
     preserve_important) and `[context]` (strategy; its output cap is checked too: a bad value is
     an error wherever the table is read)."""
-    table = manager.config.sections.get("context") or {}
-    window = manager.config.session_management
+    table = service.config.sections.get("context") or {}
+    window = service.config.session_management
     strategy = check_strategy(window.context_strategy or str(table.get("strategy", DEFAULT_STRATEGY)))
     if strategy == "preserve_important" and not window.preserve_important:
         strategy = "summarize"  # the same, without the rule that pinned items are always sent
-    agent_output_cap(manager.config.sections)
+    agent_output_cap(service.config.sections)
     return strategy
 
 
-def provider_for(manager: SessionManager, session: Session, name: str | None = None) -> Provider:
+def provider_for(service: Sessions, session: Session, name: str | None = None) -> Provider:
     """`name`, else the session's provider, else the config's `[providers] default`."""
-    configured = manager.config.sections.get("providers") or {}
+    configured = service.config.sections.get("providers") or {}
     chosen = name or session.provider or configured.get("default")
     if not chosen:
         raise NoProvider(f"session {session.name} has no provider: choose one of {', '.join(PROVIDERS)} (--provider, "
@@ -88,7 +88,7 @@ def provider_for(manager: SessionManager, session: Session, name: str | None = N
     if not isinstance(chosen, str):
         raise InvalidInput(f"providers.default must be a provider name ({', '.join(PROVIDERS)}), got {chosen!r}")
     settings = configured.get(chosen)
-    return get_provider(chosen, settings, prices=manager.config.sections.get("prices"))
+    return get_provider(chosen, settings, prices=service.config.sections.get("prices"))
 
 
 def _new_turn(session: Session, history: list[Message], prompt: str) -> str:
@@ -106,7 +106,7 @@ def _new_turn(session: Session, history: list[Message], prompt: str) -> str:
 
 
 async def ask(
-    manager: SessionManager,
+    service: Sessions,
     ref: str | Session,
     prompt: str,
     *,
@@ -122,7 +122,7 @@ async def ask(
 ) -> AsyncIterator[AskEvent]:
     answered = False
     try:
-        async for event in _ask(manager, ref, prompt, agent=agent, shared=shared, provider=provider, model=model,
+        async for event in _ask(service, ref, prompt, agent=agent, shared=shared, provider=provider, model=model,
                                 context_window=context_window, max_tokens=max_tokens, strategy=strategy,
                                 provider_instance=provider_instance):  # fmt: skip
             answered = answered or isinstance(event, AskResult)
@@ -130,11 +130,11 @@ async def ask(
     finally:
         if new_session and not answered:
             # All or nothing: a session made for this ask goes with it (nothing was stored in it).
-            manager.store.delete_session(ref.id if isinstance(ref, Session) else ref)
+            service.store.delete_session(ref.id if isinstance(ref, Session) else ref)
 
 
 async def _ask(
-    manager: SessionManager,
+    service: Sessions,
     ref: str | Session,
     prompt: str,
     *,
@@ -151,10 +151,10 @@ async def _ask(
         raise InvalidInput("empty prompt: give it as an argument or on stdin")
     if shared and not agent:
         raise InvalidInput("--shared needs --agent NAME: every message in a shared session names its agent")
-    session = ref if isinstance(ref, Session) else manager.resolve(ref)
+    session = ref if isinstance(ref, Session) else service.resolve(ref)
     if session.status is SessionStatus.ENDED:
         raise Conflict(f"session {session.name} has ended; fork it to continue (`ai-session fork`)")
-    default_strategy = context_settings(manager)
+    default_strategy = context_settings(service)
     strategy = check_strategy(strategy or default_strategy)
     updates: dict[str, object] = {}
     if shared and not session.metadata.get("shared"):
@@ -164,19 +164,19 @@ async def _ask(
         if model and not session.model:
             updates["model"] = model
     if updates:
-        session = manager._update(session, **updates)
-    engine = provider_instance or provider_for(manager, session, provider)
+        session = service.update(session, **updates)
+    engine = provider_instance or provider_for(service, session, provider)
     if not model and (provider is None or provider == session.provider):
         model = session.model  # a one-off other provider gets its own default model
 
-    user = manager._prepare([Message(role=Role.USER, content=prompt, agent=agent)], session)[0]
-    history = manager.store.list_messages(session.id)
-    runs = {r.id: r for r in manager.store.list_runs(session.id)}
+    user = service.prepare([Message(role=Role.USER, content=prompt, agent=agent)], session)[0]
+    history = service.store.list_messages(session.id)
+    runs = {r.id: r for r in service.store.list_runs(session.id)}
     budget = max_tokens or session.max_tokens
     if context_window == 0:  # unlimited: the whole history, as far as the model's own window goes
         context_window = None
         if max_tokens is None:
-            budget = whole_history_budget(model or engine.default_model, manager.config.sections.get("context_windows"),
+            budget = whole_history_budget(model or engine.default_model, service.config.sections.get("context_windows"),
                                           engine.name)
 
     # In a shared session the new turn says who asks, as every earlier one does (see context.assemble).
@@ -189,9 +189,9 @@ async def _ask(
     ctx = build()
     compacted = None
     if ctx.needs_compaction and context_window is None:
-        compacted = await compact_session(manager, session, budget=budget, auto=True, messages=history, runs=runs)
+        compacted = await compact_session(service, session, budget=budget, auto=True, messages=history, runs=runs)
         if compacted is not None:
-            history = manager.store.list_messages(session.id)
+            history = service.store.list_messages(session.id)
             ctx = build()
 
     conversation = None
@@ -238,17 +238,17 @@ async def _ask(
         tokens=count_tokens(final.text, session.model),
         metadata=metadata,
     )
-    stored = manager.add_messages(session, [user, assistant])
+    stored = service.record(session, [user, assistant])
     if final.conversation is not None:
         encoded = final.conversation.encode()
-        fresh = manager.resolve(session.id)
+        fresh = service.resolve(session.id)
         if not fresh.provider_sessions or fresh.provider_sessions[-1] != encoded:
-            session = manager._update(fresh, provider_sessions=[*fresh.provider_sessions, encoded])
-    yield AskResult(manager.resolve(session.id), stored[0], stored[1], final, ctx, compacted)
+            session = service.update(fresh, provider_sessions=[*fresh.provider_sessions, encoded])
+    yield AskResult(service.resolve(session.id), stored[0], stored[1], final, ctx, compacted)
 
 
 async def compact_session(
-    manager: SessionManager,
+    service: Sessions,
     session: Session,
     *,
     budget: int | None = None,
@@ -258,25 +258,25 @@ async def compact_session(
     provider: str | None = None,
     auto: bool = False,
     messages: list[Message] | None = None,
-    runs: dict | None = None,
+    runs: dict[str, CommandRun] | None = None,
 ) -> compaction.CompactionResult | None:
     """Summarize the older uncovered turns of `session` into one stored summary message."""
     budget = budget or session.max_tokens
-    history = messages if messages is not None else manager.store.list_messages(session.id)
+    history = messages if messages is not None else service.store.list_messages(session.id)
     history = [m for m in history if m.damage is None]  # a summary is made of what reads back
     the_plan = compaction.plan(history, budget, keep_last=keep_last)
     if the_plan is None:
         return None
     if runs is None:
-        runs = {r.id: r for r in manager.store.list_runs(session.id)}
+        runs = {r.id: r for r in service.store.list_runs(session.id)}
     limit = max_summary_tokens or compaction.default_summary_tokens(budget)
-    engine = provider_for(manager, session, provider) if method == "model" else None
+    engine = provider_for(service, session, provider) if method == "model" else None
     summary = await compaction.summarize_plan(
         the_plan, runs=runs, max_tokens=limit, method=method, provider=engine,
         model=session.model, cwd=session.shell_cwd or session.worktree,
     )  # fmt: skip
     message = compaction.summary_message(summary, the_plan, auto=auto)
-    stored = manager.add_messages(session, [message])[0]
+    stored = service.record(session, [message])[0]
     return compaction.CompactionResult(
         summary=stored,
         method=summary.method,

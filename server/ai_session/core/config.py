@@ -44,7 +44,7 @@ def _parse_int(name: str, value: Any, *, minimum: int = 1) -> int:
         number = int(value)
     except (TypeError, ValueError):
         raise InvalidInput(f"{name} must be a whole number (got {value!r})") from None
-    if isinstance(value, bool) or isinstance(value, float) and value != number:
+    if isinstance(value, bool) or (isinstance(value, float) and value != number):
         raise InvalidInput(f"{name} must be a whole number (got {value!r})")
     if number < minimum:
         raise InvalidInput(f"{name} must be {'positive' if minimum == 1 else f'at least {minimum}'} (got {number})")

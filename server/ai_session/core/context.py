@@ -494,5 +494,5 @@ def render_text(ctx: AssembledContext, *, lines: int | None = None) -> str:
         body.append(f"--- {item.part} · {label}{item.role} · {item.tokens} tokens")
         body.extend(item.content.splitlines() or [""])
     if lines is not None and len(body) > lines:
-        body = body[:lines] + [f"[ai-session] … {len(body) - lines} more line(s); --lines 0 shows all"]
+        body = [*body[:lines], f"[ai-session] … {len(body) - lines} more line(s); --lines 0 shows all"]
     return "\n".join(out + body)

@@ -10,6 +10,7 @@ readable, marked, so the history shows where something was lost.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from ai_session.core.store.codec import scrubbed
 from ai_session.core.tokens import count_tokens
 
 if TYPE_CHECKING:
-    from ai_session.core.manager import SessionManager
+    from ai_session.core.sessions import Sessions
 
 
 @dataclass
@@ -50,9 +51,9 @@ def describe(d: Damage) -> str:
     return f"{row}: {d.what}"
 
 
-def _replacement(manager: SessionManager, session: Session, d: Damage) -> Session | Message | CommandRun:
+def _replacement(service: Sessions, session: Session, d: Damage) -> Session | Message | CommandRun:
     """What stays in the damaged row's place: everything still readable, and a marker."""
-    store = manager.store
+    store = service.store
     marker: dict[str, Any] = {"damage": d.what, "at": utcnow().isoformat()}
     if d.kind == "session":
         return session.model_copy(update={"damage": None, "metadata": {**session.metadata, "quarantine": marker}})
@@ -81,20 +82,20 @@ def _replacement(manager: SessionManager, session: Session, d: Damage) -> Sessio
     })  # fmt: skip
 
 
-def _damage_problems(manager: SessionManager, session: Session, *, fix: bool) -> list[Problem]:
+def _damage_problems(service: Sessions, session: Session, *, fix: bool) -> list[Problem]:
     problems = []
-    for d in manager.store.find_damage(session.id):
+    for d in service.store.find_damage(session.id):
         problem = Problem(session.id, describe(d), session=session.name, seq=d.seq, ref=d.ref, damaged=True)
         if fix:
-            manager.store.quarantine(d, _replacement(manager, session, d))
+            service.store.quarantine(d, _replacement(service, session, d))
             problem.fixed = True
         problems.append(problem)
     return problems
 
 
-def _session_problems(manager: SessionManager, session: Session, *, fix: bool) -> list[Problem]:
-    store = manager.store
-    problems = _damage_problems(manager, session, fix=fix)
+def _session_problems(service: Sessions, session: Session, *, fix: bool, is_running: Callable[[str], bool]) -> list[Problem]:
+    store = service.store
+    problems = _damage_problems(service, session, fix=fix)
     if fix and problems:
         session = store.get_session(session.id) or session
     messages = [m for m in store.list_messages(session.id) if not m.damage]
@@ -115,7 +116,7 @@ def _session_problems(manager: SessionManager, session: Session, *, fix: bool) -
         store.update_messages(rewritten.values())
         for p in checks:
             p.fixed = True
-    stuck = [r for r in runs.values() if r.status is RunStatus.RUNNING and not manager.is_running(r.id)]
+    stuck = [r for r in runs.values() if r.status is RunStatus.RUNNING and not is_running(r.id)]
     if stuck:
         checks.append(Problem(session.id, f"{len(stuck)} command run(s) marked running with no process behind them"))
         if fix:
@@ -123,13 +124,13 @@ def _session_problems(manager: SessionManager, session: Session, *, fix: bool) -
                 store.save_run(r.model_copy(update={"status": RunStatus.LOST}))
             checks[-1].fixed = True
     if not session.damage:  # a damaged record is only rewritten by quarantining it
-        checks += _record_problems(manager, session, fix=fix)
+        checks += _record_problems(service, session, fix=fix)
     for p in checks:
         p.session = session.name
     return problems + checks
 
 
-def _record_problems(manager: SessionManager, session: Session, *, fix: bool) -> list[Problem]:
+def _record_problems(service: Sessions, session: Session, *, fix: bool) -> list[Problem]:
     problems = []
     for wrong, what, right in (
         (session.last_active < session.created_at, "last activity is before creation",
@@ -137,40 +138,42 @@ def _record_problems(manager: SessionManager, session: Session, *, fix: bool) ->
         (session.status is SessionStatus.POOL and not session.pool, "pooled session without a pool role",
          {"status": SessionStatus.IDLE}),
         (session.max_tokens <= 0, f"invalid token budget {session.max_tokens}",
-         {"max_tokens": manager.config.max_tokens}),
+         {"max_tokens": service.config.max_tokens}),
     ):  # fmt: skip
         if wrong:
             problems.append(Problem(session.id, what))
             if fix:
                 session = session.model_copy(update=right)
-                manager.store.update_session(session)
+                service.store.update_session(session)
                 problems[-1].fixed = True
     return problems
 
 
-def check(manager: SessionManager, ref: str | None = None, *, fix: bool = False) -> list[Problem]:
-    """Every problem in one session, or in the whole store (trashed sessions included)."""
+def check(service: Sessions, ref: str | None = None, *, fix: bool,
+          is_running: Callable[[str], bool]) -> list[Problem]:  # fmt: skip
+    """Every problem in one session, or in the whole store (trashed sessions included);
+    `is_running` tells whether a run marked running has a process behind it."""
     problems: list[Problem] = []
     if ref is None:
         try:
-            store_level = manager.store.integrity_problems()
-        except Exception as exc:  # noqa: BLE001 - reported, and the per-session checks still run
+            store_level = service.store.integrity_problems()
+        except Exception as exc:  # reported, and the per-session checks still run
             store_level = [f"the store's own integrity check failed: {exc}"]
         for what in store_level:
             orphan = "belong to no session" in what
             problems.append(Problem(None, what, fixable=orphan))
         if fix and any(p.fixable and p.session_id is None for p in problems):
-            manager.store.remove_orphans()
+            service.store.remove_orphans()
             for p in problems:
                 if p.fixable and p.session_id is None:
                     p.fixed = True
-        sessions = manager.store.list_sessions(SessionFilter(trashed=None))
+        sessions = service.store.list_sessions(SessionFilter(trashed=None))
     else:
-        sessions = [manager.resolve(ref)]
+        sessions = [service.resolve(ref)]
     for session in sessions:
         try:
-            problems += _session_problems(manager, session, fix=fix)
-        except Exception as exc:  # noqa: BLE001 - one session that cannot be checked never stops the rest
+            problems += _session_problems(service, session, fix=fix, is_running=is_running)
+        except Exception as exc:  # one session that cannot be checked never stops the rest
             problems.append(Problem(session.id, f"could not be checked: {exc}", fixable=False, session=session.name))
     return problems
 
@@ -178,12 +181,12 @@ def check(manager: SessionManager, ref: str | None = None, *, fix: bool = False)
 # ---------------------------------------------------------------------- the quarantine
 
 
-def quarantined(manager: SessionManager, ref: str | None = None) -> list[Quarantined]:
-    session_id = manager.resolve(ref).id if ref else None
-    return manager.store.list_quarantine(session_id)
+def quarantined(service: Sessions, ref: str | None = None) -> list[Quarantined]:
+    session_id = service.resolve(ref).id if ref else None
+    return service.store.list_quarantine(session_id)
 
 
-def quarantine_document(manager: SessionManager, ref: str | None = None) -> dict[str, Any]:
+def quarantine_document(service: Sessions, ref: str | None = None) -> dict[str, Any]:
     """The quarantined originals, byte for byte (bodies in base64), for a later version or a person."""
     return {
         "format": "ai-session-quarantine",
@@ -193,7 +196,7 @@ def quarantine_document(manager: SessionManager, ref: str | None = None) -> dict
             {"id": q.id, "kind": q.kind, "sessionId": q.session_id, "ref": q.ref, "seq": q.seq, "damage": q.damage,
              "at": q.at.isoformat(), "row": q.row,
              "body": base64.b64encode(q.body).decode() if q.body is not None else None}
-            for q in quarantined(manager, ref)
+            for q in quarantined(service, ref)
         ],
     }  # fmt: skip
 

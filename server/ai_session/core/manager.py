@@ -8,21 +8,21 @@ the store that the manager wires together.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import json
-import secrets
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ai_session.core import ask as ask_flow
 from ai_session.core import maintenance, overview, pool, retention, stats, trash
 from ai_session.core import worktree as git_worktree
 from ai_session.core.accounting import RAW_SCAN_FACTOR, agent_output_cap, output_raw_tokens, pipe_text
 from ai_session.core.compaction import CompactionResult
-from ai_session.core.compress import clean_lines, compress
+from ai_session.core.compress import compress
 from ai_session.core.compress.retrieve import grep_lines, slice_lines
 from ai_session.core.compress.text import clean_lines
 from ai_session.core.config import Config
@@ -47,7 +47,8 @@ from ai_session.core.models import (
 )
 from ai_session.core.privacy import private_dir, write_private
 from ai_session.core.providers import Provider
-from ai_session.core.redact import redact, redact_data
+from ai_session.core.redact import redact_data
+from ai_session.core.sessions import Sessions
 from ai_session.core.shell import procs
 from ai_session.core.runs import RunRecorder
 from ai_session.core.shell.sessions import SessionShells
@@ -101,74 +102,47 @@ class SessionManager:
     def __init__(self, config: Config | None = None, store: SessionStore | None = None) -> None:
         self.config = config or Config.load()
         private_dir(self.config.home)
-        self.store = store or open_store(self.config.store_url, user=self.config.user)
-        maintenance.upgrade_redaction(self.store)  # rows an older ai-session stored unredacted
+        # The service the core's flows share; the store stays behind it and this façade.
+        self.sessions = Sessions(self.config, store or open_store(self.config.store_url, user=self.config.user))
+        self._store = self.sessions.store
+        maintenance.upgrade_redaction(self._store)  # rows an older ai-session stored unredacted
 
     def close(self) -> None:
-        self.store.close()
+        self._store.close()
 
     # ------------------------------------------------------------------ the store, as adapters see it
 
     @property
     def store_url(self) -> str:
         """Where sessions are stored (a team store's URL without its password)."""
-        return self.store.url
+        return self._store.url
 
     @property
     def store_file(self) -> Path | None:
         """The embedded store's file; None for a team store."""
-        path = getattr(self.store, "path", None)
+        path = getattr(self._store, "path", None)
         return Path(path) if path else None
 
     def store_version(self) -> object:
         """Changes whenever anything in the store changed, in any process (for caches)."""
-        return self.store.version()
+        return self._store.version()
 
     def last_change_id(self) -> int:
-        return self.store.last_change_id()
+        return self._store.last_change_id()
 
     def watch(self, since: int, *, interval: float = 0.2) -> AsyncIterator[list[Change]]:
         """Batches of changes after `since`, from any process, as they happen."""
-        return self.store.watch(since, interval=interval)
+        return self._store.watch(since, interval=interval)
 
     # ------------------------------------------------------------------ lookup
 
     def resolve(self, ref: str) -> Session:
-        """A live session by exact id, else exact name, else unique id prefix. A reference that
-        is one session's id and another's name (a name from before names could not look like
-        ids) is an error naming both: a command never acts on a session the user did not mean."""
-        if not ref:
-            raise InvalidInput("no session given")
-        by_id = self.store.get_session(ref)
-        if by_id is not None and by_id.trashed_at is not None:
-            by_id = None
-        by_name = self.store.get_session_by_name(ref)
-        if by_id is not None and by_name is not None and by_id.id != by_name.id:
-            raise Ambiguous(
-                f"{ref!r} is the id of session {by_id.name} and the name of session {by_name.id}; "
-                "give the id of the one you mean"
-            )
-        if found := by_id or by_name:
-            return found
-        ids = self.store.find_session_ids(ref) if ref.startswith("sess_") or len(ref) >= 4 else []
-        if not ids and not ref.startswith("sess_"):
-            ids = self.store.find_session_ids("sess_" + ref)
-        live = [s for s in map(self.store.get_session, ids) if s is not None and s.trashed_at is None]
-        if len(live) == 1:
-            return live[0]
-        if len(live) > 1:
-            raise Ambiguous(f"{ref!r} matches {len(live)} sessions ({', '.join(s.id for s in live[:5])}); give more of the id")
-        if any(s.name == ref or s.id == ref for s in self.store.list_sessions(SessionFilter(trashed=True))):
-            raise NotFound(f"session {ref!r} is in the trash; `ai-session trash restore {ref}` brings it back")
-        raise NotFound(f"no session named or with id {ref!r} (see `ai-session list`)")
+        """A live session by exact id, else exact name, else unique id prefix (core/sessions.py)."""
+        return self.sessions.resolve(ref)
 
     def find(self, ref: str) -> Session | None:
-        """A live session by exact id or exact name; None when there is none (no prefixes, no
-        errors; a trashed session is not found)."""
-        for found in (self.store.get_session(ref), self.store.get_session_by_name(ref)):
-            if found is not None and found.trashed_at is None:
-                return found
-        return None
+        """A live session by exact id or exact name; None when there is none."""
+        return self.sessions.find(ref)
 
     def exists(self, ref: str) -> bool:
         try:
@@ -178,11 +152,11 @@ class SessionManager:
         return True
 
     def get_run(self, ref: str) -> CommandRun:
-        run = self.store.get_run(ref)
+        run = self._store.get_run(ref)
         if run:
             return run
-        ids = self.store.find_run_ids(ref if ref.startswith("run_") else "run_" + ref)
-        if len(ids) == 1 and (run := self.store.get_run(ids[0])):
+        ids = self._store.find_run_ids(ref if ref.startswith("run_") else "run_" + ref)
+        if len(ids) == 1 and (run := self._store.get_run(ids[0])):
             return run
         if len(ids) > 1:
             raise Ambiguous(f"{ref!r} matches {len(ids)} runs; give more of the id")
@@ -196,7 +170,7 @@ class SessionManager:
         against what it receives here.
         """
         cap = agent_output_cap(self.config.sections)
-        session = self.store.get_session(run.session_id)
+        session = self._store.get_session(run.session_id)
         if self.config.compression and (session is None or session.metadata.get("compression", True)):
             result = compress(raw, run.command, run.exit_code, run_id=run.id)
             context, tool, diagnostics = result.text, result.tool, result.diagnostics
@@ -212,17 +186,17 @@ class SessionManager:
     def runs(self, ref: str | Session, *, last: int | None = None) -> list[CommandRun]:
         """A session's command runs, oldest first (the last `last` of them)."""
         session = ref if isinstance(ref, Session) else self.resolve(ref)
-        return self.store.list_runs(session.id, last=last)
+        return self._store.list_runs(session.id, last=last)
 
     def run_tokens(self, run: CommandRun) -> tuple[int, int]:
         """The history tokens a run added (its command message, in context form) and its session's total after."""
-        added = sum(m.tokens or 0 for m in self.store.list_messages(run.session_id, last=5) if m.run_id == run.id)
-        total = self.store.totals([run.session_id]).get(run.session_id, Totals()).message_tokens
+        added = sum(m.tokens or 0 for m in self._store.list_messages(run.session_id, last=5) if m.run_id == run.id)
+        total = self._store.totals([run.session_id]).get(run.session_id, Totals()).message_tokens
         return added, total
 
     def raw_output(self, ref: str) -> str:
         """A run's full raw output as stored (redacted); empty when it printed nothing."""
-        return self.store.run_output(self.get_run(ref).id) or ""
+        return self._store.run_output(self.get_run(ref).id) or ""
 
     def run_output(self, ref: str, *, mode: str = "context", lines: str | None = None,
                    pattern: str | None = None, context: int = 0, plain: bool = False) -> tuple[CommandRun, str]:
@@ -255,7 +229,7 @@ class SessionManager:
     def _raw_output(self, run: CommandRun) -> str | None:
         """A run's stored raw output; a damaged or quarantined one is an error saying so."""
         try:
-            raw = self.store.run_output(run.id)
+            raw = self._store.run_output(run.id)
         except Damaged as exc:
             raise Damaged(f"the raw output of {run.id} does not read back ({exc}); `ai-session repair "
                           f"{run.session_id}` moves it to quarantine") from None  # fmt: skip
@@ -268,12 +242,7 @@ class SessionManager:
     # ------------------------------------------------------------------ lifecycle
 
     def unique_name(self, base: str) -> str:
-        if not limits.SESSION_NAME.match(base) or limits.looks_like_id(base) or redact(base) != base:
-            base = "session"
-        name = base
-        while self.store.get_session_by_name(name):
-            name = f"{base}-{secrets.token_hex(2)}"
-        return name
+        return self.sessions.unique_name(base)
 
     def create(
         self,
@@ -298,57 +267,30 @@ class SessionManager:
         `compression=False` gives the agent command output as printed in this session.
         `into_pool` makes a waiting pooled session of `role` (see `fill_pool`)."""
         tree = git_worktree.require(worktree) if isinstance(worktree, (str, Path)) else worktree
-        if name is not None:
-            limits.session_name(name, "name")
-            if self.store.get_session_by_name(name):
-                raise Conflict(f"a session named {name!r} already exists")
-        if max_tokens is not None and max_tokens <= 0:
-            raise InvalidInput("--max-tokens must be positive")
-        if (from_pool or into_pool) and not role:
-            raise InvalidInput("--pool needs --role: pools hold sessions per role")
+        if from_pool:
+            self.sessions.check_new(name, max_tokens=max_tokens, pooled=True, role=role)
         if not into_pool:
             self._check_role_limit(role)
         if from_pool:
             changes = {"agent": agent, "max_tokens": max_tokens, "provider": provider, "model": model,
                        "system_prompt": system_prompt, "tags": list(tags) or None,
                        "worktree": tree.root if tree else None, "branch": tree.label if tree else None}
-            pooled = pool.acquire(self, role, name=name, template=template,  # type: ignore[arg-type]
+            pooled = pool.acquire(self.sessions, role, name=name, template=template,  # type: ignore[arg-type]
                                   changes={k: v for k, v in changes.items() if v is not None})
             if pooled:
                 if compression is not None:
-                    pooled = self._update(pooled, metadata={**pooled.metadata, "compression": compression})
+                    pooled = self.sessions.update(pooled, metadata={**pooled.metadata, "compression": compression})
                 return pooled
-        preload: list[Message] = []
-        tpl = None
-        if template:
-            tpl = self.store.get_template(template)
-            if tpl is None:
-                raise NotFound(f"no template {template!r} (see `ai-session template list`)")
-            preload = [m.model_copy(update={"id": new_id("msg")}) for m in tpl.preload]
-        session = Session(
-            name=name or self.unique_name(agent or role or (tpl.name if tpl else "session")),
-            agent=agent or (tpl.agent if tpl else None),
-            role=role or (tpl.role if tpl else None),
-            template=tpl.name if tpl else None,
-            max_tokens=max_tokens or (tpl.max_tokens if tpl else self.config.max_tokens),
-            worktree=tree.root if tree else None,
-            branch=tree.label if tree else None,
-            provider=provider or (tpl.provider if tpl else None),
-            model=model or (tpl.model if tpl else None),
-            system_prompt=system_prompt if system_prompt is not None else (tpl.system_prompt if tpl else None),
-            tags=list(tags) or (list(tpl.tags) if tpl else []),
-            status=SessionStatus.POOL if into_pool else SessionStatus.ACTIVE,
-            pool=role if into_pool else None,
-            metadata={} if compression is None else {"compression": compression},
-        )
-        return self.store.create_session(session, self._prepare(preload, session))
+        return self.sessions.create(name, agent=agent, role=role, template=template, max_tokens=max_tokens, tree=tree,
+                                    provider=provider, model=model, system_prompt=system_prompt, tags=tags,
+                                    compression=compression, into_pool=into_pool)  # fmt: skip
 
     def _check_role_limit(self, role: str | None) -> None:
         """`[session_management] max_sessions_per_role`: live (active, idle, paused) sessions per role."""
         limit = self.config.session_management.max_sessions_per_role
         if role is None or limit is None:
             return
-        live = self.store.list_sessions(SessionFilter(
+        live = self._store.list_sessions(SessionFilter(
             role=role, statuses={SessionStatus.ACTIVE, SessionStatus.IDLE, SessionStatus.PAUSED}))  # fmt: skip
         if len(live) >= limit:
             raise Conflict(f"role {role} already has {len(live)} live session(s), the most "
@@ -356,11 +298,11 @@ class SessionManager:
 
     def fill_pool(self, role: str, count: int, **options: object) -> pool.FillReport:
         """Add `count` idle sessions made with `options` to the role's pool (see core/pool.py)."""
-        return pool.fill(self, role, count, **options)
+        return pool.fill(self.sessions, role, count, **options)
 
     def set_pool(self, role: str, **changes: object) -> PoolConfig:
         """Create or change a role's pool; settings not given keep their value."""
-        return pool.configure(self, pool.settings(self, role, changes))
+        return pool.configure(self.sessions, pool.settings(self.sessions, role, changes))
 
     def list(
         self,
@@ -370,37 +312,37 @@ class SessionManager:
         role: str | None = None,
         worktree: str | None = None,
         include_pool: bool = False,
-    ) -> list[Session]:
+    ) -> builtins.list[Session]:
         self.refresh_idle()
         wanted = set(statuses) if statuses else None
         if wanted is None and not include_pool:
             wanted = {s for s in SessionStatus if s is not SessionStatus.POOL}
-        return self.store.list_sessions(SessionFilter(statuses=wanted, agent=agent, role=role, worktree=worktree))
+        return self._store.list_sessions(SessionFilter(statuses=wanted, agent=agent, role=role, worktree=worktree))
 
     def refresh_idle(self) -> int:
         """Active sessions untouched for IDLE_AFTER become idle (what `list --idle` shows)."""
-        stale = self.store.list_sessions(
+        stale = self._store.list_sessions(
             SessionFilter(statuses={SessionStatus.ACTIVE}, inactive_before=utcnow() - IDLE_AFTER)
         )
         stale = [s for s in stale if not s.damage]  # a damaged record is written by `repair` only
         for s in stale:
-            self.store.update_session(s.model_copy(update={"status": SessionStatus.IDLE}))
+            self._store.update_session(s.model_copy(update={"status": SessionStatus.IDLE}))
         return len(stale)
 
     def show(self, ref: str, *, history: bool = False, limit: int | None = 20) -> SessionView:
         session = self.resolve(ref)
-        view = SessionView(session=session, totals=self.store.totals([session.id]).get(session.id, Totals()))
+        view = SessionView(session=session, totals=self._store.totals([session.id]).get(session.id, Totals()))
         if history:
             last = limit or None  # `--limit 0` means all
-            view.messages = self.store.list_messages(session.id, last=last)
-            view.runs = self.store.list_runs(session.id, last=last)
+            view.messages = self._store.list_messages(session.id, last=last)
+            view.runs = self._store.list_runs(session.id, last=last)
         return view
 
     def details(self, ref: str | Session) -> SessionDetails:
         session = ref if isinstance(ref, Session) else self.resolve(ref)
-        messages = self.store.list_messages(session.id)
-        runs = self.store.list_runs(session.id)
-        default_strategy = ask_flow.context_settings(self)
+        messages = self._store.list_messages(session.id)
+        runs = self._store.list_runs(session.id)
+        default_strategy = ask_flow.context_settings(self.sessions)
         ctx = assemble_context(session, messages, {r.id: r for r in runs}, strategy=default_strategy)
         return SessionDetails(
             context_tokens=ctx.tokens, budget=ctx.budget, compressed_outputs=sum(1 for r in runs if r.tool),
@@ -408,12 +350,9 @@ class SessionManager:
         )  # fmt: skip
 
     def totals(self, sessions: Sequence[Session]) -> dict[str, Totals]:
-        return self.store.totals([s.id for s in sessions])
+        return self._store.totals([s.id for s in sessions])
 
-    def _update(self, session: Session, **changes: object) -> Session:
-        updated = session.model_copy(update=changes)
-        self.store.update_session(updated)
-        return updated
+
 
     def name_problem(self, name: str, *, renaming: str | None = None) -> str | None:
         """Why `name` cannot name a new session (or `renaming`, the one being renamed); None if it can."""
@@ -421,46 +360,44 @@ class SessionManager:
             limits.session_name(name, "name")
         except InvalidInput as exc:
             return str(exc)
-        taken = self.store.get_session_by_name(name)
+        taken = self._store.get_session_by_name(name)
         if taken is not None and (renaming is None or taken.id != self.resolve(renaming).id):
             return f"a session named {name!r} already exists"
         return None
 
     def share_terminal(self, ref: str, share: bool) -> Session:
         """Whether commands a person types in the session's attached terminals reach the model."""
-        return self._update(self.resolve(ref), share_terminal=share)
+        return self.sessions.update(self.resolve(ref), share_terminal=share)
 
     def rename(self, ref: str, new_name: str) -> Session:
         limits.session_name(new_name, "new name")
-        return self._update(self.resolve(ref), name=new_name)
+        return self.sessions.update(self.resolve(ref), name=new_name)
 
     def pause(self, ref: str) -> Session:
         session = self.resolve(ref)
         if session.status is SessionStatus.ENDED:
             raise Conflict(f"session {session.name} has ended; it cannot be paused")
-        return self._update(session, status=SessionStatus.PAUSED)
+        return self.sessions.update(session, status=SessionStatus.PAUSED)
 
     def resume(self, ref: str) -> Session:
         session = self.resolve(ref)
         if session.status is SessionStatus.ENDED:
             raise Conflict(f"session {session.name} has ended; fork it to continue (`ai-session fork`)")
-        return self._update(session, status=SessionStatus.ACTIVE, last_active=utcnow())
+        return self.sessions.update(session, status=SessionStatus.ACTIVE, last_active=utcnow())
 
     def end(self, ref: str) -> Session:
-        return self._update(self.resolve(ref), status=SessionStatus.ENDED)
+        return self.sessions.update(self.resolve(ref), status=SessionStatus.ENDED)
 
     def delete(self, ref: str) -> Session:
         """Move a session to the trash (see core/trash.py); `trashed_at` is None when the
         trash keeps nothing and it was deleted at once."""
-        return trash.discard(self, [self.resolve(ref)])[0]
+        return trash.discard(self.sessions, [self.resolve(ref)])[0]
 
     def touch(self, session: Session) -> Session:
         """Mark activity: an idle or pooled session a user works in is active again."""
-        if session.status in (SessionStatus.IDLE, SessionStatus.POOL):
-            return self._update(session, status=SessionStatus.ACTIVE, last_active=utcnow())
-        return session
+        return self.sessions.touch(session)
 
-    def clear_candidates(self, *, older_than: timedelta | None = None, idle_only: bool = False) -> list[Session]:
+    def clear_candidates(self, *, older_than: timedelta | None = None, idle_only: bool = False) -> builtins.list[Session]:
         """The sessions `clear` deletes. With `idle_only`: idle ones. Else, with `older_than`:
         every session inactive that long (active and paused ones too, as the seed's `clear`);
         without an age: idle and ended ones. Pooled sessions never (their pool retires them)."""
@@ -472,33 +409,33 @@ class SessionManager:
         else:
             statuses = {SessionStatus.IDLE, SessionStatus.ENDED}
         cutoff = utcnow() - older_than if older_than is not None else None
-        return self.store.list_sessions(SessionFilter(statuses=statuses, inactive_before=cutoff))
+        return self._store.list_sessions(SessionFilter(statuses=statuses, inactive_before=cutoff))
 
-    def clear(self, *, older_than: timedelta | None = None, idle_only: bool = False) -> list[Session]:
+    def clear(self, *, older_than: timedelta | None = None, idle_only: bool = False) -> builtins.list[Session]:
         """Move what `clear_candidates` finds to the trash; returns those sessions. Callers that
         talk to a person confirm the candidates first, then `discard` them."""
         return self.discard(self.clear_candidates(older_than=older_than, idle_only=idle_only))
 
-    def discard(self, sessions: Iterable[Session]) -> list[Session]:
+    def discard(self, sessions: Iterable[Session]) -> builtins.list[Session]:
         """Move sessions to the trash (or delete them, when it keeps nothing)."""
-        return trash.discard(self, sessions)
+        return trash.discard(self.sessions, sessions)
 
     # ------------------------------------------------------------------ trash
 
     def trash_list(self) -> Sequence[Session]:
-        return trash.listing(self)
+        return trash.listing(self.sessions)
 
     def trash_restore(self, ref: str, *, name: str | None = None) -> Session:
-        return trash.restore(self, ref, name)
+        return trash.restore(self.sessions, ref, name)
 
     def trash_empty(self, *, older_than: timedelta | None = None, ref: str | None = None,
                     dry_run: bool = False) -> Sequence[Session]:  # fmt: skip
-        return trash.empty(self, older_than=older_than, ref=ref, dry_run=dry_run)
+        return trash.empty(self.sessions, older_than=older_than, ref=ref, dry_run=dry_run)
 
     def trash_keep(self) -> timedelta:
         return trash.keep(self.config)
 
-    def change_all(self, action: str, *, role: str | None = None, agent: str | None = None) -> list[Session]:
+    def change_all(self, action: str, *, role: str | None = None, agent: str | None = None) -> builtins.list[Session]:
         """pause, resume or end every session (of `role`, of `agent`) that the change applies to:
         pause active and idle ones, resume paused and idle ones, end all that have not ended."""
         applies = {"pause": {SessionStatus.ACTIVE, SessionStatus.IDLE},
@@ -507,27 +444,15 @@ class SessionManager:
         if action not in applies:
             raise InvalidInput(f"unknown state change {action!r}: pause, resume or end")
         self.refresh_idle()
-        chosen = self.store.list_sessions(SessionFilter(statuses=applies[action], role=role, agent=agent))
+        chosen = self._store.list_sessions(SessionFilter(statuses=applies[action], role=role, agent=agent))
         return [getattr(self, action)(s.id) for s in chosen]
 
     # ------------------------------------------------------------------ messages
 
-    def _prepare(self, messages: Iterable[Message], session: Session) -> list[Message]:
-        """Redact secrets and cache token counts before anything is stored."""
-        out = []
-        for m in messages:
-            content = redact(m.content)
-            tokens = m.tokens if m.tokens is not None and content == m.content else count_tokens(content, session.model)
-            out.append(m.model_copy(update={"content": content, "tokens": tokens}))
-        return out
 
-    def add_messages(self, ref: str | Session, messages: Sequence[Message]) -> list[Message]:
-        session = ref if isinstance(ref, Session) else self.resolve(ref)
-        if session.status is SessionStatus.ENDED:
-            raise Conflict(f"session {session.name} has ended; resume is not possible, fork it instead")
-        stored = self.store.append_messages(session.id, self._prepare(messages, session))
-        self.touch(session)
-        return stored
+
+    def add_messages(self, ref: str | Session, messages: Sequence[Message]) -> builtins.list[Message]:
+        return self.sessions.record(ref, messages)
 
     def add_message(
         self,
@@ -542,43 +467,43 @@ class SessionManager:
         message = Message(role=Role(role), content=content, kind=MessageKind(kind), pinned=pinned, agent=agent)
         return self.add_messages(ref, [message])[0]
 
-    def messages(self, ref: str | Session, *, last: int | None = None) -> list[Message]:
+    def messages(self, ref: str | Session, *, last: int | None = None) -> builtins.list[Message]:
         session = ref if isinstance(ref, Session) else self.resolve(ref)
-        return self.store.list_messages(session.id, last=last)
+        return self._store.list_messages(session.id, last=last)
 
     def pin(self, ref: str, seq: int, pinned: bool = True) -> Message:
         session = self.resolve(ref)
-        found = [m for m in self.store.list_messages(session.id, after_seq=seq - 1) if m.seq == seq]
+        found = [m for m in self._store.list_messages(session.id, after_seq=seq - 1) if m.seq == seq]
         if not found:
             raise NotFound(f"session {session.name} has no message #{seq}")
         message = found[0].model_copy(update={"pinned": pinned})
-        self.store.update_messages([message])
+        self._store.update_messages([message])
         return message
 
     def delete_messages(self, ref: str | Session, seqs: Sequence[int]) -> int:
         session = ref if isinstance(ref, Session) else self.resolve(ref)
-        return self.store.delete_messages(session.id, seqs)
+        return self._store.delete_messages(session.id, seqs)
 
     def apply_retention(self, sessions: Sequence[Session] | None = None, *,
-                        dry_run: bool = False) -> list[retention.RetentionReport]:  # fmt: skip
+                        dry_run: bool = False) -> builtins.list[retention.RetentionReport]:  # fmt: skip
         """The configured message retention on `sessions` (default: all); what it removed, per session."""
         return retention.apply(self, list(self.list() if sessions is None else sessions), dry_run=dry_run)
 
-    def prunable(self, ref: str | Session, *, keep_recent: int = 0) -> list[int]:
+    def prunable(self, ref: str | Session, *, keep_recent: int = 0) -> builtins.list[int]:
         """The messages a history cut keeping the last `keep_recent` removes: older ones, pinned aside."""
         messages = self.messages(ref)
         return [m.seq for m in messages[: max(0, len(messages) - keep_recent)] if not m.pinned]
 
     def clear_history(self, ref: str, *, keep_last: int = 0) -> int:
         session = self.resolve(ref)
-        return self.store.delete_messages(session.id, self.prunable(session, keep_recent=keep_last))
+        return self._store.delete_messages(session.id, self.prunable(session, keep_recent=keep_last))
 
     # ------------------------------------------------------------------ templates
 
     def save_template(self, ref: str, name: str, *, system_prompt: str | None = None) -> Template:
         limits.session_name(name, "template name")
         session = self.resolve(ref)
-        preload = [m for m in self.store.list_messages(session.id) if (m.pinned or m.role is Role.SYSTEM) and not m.damage]
+        preload = [m for m in self._store.list_messages(session.id) if (m.pinned or m.role is Role.SYSTEM) and not m.damage]
         template = Template(
             name=name,
             system_prompt=system_prompt if system_prompt is not None else session.system_prompt,
@@ -591,7 +516,7 @@ class SessionManager:
             preload=[m.model_copy(update={"session_id": "", "seq": 0}) for m in preload],
             source_session=session.id,
         )
-        self.store.save_template(template)
+        self._store.save_template(template)
         return template
 
     def create_template(self, name: str, *, system_prompt: str | None = None, agent: str | None = None,
@@ -599,27 +524,24 @@ class SessionManager:
                         max_tokens: int | None = None, tags: Sequence[str] = ()) -> Template:  # fmt: skip
         """A template made from settings alone (no source session); a name in use is a conflict."""
         limits.session_name(name, "template name")
-        if self.store.get_template(name):
+        if self._store.get_template(name):
             raise Conflict(f"a template named {name!r} already exists (`ai-session template delete {name}` first)")
         if max_tokens is not None and max_tokens <= 0:
             raise InvalidInput("--max-tokens must be positive")
         template = Template(name=name, system_prompt=system_prompt, agent=agent,
                             role=role, provider=provider, model=model, max_tokens=max_tokens or self.config.max_tokens,
                             tags=list(tags))  # fmt: skip
-        self.store.save_template(template)
+        self._store.save_template(template)
         return template
 
-    def templates(self) -> list[Template]:
-        return self.store.list_templates()
+    def templates(self) -> builtins.list[Template]:
+        return self._store.list_templates()
 
     def get_template(self, name: str) -> Template:
-        template = self.store.get_template(name)
-        if template is None:
-            raise NotFound(f"no template {name!r} (see `ai-session template list`)")
-        return template
+        return self.sessions.template(name)
 
     def delete_template(self, name: str) -> None:
-        if not self.store.delete_template(name):
+        if not self._store.delete_template(name):
             raise NotFound(f"no template {name!r}")
 
     # ------------------------------------------------------------------ merge, fork
@@ -631,7 +553,7 @@ class SessionManager:
             raise InvalidInput("merge needs two or more sessions")
         if name:
             limits.session_name(name, "--output")
-            if self.store.get_session_by_name(name):
+            if self._store.get_session_by_name(name):
                 raise Conflict(f"a session named {name!r} already exists")
         sources = [self.resolve(r) for r in refs]
         if len({s.id for s in sources}) != len(sources):
@@ -639,15 +561,15 @@ class SessionManager:
         tagged: list[tuple[datetime, int, int, Message]] = []
         runs: list[tuple[CommandRun, str | None]] = []
         for index, src in enumerate(sources):
-            history, outputs, damaged = self.store.contents(src.id)
+            history, outputs, damaged = self._store.contents(src.id)
             _refuse_damage(src, damaged)
-            run_ids = {}
+            run_ids: dict[str, str] = {}
             for run, raw in outputs:
-                copy = _copied(run, id=new_id("run"))
-                run_ids[run.id] = copy.id
-                runs.append((copy, raw))
+                run_copy = _copied(run, id=new_id("run"))
+                run_ids[run.id] = run_copy.id
+                runs.append((run_copy, raw))
             for m in history:
-                copy = _copied(m, id=new_id("msg"), run_id=run_ids.get(m.run_id, m.run_id),
+                copy = _copied(m, id=new_id("msg"), run_id=_renamed(run_ids, m.run_id),
                                metadata={**m.metadata, "origin": {"session": src.id, "seq": m.seq}})  # fmt: skip
                 tagged.append((m.created_at, index, m.seq, copy))
         tagged.sort(key=lambda t: t[:3])
@@ -665,12 +587,12 @@ class SessionManager:
             tags=sorted({t for s in sources for t in s.tags}),
             metadata={"merged_from": [{"id": s.id, "name": s.name} for s in sources]},
         )
-        return self.store.create_session(merged, [t[3] for t in tagged], runs)
+        return self._store.create_session(merged, [t[3] for t in tagged], runs)
 
     def fork(self, ref: str, *, at: int | None = None, name: str | None = None) -> Session:
         """A new session whose history is the source's up to message `at` (inclusive)."""
         source = self.resolve(ref)
-        history = self.store.list_messages(source.id)
+        history = self._store.list_messages(source.id)
         if at is not None:
             if not any(m.seq == at for m in history):
                 raise NotFound(f"session {source.name} has no message #{at}")
@@ -690,7 +612,7 @@ class SessionManager:
             }
         )
         copies = [_copied(m, id=new_id("msg")) for m in history]
-        return self.store.create_session(fork, copies)
+        return self._store.create_session(fork, copies)
 
     def checkpoint(self, ref: str | Session, name: str, *, replace: bool = False) -> tuple[Session, bool]:
         """A named copy of the session as it is now (a fork), which the session goes on past. Saving
@@ -698,7 +620,7 @@ class SessionManager:
         that name is replaced (a file-like "save as"). True when it replaced one."""
         source = ref if isinstance(ref, Session) else self.resolve(ref)
         limits.session_name(name, "checkpoint name")
-        earlier = self.store.get_session_by_name(name)
+        earlier = self._store.get_session_by_name(name)
         if earlier is not None:
             if earlier.id == source.id:
                 raise InvalidInput(f"{name!r} is the session itself; a checkpoint needs another name")
@@ -706,7 +628,7 @@ class SessionManager:
                 raise Conflict(f"a session named {name!r} already exists and is not a checkpoint of {source.name}")
             self.delete(earlier.id)
         copy = self.fork(source.id, name=name)
-        return self._update(copy, metadata={**copy.metadata, "checkpoint": True}), earlier is not None
+        return self.sessions.update(copy, metadata={**copy.metadata, "checkpoint": True}), earlier is not None
 
     # ------------------------------------------------------------------ worktree
 
@@ -714,7 +636,7 @@ class SessionManager:
         """Find or create the session bound to the git worktree and branch of `path`."""
         tree = git_worktree.require(path)
         branch = tree.label
-        found = self.store.list_sessions(
+        found = self._store.list_sessions(
             SessionFilter(
                 worktree=tree.root,
                 branch=branch,
@@ -730,14 +652,14 @@ class SessionManager:
 
     # ------------------------------------------------------------------ export, import
 
-    def export_document(self, ref: str | None = None, *, skip_corrupted: bool = False) -> dict:
+    def export_document(self, ref: str | None = None, *, skip_corrupted: bool = False) -> dict[str, Any]:
         """A session as our export format; without `ref`, every session (pooled ones aside) in one
         bundle. A damaged row is an error naming each one, unless `skip_corrupted`: then the
         readable rest is exported and `skipped` lists what was not."""
         if ref is None:
             return native.to_bundle([self.export_document(s.id, skip_corrupted=skip_corrupted) for s in self.list()])
         session = self.resolve(ref)
-        messages, runs, damaged = self.store.contents(session.id)
+        messages, runs, damaged = self._store.contents(session.id)
         if not skip_corrupted:
             _refuse_damage(session, damaged, hint="or export the rest with --skip-corrupted")
         doc = native.to_document(session, messages, runs)
@@ -745,11 +667,11 @@ class SessionManager:
             doc["skipped"] = [{"kind": d.kind, "ref": d.ref, "seq": d.seq, "damage": d.what} for d in damaged]
         return doc
 
-    def export_text(self, doc: dict) -> str:
+    def export_text(self, doc: dict[str, Any]) -> str:
         """An export document as the JSON that leaves (redacted once more: nothing secret leaves)."""
         return json.dumps(redact_data(doc), ensure_ascii=False, indent=1)
 
-    def write_export(self, doc: dict, path: Path | None = None) -> Path:
+    def write_export(self, doc: dict[str, Any], path: Path | None = None) -> Path:
         """Write an export document (0600); default: the exports dir, named after the session
         (all.json for a bundle of every session)."""
         text = self.export_text(doc)
@@ -761,11 +683,11 @@ class SessionManager:
     def export(self, ref: str | None, path: Path | None = None, *, skip_corrupted: bool = False) -> Path:
         return self.write_export(self.export_document(ref, skip_corrupted=skip_corrupted), path)
 
-    def read_import(self, path: Path, fmt: str = "auto") -> list[ImportBundle]:
+    def read_import(self, path: Path, fmt: str = "auto") -> builtins.list[ImportBundle]:
         return self.read_import_data(limits.read_bytes(Path(path)), fmt, where=str(path), file_name=Path(path).name)
 
     def read_import_data(self, data: bytes, fmt: str = "auto", *, where: str = "stdin",
-                         file_name: str = "") -> list[ImportBundle]:  # fmt: skip
+                         file_name: str = "") -> builtins.list[ImportBundle]:  # fmt: skip
         """The sessions in an import file's bytes (one, or every session of an `export --all`)."""
         if fmt not in IMPORT_FORMATS:
             raise InvalidInput(f"unknown import format {fmt!r}: use one of {', '.join(IMPORT_FORMATS)}")
@@ -775,7 +697,7 @@ class SessionManager:
         except UnicodeDecodeError:
             raise InvalidInput(f"{where} is not UTF-8 text") from None
         stem = Path(file_name).stem
-        default_name = limits.SESSION_NAME.match(stem) and stem or "imported"
+        default_name = (limits.SESSION_NAME.match(stem) and stem) or "imported"
         jsonl = fmt == "claude-code" or (fmt == "auto" and (file_name.endswith(".jsonl") or native.looks_jsonl(text)))
         if jsonl:
             return [claude_code.from_lines(text.splitlines(), default_name)]
@@ -794,7 +716,7 @@ class SessionManager:
         return self._store_import(bundles[0], name=name, agent=agent)
 
     def import_data(self, data: bytes, fmt: str = "auto", *, where: str = "stdin", file_name: str = "",
-                    name: str | None = None, agent: str | None = None) -> list[Session]:  # fmt: skip
+                    name: str | None = None, agent: str | None = None) -> builtins.list[Session]:  # fmt: skip
         """Import every session in an import file's bytes; `name` only when it holds one.
         Everything is read and checked before the first session is stored."""
         bundles = self.read_import_data(data, fmt, where=where, file_name=file_name)
@@ -814,14 +736,14 @@ class SessionManager:
         if agent:
             session = session.model_copy(update={"agent": limits.text(agent, "--agent", limit=128)})
         runs, messages = bundle.runs, bundle.messages
-        if (self.store.get_session(session.id) or any(self.store.get_run(r.id) for r, _ in runs)
-                or self.store.taken_message_ids([m.id for m in messages])):
+        if (self._store.get_session(session.id) or any(self._store.get_run(r.id) for r, _ in runs)
+                or self._store.taken_message_ids([m.id for m in messages])):
             # A copy next to its original: everything gets ids of its own and names what it copies.
             session = session.model_copy(update={"id": new_id("sess")})
             new_ids = {r.id: new_id("run") for r, _ in runs}
             runs = [(_copied(r, id=new_ids[r.id]), raw) for r, raw in runs]
-            messages = [_copied(m, id=new_id("msg"), run_id=new_ids.get(m.run_id, m.run_id)) for m in messages]
-        if self.store.get_session_by_name(session.name):
+            messages = [_copied(m, id=new_id("msg"), run_id=_renamed(new_ids, m.run_id)) for m in messages]
+        if self._store.get_session_by_name(session.name):
             session = session.model_copy(update={"name": self.unique_name(f"{session.name}-imported")})
         now = utcnow()
         session = session.model_copy(update={
@@ -830,20 +752,20 @@ class SessionManager:
                          "imported_last_active": session.last_active.isoformat()},
         })  # fmt: skip
         runs = [(r.model_copy(update={"session_id": session.id}), raw) for r, raw in runs]
-        messages = self._prepare(messages, session)
-        return self.store.create_session(session, messages, runs)
+        messages = self.sessions.prepare(messages, session)
+        return self._store.create_session(session, messages, runs)
 
     # ------------------------------------------------------------------ sharing (team store)
 
     def access(self, ref: str) -> tuple[Session, SessionAccess | None]:
         """A session with its owner and members (None on a single-user store)."""
         session = self.resolve(ref)
-        return session, self.store.session_access(session.id)
+        return session, self._store.session_access(session.id)
 
     def share(self, ref: str, user: str, *, remove: bool = False) -> tuple[Session, SessionAccess]:
         """Let `user` (a database role) see and work in a session, or stop letting them."""
         session = self.resolve(ref)
-        return session, self.store.share_session(session.id, user, remove=remove)
+        return session, self._store.share_session(session.id, user, remove=remove)
 
     def migrate_tmux(
         self,
@@ -862,10 +784,10 @@ class SessionManager:
         ts = server.read_session(tmux_session)
         if name:
             limits.session_name(name, "--name")
-            if self.store.get_session_by_name(name):
+            if self._store.get_session_by_name(name):
                 raise Conflict(f"a session named {name!r} already exists")
         bundle = tmux.to_bundle(ts, name or self.unique_name(f"tmux-{tmux_session}"))
-        session = self.store.create_session(bundle.session, self._prepare(bundle.messages, bundle.session))
+        session = self._store.create_session(bundle.session, self.sessions.prepare(bundle.messages, bundle.session))
         if replace:
             server.kill_session(tmux_session)
         return session
@@ -873,65 +795,65 @@ class SessionManager:
     # ------------------------------------------------------------------ pools, maintenance, stats
 
     def configure_pool(self, config: PoolConfig) -> PoolConfig:
-        return pool.configure(self, config)
+        return pool.configure(self.sessions, config)
 
-    def pool_status(self) -> list[pool.PoolState]:
-        return pool.status(self)
+    def pool_status(self) -> builtins.list[pool.PoolState]:
+        return pool.status(self.sessions)
 
     def replenish_pools(self, role: str | None = None) -> dict[str, tuple[int, int]]:
-        return pool.replenish(self, role)
+        return pool.replenish(self.sessions, role)
 
     def remove_pool(self, role: str) -> int:
-        return pool.remove(self, role)
+        return pool.remove(self.sessions, role)
 
     def acquire(self, role: str, *, name: str | None = None) -> Session:
         """A session for a task: an idle pooled one of `role` if any, else a new one."""
         self._check_role_limit(role)
-        return pool.acquire(self, role, name=name) or self.create(name, role=role)
+        return pool.acquire(self.sessions, role, name=name) or self.create(name, role=role)
 
-    def validate(self, ref: str | None = None) -> list[maintenance.Problem]:
-        return maintenance.check(self, ref, fix=False)
+    def validate(self, ref: str | None = None) -> builtins.list[maintenance.Problem]:
+        return maintenance.check(self.sessions, ref, fix=False, is_running=self.is_running)
 
-    def repair(self, ref: str | None = None) -> list[maintenance.Problem]:
-        return maintenance.check(self, ref, fix=True)
+    def repair(self, ref: str | None = None) -> builtins.list[maintenance.Problem]:
+        return maintenance.check(self.sessions, ref, fix=True, is_running=self.is_running)
 
     def quarantined(self, ref: str | None = None) -> Sequence[Quarantined]:
         """Damaged originals `repair` moved out of the way (of one session, or all)."""
-        return maintenance.quarantined(self, ref)
+        return maintenance.quarantined(self.sessions, ref)
 
-    def quarantine_document(self, ref: str | None = None) -> dict:
-        return maintenance.quarantine_document(self, ref)
+    def quarantine_document(self, ref: str | None = None) -> dict[str, Any]:
+        return maintenance.quarantine_document(self.sessions, ref)
 
     def restore_quarantined(self, number: int) -> Quarantined:
         """Put a quarantined original back, if this version reads it; else `Damaged`."""
-        return self.store.restore_quarantined(number)
+        return self._store.restore_quarantined(number)
 
     def backup(self, path: Path | None = None) -> Path:
         """A consistent copy of the store, taken while others write; default in the backups dir."""
         path = Path(path) if path is not None else _fresh(self.config.home / "backups", "sessions")
-        self.store.backup(path)
+        self._store.backup(path)
         return path
 
     def restore(self, path: Path) -> Path:
         """Replace the store's content by a backup (checked before anything changes); returns
         where the replaced content was saved."""
         keep = _fresh(self.config.home / "backups", "before-restore")
-        self.store.restore(Path(path), keep_current=keep)
+        self._store.restore(Path(path), keep_current=keep)
         return keep
 
     def redact_stored(self) -> maintenance.RedactReport:
         """Rewrite every stored row through the redaction rules, then compact the store so
         the old copies are gone from disk (what `repair --redact` does)."""
-        return maintenance.redact_and_compact(self.store)
+        return maintenance.redact_and_compact(self._store)
 
     def optimize(self) -> dict[str, int]:
-        return self.store.optimize()
+        return self._store.optimize()
 
     def stats(self, *, period: timedelta | None = None, group_by: stats.GroupBy = "session",
               savings: bool = False, agent: str | None = None, efficiency: bool = False) -> stats.StatsReport:  # fmt: skip
         """With `savings`, also history raw vs context per recorded answer (reads message bodies);
         `agent` keeps that agent's sessions; `efficiency` also counts compactions."""
-        return stats.compute(self, period=period, group_by=group_by, savings=savings, agent=agent,
+        return stats.compute(self.sessions, period=period, group_by=group_by, savings=savings, agent=agent,
                              efficiency=efficiency)  # fmt: skip
 
     def global_stats(self) -> overview.GlobalReport:
@@ -939,13 +861,14 @@ class SessionManager:
         return overview.compute(self)
 
     def storage_stats(self) -> StorageStats | None:
-        return self.store.storage_stats()
+        return self._store.storage_stats()
 
     # -- shells (async: they live on the caller's event loop) -----------------------------
     @cached_property
     def shells(self) -> SessionShells:
         """The live shells of this process's sessions; `await manager.shells.close()` at the end."""
-        return SessionShells(RunRecorder(self), self.config.home)
+        # describe_output: compression settings and the accounting's one figure, defined here.
+        return SessionShells(RunRecorder(self.sessions, self.describe_output), self.config.home)
 
     async def exec(
         self,
@@ -968,19 +891,19 @@ class SessionManager:
         """Runs left "running" by a process that is gone (a killed session host) are recorded as
         lost, saying so; each session's `last` runs are looked at. Returns how many."""
         count = 0
-        for session in self.store.list_sessions(SessionFilter()):
-            for run in self.store.list_runs(session.id, last=last):
+        for session in self._store.list_sessions(SessionFilter()):
+            for run in self._store.list_runs(session.id, last=last):
                 if run.status is RunStatus.RUNNING and not self.is_running(run.id):
                     meta = {k: v for k, v in run.metadata.items() if k != "owner_pid"}
                     meta["interrupted"] = "the process running it (a session host) stopped before it ended"
-                    self.store.save_run(run.model_copy(update={"status": RunStatus.LOST, "ended_at": utcnow(),
+                    self._store.save_run(run.model_copy(update={"status": RunStatus.LOST, "ended_at": utcnow(),
                                                                "metadata": meta}))  # fmt: skip
                     count += 1
         return count
 
     def is_running(self, run_id: str) -> bool:
         """Whether a run marked running still has a live owner process (maybe another one)."""
-        run = self.store.get_run(run_id)
+        run = self._store.get_run(run_id)
         if run is None or run.status is not RunStatus.RUNNING:
             return False
         pid = run.metadata.get("owner_pid")
@@ -999,10 +922,10 @@ class SessionManager:
     ) -> AssembledContext:
         """The exact context the model would receive next (with `prompt` as the new turn)."""
         session = ref if isinstance(ref, Session) else self.resolve(ref)
-        default_strategy = ask_flow.context_settings(self)
-        runs = {r.id: r for r in self.store.list_runs(session.id)}
+        default_strategy = ask_flow.context_settings(self.sessions)
+        runs = {r.id: r for r in self._store.list_runs(session.id)}
         return assemble_context(
-            session, self.store.list_messages(session.id), runs, max_tokens=max_tokens,
+            session, self._store.list_messages(session.id), runs, max_tokens=max_tokens,
             strategy=strategy or default_strategy, window=window, prompt=prompt,
         )  # fmt: skip
 
@@ -1025,7 +948,7 @@ class SessionManager:
         if method not in ("extractive", "model"):
             raise InvalidInput(f"unknown summary method {method!r}; choose extractive or model")
         return await ask_flow.compact_session(
-            self, session, budget=budget, keep_last=keep_last, max_summary_tokens=max_summary_tokens,
+            self.sessions, session, budget=budget, keep_last=keep_last, max_summary_tokens=max_summary_tokens,
             method=method, provider=provider,  # type: ignore[arg-type]
         )  # fmt: skip
 
@@ -1033,14 +956,14 @@ class SessionManager:
         """`acompact` for synchronous callers (the CLI); not for use inside an event loop."""
         return asyncio.run(self.acompact(ref, **options))  # type: ignore[arg-type]
 
-    def summaries(self, ref: str | Session) -> list[Message]:
+    def summaries(self, ref: str | Session) -> builtins.list[Message]:
         session = ref if isinstance(ref, Session) else self.resolve(ref)
-        return [m for m in self.store.list_messages(session.id) if m.kind is MessageKind.SUMMARY]
+        return [m for m in self._store.list_messages(session.id) if m.kind is MessageKind.SUMMARY]
 
-    def covered(self, ref: str | Session, seq: int) -> tuple[Message, list[Message]]:
+    def covered(self, ref: str | Session, seq: int) -> tuple[Message, builtins.list[Message]]:
         """A summary and the original messages it covers (still stored, unchanged)."""
         session = ref if isinstance(ref, Session) else self.resolve(ref)
-        history = self.store.list_messages(session.id)
+        history = self._store.list_messages(session.id)
         summary = next((m for m in history if m.seq == seq), None)
         if summary is None:
             raise NotFound(f"session {session.name} has no message #{seq}")
@@ -1068,20 +991,25 @@ class SessionManager:
         `new_session`: `ref` (the session or its id) was created for this ask, and an ask that
         fails (or is cancelled) before storing its answer removes it again: no orphan is left."""
         return ask_flow.ask(
-            self, ref, prompt, agent=agent, shared=shared, provider=provider, model=model,
+            self.sessions, ref, prompt, agent=agent, shared=shared, provider=provider, model=model,
             context_window=context_window, max_tokens=max_tokens, strategy=strategy,
             provider_instance=provider_instance, new_session=new_session,
         )  # fmt: skip
 
     def provider_for(self, ref: str | Session, name: str | None = None) -> Provider:
         session = ref if isinstance(ref, Session) else self.resolve(ref)
-        return ask_flow.provider_for(self, session, name)
+        return ask_flow.provider_for(self.sessions, session, name)
 
 
 def _copied(item: _Copyable, **changes: object) -> _Copyable:
     """A copy of a message or run (merge, fork, import) that names the original it copies,
     so stats count the original once however many sessions hold a copy."""
     return item.model_copy(update={**changes, "copy_of": item.copy_of or item.id})
+
+
+def _renamed(new_ids: dict[str, str], run_id: str | None) -> str | None:
+    """A copied message's run: the copy of its run when that was copied too."""
+    return new_ids.get(run_id, run_id) if run_id is not None else None
 
 
 def _refuse_damage(session: Session, damaged: Sequence[Damage], hint: str = "") -> None:

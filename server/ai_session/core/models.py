@@ -7,9 +7,9 @@ dumps give camelCase for the wire.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 from pydantic.alias_generators import to_camel
@@ -18,10 +18,13 @@ from ai_session.core.accounting import saving
 from ai_session.core.ids import new_id
 
 DEFAULT_MAX_TOKENS = 4096
+# The AI providers core/providers implements: the one list the CLI's choices, the protocol's
+# payloads and the editors' pickers (generated from the protocol) are made from.
+ProviderName = Literal["claude", "openai", "anthropic"]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Model(BaseModel):

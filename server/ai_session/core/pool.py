@@ -18,7 +18,7 @@ from ai_session.core.models import PoolConfig, PoolRecord, Session, SessionStatu
 from ai_session.core.store import SessionFilter
 
 if TYPE_CHECKING:
-    from ai_session.core.manager import SessionManager
+    from ai_session.core.sessions import Sessions
 
 
 @dataclass
@@ -41,33 +41,33 @@ class FillReport:
     max_idle_raised_from: int | None = None  # max_idle was below what now waits, and was raised
 
 
-def _pooled(manager: SessionManager, role: str, template: str | None = None) -> list[Session]:
-    sessions = manager.store.list_sessions(SessionFilter(statuses={SessionStatus.POOL}, pool=role))
+def _pooled(service: Sessions, role: str, template: str | None = None) -> list[Session]:
+    sessions = service.store.list_sessions(SessionFilter(statuses={SessionStatus.POOL}, pool=role))
     return sorted((s for s in sessions if template is None or s.template == template), key=lambda s: s.created_at)
 
 
-def find(manager: SessionManager, role: str) -> PoolRecord | None:
-    return next((p for p in manager.store.list_pools() if p.role == role), None)
+def find(service: Sessions, role: str) -> PoolRecord | None:
+    return next((p for p in service.store.list_pools() if p.role == role), None)
 
 
-def _record(manager: SessionManager, role: str) -> PoolRecord:
-    found = find(manager, role)
+def _record(service: Sessions, role: str) -> PoolRecord:
+    found = find(service, role)
     if found is None:
         raise NotFound(f"no pool for role {role!r} (create one with `ai-session pool set {role}`)")
     return found
 
 
-def _count(manager: SessionManager, role: str, **increments: int) -> None:
-    if any(increments.values()) and (record := find(manager, role)) is not None:
-        manager.store.save_pool(record.model_copy(update={k: getattr(record, k) + n for k, n in increments.items()}))
+def _count(service: Sessions, role: str, **increments: int) -> None:
+    if any(increments.values()) and (record := find(service, role)) is not None:
+        service.store.save_pool(record.model_copy(update={k: getattr(record, k) + n for k, n in increments.items()}))
 
 
-def settings(manager: SessionManager, role: str, changes: Mapping[str, Any]) -> PoolConfig:
+def settings(service: Sessions, role: str, changes: Mapping[str, Any]) -> PoolConfig:
     """A role's pool settings with `changes` applied: to the stored pool, or else to the
     `[session_management.pool_config]` defaults. Settings not changed are kept as they are."""
-    current = find(manager, role)
+    current = find(service, role)
     if current is None:
-        defaults = manager.config.session_management
+        defaults = service.config.session_management
         base = PoolConfig(role=role, min_idle=defaults.pool_min_idle, max_idle=defaults.pool_max_idle,
                           idle_timeout=defaults.pool_idle_timeout)  # fmt: skip
     else:
@@ -75,98 +75,98 @@ def settings(manager: SessionManager, role: str, changes: Mapping[str, Any]) -> 
     return base.model_copy(update={k: v for k, v in changes.items() if v is not None})
 
 
-def configure(manager: SessionManager, config: PoolConfig) -> PoolConfig:
+def configure(service: Sessions, config: PoolConfig) -> PoolConfig:
     if config.min_idle < 0 or config.max_idle < config.min_idle or config.idle_timeout <= 0:
         raise InvalidInput("pool needs 0 <= min_idle <= max_idle and a positive idle_timeout")
     if config.template:
-        manager.get_template(config.template)
-    counts = find(manager, config.role)
-    manager.store.save_pool(PoolRecord(**config.model_dump(), created=counts.created if counts else 0,
+        service.template(config.template)
+    counts = find(service, config.role)
+    service.store.save_pool(PoolRecord(**config.model_dump(), created=counts.created if counts else 0,
                                        taken=counts.taken if counts else 0,
                                        retired=counts.retired if counts else 0))  # fmt: skip
-    replenish(manager, config.role)
+    replenish(service, config.role)
     return config
 
 
-def remove(manager: SessionManager, role: str) -> int:
+def remove(service: Sessions, role: str) -> int:
     """Delete a pool and its waiting sessions."""
-    _record(manager, role)
-    waiting = _pooled(manager, role)
+    _record(service, role)
+    waiting = _pooled(service, role)
     for s in waiting:
-        manager.store.delete_session(s.id)
-    manager.store.delete_pool(role)
+        service.store.delete_session(s.id)
+    service.store.delete_pool(role)
     return len(waiting)
 
 
-def status(manager: SessionManager) -> list[PoolState]:
-    return [PoolState(config=c, idle=len(_pooled(manager, c.role))) for c in manager.store.list_pools()]
+def status(service: Sessions) -> list[PoolState]:
+    return [PoolState(config=c, idle=len(_pooled(service, c.role))) for c in service.store.list_pools()]
 
 
-def _new_pooled(manager: SessionManager, role: str, **options: Any) -> Session:
-    return manager.create(f"pool-{role}-{secrets.token_hex(3)}", role=role, into_pool=True, **options)
+def _new_pooled(service: Sessions, role: str, **options: Any) -> Session:
+    return service.create(f"pool-{role}-{secrets.token_hex(3)}", role=role, into_pool=True, **options)
 
 
-def replenish(manager: SessionManager, role: str | None = None) -> dict[str, tuple[int, int]]:
+def replenish(service: Sessions, role: str | None = None) -> dict[str, tuple[int, int]]:
     """Retire expired and surplus pooled sessions, then top up to min_idle. role -> (created, retired)."""
     report = {}
-    for config in manager.store.list_pools():
+    for config in service.store.list_pools():
         if role and config.role != role:
             continue
-        waiting = _pooled(manager, config.role)
+        waiting = _pooled(service, config.role)
         expiry = utcnow() - timedelta(seconds=config.idle_timeout)
         retire = [s for s in waiting if s.last_active < expiry]
         keep = [s for s in waiting if s not in retire]
         retire += keep[config.max_idle :]
         for s in retire:
-            manager.store.delete_session(s.id)
+            service.store.delete_session(s.id)
         alive = len(waiting) - len(retire)
         created = max(0, config.min_idle - alive)
         for _ in range(created):
-            _new_pooled(manager, config.role, agent=config.agent, template=config.template)
-        _count(manager, config.role, created=created, retired=len(retire))
+            _new_pooled(service, config.role, agent=config.agent, template=config.template)
+        _count(service, config.role, created=created, retired=len(retire))
         report[config.role] = (created, len(retire))
     return report
 
 
-def fill(manager: SessionManager, role: str, count: int, **options: Any) -> FillReport:
+def fill(service: Sessions, role: str, count: int, **options: Any) -> FillReport:
     """Add `count` idle sessions made with `options` (agent, template, max_tokens...) to the
     role's pool. A new pool (the configured defaults, the given agent and template) keeps
     `count` ready; refills are made with its agent and template. When more would wait than
     max_idle allows, max_idle is raised so none is retired at once."""
     if count <= 0:
         raise InvalidInput(f"--count must be positive (got {count})")
-    new = find(manager, role) is None
+    new = find(service, role) is None
     if new:
-        configure(manager, settings(manager, role, {"min_idle": 0, "agent": options.get("agent"),
+        configure(service, settings(service, role, {"min_idle": 0, "agent": options.get("agent"),
                                                     "template": options.get("template")}))  # fmt: skip
-    created = [_new_pooled(manager, role, **options) for _ in range(count)]
-    record = _record(manager, role)
-    waiting = len(_pooled(manager, role))
+    created = [_new_pooled(service, role, **options) for _ in range(count)]
+    record = _record(service, role)
+    waiting = len(_pooled(service, role))
     raised = None
     if waiting > record.max_idle:
         raised = None if new else record.max_idle
         record = record.model_copy(update={"max_idle": waiting})
     record = record.model_copy(update={"created": record.created + count, "min_idle": count if new else record.min_idle})
-    manager.store.save_pool(record)
+    service.store.save_pool(record)
     return FillReport(role, created, record, waiting, raised)
 
 
-def acquire(manager: SessionManager, role: str, *, name: str | None = None, template: str | None = None,
+def acquire(service: Sessions, role: str, *, name: str | None = None, template: str | None = None,
             changes: Mapping[str, Any] | None = None) -> Session | None:  # fmt: skip
     """Take the oldest idle pooled session of `role` (made from `template`, when given) for a
     task, with `changes` (agent, max_tokens...) applied; None when the pool has none."""
-    for candidate in _pooled(manager, role, template):
+    for candidate in _pooled(service, role, template):
         taken = candidate.model_copy(
             update={
                 **(changes or {}),
                 "status": SessionStatus.ACTIVE,
-                "name": name or manager.unique_name(f"{role}-{secrets.token_hex(2)}"),
+                "name": name or service.unique_name(f"{role}-{secrets.token_hex(2)}"),
                 "last_active": utcnow(),
                 "metadata": {**candidate.metadata, "acquired_from_pool": role},
             }
         )
-        if manager.store.update_session(taken, expected_status=SessionStatus.POOL):
-            _count(manager, role, taken=1)
-            replenish(manager, role)
+        if service.store.update_session(taken, expected_status=SessionStatus.POOL):
+            _count(service, role, taken=1)
+            replenish(service, role)
             return taken
     return None

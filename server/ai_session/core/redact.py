@@ -524,7 +524,7 @@ def redact_data(value: Any, *, by_key: bool = True) -> Any:
         return out if changed else value
     if isinstance(value, (list, tuple)):
         items = [redact_data(v, by_key=by_key) for v in value]
-        if any(a is not b for a, b in zip(items, value)):
+        if any(a is not b for a, b in zip(items, value, strict=True)):
             return type(value)(items) if isinstance(value, tuple) else items
         return value
     return value

@@ -28,7 +28,7 @@ from ai_session.core.models import MessageKind, Role, Session, utcnow
 from ai_session.core.providers.pricing import PER, PriceTable
 
 if TYPE_CHECKING:
-    from ai_session.core.manager import SessionManager
+    from ai_session.core.sessions import Sessions
 
 GroupBy = Literal["session", "agent", "role"]
 
@@ -101,7 +101,7 @@ class SessionSavings:
 
 
 def session_savings(
-    manager: SessionManager, session: Session, *, since: datetime | None, history: bool, prices: PriceTable
+    service: Sessions, session: Session, *, since: datetime | None, history: bool, prices: PriceTable
 ) -> SessionSavings:
     """The stored figures behind one session's savings in the period (see the module doc)."""
     out = SessionSavings()
@@ -116,11 +116,11 @@ def session_savings(
         out.context_history += ctx_h
         out.cost_avoided_usd += out.items[origin][4]
 
-    for run in manager.store.list_runs(session.id):
+    for run in service.store.list_runs(session.id):
         if since is None or run.started_at >= since:
             add(run.copy_of or run.id, run.raw_tokens, run.context_tokens, 0, 0)
     if history:
-        for m in manager.store.list_messages(session.id):
+        for m in service.store.list_messages(session.id):
             if m.role is not Role.ASSISTANT or m.kind is not MessageKind.CHAT or (since and m.created_at < since):
                 continue
             sent = m.metadata.get("context")
@@ -129,12 +129,12 @@ def session_savings(
     return out
 
 
-def compute(manager: SessionManager, *, period: timedelta | None = None, group_by: GroupBy = "session",
+def compute(service: Sessions, *, period: timedelta | None = None, group_by: GroupBy = "session",
             savings: bool = False, agent: str | None = None, efficiency: bool = False) -> StatsReport:  # fmt: skip
-    sessions = {s.id: s for s in manager.store.list_sessions() if agent is None or s.agent == agent}
+    sessions = {s.id: s for s in service.store.list_sessions() if agent is None or s.agent == agent}
     since = utcnow() - period if period else None
-    totals = manager.store.totals(list(sessions), since=since)
-    prices = PriceTable(manager.config.sections.get("prices"))
+    totals = service.store.totals(list(sessions), since=since)
+    prices = PriceTable(service.config.sections.get("prices"))
     rows: dict[str, StatsRow] = {}
     members: dict[str, set[str]] = {}
     originals: dict[str, tuple[int, int, int, int, float]] = {}  # each run and answer once
@@ -148,7 +148,7 @@ def compute(manager: SessionManager, *, period: timedelta | None = None, group_b
         row.message_tokens += t.message_tokens
         row.commands += t.runs
         row.cost_usd += t.cost_usd
-        measured = session_savings(manager, session, since=since, history=savings, prices=prices)
+        measured = session_savings(service, session, since=since, history=savings, prices=prices)
         row.raw_tokens += measured.raw_commands
         row.context_tokens += measured.context_commands
         row.history_raw_tokens += measured.raw_history
@@ -158,11 +158,11 @@ def compute(manager: SessionManager, *, period: timedelta | None = None, group_b
             originals.setdefault(origin, figures)
         if efficiency:
             compactions[key] = compactions.get(key, 0) + sum(
-                1 for m in manager.store.list_messages(sid)
+                1 for m in service.store.list_messages(sid)
                 if m.kind is MessageKind.SUMMARY and (since is None or m.created_at >= since))  # fmt: skip
     for key, row in rows.items():
         row.sessions = len(members[key])
-    once = manager.store.origin_totals(list(totals), since=since)
+    once = service.store.origin_totals(list(totals), since=since)
     total = StatsRow(
         "total", sessions=sum(r.sessions for r in rows.values()), messages=once.messages,
         message_tokens=once.message_tokens, commands=once.runs, cost_usd=once.cost_usd,

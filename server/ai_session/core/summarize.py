@@ -69,8 +69,7 @@ _ERROR_LINE = re.compile(
 _EXIT = re.compile(r"\bexit(?:ed)?(?: code| status)?[ :=]+(-?\d+)\b", re.IGNORECASE)
 _PATH = re.compile(r"^(?:[\w.@+-]*/)*[\w@+-][\w.@+-]*\.[A-Za-z][A-Za-z0-9]{0,7}(?::\d+){0,2}$")
 _EXTENSIONS = frozenset(
-    "py pyi js jsx mjs cjs ts tsx rs go c h cc cpp hpp java kt rb php cs swift lua sh bash zsh md rst txt toml json "
-    "yaml yml ini cfg conf lock sql html css scss vue svelte xml gradle mk cmake proto ipynb".split()
+    ["py", "pyi", "js", "jsx", "mjs", "cjs", "ts", "tsx", "rs", "go", "c", "h", "cc", "cpp", "hpp", "java", "kt", "rb", "php", "cs", "swift", "lua", "sh", "bash", "zsh", "md", "rst", "txt", "toml", "json", "yaml", "yml", "ini", "cfg", "conf", "lock", "sql", "html", "css", "scss", "vue", "svelte", "xml", "gradle", "mk", "cmake", "proto", "ipynb"]
 )
 _SPLIT = re.compile(r"[\s`'\"()\[\]{}<>,;]+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")

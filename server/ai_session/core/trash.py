@@ -20,7 +20,7 @@ from ai_session.core.models import Session, utcnow
 from ai_session.core.store import SessionFilter
 
 if TYPE_CHECKING:
-    from ai_session.core.manager import SessionManager
+    from ai_session.core.sessions import Sessions
 
 DEFAULT_KEEP_DAYS = 30
 
@@ -33,44 +33,44 @@ def keep(config: Config) -> timedelta:
     return timedelta(days=days)
 
 
-def discard(manager: SessionManager, sessions: Iterable[Session]) -> list[Session]:
+def discard(service: Sessions, sessions: Iterable[Session]) -> list[Session]:
     """Move sessions to the trash (delete them at once when it keeps nothing); then remove
     what has been there longer than it keeps."""
-    keep_for = keep(manager.config)
+    keep_for = keep(service.config)
     now = utcnow()
     out = []
     for session in sessions:
         if keep_for:
             session = session.model_copy(update={"trashed_at": now})
-            manager.store.update_session(session)
+            service.store.update_session(session)
         else:
-            manager.store.delete_session(session.id)
+            service.store.delete_session(session.id)
         out.append(session)
-    expire(manager)
+    expire(service)
     return out
 
 
-def expire(manager: SessionManager) -> list[Session]:
+def expire(service: Sessions) -> list[Session]:
     """Remove for good the sessions that have been in the trash longer than it keeps them."""
-    cutoff = utcnow() - keep(manager.config)
-    gone = manager.store.list_sessions(SessionFilter(trashed=True, trashed_before=cutoff))
+    cutoff = utcnow() - keep(service.config)
+    gone = service.store.list_sessions(SessionFilter(trashed=True, trashed_before=cutoff))
     for session in gone:
-        manager.store.delete_session(session.id)
+        service.store.delete_session(session.id)
     return gone
 
 
-def listing(manager: SessionManager) -> list[Session]:
+def listing(service: Sessions) -> list[Session]:
     """The trash, most recently trashed first."""
-    expire(manager)
-    found = manager.store.list_sessions(SessionFilter(trashed=True))
+    expire(service)
+    found = service.store.list_sessions(SessionFilter(trashed=True))
     return sorted(found, key=lambda s: s.trashed_at or s.last_active, reverse=True)
 
 
-def find(manager: SessionManager, ref: str) -> Session:
+def find(service: Sessions, ref: str) -> Session:
     """A trashed session by exact id, name (several trashed sessions may share one), or id prefix."""
     if not ref:
         raise InvalidInput("no session given")
-    trashed = listing(manager)
+    trashed = listing(service)
     for matches in ([s for s in trashed if s.id == ref], [s for s in trashed if s.name == ref],
                     [s for s in trashed if s.id.startswith(ref if ref.startswith("sess_") else f"sess_{ref}")]):  # fmt: skip
         if len(matches) == 1:
@@ -81,29 +81,29 @@ def find(manager: SessionManager, ref: str) -> Session:
     raise NotFound(f"no session {ref!r} in the trash (see `ai-session trash list`)")
 
 
-def restore(manager: SessionManager, ref: str, name: str | None = None) -> Session:
+def restore(service: Sessions, ref: str, name: str | None = None) -> Session:
     """Bring a session back from the trash, under its name or `name`."""
-    session = find(manager, ref)
+    session = find(service, ref)
     new_name = limits.session_name(name, "--name") if name else session.name
-    if manager.store.get_session_by_name(new_name):
+    if service.store.get_session_by_name(new_name):
         raise Conflict(
             f"a session named {new_name!r} exists now; restore this one under another name "
             f"(`ai-session trash restore {session.id} --name NEW`)"
         )
     restored = session.model_copy(update={"trashed_at": None, "name": new_name})
-    manager.store.update_session(restored)
+    service.store.update_session(restored)
     return restored
 
 
-def empty(manager: SessionManager, *, older_than: timedelta | None = None, ref: str | None = None,
+def empty(service: Sessions, *, older_than: timedelta | None = None, ref: str | None = None,
           dry_run: bool = False) -> list[Session]:  # fmt: skip
     """Remove trashed sessions for good: one, those trashed longer ago than `older_than`, or all
     (with `dry_run`, only say which)."""
     if ref is not None:
-        doomed = [find(manager, ref)]
+        doomed = [find(service, ref)]
     else:
         cutoff = utcnow() - older_than if older_than is not None else None
-        doomed = manager.store.list_sessions(SessionFilter(trashed=True, trashed_before=cutoff))
+        doomed = service.store.list_sessions(SessionFilter(trashed=True, trashed_before=cutoff))
     for session in [] if dry_run else doomed:
-        manager.store.delete_session(session.id)
+        service.store.delete_session(session.id)
     return doomed

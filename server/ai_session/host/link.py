@@ -101,7 +101,7 @@ class HostLink:
                 elif (future := self._pending.get(msg.get("id", -1))) is not None and not future.done():
                     try:
                         future.set_result(_result(msg))
-                    except Exception as exc:  # noqa: BLE001 - the host's error, for the caller
+                    except Exception as exc:  # the host's error, for the caller
                         future.set_exception(exc)
         except (ConnectionError, ValueError):
             pass
@@ -119,7 +119,7 @@ class HostLink:
         for attempt in range(RECONNECT_TRIES):
             try:
                 await self._ensure()
-            except Exception as exc:  # noqa: BLE001 - tried again, then said
+            except Exception as exc:  # tried again, then said
                 log.warning("reconnecting to the session host failed: %s", type(exc).__name__)
                 await asyncio.sleep(0.2 * (attempt + 1))
                 continue

@@ -24,9 +24,8 @@ async def follow_store(server: AiSessionServer, since: int) -> None:
         server.send("aiSession/sessionsChanged",
                     p.SessionsChanged(changes=[p.SessionChange(session_id=s, kind=k) for s, k in seen]))
         current = server.current_session_id
-        if current and any(s == current and k != "deleted" for s, k in seen):
-            if session := m.find(current):
-                send_stats(server, session)
+        if current and any(s == current and k != "deleted" for s, k in seen) and (session := m.find(current)):
+            send_stats(server, session)
 
 
 def register(server: AiSessionServer) -> None:

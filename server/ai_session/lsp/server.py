@@ -88,7 +88,7 @@ class AiSessionServer(LanguageServer):
 
     def _host_status(self, state: str, message: str) -> None:
         log.warning("session host: %s", state)
-        self.send("aiSession/hostStatus", HostStatus(state=state, message=message))  # type: ignore[arg-type]
+        self.send("aiSession/hostStatus", HostStatus(state=state, message=message))
         for hook in self.host_status_hooks:
             hook(state)
 

@@ -14,15 +14,7 @@ if TYPE_CHECKING:
 
 
 def totals_payload(t: Totals) -> SessionTotals:
-    return SessionTotals(
-        messages=t.messages,
-        message_tokens=t.message_tokens,
-        runs=t.runs,
-        raw_tokens=t.raw_tokens,
-        context_tokens=t.context_tokens,
-        cost_usd=t.cost_usd,
-        savings=t.savings,
-    )
+    return SessionTotals.model_validate(t.as_dict())
 
 
 def summaries(server: AiSessionServer, sessions: Sequence[Session]) -> list[SessionSummary]:

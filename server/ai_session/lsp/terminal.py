@@ -56,7 +56,7 @@ def register(server: AiSessionServer) -> None:
                 # No clear-screen redraw: what the terminal showed stays, the note below it.
                 got = await server.host.request("aiSession/terminal/attach", {
                     "session": term.session_id, "rows": term.rows, "cols": term.cols, "redraw": False})  # fmt: skip
-            except Exception as exc:  # noqa: BLE001 - that terminal ends, saying why
+            except Exception as exc:  # that terminal ends, saying why
                 terminals.pop(editor_id, None)
                 server.send("aiSession/terminalClosed", p.TerminalClosed(terminal_id=editor_id, reason=str(exc)))
                 continue

@@ -66,7 +66,7 @@ class AiSessionProtocol(LanguageServerProtocol):
         if error is not None:  # written here: JSON-RPC wants "id": null when it is unknown
             self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": error})
         elif isinstance(result, Dumped) and self.writer is not None:
-            self._write('{"jsonrpc": "2.0", "id": %s, "result": %s}' % (json.dumps(msg_id), result.json()))
+            self._write(f'{{"jsonrpc": "2.0", "id": {json.dumps(msg_id)}, "result": {result.json()}}}')
         else:
             super()._send_response(msg_id, result, error)
 

@@ -14,12 +14,13 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from ai_session import __version__
+from ai_session.core.models import ProviderName
 from ai_session.protocol.methods import NOTIFICATIONS, REQUESTS, WIRE_MODELS
 
 REPO = Path(__file__).resolve().parents[3]
@@ -69,7 +70,7 @@ def ts_type(s: dict[str, Any]) -> str:
         return " | ".join(_literal(v) for v in s["enum"])
     if "anyOf" in s:
         return " | ".join(dict.fromkeys(ts_type(x) for x in s["anyOf"]))
-    kind = s.get("type")
+    kind = str(s.get("type"))
     if kind == "array":
         if "prefixItems" in s:
             return "[" + ", ".join(ts_type(x) for x in s["prefixItems"]) + "]"
@@ -122,6 +123,9 @@ def render_ts(defs: dict[str, Any]) -> str:
     out.append("export const NOTIFICATION_METHODS: readonly NotificationMethod[] = [")
     out += [f"  '{n.method}'," for n in NOTIFICATIONS.values()]
     out.append("];\n")
+    out.append("/** The AI providers the server implements (core's one list), for pickers and settings. */")
+    out.append(f"export const PROVIDERS = [{', '.join(_literal(name) for name in get_args(ProviderName))}] as const;")
+    out.append("export type Provider = (typeof PROVIDERS)[number];\n")
     out.append("/** The server version these bindings come from: the one the extension installs. */")
     out.append(f"export const SERVER_VERSION = '{__version__}';")
     return "\n".join(out) + "\n"
@@ -138,7 +142,7 @@ def lua_type(s: dict[str, Any]) -> str:
         return "|".join(f'"{v}"' if isinstance(v, str) else str(v) for v in values)
     if "anyOf" in s:
         return "|".join(dict.fromkeys(lua_type(x) for x in s["anyOf"]))
-    kind = s.get("type")
+    kind = str(s.get("type"))
     if kind == "array":
         inner = lua_type(s.get("prefixItems", [s.get("items", {})])[0] if "prefixItems" in s else s.get("items", {}))
         return f"({inner})[]" if "|" in inner else f"{inner}[]"

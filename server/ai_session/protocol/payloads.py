@@ -17,6 +17,7 @@ from ai_session.core.models import (
     Message,
     Model,
     PoolConfig,
+    ProviderName,
     Session,
     SessionStatus,
     Template,
@@ -76,8 +77,8 @@ class GetSessionParams(SessionRef):
 
 class SessionDetail(Model):
     summary: SessionSummary
-    messages: list[Message] = []
-    runs: list[CommandRun] = []
+    messages: list[Message] = Field(default_factory=list)
+    runs: list[CommandRun] = Field(default_factory=list)
 
 
 class CreateSessionParams(Model):
@@ -88,10 +89,10 @@ class CreateSessionParams(Model):
     from_pool: bool = False
     max_tokens: int | None = Field(None, gt=0)
     worktree: str | None = Field(None, description="bind to the git worktree containing this path")
-    provider: Literal["claude", "openai", "anthropic"] | None = None
+    provider: ProviderName | None = None
     model: str | None = None
     system_prompt: str | None = None
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
 
 
 class CheckNameParams(Model):
@@ -451,7 +452,7 @@ class ContextResult(Model):
 
 class AskParams(SessionRef):
     prompt: str = Field(min_length=1)
-    provider: Literal["claude", "openai", "anthropic"] | None = None
+    provider: ProviderName | None = None
     model: str | None = None
     agent: str | None = None
     ask_id: str | None = Field(None, description="echoed in answerChunk notifications")

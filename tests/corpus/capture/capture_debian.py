@@ -187,7 +187,7 @@ def rspec_hashie() -> Case:
     for ex in report["examples"]:
         if ex["status"] == "failed":
             case.line_fact(f"rspec {ex['file_path']}:{ex['line_number']} ", why="rerun line of a failed example")
-            first = next(l.strip() for l in ex["exception"]["message"].splitlines() if l.strip())
+            first = next(ln.strip() for ln in ex["exception"]["message"].splitlines() if ln.strip())
             case.line_fact(first, why="failure message")
     s = report["summary"]
     case.line_fact(f"{s['example_count']} examples, {s['failure_count']} failures", why="rspec summary")
@@ -235,7 +235,7 @@ def prove_try_tiny() -> Case:
                      "the suite catches the second",
         facts_from="TAP: every 'not ok' line and its diagnostics (file and line); prove's summary", script=HERE,
     )
-    for i, line in enumerate(case.lines):
+    for line in case.lines:
         if line.startswith("not ok "):
             case.fact(line, why="failed TAP test")
         if re.match(r"^#\s+at t/\S+ line \d+\.", line.strip()):
@@ -331,7 +331,7 @@ def junit_commons_codec() -> Case:
             case.fact(line, why="failed test")
             case.fact(case.lines[i + 1], why="failure message")
             cls = m.group(2).rsplit(".", 1)[1]
-            frame = next((l for l in case.lines[i + 1:i + 60] if f"({cls}.java:" in l), None)
+            frame = next((ln for ln in case.lines[i + 1:i + 60] if f"({cls}.java:" in ln), None)
             if frame:
                 case.fact(frame, why="the test's own frame")
     case.line_fact("Tests run: ", "Failures: ", why="JUnit totals")

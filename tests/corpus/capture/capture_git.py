@@ -33,7 +33,7 @@ def boltons_history(name: str) -> Path:
     repo = fresh_dir(name) / "boltons"
     repo.mkdir()
     sh("git init -q -b main && git config user.name dev && git config user.email dev@example.com", cwd=repo)
-    for release, author in zip(RELEASES, AUTHORS):
+    for release, author in zip(RELEASES, AUTHORS, strict=True):
         src = pypi_sdist("boltons", release, f"{name}-sdist")
         for old in repo.iterdir():
             if old.name != ".git":

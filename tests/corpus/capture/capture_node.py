@@ -68,7 +68,7 @@ def eslint_express() -> Case:
             continue
         header = case.line_fact(result["filePath"].replace(str(WORK / "src" / name), "/home/dev/src/proj"),
                                 why="file header of a block of findings")
-        start = case.lines.index(next(l for l in case.lines if l.strip() == header))
+        start = case.lines.index(next(ln for ln in case.lines if ln.strip() == header))
         for m in result["messages"]:
             sev = "error" if m["severity"] == 2 else "warning"
             case.fact(case.line(f"{m['line']}:{m['column']} ", sev, m["message"].rstrip("."), start=start),
@@ -280,7 +280,7 @@ export function saveTodos(todos: Todo[]): void {
         case.line_fact(m["text"], why="esbuild error")
         if m["file"]:
             case.line_fact(f"{m['file']}:{m['line']}:{m['column']}:", why="location of the error")
-    case.fact(next(l for l in case.lines if re.fullmatch(r"\d+ (warning|error)s?( and \d+ errors?)?", l)),
+    case.fact(next(ln for ln in case.lines if re.fullmatch(r"\d+ (warning|error)s?( and \d+ errors?)?", ln)),
               why="esbuild summary")
     return case
 

@@ -152,10 +152,10 @@ def unittest_simplejson() -> Case:
             header = case.line_fact(f"{kind}: {method} (", test_id, why=f"failing test ({kind.lower()})")
             start = case.lines.index(header) + 2
             block = case.lines[start:]
-            block = block[: next(i for i, l in enumerate(block) if l.startswith(("=====", "-----")))]
-            raised = [l for l in block if re.match(r"^[\w.]*(?:Error|Exception)\b", l)]
+            block = block[: next(i for i, ln in enumerate(block) if ln.startswith(("=====", "-----")))]
+            raised = [ln for ln in block if re.match(r"^[\w.]*(?:Error|Exception)\b", ln)]
             case.fact(raised[-1], why=f"exception that failed {method}")
-            frames = [l for l in block if "/tests/test_" in l and l.strip().startswith("File ")]
+            frames = [ln for ln in block if "/tests/test_" in ln and ln.strip().startswith("File ")]
             case.fact(frames[0], why=f"test frame of {method}")
     case.line_fact(f"Ran {report['run']} tests", why="number of tests run")
     case.line_fact("FAILED (", why="unittest summary")

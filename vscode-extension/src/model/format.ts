@@ -14,12 +14,12 @@ export function formatTokens(n: number): string {
   return scaled(n / 1_000_000, 'M');
 }
 
-/** Savings as a signed change of size: 0.87 → "−87%" (smaller), -0.05 → "+5%" (larger); null → "". */
+/** The saving as the CLI and Neovim show it (1 − context/raw, positive = fewer tokens):
+ * 0.87 → "87% saved", -0.05 → "-5% saved" (more tokens than raw); null (nothing raw) → "". */
 export function formatSavings(savings: number | null | undefined): string {
   if (savings === null || savings === undefined || Number.isNaN(savings)) return '';
   const pct = Math.round(savings * 100);
-  if (pct === 0) return '±0%';
-  return pct > 0 ? `\u2212${pct}%` : `+${-pct}%`;
+  return `${pct === 0 ? 0 : pct}% saved`; // never "-0%"
 }
 
 export function formatCost(usd: number | null | undefined): string {

@@ -35,10 +35,11 @@ test('formatTokens scales to k and M with one decimal below ten', () => {
   assert.equal(formatTokens(1_250_000), '1.3M');
 });
 
-test('formatSavings signs the change of size, and is empty when nothing ran', () => {
-  assert.equal(formatSavings(0.87), '\u221287%');
-  assert.equal(formatSavings(-0.05), '+5%');
-  assert.equal(formatSavings(0.001), '±0%');
+test('formatSavings is the figure the CLI and Neovim show (positive = fewer tokens), and is empty when nothing ran', () => {
+  assert.equal(formatSavings(0.87), '87% saved');
+  assert.equal(formatSavings(-0.05), '-5% saved');
+  assert.equal(formatSavings(0.001), '0% saved');
+  assert.equal(formatSavings(-0.001), '0% saved');
   assert.equal(formatSavings(null), '');
   assert.equal(formatSavings(undefined), '');
 });
@@ -54,9 +55,9 @@ test('formatAge is relative to the given now', () => {
 
 test('status bar text: name, context against budget, savings', () => {
   const f = { sessionName: 'dev', contextTokens: 1340, budget: 4000, rawTokens: 10_000, commandContextTokens: 1300, savings: 0.87, costUsd: 0 };
-  assert.equal(statusBarText(f), '$(hubot) dev · 1.3k/4k · \u221287%');
+  assert.equal(statusBarText(f), '$(hubot) dev · 1.3k/4k · 87% saved');
   assert.equal(statusBarText({ ...f, savings: null }), '$(hubot) dev · 1.3k/4k');
-  assert.equal(statusBarText({ ...f, contextTokens: null }), '$(hubot) dev · 4k budget · \u221287%');
+  assert.equal(statusBarText({ ...f, contextTokens: null }), '$(hubot) dev · 4k budget · 87% saved');
 });
 
 test('over budget only when the next context is known and larger than the budget', () => {
@@ -85,7 +86,7 @@ test('figures from a summary use the override budget, and know no context size',
 
 test('session description lists agent/role, runs, tokens, savings and a non-active status', () => {
   const s = summary({ agent: 'claude', role: 'dev', status: 'paused' }, { runs: 3, messageTokens: 1000, contextTokens: 240, savings: 0.9 });
-  assert.equal(sessionDescription(s), 'claude/dev · 3 runs · 1.2k tok · \u221290% · paused');
+  assert.equal(sessionDescription(s), 'claude/dev · 3 runs · 1.2k tok · 90% saved · paused');
   assert.equal(sessionDescription(summary()), '');
 });
 
@@ -113,7 +114,7 @@ test('run icon and description follow status and exit code', () => {
     diagnostics: [{ file: 'a.py', line: 1, message: 'boom' }], startedAt: '2025-01-01T11:55:00Z',
   };
   assert.equal(runIcon(failed).icon, 'error');
-  assert.equal(runDescription(failed, now), 'exit 1 · 4.2k → 310 tok · \u221293% · 1 problem · 5 min ago');
+  assert.equal(runDescription(failed, now), 'exit 1 · 4.2k → 310 tok · 93% saved · 1 problem · 5 min ago');
   assert.equal(runIcon({ ...failed, exitCode: 0 }).icon, 'pass');
   assert.equal(runIcon({ command: 'x', status: 'running' }).icon, 'loading~spin');
   assert.equal(runDescription({ command: 'x', status: 'running' }, now), 'running');

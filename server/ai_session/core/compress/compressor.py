@@ -184,7 +184,7 @@ def bounded(body: list[str], run_id: str | None) -> list[str]:
     where = f"ai-session output {run_id} --grep PATTERN" if run_id else "a search of the full output"
     note = (f"{SYNTHETIC} {len(hidden)} more lines of this context not shown ({sum(map(len, hidden)):,} characters: "
             f"more facts than one context holds); find them with {where}")  # fmt: skip
-    return head + [note] + tail
+    return [*head, note, *tail]
 
 
 def enforce(out: Out, facts: Facts) -> None:

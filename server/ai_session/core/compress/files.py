@@ -87,7 +87,7 @@ def reduce_files(lines: list[str], ctx: Ctx) -> Out:
     folded: Counter[str] = Counter()
     first_at: dict[str, int] = {}
     ls_section_vendor = False
-    for i, root in zip(entries, roots):
+    for i, root in zip(entries, roots, strict=False):
         line = lines[i]
         if mode == "ls":
             d = LS_DIR_RE.match(line)

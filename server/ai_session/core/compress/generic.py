@@ -213,7 +213,7 @@ def outcome(out: Out, entries: list[Entry], facts: set[int]) -> None:
         shapes = Counter(starts)
     else:
         shapes = Counter()
-        for start, e in zip(starts, hidden):
+        for start, e in zip(starts, hidden, strict=False):
             shapes[start] += e.size
     lines = sum(e.size for e in hidden)
     listing = _listing(Counter({(f"`{start} …`" if start else "other"): n for start, n in shapes.items()}))

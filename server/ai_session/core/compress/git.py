@@ -65,9 +65,7 @@ def reduce_git(lines: list[str], ctx: Ctx) -> Out:
             diff_lines = 0
             continue
         if in_diff:
-            if line.startswith("@@"):
-                out.keep(i)
-            elif DIFF_META_KEEP_RE.match(line):
+            if line.startswith("@@") or DIFF_META_KEEP_RE.match(line):
                 out.keep(i)
             elif DIFF_META_DROP_RE.match(line):
                 continue

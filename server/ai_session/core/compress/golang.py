@@ -87,7 +87,7 @@ def reduce_go(lines: list[str], ctx: Ctx) -> Out:
             continue
         if DROP_RE.match(line):
             continue
-        if DIAG_RE.match(line) and current is None or KEEP_RE.search(line):
+        if (DIAG_RE.match(line) and current is None) or KEEP_RE.search(line):
             out.keep(i)
             continue
         if current is not None:

@@ -268,7 +268,7 @@ SUMMARY_HINTS = (
 def summary_fact(line: str, low: str) -> bool:
     if COUNT_RE.search(low) or STATUS_RE.search(low) or EMITTED_RE.match(low):
         return True
-    if "%" in low and TABLE_ROW_RE.match(low) or TABLE_HEADER_RE.match(low):
+    if ("%" in low and TABLE_ROW_RE.match(low)) or TABLE_HEADER_RE.match(low):
         return True
     if NOUN_COUNT_RE.search(low) and not VERDICT_WORDS.isdisjoint(_WORD_RE.findall(low)):
         return True
@@ -429,7 +429,7 @@ def _kinds(lines: list[str]) -> list[tuple[int, int]]:
         # Digits are ASCII: bytes.translate is ten times str.translate on non-ASCII text.
         keys = "\n".join(batch).encode("utf-8", "surrogatepass").translate(_BYTES_TO_HASH).decode(
             "utf-8", "surrogatepass").split("\n")
-        for key, line in dict(zip(keys, batch)).items():
+        for key, line in dict(zip(keys, batch, strict=False)).items():
             if key not in cache:
                 cache[key] = classify(line, key != line) if line else 0
         found += [(start + k, kind) for k, key in enumerate(keys) if (kind := cache[key])]

@@ -154,9 +154,9 @@ def reduce_pytest(lines: list[str], ctx: Ctx) -> Out:
                 e_count += 1
                 if e_count <= E_CAP:
                     prev = i - 1
-                    if e_count == 1 or not lines[prev].startswith("E"):
-                        if prev >= 0 and lines[prev].strip() and not out.kept(prev):
-                            out.keep(prev)  # the statement the E lines explain
+                    first_e = e_count == 1 or not lines[prev].startswith("E")
+                    if first_e and prev >= 0 and lines[prev].strip() and not out.kept(prev):
+                        out.keep(prev)  # the statement the E lines explain
                     out.keep(i)
                 else:
                     out.drop("E lines", i)
@@ -207,7 +207,7 @@ def _progress_line(out: Out, i: int, line: str, has_short: bool) -> None:
         return
     if HEADER_DROP_RE.match(line):
         return
-    if line.startswith("collected ") or line.startswith("collecting ") and "collected" in line:
+    if line.startswith("collected ") or (line.startswith("collecting ") and "collected" in line):
         out.keep(i)
         return
     st = STATUS_RE.search(line)

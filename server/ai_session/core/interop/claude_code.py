@@ -115,7 +115,7 @@ def from_lines(lines: list[str], default_name: str) -> ImportBundle:
             continue
         # assistant: usage goes on the first message made from this message id, whichever line
         model = body.get("model") if isinstance(body.get("model"), str) else model
-        message_id = body.get("id") if isinstance(body.get("id"), str) else f"line-{number}"
+        message_id: str = body["id"] if isinstance(body.get("id"), str) else f"line-{number}"
         usages.setdefault(message_id, _usage(body.get("usage")))
         for block in content if isinstance(content, list) else [{"type": "text", "text": content or ""}]:
             if not isinstance(block, dict):

@@ -106,9 +106,9 @@ def check_tree(value: Any, where: str) -> None:
         if isinstance(node, dict):
             for k, v in node.items():
                 _check_text(k, where, path)
-                stack.append((v, path + (k,)))
+                stack.append((v, (*path, k)))
         elif isinstance(node, list):
-            stack.extend((v, path + (i,)) for i, v in enumerate(node))
+            stack.extend((v, (*path, i)) for i, v in enumerate(node))
         elif isinstance(node, str):
             _check_text(node, where, path)
         elif isinstance(node, (int, float)) and not isinstance(node, bool) and not _in_range(node):

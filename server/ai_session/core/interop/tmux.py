@@ -132,7 +132,7 @@ class Tmux:
     def read_session(self, name: str, *, max_lines: int = MAX_SCROLLBACK_LINES) -> TmuxSession:
         """Every pane of session `name` with its cwd, scrollback and recovered commands."""
         _check_name(name)
-        fmt = _SEP.join("#{%s}" % f for f in _FIELDS)
+        fmt = _SEP.join(f"#{{{f}}}" for f in _FIELDS)
         # "=name" matches the session name exactly instead of by prefix.
         out = self.run("list-panes", "-s", "-t", f"={name}", "-F", fmt)
         panes = []

@@ -11,9 +11,10 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from ai_session.core.errors import InvalidInput
+from ai_session.core.models import ProviderName
 from ai_session.core.providers.base import (
     ChatMessage,
     ChatRequest,
@@ -32,16 +33,17 @@ if TYPE_CHECKING:
     from ai_session.core.providers.openai import OpenAIProvider
 
 # Imported when first used: the HTTP client stack costs every CLI command start-up time.
-_IMPLEMENTATIONS = {
+_IMPLEMENTATIONS: dict[ProviderName, tuple[str, str]] = {
     "claude": ("claude_code", "ClaudeCodeProvider"),
     "openai": ("openai", "OpenAIProvider"),
     "anthropic": ("anthropic", "AnthropicProvider"),
 }
-PROVIDERS = tuple(_IMPLEMENTATIONS)
+PROVIDERS: tuple[ProviderName, ...] = get_args(ProviderName)
 
 
 def _implementation(module: str, cls: str) -> type[Provider]:
-    return getattr(importlib.import_module(f"ai_session.core.providers.{module}"), cls)
+    implementation: type[Provider] = getattr(importlib.import_module(f"ai_session.core.providers.{module}"), cls)
+    return implementation
 
 
 def __getattr__(name: str) -> Any:
@@ -66,7 +68,8 @@ def get_provider(
         raise InvalidInput(f"unknown provider {name!r}; choose one of: {', '.join(PROVIDERS)}")
     table = prices if isinstance(prices, PriceTable) else PriceTable(prices)
     provider = _implementation(*_IMPLEMENTATIONS[name])
-    return provider.from_config(settings, os.environ if env is None else env, table)  # type: ignore[attr-defined]
+    configured: Provider = provider.from_config(settings, os.environ if env is None else env, table)  # type: ignore[attr-defined]
+    return configured
 
 
 __all__ = [

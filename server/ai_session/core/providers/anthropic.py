@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
 from typing import Any
 
-import httpx
 
 from ai_session.core.errors import ProviderError
 from ai_session.core.models import Usage
@@ -21,20 +21,19 @@ from ai_session.core.providers.base import (
     ChatRequest,
     Completion,
     Notice,
-    Provider,
     StreamEvent,
     TextDelta,
     wire_messages,
 )
 from ai_session.core.providers.http import (
+    HTTP_SETTINGS,
+    HttpProvider,
     HttpSettings,
     Sleep,
-    client_for,
     error_detail,
-    open_stream,
+    stream_events,
+    http_settings,
     parse_json,
-    sse_events,
-    transport_error,
 )
 from ai_session.core.providers.options import Options
 from ai_session.core.providers.pricing import PriceTable
@@ -43,18 +42,11 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MODEL = "claude-sonnet-4-5"
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_OUTPUT = 4096  # the API requires max_tokens on every request
-SETTINGS = {
-    "base_url", "api_key", "api_key_env", "model", "timeout", "connect_timeout", "max_retries",
-    "max_retry_wait", "headers", "max_output_tokens", "prompt_caching",
-}  # fmt: skip
+SETTINGS = HTTP_SETTINGS | {"max_output_tokens", "prompt_caching"}
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(HttpProvider):
     name = "anthropic"
-
-    @property
-    def default_model(self) -> str | None:
-        return self.settings.model
 
     def __init__(
         self,
@@ -65,33 +57,17 @@ class AnthropicProvider(Provider):
         prompt_caching: bool = True,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self.settings = settings
-        self.prices = prices or PriceTable()
+        super().__init__(settings, prices=prices, sleep=sleep)
         self.max_output_tokens = max_output_tokens
         self.prompt_caching = prompt_caching
-        self._sleep = sleep
 
     @classmethod
     def from_config(
         cls, raw: Mapping[str, Any] | None, env: Mapping[str, str], prices: PriceTable | None = None
     ) -> AnthropicProvider:
         opts = Options("anthropic", raw, SETTINGS)
-        key, key_source = opts.secret("api_key", env, "ANTHROPIC_API_KEY")
-        base_url = env.get("ANTHROPIC_BASE_URL") or opts.text("base_url") or DEFAULT_BASE_URL
-        settings = HttpSettings(
-            base_url=base_url.rstrip("/"),
-            api_key=key,
-            key_source=key_source,
-            model=env.get("ANTHROPIC_MODEL") or opts.text("model") or DEFAULT_MODEL,
-            section=opts.section,
-            timeout=opts.number("timeout", 120.0, minimum=0.001),
-            connect_timeout=opts.number("connect_timeout", 10.0, minimum=0.001),
-            max_retries=opts.integer("max_retries", 3),
-            max_retry_wait=opts.number("max_retry_wait", 60.0),
-            headers=opts.table("headers"),
-        )
         return cls(
-            settings,
+            http_settings(opts, env, env_prefix="ANTHROPIC", base_url=DEFAULT_BASE_URL, model=DEFAULT_MODEL),
             prices=prices,
             max_output_tokens=opts.integer("max_output_tokens", DEFAULT_MAX_OUTPUT, minimum=1),
             prompt_caching=opts.flag("prompt_caching", True),
@@ -141,46 +117,37 @@ class AnthropicProvider(Provider):
             raise ProviderError(f"anthropic: no API key; set {self.settings.key_source}")
         body = self.body(request)
         notices: list[str] = []
-        async with client_for(self.settings) as client:
-            response: httpx.Response | None = None
-            async for item in open_stream(self.name, client, self.url, self.headers(), body, self.settings, self._sleep):
-                if isinstance(item, Notice):
-                    notices.append(item.message)
-                    yield item
-                else:
-                    response = item
-            assert response is not None
-            parts: list[str] = []
-            usage: dict[str, int] = {}
-            model: str | None = None
-            stop: str | None = None
-            finished = False
-            try:
-                async for event in sse_events(response.aiter_lines()):
-                    data = parse_json(self.name, event.data)
-                    kind = data.get("type") or event.event
-                    if kind == "message_start":
-                        message = data.get("message") or {}
-                        model = message.get("model") or model
-                        usage.update(_ints(message.get("usage")))
-                    elif kind == "content_block_delta":
-                        delta = data.get("delta") or {}
-                        if delta.get("type") == "text_delta" and delta.get("text"):
-                            parts.append(delta["text"])
-                            yield TextDelta(delta["text"])
-                    elif kind == "message_delta":
-                        stop = (data.get("delta") or {}).get("stop_reason") or stop
-                        usage.update(_ints(data.get("usage")))  # cumulative counts
-                    elif kind == "message_stop":
-                        finished = True
-                        break
-                    elif kind == "error":
-                        raise ProviderError(f"anthropic: the API failed mid-answer: {error_detail(event.data)}")
-                    # ping, content_block_start/stop and unknown new event types: nothing to do
-            except httpx.HTTPError as exc:
-                raise transport_error(self.name, self.url, exc, self.settings) from None
-            finally:
-                await response.aclose()
+        parts: list[str] = []
+        usage: dict[str, int] = {}
+        model: str | None = None
+        stop: str | None = None
+        finished = False
+        async with aclosing(stream_events(self.name, self.settings, self.url, self.headers(), body, self._sleep)) as events:
+            async for event in events:
+                if isinstance(event, Notice):
+                    notices.append(event.message)
+                    yield event
+                    continue
+                data = parse_json(self.name, event.data)
+                kind = data.get("type") or event.event
+                if kind == "message_start":
+                    message = data.get("message") or {}
+                    model = message.get("model") or model
+                    usage.update(_ints(message.get("usage")))
+                elif kind == "content_block_delta":
+                    delta = data.get("delta") or {}
+                    if delta.get("type") == "text_delta" and delta.get("text"):
+                        parts.append(delta["text"])
+                        yield TextDelta(delta["text"])
+                elif kind == "message_delta":
+                    stop = (data.get("delta") or {}).get("stop_reason") or stop
+                    usage.update(_ints(data.get("usage")))  # cumulative counts
+                elif kind == "message_stop":
+                    finished = True
+                    break
+                elif kind == "error":
+                    raise ProviderError(f"anthropic: the API failed mid-answer: {error_detail(event.data)}")
+                # ping, content_block_start/stop and unknown new event types: nothing to do
         if not finished:
             raise ProviderError(f"anthropic: the stream from {self.url} ended before message_stop")
         text = "".join(parts)

@@ -21,8 +21,8 @@ import os
 import shutil
 import signal
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Mapping
-from contextlib import aclosing
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping
+from contextlib import aclosing, suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -186,7 +186,7 @@ class ClaudeCodeProvider(Provider):
             args += ["--append-system-prompt", request.system]
         return args + self.extra_args
 
-    async def _run(self, args: list[str], prompt: str, cwd: str, run: _Run) -> AsyncIterator[TextDelta]:
+    async def _run(self, args: list[str], prompt: str, cwd: str, run: _Run) -> AsyncGenerator[TextDelta]:
         via_stdin = len(prompt.encode("utf-8")) > ARGV_PROMPT_LIMIT
         if not via_stdin:
             args = [*args, "--", prompt]  # "--": a prompt starting with "-" is not an option
@@ -247,7 +247,7 @@ class ClaudeCodeProvider(Provider):
 
     def _completion(self, run: _Run, requested_id: str, cwd: str, note: str | None) -> Completion:
         result = run.result or {}
-        raw = result.get("usage") if isinstance(result.get("usage"), dict) else {}
+        raw: dict[str, Any] = result["usage"] if isinstance(result.get("usage"), dict) else {}
         usage = Usage(
             input_tokens=_int(raw.get("input_tokens")),
             output_tokens=_int(raw.get("output_tokens")),
@@ -331,7 +331,5 @@ async def _tail(stream: asyncio.StreamReader) -> str:
 
 
 def _stop(proc: asyncio.subprocess.Process) -> None:
-    try:
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass

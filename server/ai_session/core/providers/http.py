@@ -10,10 +10,11 @@ once the answer has started to stream.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -21,7 +22,9 @@ from typing import Any
 import httpx
 
 from ai_session.core.errors import ProviderError
-from ai_session.core.providers.base import Notice, redact
+from ai_session.core.providers.options import Options
+from ai_session.core.providers.pricing import PriceTable
+from ai_session.core.providers.base import Notice, Provider, redact
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 Sleep = Callable[[float], Awaitable[None]]
@@ -39,6 +42,43 @@ class HttpSettings:
     max_retries: int = 3
     max_retry_wait: float = 60.0
     headers: dict[str, str] = field(default_factory=dict)
+
+
+# The settings every HTTP provider reads from its `[providers.<name>]` table.
+HTTP_SETTINGS = frozenset({"base_url", "api_key", "api_key_env", "model", "timeout", "connect_timeout", "max_retries",
+                           "max_retry_wait", "headers"})  # fmt: skip
+
+
+def http_settings(opts: Options, env: Mapping[str, str], *, env_prefix: str, base_url: str, model: str) -> HttpSettings:
+    """An HTTP provider's settings: `<PREFIX>_API_KEY`, `<PREFIX>_BASE_URL` and `<PREFIX>_MODEL`
+    from the environment win over the table; `base_url` and `model` are the defaults."""
+    key, key_source = opts.secret("api_key", env, f"{env_prefix}_API_KEY")
+    return HttpSettings(
+        base_url=(env.get(f"{env_prefix}_BASE_URL") or opts.text("base_url") or base_url).rstrip("/"),
+        api_key=key,
+        key_source=key_source,
+        model=env.get(f"{env_prefix}_MODEL") or opts.text("model") or model,
+        section=opts.section,
+        timeout=opts.number("timeout", 120.0, minimum=0.001),
+        connect_timeout=opts.number("connect_timeout", 10.0, minimum=0.001),
+        max_retries=opts.integer("max_retries", 3),
+        max_retry_wait=opts.number("max_retry_wait", 60.0),
+        headers=opts.table("headers"),
+    )
+
+
+class HttpProvider(Provider):
+    """What every HTTP API provider holds: its settings, the price list, and the sleep its
+    retries wait with (a test passes one that does not wait)."""
+
+    def __init__(self, settings: HttpSettings, *, prices: PriceTable | None = None, sleep: Sleep = asyncio.sleep) -> None:
+        self.settings = settings
+        self.prices = prices or PriceTable()
+        self._sleep = sleep
+
+    @property
+    def default_model(self) -> str | None:
+        return self.settings.model
 
 
 def retry_delay(headers: Mapping[str, str], attempt: int, now: float | None = None) -> float:
@@ -59,7 +99,7 @@ def retry_delay(headers: Mapping[str, str], attempt: int, now: float | None = No
                 return max(0.0, when - (time.time() if now is None else now))
             except (TypeError, ValueError, IndexError, OverflowError):
                 pass
-    return min(0.5 * 2**attempt, 8.0)
+    return min(0.5 * 2.0**attempt, 8.0)
 
 
 def error_detail(body: bytes | str) -> str:
@@ -205,6 +245,29 @@ async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[SseEvent]:
             data.append(value)
     if data:
         yield SseEvent(event or "message", "\n".join(data))
+
+
+async def stream_events(
+    name: str, settings: HttpSettings, url: str, headers: Mapping[str, str], body: Mapping[str, Any], sleep: Sleep
+) -> AsyncGenerator[Notice | SseEvent]:
+    """POST `body` (with retries) and read the answer's server-sent events: a Notice before each
+    wait, then the events. A transport failure is a ProviderError; the response is closed when
+    the caller stops reading (iterate it under `aclosing`)."""
+    async with client_for(settings) as client:
+        response: httpx.Response | None = None
+        async for item in open_stream(name, client, url, headers, body, settings, sleep):
+            if isinstance(item, Notice):
+                yield item
+            else:
+                response = item
+        assert response is not None
+        try:
+            async for event in sse_events(response.aiter_lines()):
+                yield event
+        except httpx.HTTPError as exc:
+            raise transport_error(name, url, exc, settings) from None
+        finally:
+            await response.aclose()
 
 
 def parse_json(name: str, text: str) -> dict[str, Any]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
 from typing import Any
 
-import httpx
 
 from ai_session.core.errors import InvalidInput, ProviderError
 from ai_session.core.models import Usage
@@ -20,39 +20,31 @@ from ai_session.core.providers.base import (
     ChatRequest,
     Completion,
     Notice,
-    Provider,
     StreamEvent,
     TextDelta,
     estimated_usage,
     wire_messages,
 )
 from ai_session.core.providers.http import (
+    HTTP_SETTINGS,
+    HttpProvider,
     HttpSettings,
     Sleep,
-    client_for,
     error_detail,
-    open_stream,
+    stream_events,
+    http_settings,
     parse_json,
-    sse_events,
-    transport_error,
 )
 from ai_session.core.providers.options import Options
 from ai_session.core.providers.pricing import PriceTable
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4o-mini"
-SETTINGS = {
-    "base_url", "api_key", "api_key_env", "model", "timeout", "connect_timeout", "max_retries",
-    "max_retry_wait", "headers", "include_usage", "max_tokens_param", "temperature",
-}  # fmt: skip
+SETTINGS = HTTP_SETTINGS | {"include_usage", "max_tokens_param", "temperature"}
 
 
-class OpenAIProvider(Provider):
+class OpenAIProvider(HttpProvider):
     name = "openai"
-
-    @property
-    def default_model(self) -> str | None:
-        return self.settings.model
 
     def __init__(
         self,
@@ -64,39 +56,23 @@ class OpenAIProvider(Provider):
         temperature: float | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self.settings = settings
-        self.prices = prices or PriceTable()
+        super().__init__(settings, prices=prices, sleep=sleep)
         self.include_usage = include_usage
         # Newer OpenAI models take `max_completion_tokens`; local servers take `max_tokens`.
         self.max_tokens_param = max_tokens_param
         self.temperature = temperature
-        self._sleep = sleep
 
     @classmethod
     def from_config(
         cls, raw: Mapping[str, Any] | None, env: Mapping[str, str], prices: PriceTable | None = None
     ) -> OpenAIProvider:
         opts = Options("openai", raw, SETTINGS)
-        key, key_source = opts.secret("api_key", env, "OPENAI_API_KEY")
-        base_url = env.get("OPENAI_BASE_URL") or opts.text("base_url") or DEFAULT_BASE_URL
         param = opts.text("max_tokens_param", "max_tokens")
         if param not in ("max_tokens", "max_completion_tokens"):
             raise InvalidInput(f"providers.openai.max_tokens_param must be max_tokens or max_completion_tokens (got {param!r})")
         temperature = opts.raw.get("temperature")
-        settings = HttpSettings(
-            base_url=base_url.rstrip("/"),
-            api_key=key,
-            key_source=key_source,
-            model=env.get("OPENAI_MODEL") or opts.text("model") or DEFAULT_MODEL,
-            section=opts.section,
-            timeout=opts.number("timeout", 120.0, minimum=0.001),
-            connect_timeout=opts.number("connect_timeout", 10.0, minimum=0.001),
-            max_retries=opts.integer("max_retries", 3),
-            max_retry_wait=opts.number("max_retry_wait", 60.0),
-            headers=opts.table("headers"),
-        )
         return cls(
-            settings,
+            http_settings(opts, env, env_prefix="OPENAI", base_url=DEFAULT_BASE_URL, model=DEFAULT_MODEL),
             prices=prices,
             include_usage=opts.flag("include_usage", True),
             max_tokens_param=param or "max_tokens",
@@ -137,40 +113,31 @@ class OpenAIProvider(Provider):
             raise ProviderError(f"openai: no API key; set {self.settings.key_source} (or point base_url at a local server)")
         body = self.body(request)
         notices: list[str] = []
-        async with client_for(self.settings) as client:
-            response: httpx.Response | None = None
-            async for item in open_stream(self.name, client, self.url, self.headers(), body, self.settings, self._sleep):
-                if isinstance(item, Notice):
-                    notices.append(item.message)
-                    yield item
-                else:
-                    response = item
-            assert response is not None
-            parts: list[str] = []
-            usage: dict[str, Any] | None = None
-            model: str | None = None
-            finish: str | None = None
-            try:
-                async for event in sse_events(response.aiter_lines()):
-                    if event.data.strip() == "[DONE]":
-                        break
-                    chunk = parse_json(self.name, event.data)
-                    if "error" in chunk:  # vLLM / llama.cpp report mid-stream failures this way
-                        raise ProviderError(f"openai: the server failed mid-answer: {error_detail(event.data)}")
-                    model = chunk.get("model") or model
-                    if isinstance(chunk.get("usage"), dict):
-                        usage = chunk["usage"]
-                    for choice in chunk.get("choices") or []:
-                        delta = choice.get("delta") or {}
-                        text = delta.get("content")
-                        if text:
-                            parts.append(text)
-                            yield TextDelta(text)
-                        finish = choice.get("finish_reason") or finish
-            except httpx.HTTPError as exc:
-                raise transport_error(self.name, self.url, exc, self.settings) from None
-            finally:
-                await response.aclose()
+        parts: list[str] = []
+        usage: dict[str, Any] | None = None
+        model: str | None = None
+        finish: str | None = None
+        async with aclosing(stream_events(self.name, self.settings, self.url, self.headers(), body, self._sleep)) as events:
+            async for event in events:
+                if isinstance(event, Notice):
+                    notices.append(event.message)
+                    yield event
+                    continue
+                if event.data.strip() == "[DONE]":
+                    break
+                chunk = parse_json(self.name, event.data)
+                if "error" in chunk:  # vLLM / llama.cpp report mid-stream failures this way
+                    raise ProviderError(f"openai: the server failed mid-answer: {error_detail(event.data)}")
+                model = chunk.get("model") or model
+                if isinstance(chunk.get("usage"), dict):
+                    usage = chunk["usage"]
+                for choice in chunk.get("choices") or []:
+                    delta = choice.get("delta") or {}
+                    text = delta.get("content")
+                    if text:
+                        parts.append(text)
+                        yield TextDelta(text)
+                    finish = choice.get("finish_reason") or finish
         text = "".join(parts)
         model = model or body["model"]
         yield Completion(

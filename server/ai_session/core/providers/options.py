@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet  # a set or a frozenset
 from typing import Any
 
 from ai_session.core.errors import InvalidInput
 
 
 class Options:
-    def __init__(self, provider: str, raw: Mapping[str, Any] | None, allowed: set[str]) -> None:
+    def __init__(self, provider: str, raw: Mapping[str, Any] | None, allowed: AbstractSet[str]) -> None:
         self.section = f"providers.{provider}"
         self.raw = dict(raw or {})
         unknown = set(self.raw) - allowed

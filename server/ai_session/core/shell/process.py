@@ -494,7 +494,8 @@ class ShellProcess:
 
     async def run(self, command: str, **kwargs: object) -> ExecResult:
         """`exec` without streaming."""
-        return await self.exec(command, **kwargs)  # type: ignore[arg-type]
+        result: ExecResult = await self.exec(command, **kwargs)  # type: ignore[arg-type]
+        return result
 
     def interrupt(self) -> None:
         """Ctrl-C, as a terminal would send it."""

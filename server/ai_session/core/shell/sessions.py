@@ -11,6 +11,7 @@ a command message in the session's history.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 import time
@@ -78,7 +79,7 @@ class SessionShells:
             env = {**os.environ, **restorable(session.shell_env)}
             sh = await ShellProcess.start(cwd, env, user_rc=self._user_rc, rows=rows, cols=cols,
                                           workroot=self.workroot(), save_each_command=self.save_each_command)
-            sh.add_run_listener(lambda result, sid=session.id: self._on_typed(sid, result))
+            sh.add_run_listener(functools.partial(self._on_typed, session.id))
             self._live[session.id] = sh
             return sh
 

@@ -49,6 +49,12 @@ class Totals:
         """The saving on command output, by the one definition (core/accounting.py)."""
         return saving(self.raw_tokens, self.context_tokens)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The totals as every client gets them (CLI JSON, the protocol's SessionTotals)."""
+        return {"messages": self.messages, "messageTokens": self.message_tokens, "runs": self.runs,
+                "rawTokens": self.raw_tokens, "contextTokens": self.context_tokens, "savings": self.savings,
+                "costUsd": self.cost_usd}  # fmt: skip
+
 
 @dataclass
 class StorageStats:
@@ -317,6 +323,7 @@ class SessionStore(ABC):
 
     def set_redaction_level(self, level: int) -> None:
         """Record that every stored row has been rewritten with rules version `level`."""
+        return  # a backend that does not keep the level has nothing to record
 
     def compact(self) -> tuple[int, int]:
         """Drop what deleted and rewritten rows left on disk (freed pages, old row versions);

@@ -192,7 +192,7 @@ def numbered(
     """The messages as they will be stored (numbered, redacted) and their MESSAGE_COLS rows."""
     for m in messages:
         refuse_damaged(m, f"message #{m.seq}")
-    stored = [scrubbed(m.model_copy(update={"session_id": session_id, "seq": seq})) for m, seq in zip(messages, seqs)]
+    stored = [scrubbed(m.model_copy(update={"session_id": session_id, "seq": seq})) for m, seq in zip(messages, seqs, strict=True)]
     return stored, [_message_values(m, ts) for m in stored]
 
 

@@ -22,9 +22,9 @@ import logging
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,39 +37,13 @@ from ai_session.core import blob
 from ai_session.core.errors import AccessDenied, AiSessionError, Conflict, InvalidInput, NotFound, StoreError
 from ai_session.core.models import (
     Change,
-    CommandRun,
     Message,
-    PoolConfig,
-    PoolRecord,
     Session,
-    SessionStatus,
-    Template,
-    utcnow,
 )
-from ai_session.core.store import quarantine
-from ai_session.core.store.base import Damage, Quarantined, SessionAccess, SessionFilter, SessionStore, Totals
-from ai_session.core.store.codec import (
-    MESSAGE_COLS,
-    MESSAGE_UPDATE_COLS,
-    RUN_COLS,
-    SESSION_COLS,
-    import_seqs,
-    message_from_row,
-    message_update,
-    numbered,
-    output_body,
-    output_text,
-    pool_data,
-    run_data,
-    run_from_row,
-    scrubbed,
-    session_filter_sql,
-    session_from_row,
-    session_row,
-    template_data,
-    utf8_text,
-)
+from ai_session.core.store.base import SessionAccess
+from ai_session.core.store.codec import utf8_text
 from ai_session.core.store.pg_schema import MIGRATIONS, NOTIFY_CHANNEL, SCHEMA, USERS_ROLE
+from ai_session.core.store.sql import Dialect, SQLStore, changes_sql
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -107,8 +81,8 @@ def redacted_url(url: str) -> str:
         params = conninfo_to_dict(url)
     except psycopg.ProgrammingError:
         return "postgresql://(unparseable URL)"
-    user = params.get("user", "")
-    host = params.get("host", "")
+    user = str(params.get("user") or "")
+    host = str(params.get("host") or "")
     port = f":{params['port']}" if params.get("port") else ""
     dbname = params.get("dbname", "")
     hidden = {"user", "host", "port", "dbname", "password"}
@@ -121,7 +95,7 @@ def redacted_url(url: str) -> str:
 
 
 def _ts(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def _text(text: str, what: str) -> str:
@@ -155,7 +129,7 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, (pgerr.DeadlockDetected, pgerr.SerializationFailure, pgerr.LockNotAvailable))
 
 
-class PostgresStore(SessionStore):
+class PostgresStore(SQLStore):
     def __init__(
         self,
         url: str,
@@ -164,13 +138,14 @@ class PostgresStore(SessionStore):
         migrate: bool = False,
         pool_size: int = POOL_SIZE,
     ) -> None:
+        self.dialect = DIALECT
         self.url = redacted_url(url)
         self._params = connection_info(url, user)
         self._conninfo = make_conninfo(**self._params)
         with self._direct() as conn:
             if migrate:
                 _migrate(conn, self.url)
-            self.user: str = conn.execute("SELECT current_user").fetchone()[0]
+            self.user: str = _value(conn.execute("SELECT current_user"))
             _check_version(conn, self.url)
         self._pool = ConnectionPool(
             self._conninfo,
@@ -208,7 +183,7 @@ class PostgresStore(SessionStore):
         with conn:
             yield conn
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         # A read is safe to repeat: once more on a fresh connection if the pooled one had died.
         for attempt in (1, 2):
             try:
@@ -228,9 +203,8 @@ class PostgresStore(SessionStore):
         delay = 0.005
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                with self._pool.connection() as conn:
-                    with conn.transaction():
-                        return work(conn)
+                with self._pool.connection() as conn, conn.transaction():
+                    return work(conn)
             except psycopg.Error as exc:
                 if _retryable(exc) and attempt < WRITE_ATTEMPTS:
                     time.sleep(delay * (0.5 + random.random()))
@@ -243,74 +217,8 @@ class PostgresStore(SessionStore):
 
     # ------------------------------------------------------------------ sessions
 
-    def create_session(
-        self,
-        session: Session,
-        messages: Sequence[Message] = (),
-        runs: Sequence[tuple[CommandRun, str | None]] = (),
-    ) -> Session:
-        _text(session.name, "session name")
-
-        def work(conn: psycopg.Connection) -> None:
-            conn.execute(
-                f"INSERT INTO sessions ({SESSION_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                session_row(session, _ts),
-            )
-            for run, raw in runs:
-                _put_run(conn, run.model_copy(update={"session_id": session.id}), raw)
-            if seqs := import_seqs(messages):
-                _insert_messages(conn, session.id, messages, seqs)
-                conn.execute("UPDATE sessions SET last_seq = %s WHERE id = %s", (seqs[-1], session.id))
-
-        try:
-            self._write(work)
-        except Conflict as exc:
-            if "session with that name" in str(exc):
-                raise Conflict(f"a session named {session.name!r} already exists") from None
-            raise
-        return scrubbed(session)
-
-    def get_session(self, session_id: str) -> Session | None:
-        rows = self._read(f"SELECT {SESSION_COLS} FROM sessions WHERE id = %s", (session_id,))
-        return _session_from_row(rows[0]) if rows else None
-
     def get_session_by_name(self, name: str) -> Session | None:
-        if "\x00" in name:
-            return None
-        rows = self._read(f"SELECT {SESSION_COLS} FROM sessions WHERE name = %s", (name,))
-        return _session_from_row(rows[0]) if rows else None
-
-    def find_session_ids(self, prefix: str) -> list[str]:
-        return [r[0] for r in self._read("SELECT id FROM sessions WHERE id LIKE %s ORDER BY id", (_like_prefix(prefix),))]
-
-    def list_sessions(self, filter: SessionFilter | None = None) -> list[Session]:
-        clause, params = session_filter_sql(filter or SessionFilter(), "%s", _ts)
-        sql = f"SELECT {SESSION_COLS} FROM sessions{clause} ORDER BY last_active DESC"
-        return [_session_from_row(r) for r in self._read(sql, params)]
-
-    def update_session(self, session: Session, *, expected_status: SessionStatus | None = None) -> bool:
-        _text(session.name, "session name")
-        sql = _UPDATE_SESSION
-        params = session_row(session, _ts)[1:] + (session.id,)
-        if expected_status is not None:
-            sql += " AND status = %s"  # compare-and-set: the row lock makes it atomic
-            params += (expected_status.value,)
-
-        def work(conn: psycopg.Connection) -> bool:
-            updated = conn.execute(sql, params).rowcount > 0
-            if not updated and expected_status is None:
-                raise StoreError(f"session {session.id} vanished while being updated (deleted by another process?)")
-            return updated
-
-        try:
-            return self._write(work)
-        except Conflict as exc:
-            if "session with that name" in str(exc):
-                raise Conflict(f"a session named {session.name!r} already exists") from None
-            raise
-
-    def delete_session(self, session_id: str) -> bool:
-        return self._write(lambda c: c.execute("DELETE FROM sessions WHERE id = %s", (session_id,)).rowcount > 0)
+        return None if "\x00" in name else super().get_session_by_name(name)  # a name PostgreSQL cannot hold
 
     # ------------------------------------------------------------------ messages
 
@@ -331,195 +239,7 @@ class PostgresStore(SessionStore):
             if row is None:
                 raise NotFound("the session no longer exists (deleted by another process?)")
             first = row[0] - len(messages) + 1
-            return _insert_messages(conn, session_id, messages, range(first, first + len(messages)))
-
-        return self._write(work)
-
-    def list_messages(self, session_id: str, *, last: int | None = None, after_seq: int = 0) -> list[Message]:
-        if last is not None:
-            rows = self._read(
-                f"SELECT {MESSAGE_COLS} FROM messages WHERE session_id = %s AND seq > %s ORDER BY seq DESC LIMIT %s",
-                (session_id, after_seq, last),
-            )
-            rows.reverse()
-        else:
-            rows = self._read(
-                f"SELECT {MESSAGE_COLS} FROM messages WHERE session_id = %s AND seq > %s ORDER BY seq",
-                (session_id, after_seq),
-            )
-        return [_message_from_row(r) for r in rows]
-
-    def taken_message_ids(self, ids: Sequence[str]) -> set[str]:
-        return {r[0] for r in self._read("SELECT id FROM messages WHERE id = ANY(%s)", (list(ids),))} if ids else set()
-
-    def update_messages(self, messages: Iterable[Message]) -> None:
-        rows = [_message_update(m) for m in messages]
-        if not rows:
-            return
-
-        def work(conn: psycopg.Connection) -> None:
-            with conn.cursor() as cur:
-                cur.executemany(_UPDATE_MESSAGE, rows)
-
-        self._write(work)
-
-    def delete_messages(self, session_id: str, seqs: Iterable[int]) -> int:
-        seq_list = list(seqs)
-        return self._write(
-            lambda c: c.execute(
-                "DELETE FROM messages WHERE session_id = %s AND seq = ANY(%s)", (session_id, seq_list)
-            ).rowcount
-        )
-
-    # ------------------------------------------------------------------ runs
-
-    def save_run(self, run: CommandRun, raw: str | None = None) -> None:
-        self._write(lambda c: _put_run(c, run, raw))
-
-    def get_run(self, run_id: str) -> CommandRun | None:
-        rows = self._read(f"SELECT {RUN_COLS} FROM runs WHERE id = %s", (run_id,))
-        return run_from_row(rows[0], _same) if rows else None
-
-    def find_run_ids(self, prefix: str) -> list[str]:
-        return [r[0] for r in self._read("SELECT id FROM runs WHERE id LIKE %s ORDER BY id", (_like_prefix(prefix),))]
-
-    def list_runs(self, session_id: str, *, last: int | None = None) -> list[CommandRun]:
-        sql = f"SELECT {RUN_COLS} FROM runs WHERE session_id = %s ORDER BY started_at DESC, n DESC"
-        params: list[Any] = [session_id]
-        if last is not None:
-            sql += " LIMIT %s"
-            params.append(last)
-        runs = [run_from_row(r, _same) for r in self._read(sql, params)]
-        runs.reverse()
-        return runs
-
-    def run_output(self, run_id: str) -> str | None:
-        rows = self._read("SELECT raw, zstd, checksum FROM runs WHERE id = %s", (run_id,))
-        return output_text(*rows[0]) if rows else None
-
-    # ------------------------------------------------------------------ templates, pools
-
-    def save_template(self, template: Template) -> None:
-        self._write(
-            lambda c: c.execute(
-                "INSERT INTO templates (name, data) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET data = excluded.data",
-                (_text(template.name, "template name"), template_data(template)),
-            )
-        )
-
-    def get_template(self, name: str) -> Template | None:
-        rows = self._read("SELECT data FROM templates WHERE name = %s", (name,))
-        return Template.model_validate_json(rows[0][0]) if rows else None
-
-    def list_templates(self) -> list[Template]:
-        return [Template.model_validate_json(r[0]) for r in self._read("SELECT data FROM templates ORDER BY name")]
-
-    def delete_template(self, name: str) -> bool:
-        return self._write(lambda c: c.execute("DELETE FROM templates WHERE name = %s", (name,)).rowcount > 0)
-
-    def save_pool(self, pool: PoolConfig) -> None:
-        self._write(
-            lambda c: c.execute(
-                "INSERT INTO pools (role, data) VALUES (%s, %s) ON CONFLICT (role) DO UPDATE SET data = excluded.data",
-                (_text(pool.role, "pool role"), pool_data(pool)),
-            )
-        )
-
-    def list_pools(self) -> list[PoolRecord]:
-        return [PoolRecord.model_validate_json(r[0]) for r in self._read("SELECT data FROM pools ORDER BY role")]
-
-    def delete_pool(self, role: str) -> bool:
-        return self._write(lambda c: c.execute("DELETE FROM pools WHERE role = %s", (role,)).rowcount > 0)
-
-    # ------------------------------------------------------------------ aggregates
-
-    def totals(self, session_ids: Sequence[str] | None = None, since: datetime | None = None) -> dict[str, Totals]:
-        where: list[str] = []
-        params: list[Any] = []
-        if session_ids is not None:
-            if not session_ids:
-                return {}
-            where.append("session_id = ANY(%s)")
-            params.append(list(session_ids))
-        if since is not None:
-            where.append("created_at >= %s")
-            params.append(_ts(since))
-        clause = (" WHERE " + " AND ".join(where)) if where else ""
-        out: dict[str, Totals] = {}
-        for sid, kind, count, tokens, cost in self._read(
-            "SELECT session_id, kind, count(*), COALESCE(sum(tokens), 0)::bigint, COALESCE(sum(cost_usd), 0.0)"
-            f" FROM messages{clause} GROUP BY session_id, kind",
-            params,
-        ):
-            t = out.setdefault(sid, Totals())
-            t.messages += count
-            t.message_tokens += tokens
-            t.cost_usd += cost
-            t.by_kind[kind] = tokens
-        for sid, count, raw, ctx in self._read(
-            "SELECT session_id, count(*), COALESCE(sum(raw_tokens), 0)::bigint, COALESCE(sum(context_tokens), 0)::bigint"
-            f" FROM runs{clause.replace('created_at', 'started_at')} GROUP BY session_id",
-            params,
-        ):
-            t = out.setdefault(sid, Totals())
-            t.runs, t.raw_tokens, t.context_tokens = count, raw, ctx
-        return out
-
-    def origin_totals(self, session_ids: Sequence[str], since: datetime | None = None) -> Totals:
-        if not session_ids:
-            return Totals()
-        params: list[Any] = [list(session_ids)]
-        when = ""
-        if since is not None:
-            when = " AND {} >= %s"
-            params.append(_ts(since))
-        messages, tokens, cost = self._read(
-            "SELECT count(*), COALESCE(sum(tokens), 0)::bigint, COALESCE(sum(cost), 0.0) FROM (SELECT max(tokens) AS tokens,"
-            f" max(cost_usd) AS cost FROM messages WHERE session_id = ANY(%s){when.format('created_at')}"
-            " GROUP BY COALESCE(copy_of, id)) AS originals",
-            params,
-        )[0]
-        runs, raw, ctx = self._read(
-            "SELECT count(*), COALESCE(sum(raw), 0)::bigint, COALESCE(sum(ctx), 0)::bigint FROM (SELECT max(raw_tokens) AS raw,"
-            f" max(context_tokens) AS ctx FROM runs WHERE session_id = ANY(%s){when.format('started_at')}"
-            " GROUP BY COALESCE(copy_of, id)) AS originals",
-            params,
-        )[0]
-        return Totals(messages=messages, message_tokens=tokens, runs=runs, raw_tokens=raw, context_tokens=ctx,
-                      cost_usd=cost)  # fmt: skip
-
-    # ------------------------------------------------------------------ quarantine
-
-    def quarantine(self, damage: Damage, replacement: Session | Message | CommandRun) -> int:
-        def work(conn: psycopg.Connection) -> int:
-            number = quarantine.move(conn.execute, "%s", _ts(utcnow()), damage)
-            if isinstance(replacement, Session):
-                conn.execute(_UPDATE_SESSION, (*session_row(replacement, _ts)[1:], replacement.id))
-            elif isinstance(replacement, Message):
-                conn.execute(_UPDATE_MESSAGE, _message_update(replacement))
-            else:
-                _put_run(conn, replacement, None)
-                if damage.kind == "output":
-                    conn.execute("UPDATE runs SET raw = NULL, zstd = false, checksum = NULL WHERE id = %s", (replacement.id,))
-            return number
-
-        return self._write(work)
-
-    def list_quarantine(self, session_id: str | None = None) -> list[Quarantined]:
-        where, params = (" WHERE session_id = %s", [session_id]) if session_id else ("", [])
-        rows = self._read(f"SELECT {quarantine.COLUMNS} FROM quarantine{where} ORDER BY id", params)
-        return [quarantine.from_row(r, _same) for r in rows]
-
-    def restore_quarantined(self, quarantine_id: int) -> Quarantined:
-        def work(conn: psycopg.Connection) -> Quarantined:
-            found = quarantine.restore(conn.execute, "%s", quarantine_id, _same)
-            # The columns this backend derives from the record follow it back.
-            if found.kind == "message":
-                if row := conn.execute(f"SELECT {MESSAGE_COLS} FROM messages WHERE id = %s", (found.ref,)).fetchone():
-                    conn.execute("UPDATE messages SET cost_usd = %s WHERE id = %s", (_cost(_message_from_row(row)), found.ref))
-            elif found.kind == "run":
-                _put_run(conn, CommandRun.model_validate_json(found.row["data"]), None)
-            return found
+            return self._insert_messages(conn, session_id, messages, range(first, first + len(messages)))
 
         return self._write(work)
 
@@ -541,14 +261,8 @@ class PostgresStore(SessionStore):
 
     # ------------------------------------------------------------------ change log, live updates
 
-    def last_change_id(self) -> int:
-        return self._read("SELECT COALESCE(max(id), 0) FROM changes")[0][0]
-
-    def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]:
-        return [_change(r) for r in self._read(_CHANGES_SQL, (change_id, limit))]
-
     def has_new_changes(self, change_id: int) -> bool:
-        return self._read("SELECT EXISTS (SELECT 1 FROM changes WHERE id > %s)", (change_id,))[0][0]
+        return bool(self._read("SELECT EXISTS (SELECT 1 FROM changes WHERE id > %s)", (change_id,))[0][0])
 
     async def watch(self, since: int, *, interval: float = FALLBACK_POLL) -> AsyncIterator[list[Change]]:
         """Yield batches of changes after `since` as they are committed, by any machine.
@@ -579,7 +293,7 @@ class PostgresStore(SessionStore):
                         # Read first: changes committed before LISTEN took effect are found here.
                         while True:
                             cur = await conn.execute(_CHANGES_SQL, (last, 1000))
-                            batch = [_change(r) for r in await cur.fetchall()]
+                            batch = [self._change(r) for r in await cur.fetchall()]
                             if not batch:
                                 break
                             last = batch[-1].id
@@ -622,22 +336,6 @@ class PostgresStore(SessionStore):
 
     # ------------------------------------------------------------------ maintenance
 
-    def integrity_problems(self) -> list[str]:
-        problems = []
-        orphans = self._read(
-            "SELECT count(*) FROM runs r WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session_id)"
-        )[0][0]
-        if orphans:
-            problems.append(f"{orphans} command run(s) belong to no session")
-        return problems
-
-    def remove_orphans(self) -> int:
-        return self._write(
-            lambda c: c.execute(
-                "DELETE FROM runs r WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session_id)"
-            ).rowcount
-        )
-
     def optimize(self) -> dict[str, int]:
         """Re-compress plain bodies over the threshold, prune the change log, refresh statistics."""
 
@@ -657,13 +355,11 @@ class PostgresStore(SessionStore):
 
         size_before = self._size()
         recompressed = self._write(recompress)
-        pruned = self._write(lambda c: c.execute("SELECT prune_changes(%s)", (CHANGE_LOG_KEEP,)).fetchone()[0])
+        pruned: int = self._write(lambda c: _value(c.execute("SELECT prune_changes(%s)", (CHANGE_LOG_KEEP,))))
         with self._pool.connection() as conn:
             for table in ("sessions", "messages", "runs", "changes"):
-                try:
+                with suppress(psycopg.errors.InsufficientPrivilege):  # only the schema owner may; autovacuum does it anyway
                     conn.execute(f"ANALYZE {table}")
-                except psycopg.errors.InsufficientPrivilege:
-                    pass  # only the schema owner may; autovacuum does it anyway
         return {
             "recompressed": recompressed,
             "changes_pruned": pruned,
@@ -672,24 +368,24 @@ class PostgresStore(SessionStore):
         }
 
     def _size(self) -> int:
-        return self._read(
+        return int(self._read(
             "SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c"
             " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
             (SCHEMA,),
-        )[0][0]
+        )[0][0])
 
     def close(self) -> None:
         self._pool.close()
 
 
-_CHANGES_SQL = "SELECT id, session_id, kind, at FROM changes WHERE id > %s ORDER BY id LIMIT %s"
+_CHANGES_SQL = changes_sql("%s")
 
 
 # ---------------------------------------------------------------------- schema versions
 
 
 def _version(conn: psycopg.Connection) -> int | None:
-    exists = conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.schema_version",)).fetchone()[0]
+    exists = _value(conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.schema_version",)))
     if exists is None:
         return None
     row = conn.execute(f"SELECT version FROM {SCHEMA}.schema_version").fetchone()
@@ -756,6 +452,14 @@ def _migrate(conn: psycopg.Connection, url: str) -> tuple[int, int]:
 # ---------------------------------------------------------------------- rows
 
 
+def _value(cursor: psycopg.Cursor[Any]) -> Any:
+    """The one value a one-row query returns."""
+    row = cursor.fetchone()
+    if row is None:
+        raise StoreError("the team store returned no row where one was expected")
+    return row[0]
+
+
 def _like_prefix(prefix: str) -> str:
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped + "%"
@@ -765,63 +469,23 @@ def _same(value: datetime) -> datetime:
     return value  # psycopg already gives datetimes
 
 
-def _session_from_row(row: tuple[Any, ...]) -> Session:
-    return session_from_row(row, _same)
-
-
 def _cost(m: Message) -> float:
     return m.usage.cost_usd if m.usage is not None else 0.0
 
 
-def _insert_messages(
-    conn: psycopg.Connection, session_id: str, messages: Sequence[Message], seqs: Iterable[int]
-) -> list[Message]:
-    stored, rows = numbered(messages, session_id, seqs, _ts)
-    with conn.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO messages ({MESSAGE_COLS}, cost_usd) VALUES ({', '.join(['%s'] * 16)})",
-            [(*row, _cost(m)) for m, row in zip(stored, rows)],
-        )
-    return stored
 
 
-def _put_run(conn: psycopg.Connection, run: CommandRun, raw: str | None) -> None:
-    # Totals sum the raw_tokens and context_tokens columns: each run's own figures.
-    args = (run.id, run.session_id, _ts(run.started_at), run.status.value, run.exit_code, run.raw_tokens,
-            run.context_tokens, run_data(run), run.copy_of)
-    cols = "id, session_id, started_at, status, exit_code, raw_tokens, context_tokens, data, copy_of"
-    update = (
-        "session_id=excluded.session_id, started_at=excluded.started_at, status=excluded.status,"
-        " exit_code=excluded.exit_code, raw_tokens=excluded.raw_tokens, context_tokens=excluded.context_tokens,"
-        " data=excluded.data, copy_of=excluded.copy_of"
-    )
-    if raw is None:
-        conn.execute(
-            f"INSERT INTO runs ({cols}) VALUES ({', '.join(['%s'] * 9)}) ON CONFLICT (id) DO UPDATE SET {update}", args
-        )
-        return
-    conn.execute(
-        f"INSERT INTO runs ({cols}, raw, zstd, checksum) VALUES ({', '.join(['%s'] * 12)})"
-        f" ON CONFLICT (id) DO UPDATE SET {update}, raw=excluded.raw, zstd=excluded.zstd, checksum=excluded.checksum",
-        (*args, *output_body(run, raw)),
-    )
-
-
-def _message_from_row(r: tuple[Any, ...]) -> Message:
-    return message_from_row(r, _same)
-
-
-def _message_update(m: Message) -> tuple[Any, ...]:
-    values = message_update(m, _ts)
-    return (*values[:-1], _cost(m), values[-1])
-
-
-_UPDATE_MESSAGE = f"UPDATE messages SET {', '.join(c + '=%s' for c in MESSAGE_UPDATE_COLS)}, cost_usd=%s WHERE id = %s"
-_UPDATE_SESSION = (
-    "UPDATE sessions SET name=%s, status=%s, agent=%s, role=%s, worktree=%s, branch=%s, pool=%s,"
-    " created_at=%s, last_active=%s, data=%s, trashed_at=%s WHERE id=%s"
+DIALECT = Dialect(
+    mark="%s",
+    ts=_ts,
+    parse_ts=_same,
+    text=_text,
+    prefix=lambda prefix: ("id LIKE %s", [_like_prefix(prefix)]),
+    any_of=lambda column, values: (f"{column} = ANY(%s)", [list(values)]),
+    insertion_order="n",
+    message_cost="cost_usd",  # columns this backend derives from the record on write
+    run_raw="raw_tokens",
+    run_context="context_tokens",
+    message_derived=lambda m: {"cost_usd": _cost(m)},
+    run_derived=lambda run: {"raw_tokens": run.raw_tokens, "context_tokens": run.context_tokens},
 )
-
-
-def _change(r: tuple[Any, ...]) -> Change:
-    return Change(id=r[0], session_id=r[1], kind=r[2], at=r[3])

@@ -39,13 +39,14 @@ def move(execute: Execute, mark: str, now: Any, damage: Damage) -> int:
     found = execute(f"SELECT {selected} FROM {table} WHERE id = {mark}", (damage.ref,)).fetchone()
     if found is None:
         raise NotFound(f"{damage.kind} {damage.ref} is no longer stored")
-    row = dict(zip(columns, found))
+    row = dict(zip(columns, found, strict=False))
     body = bytes(found[-1]) if body_column and found[-1] is not None else None
-    return execute(
+    number: int = execute(
         f"INSERT INTO quarantine (kind, session_id, ref, seq, damage, at, row, body)"
         f" VALUES ({', '.join([mark] * 8)}) RETURNING id",
         (damage.kind, damage.session_id, damage.ref, damage.seq, damage.what, now, json.dumps(row, default=str), body),
     ).fetchone()[0]
+    return number
 
 
 def from_row(r: Sequence[Any], parse: Callable[[Any], datetime]) -> Quarantined:

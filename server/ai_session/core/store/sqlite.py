@@ -13,56 +13,19 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timezone
+from collections.abc import Callable, Sequence
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ai_session.core import blob
 from ai_session.core.errors import Conflict, InvalidInput, NotFound, StoreError
-from ai_session.core.models import (
-    Change,
-    CommandRun,
-    Message,
-    PoolConfig,
-    PoolRecord,
-    Session,
-    SessionStatus,
-    Template,
-    utcnow,
-)
+from ai_session.core.models import Message
 from ai_session.core.privacy import private_dir, private_file
-from ai_session.core.store import quarantine
-from ai_session.core.store.base import (
-    Damage,
-    Quarantined,
-    SessionFilter,
-    SessionStore,
-    StorageStats,
-    Totals,
-)
-from ai_session.core.store.codec import (
-    MESSAGE_COLS,
-    MESSAGE_UPDATE_COLS,
-    RUN_COLS,
-    SESSION_COLS,
-    import_seqs,
-    message_from_row,
-    message_update,
-    numbered,
-    output_body,
-    output_text,
-    pool_data,
-    run_data,
-    run_from_row,
-    scrubbed,
-    session_filter_sql,
-    session_from_row,
-    session_row,
-    template_data,
-    utf8_text,
-)
+from ai_session.core.store.base import StorageStats
+from ai_session.core.store.codec import utf8_text
 from ai_session.core.store.schema import MIGRATIONS
+from ai_session.core.store.sql import Dialect, SQLStore
 
 T = TypeVar("T")
 
@@ -71,11 +34,12 @@ CHANGE_LOG_KEEP = 50_000  # change-log rows kept; older ones are pruned by optim
 
 
 def _ts(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat()
+    return value.astimezone(UTC).isoformat()
 
 
-class SQLiteStore(SessionStore):
+class SQLiteStore(SQLStore):
     def __init__(self, path: Path | str) -> None:
+        self.dialect = DIALECT
         self.path = Path(path).expanduser()
         self.url = f"sqlite:///{self.path}"
         private_dir(self.path.parent)
@@ -160,73 +124,12 @@ class SQLiteStore(SessionStore):
             )
         return StoreError(f"store {self.path}: {exc}")
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             try:
                 return self._db.execute(sql, params).fetchall()
             except sqlite3.DatabaseError as exc:
                 raise self._store_error(exc) from None
-
-    # ------------------------------------------------------------------ sessions
-
-    def create_session(
-        self,
-        session: Session,
-        messages: Sequence[Message] = (),
-        runs: Sequence[tuple[CommandRun, str | None]] = (),
-    ) -> Session:
-        utf8_text(session.name, "session name")
-
-        def work(db: sqlite3.Connection) -> None:
-            if db.execute("SELECT 1 FROM sessions WHERE name = ?", (session.name,)).fetchone():
-                raise Conflict(f"a session named {session.name!r} already exists")
-            db.execute(f"INSERT INTO sessions ({SESSION_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", session_row(session, _ts))
-            for run, raw in runs:
-                self._put_run(db, run.model_copy(update={"session_id": session.id}), raw)
-            self._import_messages(db, session.id, messages)
-
-        self._write(work)
-        return scrubbed(session)
-
-    def get_session(self, session_id: str) -> Session | None:
-        rows = self._read(f"SELECT {SESSION_COLS} FROM sessions WHERE id = ?", (session_id,))
-        return _session_from_row(rows[0]) if rows else None
-
-    def get_session_by_name(self, name: str) -> Session | None:
-        rows = self._read(f"SELECT {SESSION_COLS} FROM sessions WHERE name = ?", (name,))
-        return _session_from_row(rows[0]) if rows else None
-
-    def find_session_ids(self, prefix: str) -> list[str]:
-        return [r[0] for r in self._read("SELECT id FROM sessions WHERE id >= ? AND id < ?", _prefix_range(prefix))]
-
-    def list_sessions(self, filter: SessionFilter | None = None) -> list[Session]:
-        clause, params = session_filter_sql(filter or SessionFilter(), "?", _ts)
-        sql = f"SELECT {SESSION_COLS} FROM sessions{clause} ORDER BY last_active DESC"
-        return [_session_from_row(r) for r in self._read(sql, params)]
-
-    def update_session(self, session: Session, *, expected_status: SessionStatus | None = None) -> bool:
-        utf8_text(session.name, "session name")
-
-        def work(db: sqlite3.Connection) -> bool:
-            clash = db.execute(
-                "SELECT id FROM sessions WHERE name = ? AND id != ?", (session.name, session.id)
-            ).fetchone()
-            if clash:
-                raise Conflict(f"a session named {session.name!r} already exists")
-            sql = _UPDATE_SESSION
-            params = session_row(session, _ts)[1:] + (session.id,)
-            if expected_status is not None:
-                sql += " AND status = ?"
-                params += (expected_status.value,)
-            updated = db.execute(sql, params).rowcount > 0
-            if not updated and expected_status is None:
-                raise StoreError(f"session {session.id} vanished while being updated (deleted by another process?)")
-            return updated
-
-        return self._write(work)
-
-    def delete_session(self, session_id: str) -> bool:
-        return self._write(lambda db: db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0)
 
     # ------------------------------------------------------------------ messages
 
@@ -250,210 +153,7 @@ class SQLiteStore(SessionStore):
 
         return self._write(work)
 
-    def _import_messages(self, db: sqlite3.Connection, session_id: str, messages: Sequence[Message]) -> None:
-        if seqs := import_seqs(messages):
-            self._insert_messages(db, session_id, messages, seqs)
-            db.execute("UPDATE sessions SET last_seq = ? WHERE id = ?", (seqs[-1], session_id))
-
-    @staticmethod
-    def _insert_messages(
-        db: sqlite3.Connection, session_id: str, messages: Sequence[Message], seqs: Iterable[int]
-    ) -> list[Message]:
-        stored, rows = numbered(messages, session_id, seqs, _ts)
-        db.executemany(f"INSERT INTO messages ({MESSAGE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-        return stored
-
-    def list_messages(self, session_id: str, *, last: int | None = None, after_seq: int = 0) -> list[Message]:
-        if last is not None:
-            rows = self._read(
-                f"SELECT * FROM (SELECT {MESSAGE_COLS} FROM messages WHERE session_id = ? AND seq > ?"
-                " ORDER BY seq DESC LIMIT ?) ORDER BY seq",
-                (session_id, after_seq, last),
-            )
-        else:
-            rows = self._read(
-                f"SELECT {MESSAGE_COLS} FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq", (session_id, after_seq)
-            )
-        return [_message_from_row(r) for r in rows]
-
-    def taken_message_ids(self, ids: Sequence[str]) -> set[str]:
-        taken: set[str] = set()
-        for i in range(0, len(ids), 500):
-            chunk = list(ids[i : i + 500])
-            taken.update(r[0] for r in self._read(f"SELECT id FROM messages WHERE id IN ({','.join('?' * len(chunk))})", chunk))
-        return taken
-
-    def update_messages(self, messages: Iterable[Message]) -> None:
-        rows = [message_update(m, _ts) for m in messages]
-        self._write(lambda db: db.executemany(_UPDATE_MESSAGE, rows))
-
-    def delete_messages(self, session_id: str, seqs: Iterable[int]) -> int:
-        seq_list = list(seqs)
-
-        def work(db: sqlite3.Connection) -> int:
-            return db.executemany(
-                "DELETE FROM messages WHERE session_id = ? AND seq = ?", [(session_id, s) for s in seq_list]
-            ).rowcount
-
-        return self._write(work)
-
-    # ------------------------------------------------------------------ runs
-
-    def save_run(self, run: CommandRun, raw: str | None = None) -> None:
-        self._write(lambda db: self._put_run(db, run, raw))
-
-    @staticmethod
-    def _put_run(db: sqlite3.Connection, run: CommandRun, raw: str | None) -> None:
-        args = (run.id, run.session_id, _ts(run.started_at), run.status.value, run.exit_code, run_data(run), run.copy_of)
-        cols = "id, session_id, started_at, status, exit_code, data, copy_of"
-        update = (
-            "session_id=excluded.session_id, started_at=excluded.started_at, status=excluded.status,"
-            " exit_code=excluded.exit_code, data=excluded.data, copy_of=excluded.copy_of"
-        )
-        if raw is None:
-            db.execute(f"INSERT INTO runs ({cols}) VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET {update}", args)
-            return
-        db.execute(
-            f"INSERT INTO runs ({cols}, raw, zstd, checksum) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
-            f" {update}, raw=excluded.raw, zstd=excluded.zstd, checksum=excluded.checksum",
-            (*args, *output_body(run, raw)),
-        )
-
-    def get_run(self, run_id: str) -> CommandRun | None:
-        rows = self._read(f"SELECT {RUN_COLS} FROM runs WHERE id = ?", (run_id,))
-        return _run_from_row(rows[0]) if rows else None
-
-    def find_run_ids(self, prefix: str) -> list[str]:
-        return [r[0] for r in self._read("SELECT id FROM runs WHERE id >= ? AND id < ?", _prefix_range(prefix))]
-
-    def list_runs(self, session_id: str, *, last: int | None = None) -> list[CommandRun]:
-        sql = f"SELECT {RUN_COLS} FROM runs WHERE session_id = ? ORDER BY started_at DESC, rowid DESC"
-        params: list[Any] = [session_id]
-        if last is not None:
-            sql += " LIMIT ?"
-            params.append(last)
-        runs = [_run_from_row(r) for r in self._read(sql, params)]
-        runs.reverse()
-        return runs
-
-    def run_output(self, run_id: str) -> str | None:
-        rows = self._read("SELECT raw, zstd, checksum FROM runs WHERE id = ?", (run_id,))
-        return output_text(*rows[0]) if rows else None
-
-    # ------------------------------------------------------------------ templates, pools
-
-    def save_template(self, template: Template) -> None:
-        self._write(
-            lambda db: db.execute(
-                "INSERT INTO templates (name, data) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET data=excluded.data",
-                (template.name, template_data(template)),
-            )
-        )
-
-    def get_template(self, name: str) -> Template | None:
-        rows = self._read("SELECT data FROM templates WHERE name = ?", (name,))
-        return Template.model_validate_json(rows[0][0]) if rows else None
-
-    def list_templates(self) -> list[Template]:
-        return [Template.model_validate_json(r[0]) for r in self._read("SELECT data FROM templates ORDER BY name")]
-
-    def delete_template(self, name: str) -> bool:
-        return self._write(lambda db: db.execute("DELETE FROM templates WHERE name = ?", (name,)).rowcount > 0)
-
-    def save_pool(self, pool: PoolConfig) -> None:
-        self._write(
-            lambda db: db.execute(
-                "INSERT INTO pools (role, data) VALUES (?, ?) ON CONFLICT(role) DO UPDATE SET data=excluded.data",
-                (pool.role, pool_data(pool)),
-            )
-        )
-
-    def list_pools(self) -> list[PoolRecord]:
-        return [PoolRecord.model_validate_json(r[0]) for r in self._read("SELECT data FROM pools ORDER BY role")]
-
-    def delete_pool(self, role: str) -> bool:
-        return self._write(lambda db: db.execute("DELETE FROM pools WHERE role = ?", (role,)).rowcount > 0)
-
-    # ------------------------------------------------------------------ aggregates
-
-    def totals(self, session_ids: Sequence[str] | None = None, since: datetime | None = None) -> dict[str, Totals]:
-        clause, params = _sessions_since(session_ids, since)
-        if session_ids is not None and not session_ids:
-            return {}
-        out: dict[str, Totals] = {}
-        for sid, kind, count, tokens, cost in self._read(
-            f"SELECT session_id, kind, COUNT(*), COALESCE(SUM(tokens), 0), COALESCE(SUM({_MESSAGE_COST}), 0.0)"
-            f" FROM messages{clause} GROUP BY session_id, kind",
-            params,
-        ):
-            t = out.setdefault(sid, Totals())
-            t.messages += count
-            t.message_tokens += tokens
-            t.cost_usd += cost
-            t.by_kind[kind] = tokens
-        run_clause = clause.replace("created_at", "started_at")
-        for sid, count, raw, ctx in self._read(
-            f"SELECT session_id, COUNT(*), COALESCE(SUM({_RUN_RAW}), 0), COALESCE(SUM({_RUN_CONTEXT}), 0)"
-            f" FROM runs{run_clause} GROUP BY session_id",
-            params,
-        ):
-            t = out.setdefault(sid, Totals())
-            t.runs, t.raw_tokens, t.context_tokens = count, raw, ctx
-        return out
-
-    def origin_totals(self, session_ids: Sequence[str], since: datetime | None = None) -> Totals:
-        clause, params = _sessions_since(session_ids, since)
-        if not session_ids:
-            return Totals()
-        messages, tokens, cost = self._read(
-            "SELECT COUNT(*), COALESCE(SUM(tokens), 0), COALESCE(SUM(cost), 0.0) FROM (SELECT MAX(tokens) AS tokens,"
-            f" MAX({_MESSAGE_COST}) AS cost FROM messages{clause} GROUP BY COALESCE(copy_of, id))",
-            params,
-        )[0]
-        runs, raw, ctx = self._read(
-            "SELECT COUNT(*), COALESCE(SUM(raw), 0), COALESCE(SUM(ctx), 0) FROM (SELECT MAX("
-            f"{_RUN_RAW}) AS raw, MAX({_RUN_CONTEXT}) AS ctx FROM runs{clause.replace('created_at', 'started_at')}"
-            " GROUP BY COALESCE(copy_of, id))",
-            params,
-        )[0]
-        return Totals(messages=messages, message_tokens=tokens, runs=runs, raw_tokens=raw, context_tokens=ctx,
-                      cost_usd=cost)  # fmt: skip
-
-    # ------------------------------------------------------------------ quarantine
-
-    def quarantine(self, damage: Damage, replacement: Session | Message | CommandRun) -> int:
-        def work(db: sqlite3.Connection) -> int:
-            number = quarantine.move(db.execute, "?", _ts(utcnow()), damage)
-            if isinstance(replacement, Session):
-                db.execute(_UPDATE_SESSION, (*session_row(replacement, _ts)[1:], replacement.id))
-            elif isinstance(replacement, Message):
-                db.execute(_UPDATE_MESSAGE, message_update(replacement, _ts))
-            else:
-                self._put_run(db, replacement, None)
-                if damage.kind == "output":
-                    db.execute("UPDATE runs SET raw = NULL, zstd = 0, checksum = NULL WHERE id = ?", (replacement.id,))
-            return number
-
-        return self._write(work)
-
-    def list_quarantine(self, session_id: str | None = None) -> list[Quarantined]:
-        where, params = (" WHERE session_id = ?", [session_id]) if session_id else ("", [])
-        rows = self._read(f"SELECT {quarantine.COLUMNS} FROM quarantine{where} ORDER BY id", params)
-        return [quarantine.from_row(r, datetime.fromisoformat) for r in rows]
-
-    def restore_quarantined(self, quarantine_id: int) -> Quarantined:
-        return self._write(lambda db: quarantine.restore(db.execute, "?", quarantine_id, datetime.fromisoformat))
-
     # ------------------------------------------------------------------ change log
-
-    def last_change_id(self) -> int:
-        return self._read("SELECT COALESCE(MAX(id), 0) FROM changes")[0][0]
-
-    def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]:
-        rows = self._read(
-            "SELECT id, session_id, kind, at FROM changes WHERE id > ? ORDER BY id LIMIT ?", (change_id, limit)
-        )
-        return [Change(id=r[0], session_id=r[1], kind=r[2], at=datetime.fromisoformat(r[3])) for r in rows]
 
     def version(self) -> object:
         return (self._read("PRAGMA data_version")[0][0], self._commits)
@@ -526,16 +226,7 @@ class SQLiteStore(SessionStore):
     # ------------------------------------------------------------------ maintenance
 
     def integrity_problems(self) -> list[str]:
-        problems = [r[0] for r in self._read("PRAGMA integrity_check") if r[0] != "ok"]
-        orphans = self._read("SELECT COUNT(*) FROM runs WHERE session_id NOT IN (SELECT id FROM sessions)")[0][0]
-        if orphans:
-            problems.append(f"{orphans} command run(s) belong to no session")
-        return problems
-
-    def remove_orphans(self) -> int:
-        return self._write(
-            lambda db: db.execute("DELETE FROM runs WHERE session_id NOT IN (SELECT id FROM sessions)").rowcount
-        )
+        return [r[0] for r in self._read("PRAGMA integrity_check") if r[0] != "ok"] + super().integrity_problems()
 
     def storage_stats(self) -> StorageStats:
         on_disk = sum(f.stat().st_size for f in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
@@ -609,27 +300,11 @@ class SQLiteStore(SessionStore):
             self._db.close()
 
 
-_UPDATE_MESSAGE = f"UPDATE messages SET {', '.join(c + '=?' for c in MESSAGE_UPDATE_COLS)} WHERE id = ?"
-_UPDATE_SESSION = (
-    "UPDATE sessions SET name=?, status=?, agent=?, role=?, worktree=?, branch=?, pool=?,"
-    " created_at=?, last_active=?, data=?, trashed_at=? WHERE id=?"
-)
 # Figures summed from JSON columns; a row whose JSON does not parse counts 0 instead of
 # failing the whole query (validate reports it).
 _MESSAGE_COST = "CASE WHEN json_valid(extra) THEN json_extract(extra, '$.usage.cost_usd') END"
 _RUN_RAW = "CASE WHEN json_valid(data) THEN json_extract(data, '$.raw_tokens') END"  # each run's raw figure
 _RUN_CONTEXT = "CASE WHEN json_valid(data) THEN json_extract(data, '$.context_tokens') END"
-
-
-def _sessions_since(session_ids: Sequence[str] | None, since: datetime | None) -> tuple[str, list[Any]]:
-    where, params = [], []
-    if session_ids is not None:
-        where.append(f"session_id IN ({','.join('?' * len(session_ids))})")
-        params += list(session_ids)
-    if since is not None:
-        where.append("created_at >= ?")
-        params.append(_ts(since))
-    return (" WHERE " + " AND ".join(where)) if where else "", params
 
 
 def _stage_backup(path: Path, staged: Path) -> None:
@@ -671,18 +346,24 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _prefix_range(prefix: str) -> tuple[str, str]:
+def _prefix(prefix: str) -> tuple[str, list[Any]]:
     # A range scan on the primary key instead of LIKE, which would treat _ as a wildcard.
-    return prefix, prefix + "\U0010ffff"
+    return "id >= ? AND id < ?", [prefix, prefix + "\U0010ffff"]
 
 
-def _session_from_row(row: Sequence[Any]) -> Session:
-    return session_from_row(row, datetime.fromisoformat)
+def _any_of(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    return f"{column} IN ({','.join('?' * len(values))})", list(values)
 
 
-def _message_from_row(r: Sequence[Any]) -> Message:
-    return message_from_row(r, datetime.fromisoformat)
-
-
-def _run_from_row(r: Sequence[Any]) -> CommandRun:
-    return run_from_row(r, datetime.fromisoformat)
+DIALECT = Dialect(
+    mark="?",
+    ts=_ts,
+    parse_ts=datetime.fromisoformat,
+    text=utf8_text,
+    prefix=_prefix,
+    any_of=_any_of,
+    insertion_order="rowid",
+    message_cost=_MESSAGE_COST,
+    run_raw=_RUN_RAW,
+    run_context=_RUN_CONTEXT,
+)
