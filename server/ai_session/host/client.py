@@ -54,11 +54,11 @@ class HostPaths:
     """One host per user and store: its files live in the store's 0700 data dir."""
 
     home: Path
-    store: str
+    store_url: str
 
     @property
     def stem(self) -> str:
-        return f"host-{binascii.crc32(self.store.encode()):08x}"  # a name per store, not a secret
+        return f"host-{binascii.crc32(self.store_url.encode()):08x}"  # a name per store, not a secret
 
     @property
     def socket(self) -> Path:
