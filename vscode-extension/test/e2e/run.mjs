@@ -176,6 +176,12 @@ async function main() {
     } catch {
       /* already gone */
     }
+    // The session host the servers started outlives them (until idle): stop it with the run.
+    try {
+      sh(pyBin, ['-c', 'from ai_session.host.client import stop_host; stop_host()'], { env: { ...process.env, ...serverEnv } });
+    } catch {
+      /* none was started */
+    }
     if (process.env.KEEP) console.log(`# kept ${tmp}`);
     else fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
   }
