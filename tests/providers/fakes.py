@@ -160,6 +160,36 @@ def anthropic_stream(
     return Reply(200, {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}, chunks)
 
 
+def anthropic_blocks(blocks: list[dict[str, Any]], *, model: str = "claude-sonnet-4-5-20250929", input_tokens: int = 0,
+                     stop_reason: str = "end_turn") -> Reply:  # fmt: skip
+    """A streamed assistant message of text and `tool_use` blocks, as the Messages API sends it:
+    a tool's input arrives as `input_json_delta` pieces of its JSON."""
+    start_usage = {"input_tokens": input_tokens, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
+                   "output_tokens": 1, "service_tier": "standard"}  # fmt: skip
+    chunks = [_event("message_start", {"type": "message_start", "message": {
+        "id": f"msg_01{abs(hash(json.dumps(blocks))) % 10**20:020d}", "type": "message", "role": "assistant",
+        "model": model, "content": [], "stop_reason": None, "stop_sequence": None, "usage": start_usage}})]  # fmt: skip
+    out_tokens = 0
+    for index, block in enumerate(blocks):
+        if block["type"] == "tool_use":
+            start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
+            text = json.dumps(block["input"])
+            deltas = [{"type": "input_json_delta", "partial_json": p} for p in _pieces(text, 17)]
+        else:
+            start, text = {"type": "text", "text": ""}, block["text"]
+            deltas = [{"type": "text_delta", "text": p} for p in _pieces(text, 9) if p]
+        out_tokens += count_tokens(text)
+        chunks.append(_event("content_block_start", {"type": "content_block_start", "index": index, "content_block": start}))
+        chunks += [_event("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d}) for d in deltas]
+        chunks.append(_event("content_block_stop", {"type": "content_block_stop", "index": index}))
+    chunks += [
+        _event("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": None},
+                                 "usage": {"output_tokens": out_tokens}}),
+        _event("message_stop", {"type": "message_stop"}),
+    ]  # fmt: skip
+    return Reply(200, {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}, chunks)
+
+
 # ------------------------------------------------------------------ the HTTP server
 
 class WireServer:
@@ -250,6 +280,24 @@ def _text_of(content: Any) -> str:
     if isinstance(content, list):
         return "".join(b.get("text", "") for b in content if isinstance(b, dict))
     return ""
+
+
+def _all_text(message: dict[str, Any]) -> str:
+    """Everything a model reads in one message: text, tool calls' input, tool results."""
+    content = message.get("content")
+    if not isinstance(content, list):
+        return _text_of(content)
+    parts = []
+    for block in content:
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "tool_use":
+            parts.append(json.dumps(block.get("input", {})))
+        elif block.get("type") == "tool_result":
+            parts.append(_text_of(block.get("content")))
+        else:
+            parts.append(block.get("text", ""))
+    return "\n".join(parts)
 
 
 def default_answer(turn: int, last_user: str) -> str:
@@ -347,6 +395,45 @@ class FakeAnthropicServer(WireServer):
         read = count_tokens(system_text) if cached and turn > 1 else 0
         return anthropic_stream(text, model=body["model"], input_tokens=prompt - write - read,
                                 cache_read=read, cache_write=write)  # fmt: skip
+
+
+class FakeAgentModel(WireServer):
+    """The model behind a real agent (Claude Code), on the Messages API: it asks for the
+    scripted tool calls one after another, then ends the turn.
+
+    `steps`: a Bash command line, or `(tool_name, input)` for any other tool (an MCP tool
+    is `mcp__<server>__<tool>`). A request of the agent's conversation (one offering tools)
+    gets the next step once the previous step's `tool_result` is in it; other requests (a
+    title, a quota check) get a short text. Every `tool_result` the agent sends back is kept
+    in `.tool_results`, exactly as the model would read it, and every conversation request's
+    input tokens (cl100k, system and messages) in `.input_tokens`."""
+
+    def __init__(self, steps: list[str | tuple[str, dict[str, Any]]], *, final: str = "Done.") -> None:
+        self.steps = steps
+        self.final = final
+        self.tool_results: list[str] = []
+        self.input_tokens: list[int] = []
+        super().__init__(self._respond)
+
+    def _respond(self, request: RecordedRequest) -> Reply:
+        if not request.path.startswith("/v1/messages"):
+            return anthropic_error(404, "not_found_error", f"Not found: {request.path}")
+        body = request.body if isinstance(request.body, dict) else {}
+        messages = body.get("messages") or []
+        if not body.get("tools"):
+            return anthropic_stream("ai-session test")
+        results = [b for m in messages if m.get("role") == "user" and isinstance(m.get("content"), list)
+                   for b in m["content"] if isinstance(b, dict) and b.get("type") == "tool_result"]  # fmt: skip
+        if len(results) > len(self.tool_results):
+            self.tool_results = [_text_of(b.get("content")) for b in results]
+        self.input_tokens.append(count_tokens(_text_of(body.get("system"))) + sum(map(count_tokens, map(_all_text, messages))))
+        step = len(results)
+        if step >= len(self.steps):
+            return anthropic_blocks([{"type": "text", "text": self.final}], model=body.get("model", "claude"))
+        name, tool_input = ("Bash", {"command": self.steps[step], "description": "scripted step"}) \
+            if isinstance(self.steps[step], str) else self.steps[step]  # fmt: skip
+        return anthropic_blocks([{"type": "tool_use", "id": f"toolu_01step{step:04d}", "name": name, "input": tool_input}],
+                                model=body.get("model", "claude"), stop_reason="tool_use")  # fmt: skip
 
 
 # --------------------------------------------------------------- the fake claude CLI

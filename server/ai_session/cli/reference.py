@@ -25,6 +25,7 @@ GROUPS = {
     "admin": "Store administration",
     "trash": "Trash",
     "server": "Editors",
+    "agents": "Agents (Claude Code hooks, MCP)",
 }
 INTRO = """\
 # CLI reference

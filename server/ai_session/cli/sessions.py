@@ -23,6 +23,9 @@ from ai_session.cli.views import (
 from ai_session.core.providers import PROVIDERS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ai_session.cli.spec import Arg
     from ai_session.core.manager import SessionManager
     from ai_session.core.models import Session
 
@@ -157,7 +160,7 @@ def show(m: SessionManager, a: argparse.Namespace) -> Result:
     return Result(data=data, view=text, notes=notes)
 
 
-def _state_change(name: str, verb: str, help: str) -> None:
+def _state_change(name: str, verb: str, help: str, *extra: Arg, then: Callable[..., None] | None = None) -> None:
     def handler(m: SessionManager, a: argparse.Namespace) -> Result:
         from ai_session.core.errors import InvalidInput
 
@@ -167,6 +170,8 @@ def _state_change(name: str, verb: str, help: str) -> None:
             raise InvalidInput("--role and --agent choose the sessions of --all")
         if not a.all:
             s = getattr(m, name)(a.session)
+            if then is not None:
+                then(m, s, a)  # e.g. resume: continue the agent's conversation (replaces this process)
             return session_result(s, f"{verb} session {s.name} ({s.id})")
         changed = m.change_all(name, role=a.role, agent=a.agent)
         lines = [f"{verb} session {s.name} ({s.id})" for s in changed] + [f"{verb} {len(changed)} session(s)"]
@@ -178,12 +183,23 @@ def _state_change(name: str, verb: str, help: str) -> None:
         arg("--all", action="store_true", help=f"{name} every session it applies to (of --role, of --agent)"),
         arg("--role", help="with --all: only this role's sessions"),
         arg("--agent", help="with --all: only this agent's sessions"),
+        *extra,
         target="session?",
     )(handler)
 
 
+def _continue_agent(m: SessionManager, s: Session, a: argparse.Namespace) -> None:
+    from ai_session.cli.agents import continue_conversation
+
+    if not a.no_agent:
+        continue_conversation(m, s, a)
+
+
 _state_change("pause", "paused", "Pause a session (or --all: every active and idle one); it keeps its history and shell state.")
-_state_change("resume", "resumed", "Resume a paused or idle session (or --all of them).")
+_state_change("resume", "resumed", "Resume a paused or idle session (or --all of them). In a terminal, a session "
+              "bound to a Claude Code conversation continues it: `claude --resume ID` starts in its directory.",
+              arg("--no-agent", action="store_true", help="only mark it active; do not start the agent"),
+              then=_continue_agent)
 _state_change("end", "ended", "End a session (or --all): kept, read-only (fork it to go on).")
 
 

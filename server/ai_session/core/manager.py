@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ai_session.core import ask as ask_flow
-from ai_session.core import maintenance, overview, pool, retention, stats, trash
+from ai_session.core import maintenance, overview, pool, retention, stats, transcripts, trash
 from ai_session.core import worktree as git_worktree
 from ai_session.core.accounting import RAW_SCAN_FACTOR, agent_output_cap, output_raw_tokens, pipe_text
 from ai_session.core.compaction import CompactionResult
@@ -649,6 +649,13 @@ class SessionManager:
         base = "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in base).lstrip(".-") or "worktree"
         session = self.create(self.unique_name(base[:100]), agent=agent, worktree=tree)
         return session, True
+
+    def follow_conversation(self, path: str | Path, conversation_id: str, *, transcript: str | None = None,
+                            agent: str = "claude-code") -> transcripts.Followed:  # fmt: skip
+        """Bind an agent's conversation to the session of `path`'s worktree and store what its
+        transcript gained since the last call (see core/transcripts.py)."""
+        limits.foreign_id(conversation_id, "conversation id")
+        return transcripts.follow(self, str(path), conversation_id, transcript=transcript, agent=agent)
 
     # ------------------------------------------------------------------ export, import
 

@@ -572,6 +572,30 @@ async function runE2e(page, { project, store, pyBin, serverPath, browser, tmp, u
     check('trash: restoring brings it back to its worktree', !!back);
   });
 
+  // Agent mode: where VS Code has the MCP server-definition API (1.101+; code-server 4.N is VS Code
+  // 1.N), the extension registers `ai-session mcp`; an older one is told apart, not broken. (Its
+  // own MCP list is not there to look at: code-server ships without the chat features.)
+  await step('MCP', async () => {
+    const hasApi = Number(CODE_SERVER_VERSION.split('.')[1]) >= 101;
+    const logs = [];
+    const walk = (dir) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('AI Session.log')) logs.push(fs.readFileSync(p, 'utf8'));
+      }
+    };
+    const said = await until(page, async () => {
+      logs.length = 0;
+      walk(path.join(userData, 'logs'));
+      const text = logs.join('\n');
+      return /offering ai-session mcp|no MCP server-definition API/.test(text) && text;
+    }, 30_000);
+    const line = (said || '').split('\n').find((l) => /ai-session mcp/.test(l)) ?? '(no log line)';
+    check(hasApi ? 'MCP: offered to the agent mode' : 'MCP: not offered where VS Code has no MCP API',
+      !!said && said.includes('offering ai-session mcp') === hasApi, line.trim());
+  });
+
   // Zero set-up: a window that finds no server offers one button that installs it privately.
   await step('Zero set-up', async () => {
     const bare = path.join(tmp, 'bare');

@@ -8,6 +8,7 @@ repeating that message's usage, so usage is counted once per message id.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -58,65 +59,95 @@ def _usage(raw: Any) -> Usage | None:
     )
 
 
-def from_lines(lines: list[str], default_name: str) -> ImportBundle:
-    messages: list[Message] = []
-    usages: dict[str, Usage | None] = {}
-    emitted: set[str] = set()
-    session_ids: list[str] = []
-    cwd = branch = model = None
-    skipped = 0
-    for number, line in enumerate(limits.count(lines, "lines"), start=1):
-        if not line.strip():
-            continue
-        where = f"line {number}"
+@dataclass
+class TranscriptReader:
+    """Turns transcript lines into messages, a batch at a time: a whole file (an import) or
+    the lines a live transcript gained since the last read (an agent's hooks).
+
+    `seen_messages` holds the assistant message ids whose usage is already counted (usage
+    is counted once per message id, whichever batch its lines come in); `seen_uuids` the
+    events already imported, which are skipped. With `strict` False a bad line is skipped
+    and counted instead of failing the whole batch (a live transcript keeps growing)."""
+
+    strict: bool = True
+    seen_messages: set[str] = field(default_factory=set)
+    seen_uuids: set[str] = field(default_factory=set)
+    session_ids: list[str] = field(default_factory=list)
+    cwd: str | None = None
+    branch: str | None = None
+    model: str | None = None
+    skipped: int = 0
+    _usages: dict[str, Usage | None] = field(default_factory=dict)
+
+    def feed(self, lines: list[str], first_number: int = 1) -> list[Message]:
+        messages: list[Message] = []
+        for number, line in enumerate(limits.count(lines, "lines"), start=first_number):
+            if not line.strip():
+                continue
+            try:
+                messages += self._event(line, f"line {number}", number)
+            except InvalidInput:
+                if self.strict:
+                    raise
+                self.skipped += 1
+        # Usage of a message seen only as thinking blocks: it still cost tokens.
+        for message_id, usage in self._usages.items():
+            if message_id not in self.seen_messages and usage is not None:
+                self.seen_messages.add(message_id)
+                messages.append(Message(role=Role.ASSISTANT, content="", usage=usage, metadata={"message_id": message_id}))
+        self._usages.clear()
+        return messages
+
+    def _event(self, line: str, where: str, number: int) -> list[Message]:
         event = limits.parse_json(line, where)
         if not isinstance(event, dict):
             raise InvalidInput(f"{where}: expected a JSON object")
         if sid := event.get("sessionId"):
             sid = limits.foreign_id(sid, f"{where}.sessionId")
-            if sid not in session_ids:
-                session_ids.append(sid)
-        cwd = event.get("cwd") if isinstance(event.get("cwd"), str) else cwd
-        branch = event.get("gitBranch") if isinstance(event.get("gitBranch"), str) else branch
+            if sid not in self.session_ids:
+                self.session_ids.append(sid)
+        self.cwd = event.get("cwd") if isinstance(event.get("cwd"), str) else self.cwd
+        self.branch = event.get("gitBranch") if isinstance(event.get("gitBranch"), str) else self.branch
         kind = event.get("type")
+        uuid = event.get("uuid") if isinstance(event.get("uuid"), str) else None
+        if uuid is not None and uuid in self.seen_uuids:
+            return []
         at = _time(event, where)
         if kind == "summary":
-            messages.append(
-                Message(role=Role.SYSTEM, kind=MessageKind.SUMMARY, created_at=at,
-                        content=limits.text(event.get("summary", ""), f"{where}.summary"))
-            )
-            continue
+            return [Message(role=Role.SYSTEM, kind=MessageKind.SUMMARY, created_at=at,
+                            content=limits.text(event.get("summary", ""), f"{where}.summary"))]  # fmt: skip
         if kind not in ("user", "assistant") or event.get("isMeta"):
-            skipped += 1
-            continue
+            self.skipped += 1
+            return []
         body = event.get("message")
         if not isinstance(body, dict):
             raise InvalidInput(f"{where}: {kind} event without a message object")
-        origin = {"uuid": event.get("uuid")} if isinstance(event.get("uuid"), str) else {}
+        origin = {"uuid": uuid} if uuid else {}
+        if uuid:
+            self.seen_uuids.add(uuid)
         content = body.get("content")
+        messages: list[Message] = []
         if kind == "user":
             if isinstance(content, str):
-                messages.append(Message(role=Role.USER, content=limits.text(content, where), created_at=at, metadata=origin))
-                continue
+                return [Message(role=Role.USER, content=limits.text(content, where), created_at=at, metadata=origin)]
             for block in content if isinstance(content, list) else []:
                 if not isinstance(block, dict):
                     continue
                 if block.get("type") == "tool_result":
-                    messages.append(
-                        Message(
-                            role=Role.TOOL,
-                            content=_result_text(block.get("content"), f"{where}.tool_result"),
-                            created_at=at,
-                            metadata={**origin, "tool_use_id": block.get("tool_use_id"), "is_error": bool(block.get("is_error"))},
-                        )
-                    )
+                    messages.append(Message(
+                        role=Role.TOOL, content=_result_text(block.get("content"), f"{where}.tool_result"),
+                        created_at=at,
+                        metadata={**origin, "tool_use_id": block.get("tool_use_id"), "is_error": bool(block.get("is_error"))},
+                    ))  # fmt: skip
                 elif block.get("type") == "text":
-                    messages.append(Message(role=Role.USER, content=limits.text(block.get("text", ""), where), created_at=at, metadata=origin))
-            continue
+                    messages.append(Message(role=Role.USER, content=limits.text(block.get("text", ""), where),
+                                            created_at=at, metadata=origin))  # fmt: skip
+            return messages
         # assistant: usage goes on the first message made from this message id, whichever line
-        model = body.get("model") if isinstance(body.get("model"), str) else model
-        message_id: str = body["id"] if isinstance(body.get("id"), str) else f"line-{number}"
-        usages.setdefault(message_id, _usage(body.get("usage")))
+        model, given_id = body.get("model"), body.get("id")
+        self.model = model if isinstance(model, str) else self.model
+        message_id = given_id if isinstance(given_id, str) else f"line-{number}"
+        self._usages.setdefault(message_id, _usage(body.get("usage")))
         for block in content if isinstance(content, list) else [{"type": "text", "text": content or ""}]:
             if not isinstance(block, dict):
                 continue
@@ -129,24 +160,29 @@ def from_lines(lines: list[str], default_name: str) -> ImportBundle:
                 meta = {**origin, "tool_use_id": block.get("id"), "tool": name}
             else:
                 continue  # thinking blocks are the model's scratchpad, not conversation
-            usage = usages[message_id] if message_id not in emitted else None
-            emitted.add(message_id)
-            messages.append(Message(role=Role.ASSISTANT, content=text, created_at=at, usage=usage, metadata=meta))
-    for message_id, usage in usages.items():
-        if message_id not in emitted and usage is not None:  # only thinking, but it still cost tokens
-            messages.append(Message(role=Role.ASSISTANT, content="", usage=usage, metadata={"message_id": message_id}))
+            usage = self._usages[message_id] if message_id not in self.seen_messages else None
+            self.seen_messages.add(message_id)
+            messages.append(Message(role=Role.ASSISTANT, content=text, created_at=at, usage=usage,
+                                    metadata={**meta, "message_id": message_id}))  # fmt: skip
+        return messages
+
+
+def from_lines(lines: list[str], default_name: str) -> ImportBundle:
+    reader = TranscriptReader()
+    messages = reader.feed(lines)
     if not messages:
         raise InvalidInput("no user or assistant messages found in the transcript")
-    name = limits.session_name(f"claude-{session_ids[0][:8]}" if session_ids else default_name, "session name")
+    ids = reader.session_ids
+    name = limits.session_name(f"claude-{ids[0][:8]}" if ids else default_name, "session name")
     session = Session(
         name=name,
         provider="claude",
-        provider_sessions=session_ids,
-        worktree=limits.path(cwd, "cwd"),
-        branch=limits.text(branch, "gitBranch", limit=256) if branch else None,
-        model=model,
+        provider_sessions=ids,
+        worktree=limits.path(reader.cwd, "cwd"),
+        branch=limits.text(reader.branch, "gitBranch", limit=256) if reader.branch else None,
+        model=reader.model,
         created_at=messages[0].created_at,
         last_active=messages[-1].created_at,
-        metadata={"imported_from": "claude-code", "skipped_events": skipped},
+        metadata={"imported_from": "claude-code", "skipped_events": reader.skipped},
     )
     return ImportBundle(session=session, messages=messages, source="claude-code")

@@ -1,0 +1,3 @@
+from ai_session.hooks import main
+
+raise SystemExit(main())
