@@ -22,13 +22,17 @@ SERVER = REPO / "server"
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     path = tmp_path / "home"
     monkeypatch.setenv("AI_SESSION_HOME", str(path))
     monkeypatch.setenv("AI_SESSION_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.delenv("AI_SESSION_STORE", raising=False)
     monkeypatch.delenv("AI_SESSION_MAX_TOKENS", raising=False)
-    return path
+    monkeypatch.setenv("AI_SESSION_HOST_IDLE", "60")  # a host a test leaves behind does not linger
+    yield path
+    from ai_session.host.client import stop_host
+
+    stop_host()  # the session host the test's commands started, if any
 
 
 # ---------------------------------------------------------------------- PostgreSQL team store

@@ -253,11 +253,18 @@ m.close()
 
     # ------------------------------------------------------------------ scanning
 
+    def stop_host(self) -> None:
+        """The session host the planting's commands started (it outlives them until idle)."""
+        from ai_session.host.client import stop_host
+
+        stop_host(self.env())
+
     def scan(self) -> dict[str, list[tuple[str, Fake]]]:
         """location -> the planted secrets found there (with the channel each came through)."""
         fakes = [f for _, f in self.planted]
         channel_of = {id(f): c for c, f in self.planted}
         places: dict[str, bytes] = {}
+        self.stop_host()  # it keeps the store open: the files are read at rest, checkpointed
         db = self.home / "sessions.db"
         for suffix in ("", "-wal", "-shm"):
             path = Path(f"{db}{suffix}")
@@ -280,6 +287,7 @@ m.close()
         places["logs"] = b"\n".join(logs)
         places["server traffic"] = bytes(self.traffic)
         self.control_hits = {where: [f.text for f in found(data, self.controls)] for where, data in places.items()}
+        self.stop_host()  # the one `output` started
         return {where: [(channel_of[id(f)], f) for f in found(data, fakes)] for where, data in places.items()}
 
 

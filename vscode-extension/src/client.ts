@@ -12,7 +12,7 @@ import {
   ServerOptions,
   State,
 } from 'vscode-languageclient/node';
-import { CurrentSessionChanged, NOTIFICATION_METHODS, NotificationMethod, NotificationParams } from './protocol.generated';
+import { CurrentSessionChanged, HostStatus, NOTIFICATION_METHODS, NotificationMethod, NotificationParams } from './protocol.generated';
 import { ResolvedServer } from './server';
 import { Settings } from './settings';
 
@@ -20,6 +20,8 @@ export type Dispatch = <M extends NotificationMethod>(method: M, params: Notific
 
 /** What a person is told about the connection: a crash is never silent. */
 export type Health = 'running' | 'reconnecting' | 'reconnected' | 'stopped';
+/** Whose restart: this window's server (terminals attach again) or the session host behind it. */
+export type HealthCause = 'server' | 'host';
 
 export class SessionClient implements vscode.Disposable {
   private readonly client: LanguageClient;
@@ -37,7 +39,7 @@ export class SessionClient implements vscode.Disposable {
     readonly settings: Settings,
     log: vscode.LogOutputChannel,
     dispatch: Dispatch,
-    onHealth: (client: SessionClient, health: Health) => void,
+    onHealth: (client: SessionClient, health: Health, cause?: HealthCause) => void,
   ) {
     const serverOptions: ServerOptions = {
       command: server.command.command,
@@ -62,6 +64,12 @@ export class SessionClient implements vscode.Disposable {
       this.disposables.push(
         this.client.onNotification(method, (params: NotificationParams[typeof method]) => {
           if (method === 'aiSession/currentSessionChanged') this.current = params as CurrentSessionChanged;
+          // The session host (it owns the shells) was killed and replaced: told as a restarted
+          // server is; the server keeps this window's terminals attached.
+          if (method === 'aiSession/hostStatus') {
+            const { state } = params as HostStatus;
+            if (state === 'reconnecting' || state === 'reconnected') onHealth(this, state, 'host');
+          }
           dispatch(method, params, this);
         }),
       );

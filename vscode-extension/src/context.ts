@@ -2,7 +2,7 @@
 // `onNotification(method, handler)` for everything the servers push. Views and commands go
 // through this object only.
 import * as vscode from 'vscode';
-import { Health, SessionClient } from './client';
+import { Health, HealthCause, SessionClient } from './client';
 import { startFailureMessage } from './model/serverCommand';
 import { NotificationMethod, NotificationParams, Requests, SessionSummary } from './protocol.generated';
 import { ResolvedServer, resolveServer, sameServer, ServerStartError } from './server';
@@ -21,7 +21,7 @@ export class AiSessionContext implements vscode.Disposable {
   private failureShown = false;
 
   readonly onClientsChanged = this.emitter<void>();
-  readonly onHealthChanged = this.emitter<{ client: SessionClient; health: Health }>();
+  readonly onHealthChanged = this.emitter<{ client: SessionClient; health: Health; cause: HealthCause }>();
 
   constructor(readonly extension: vscode.ExtensionContext, readonly log: vscode.LogOutputChannel) {}
 
@@ -64,9 +64,9 @@ export class AiSessionContext implements vscode.Disposable {
     let server = resolved;
     try {
       server ??= await resolveServer(folder, settings, this.extension, this.log);
-      client = new SessionClient(folder, server, settings, this.log, (m, p, c) => this.dispatch(m, p, c), (c, health) => {
-        this.log.info(`server for ${c.folder.name}: ${health}`);
-        this.onHealthChanged.fire({ client: c, health });
+      client = new SessionClient(folder, server, settings, this.log, (m, p, c) => this.dispatch(m, p, c), (c, health, cause = 'server') => {
+        this.log.info(`${cause === 'host' ? 'session host' : 'server'} for ${c.folder.name}: ${health}`);
+        this.onHealthChanged.fire({ client: c, health, cause });
       });
       this.clients.set(key, client);
       await client.start();

@@ -40,6 +40,8 @@ export interface AskResult {
 
 export interface CancelResult {
   cancelled: boolean;
+  /** the run as recorded once stopped (every client also gets runFinished) */
+  run?: CommandRun | null;
 }
 
 export interface CheckNameParams {
@@ -229,6 +231,12 @@ export interface GetSessionParams {
   history?: boolean;
   /** last N messages and runs; null for all */
   limit?: number | null;
+}
+
+/** The session host (the process that owns the shells) changed: it was killed and a new one */
+export interface HostStatus {
+  state: 'reconnecting' | 'reconnected' | 'replaced' | 'local' | 'lost';
+  message: string;
 }
 
 export interface ImportSessionParams {
@@ -759,6 +767,8 @@ export interface NotificationParams {
   'aiSession/terminalOutput': TerminalOutput;
   /** An attached terminal ended (shell exited or detached). */
   'aiSession/terminalClosed': TerminalClosed;
+  /** The session host that owns the shells restarted (reconnecting, reconnected), was replaced, or runs in this server. */
+  'aiSession/hostStatus': HostStatus;
   /** A piece of an answer being streamed. */
   'aiSession/answerChunk': AnswerChunk;
   /** Figures for a status bar: context tokens against budget, savings, cost. */
@@ -772,6 +782,7 @@ export const NOTIFICATION_METHODS: readonly NotificationMethod[] = [
   'aiSession/runFinished',
   'aiSession/terminalOutput',
   'aiSession/terminalClosed',
+  'aiSession/hostStatus',
   'aiSession/answerChunk',
   'aiSession/statsChanged',
 ];

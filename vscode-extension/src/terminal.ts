@@ -35,8 +35,9 @@ export class SessionTerminal implements vscode.Pseudoterminal {
         this.terminalId = undefined;
         this.ended.fire();
       }),
-      this.ctx.onHealthChanged.event(({ client, health }) => {
-        if (client !== this.client || !this.terminalId) return;
+      this.ctx.onHealthChanged.event(({ client, health, cause }) => {
+        // A new session host: the server attaches this terminal to it and says so in it.
+        if (client !== this.client || !this.terminalId || cause === 'host') return;
         if (health === 'reconnecting') this.output.fire(note('the server stopped; reconnecting…'));
         if (health === 'reconnected') {
           this.output.fire(note('reconnected; a new shell starts from the session\'s last saved directory and environment'));

@@ -87,6 +87,22 @@ function M.all()
     [N.terminal_closed] = guard('terminalClosed', function(params)
       require('ai_session.ui.terminal').on_closed(params)
     end),
+    -- The session host (it owns the shells) was killed and a new one took over: the statusline
+    -- says so as it does for a restarted server; terminals stay attached (the server re-attaches).
+    [N.host_status] = guard('hostStatus', function(params)
+      if params.state == 'reconnecting' or params.state == 'reconnected' then
+        state.set_notice(params.state == 'reconnecting' and 'reconnecting…' or 'reconnected')
+        if params.state == 'reconnected' then
+          vim.defer_fn(function()
+            if state.notice == 'reconnected' then
+              state.set_notice(nil)
+            end
+          end, 4000)
+        end
+      else
+        vim.notify('ai-session: ' .. params.message, vim.log.levels.WARN)
+      end
+    end),
     [N.answer_chunk] = guard('answerChunk', function(params)
       require('ai_session.ui.ask').on_chunk(params)
     end),

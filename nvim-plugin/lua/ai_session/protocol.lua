@@ -30,6 +30,7 @@
 
 ---@class ai_session.CancelResult
 ---@field cancelled boolean
+---@field run? ai_session.CommandRun|nil the run as recorded once stopped (every client also gets runFinished)
 
 ---@class ai_session.CheckNameParams
 ---@field name string
@@ -175,6 +176,10 @@
 ---@field session? string|nil session name, id or unique id prefix; omitted: the workspace's current session
 ---@field history? boolean
 ---@field limit? integer|nil last N messages and runs; null for all
+
+---@class ai_session.HostStatus
+---@field state "reconnecting"|"reconnected"|"replaced"|"local"|"lost"
+---@field message string
 
 ---@class ai_session.ImportSessionParams
 ---@field path string
@@ -554,6 +559,7 @@ M.notifications = {
   run_finished = "aiSession/runFinished", -- RunFinished
   terminal_output = "aiSession/terminalOutput", -- TerminalOutput
   terminal_closed = "aiSession/terminalClosed", -- TerminalClosed
+  host_status = "aiSession/hostStatus", -- HostStatus
   answer_chunk = "aiSession/answerChunk", -- AnswerChunk
   stats_changed = "aiSession/statsChanged", -- StatsChanged
 }

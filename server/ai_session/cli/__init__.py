@@ -46,6 +46,8 @@ environment:
   AI_SESSION_MAX_TOKENS   default context budget of new sessions (4096)
   AI_SESSION_COMPRESSION  on/off: compress command output for the agent (on)
   AI_SESSION_CONFIG       config file (default: <user config dir>/ai-session/config.toml)
+  AI_SESSION_HOST         off: no session host; exec and attach run the shell in their own process
+  AI_SESSION_HOST_IDLE    seconds the session host stays with no client and nothing running (600)
 
 exit codes:
 """ + "\n".join(f"  {code:>3}  {text.split(':')[0]}" for code, text in EXIT_CODES.items()) + "\n"
@@ -85,6 +87,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "optimize": ("admin", "re-compress large bodies, prune the change log, vacuum the store"),
     "stats": ("stats", "messages, commands, tokens and savings per session, agent or role"),
     "serve": ("server", "run the JSON-RPC server for editors (stdio by default)"),
+    "host": ("server", "the session host clients start on demand: it owns the live shells (not run by hand)"),
     "integrate": ("agents", "connect an agent you run (claude: Claude Code's hooks) to the worktree's session"),
     "mcp": ("agents", "serve the sessions to any MCP client over stdio (exec, output, context, sessions, pin)"),
     "compress": ("runs", "filter: read a command's output on stdin, print its context form"),

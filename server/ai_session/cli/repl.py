@@ -12,8 +12,9 @@ import contextlib
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ai_session.cli.render import Result, render
 from ai_session.cli.views import session_fields
@@ -22,6 +23,9 @@ from ai_session.core.errors import AiSessionError, InvalidInput
 from ai_session.core.manager import SessionManager
 from ai_session.core.models import CommandRun
 from ai_session.core.privacy import private_dir
+
+if TYPE_CHECKING:
+    from ai_session.host.client import CommandResult
 
 HELP = """commands:
   save [NAME]            sessions are stored as you go; with NAME, keep a checkpoint (a copy at this point)
@@ -200,19 +204,34 @@ class Repl:
         self.say(f"exported to {path}")
 
     def cmd_exec(self, rest: str) -> None:
+        """In the session's shell in the session host (the one `ai-session exec` and editors use);
+        without a host, in a shell of this process that saves its cwd and env as it closes."""
         if not rest:
             raise InvalidInput("usage: exec CMD")
+        from ai_session.host.client import HostUnavailable, run_command
+
+        def show(text: str) -> None:
+            self.out.write(text)
+            self.out.flush()
+
+        try:
+            result = run_command(self.session.id, rest, on_output=show)
+        except HostUnavailable as exc:
+            self.say(f"no session host ({exc}); the shell runs in this process")
+            result = self._exec_here(rest, show)
+        self.say(f"[ai-session] exit {result.exit_code} ({result.status}), run {result.run_id}")
+
+    def _exec_here(self, command: str, show: Callable[[str], None]) -> CommandResult:
         import asyncio
 
-        def show(chunk: bytes) -> None:
-            self.out.write(chunk.decode("utf-8", "replace"))
-            self.out.flush()
+        from ai_session.host.client import CommandResult
 
         async def go() -> CommandRun:
             try:
-                return await self.manager.exec(self.session.id, rest, on_output=show)
+                return await self.manager.exec(self.session.id, command,
+                                               on_output=lambda chunk: show(chunk.decode("utf-8", "replace")))
             finally:
                 await self.manager.shells.close()  # cwd and env are kept for the next exec
 
         run = asyncio.run(go())
-        self.say(f"[ai-session] exit {run.exit_code} ({run.status.value}), run {run.id}")
+        return CommandResult(run.exit_code, run.status.value, run.context or "", run.id, {})

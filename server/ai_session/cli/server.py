@@ -39,3 +39,13 @@ def serve(_: None, a: argparse.Namespace) -> Result:
     else:
         serve_stdio(server)
     return Result()
+
+
+@command("host", needs="nothing", formats=())
+def host(_: None, a: argparse.Namespace) -> Result:
+    """Run the session host: the one process per user and store that owns the live shells and
+    serves every client (editors' servers, the CLI, agents) on a Unix socket in the data dir.
+    Clients start it when they need a shell and it exits when idle: not started by hand."""
+    from ai_session.host.server import main
+
+    return Result(status=main())

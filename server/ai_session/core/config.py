@@ -13,7 +13,6 @@ the context window) are read into `SessionManagement`, checked when the file is 
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +21,9 @@ from typing import Any
 import platformdirs
 
 from ai_session.core.errors import InvalidInput
+from ai_session.core.location import APP, config_path, data_home, read_config, store_url
 from ai_session.core.models import DEFAULT_MAX_TOKENS
 
-APP = "ai-session"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -50,12 +49,6 @@ def _parse_int(name: str, value: Any, *, minimum: int = 1) -> int:
     if number < minimum:
         raise InvalidInput(f"{name} must be {'positive' if minimum == 1 else f'at least {minimum}'} (got {number})")
     return number
-
-
-def config_path(env: Mapping[str, str] | None = None) -> Path:
-    """Where the user's config file is read from (whether or not it exists yet)."""
-    env = os.environ if env is None else env
-    return Path(env.get("AI_SESSION_CONFIG") or Path(platformdirs.user_config_dir(APP)) / "config.toml")
 
 
 def _parse_seconds(name: str, value: Any) -> int:
@@ -171,15 +164,9 @@ class Config:
     def load(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
         file = config_path(env)
-        data: dict[str, Any] = {}
-        if file.is_file():
-            try:
-                data = tomllib.loads(file.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise InvalidInput(f"config file {file}: {exc}") from None
-        home = Path(env.get("AI_SESSION_HOME") or data.get("home") or platformdirs.user_data_dir(APP))
-        home = home.expanduser()
-        store_url = env.get("AI_SESSION_STORE") or data.get("store") or str(home / "sessions.db")
+        data = read_config(file)
+        home = data_home(env, data)
+        store = store_url(env, data, home)
         managed = SessionManagement.parse(data.get("session_management"))
         max_tokens = _parse_int(
             "AI_SESSION_MAX_TOKENS",
@@ -192,7 +179,7 @@ class Config:
         user = str(data.get("user") or env.get("USER") or "local")
         return cls(
             home=home,
-            store_url=str(store_url),
+            store_url=store,
             max_tokens=max_tokens,
             compression=compression,
             config_file=file if file.is_file() else None,

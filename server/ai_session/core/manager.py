@@ -904,9 +904,11 @@ class SessionManager:
     @cached_property
     def shells(self) -> SessionShells:
         """The live shells of this process's sessions; `await manager.shells.close()` at the end."""
+        from ai_session.core.runs import RunRecorder
         from ai_session.core.shell.sessions import SessionShells
 
-        return SessionShells(self)
+        # describe_output: compression settings and the accounting's one figure, defined here.
+        return SessionShells(RunRecorder(self.sessions, self.describe_output), self.config.home)
 
     async def exec(
         self,
@@ -918,11 +920,26 @@ class SessionManager:
         on_output: Callable[[bytes], object] | None = None,
         on_start: Callable[[CommandRun], object] | None = None,
         stdin: bytes | str = "null",
+        agent: str | None = None,
     ) -> CommandRun:
         """Run a command in the session's persistent shell; output streams to `on_output`
         (raw bytes as printed); returns the recorded CommandRun (raw output stored, redacted)."""
         return await self.shells.exec(ref, command, timeout=timeout, cwd=cwd, on_output=on_output, on_start=on_start,
-                                      stdin=stdin)  # type: ignore[arg-type]
+                                      stdin=stdin, agent=agent)  # type: ignore[arg-type]
+
+    def record_interrupted(self, *, last: int = 10) -> int:
+        """Runs left "running" by a process that is gone (a killed session host) are recorded as
+        lost, saying so; each session's `last` runs are looked at. Returns how many."""
+        count = 0
+        for session in self._store.list_sessions(SessionFilter()):
+            for run in self._store.list_runs(session.id, last=last):
+                if run.status is RunStatus.RUNNING and not self.is_running(run.id):
+                    meta = {k: v for k, v in run.metadata.items() if k != "owner_pid"}
+                    meta["interrupted"] = "the process running it (a session host) stopped before it ended"
+                    self._store.save_run(run.model_copy(update={"status": RunStatus.LOST, "ended_at": utcnow(),
+                                                               "metadata": meta}))  # fmt: skip
+                    count += 1
+        return count
 
     def is_running(self, run_id: str) -> bool:
         """Whether a run marked running still has a live owner process (maybe another one)."""

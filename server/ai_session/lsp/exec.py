@@ -1,5 +1,8 @@
 """exec: run commands in session shells, stream their output, publish what they found.
 
+The shells live in the session host (shared with the CLI and other editors): exec and
+cancel are forwarded to it, and every run's output and end come back from it.
+
 `aiSession/exec` answers with the run id at once (or, with `wait`, when the command ends,
 reporting `$/progress`; cancelling that request kills the command's process group).
 Errors parsed from a finished run go out as `textDocument/publishDiagnostics` on the files
@@ -9,11 +12,10 @@ they name inside the workspace, replacing what the same command published last t
 from __future__ import annotations
 
 import asyncio
-import codecs
-import contextlib
 import uuid
+from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -106,58 +108,53 @@ class DiagnosticsBook:
 
 
 def register(server: AiSessionServer) -> None:
+    """exec, cancel and run events forwarded to and from the session host; diagnostics here."""
     m = server.manager
     book = DiagnosticsBook(server)
-    running: dict[str, asyncio.Task[CommandRun]] = {}
+    waiting: dict[str, asyncio.Future[CommandRun]] = {}  # runs an exec with `wait` waits for
+    ended: OrderedDict[str, CommandRun] = OrderedDict()  # recent ends (one may come before its exec's answer)
 
-    async def run_command(params: p.ExecParams, started: asyncio.Future[CommandRun]) -> CommandRun:
-        session = session_of(server, params)
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")  # a character may span two reads
-        run_id = ""
+    def on_output(params: dict[str, Any]) -> None:
+        server.send("aiSession/runOutput", p.RunOutput.model_validate(params))
 
-        def on_start(run: CommandRun) -> None:
-            nonlocal run_id
-            run_id = run.id
-            started.set_result(run)
-
-        def on_output(chunk: bytes) -> None:
-            if text := decoder.decode(chunk):
-                server.send("aiSession/runOutput", p.RunOutput(run_id=run_id, session_id=session.id, data=text))
-
-        try:
-            run = await m.exec(session, params.command, timeout=params.timeout, cwd=params.cwd,
-                               on_output=on_output, on_start=on_start)
-        except BaseException as exc:
-            if not started.done():
-                started.set_exception(exc)
-            if isinstance(exc, asyncio.CancelledError) and run_id:
-                finished(m.get_run(run_id))
-            raise
-        finished(run)
-        return run
-
-    def finished(run: CommandRun | None) -> None:
-        if run is None:
-            return
-        running.pop(run.id, None)
+    def on_finished(params: dict[str, Any]) -> None:
+        run = CommandRun.model_validate(params["run"])
         count = book.publish(run) if run.status is RunStatus.FINISHED else 0
         # Status-bar figures follow from the store watcher, which sees the run's history message.
         server.send("aiSession/runFinished", p.RunFinished(run=run, diagnostics_count=count))
+        ended[run.id] = run
+        mine.discard(run.id)
+        while len(ended) > 64:
+            ended.popitem(last=False)
+        if (future := waiting.pop(run.id, None)) is not None and not future.done():
+            future.set_result(run)
 
-    def ahead_of(session_id: str) -> CommandRun | None:
-        """The newest run still going in the session's shell (a new command waits for it)."""
-        ahead = [r for rid, t in running.items() if not t.done() and (r := m.get_run(rid)).session_id == session_id]
-        return max(ahead, key=lambda r: r.started_at, default=None)
+    def on_host_status(state: str) -> None:
+        # The killed host never said how this server's runs ended; the new one recorded them
+        # as interrupted before it listened: tell the editor (and whoever waits on them).
+        if state == "reconnected":
+            for run_id in list(mine):
+                if (run := m.get_run(run_id)).status is not RunStatus.RUNNING:
+                    on_finished({"run": run.model_dump(mode="json", by_alias=True)})
+
+    mine: set[str] = set()  # runs this server started that have not ended
+    server.host_handlers["aiSession/runOutput"] = on_output
+    server.host_handlers["aiSession/runFinished"] = on_finished
+    server.host_status_hooks.append(on_host_status)
 
     @request(server, "aiSession/exec")
     async def exec_(params: p.ExecParams) -> p.ExecResult:
-        behind = ahead_of(session_of(server, params).id)
-        started: asyncio.Future[CommandRun] = asyncio.get_running_loop().create_future()
-        task = server.spawn(run_command(params, started), "exec")  # never the command text: it goes to the log
-        run = await started
-        running[run.id] = task
+        session = session_of(server, params)
+        started = p.ExecResult.model_validate(await server.host.request("aiSession/exec", params.model_dump(
+            mode="json", by_alias=True, exclude_none=True, exclude={"wait"}) | {"session": session.id}))
+        run_id = started.run_id
+        if run_id not in ended:
+            mine.add(run_id)
         if not params.wait:
-            return p.ExecResult(run_id=run.id, session_id=run.session_id, queued_behind=behind)
+            return started
+        future = waiting.setdefault(run_id, asyncio.get_running_loop().create_future())
+        if run_id in ended:
+            future.set_result(ended[run_id])
         token = None
         if server.supports_progress():
             token = str(uuid.uuid4())
@@ -165,38 +162,24 @@ def register(server: AiSessionServer) -> None:
             server.work_done_progress.begin(token, types.WorkDoneProgressBegin(
                 title="AI Session", message=params.command, cancellable=True))  # fmt: skip
         try:
-            done = await asyncio.shield(task)
+            done = await asyncio.shield(future)
         except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                task.cancel()  # $/cancelRequest: stop the command and everything it started
-                raise
-            # run/cancel stopped it: an answer (the cancelled run), not an error
-            done = m.get_run(run.id)
+            # $/cancelRequest: stop the command and everything it started
+            await server.host.request("aiSession/run/cancel", {"runId": run_id})
+            raise
         finally:
+            waiting.pop(run_id, None)
             if token:
                 server.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
-        return p.ExecResult(run_id=done.id, session_id=done.session_id, run=done, queued_behind=behind)
+        return started.model_copy(update={"run": done})
 
     @request(server, "aiSession/run/cancel")
     async def cancel(params: p.RunRef) -> p.CancelResult:
-        run = m.get_run(params.run_id)
-        task = running.get(run.id)
-        if task is None or task.done():
-            if run.status is RunStatus.RUNNING and not m.is_running(run.id):
-                raise NotFound(f"run {run.id} is not running in this server")
-            return p.CancelResult(cancelled=False)
-        task.cancel()
-        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(asyncio.shield(task), timeout=5)
-        return p.CancelResult(cancelled=True)
-
-    async def close_shells() -> None:
-        for task in list(running.values()):
-            task.cancel()
-        await m.shells.close()
-
-    server.close_hooks.append(close_shells)
+        run = m.get_run(params.run_id)  # a clear NotFound / Ambiguous for a bad id
+        answer = p.CancelResult.model_validate(await server.host.request("aiSession/run/cancel", {"runId": run.id}))
+        if not answer.cancelled and run.status is RunStatus.RUNNING and not m.is_running(run.id):
+            raise NotFound(f"run {run.id} is not running (the process that ran it is gone)")
+        return answer
 
     def restore_diagnostics() -> None:
         if server.current_session_id:

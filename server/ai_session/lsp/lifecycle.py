@@ -10,7 +10,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from ai_session import __version__
-from ai_session.core.config import config_path
+from ai_session.core.location import config_path
 from ai_session.core.tokens import count_tokens, encoding_for_model
 from ai_session.lsp.wire import request
 from ai_session.protocol import payloads as p

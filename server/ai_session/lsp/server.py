@@ -28,9 +28,11 @@ from ai_session.core.manager import SessionManager
 from ai_session.core.privacy import private_dir, private_file, write_private
 from ai_session.core.redact import redact
 from ai_session.core.worktree import Worktree
+from ai_session.host.link import HostLink
 from ai_session.lsp.transport import StreamWriter, authorized, first_frame, read_frames, refusal
 from ai_session.lsp.wire import AiSessionProtocol, StoreCache, converter_factory, dump
 from ai_session.protocol.methods import NOTIFICATIONS
+from ai_session.protocol.payloads import HostStatus
 
 log = logging.getLogger("ai_session.lsp")
 PARENT_CHECK_SECONDS = 2.0
@@ -52,6 +54,12 @@ class AiSessionServer(LanguageServer):
         # Feature modules hook in here instead of each registering the same LSP method.
         self.initialized_hooks: list[Callable[[], None]] = []
         self.close_hooks: list[Callable[[], Awaitable[None]]] = []
+        # Shells, runs and terminals live in the session host: this server forwards to it and
+        # hands what it sends to the feature that asked (`host_handlers`, by notification).
+        self.host = HostLink(self.manager, self._from_host, self._host_status)
+        self.host_handlers: dict[str, Callable[[dict[str, Any]], None]] = {}
+        self.host_status_hooks: list[Callable[[str], None]] = []
+        self.close_hooks.append(self.host.aclose)
 
     # ------------------------------------------------------------------ helpers for features
 
@@ -73,6 +81,16 @@ class AiSessionServer(LanguageServer):
         assert method in NOTIFICATIONS, method
         if not self._closed:
             self.protocol.notify(method, dump(payload))
+
+    def _from_host(self, method: str, params: dict[str, Any]) -> None:
+        if (handler := self.host_handlers.get(method)) is not None:
+            handler(params)
+
+    def _host_status(self, state: str, message: str) -> None:
+        log.warning("session host: %s", state)
+        self.send("aiSession/hostStatus", HostStatus(state=state, message=message))
+        for hook in self.host_status_hooks:
+            hook(state)
 
     def warn_client(self, message: str) -> None:
         if not self._closed:

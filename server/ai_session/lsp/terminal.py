@@ -1,20 +1,17 @@
 """Interactive terminals on session shells, for editors: output out, keystrokes in.
 
-Commands typed here are recorded as runs like any exec (the shell's marks give the
-boundaries); detaching leaves the shell running for the next attach or exec.
+The shells live in the session host: attach, input, resize and detach are forwarded to it,
+and the terminal's output comes back from it. The editor keeps the terminal id it was given
+while the host changes: when the host is killed and a new one starts, each terminal is
+attached again to its session's new shell (back in its saved cwd and env) and says so.
 """
 
 from __future__ import annotations
 
-import asyncio
-import codecs
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ai_session.core.errors import NotFound
-from ai_session.core.shell.process import ShellProcess
 from ai_session.lsp.context import session_of
 from ai_session.lsp.wire import request
 from ai_session.protocol import payloads as p
@@ -22,65 +19,88 @@ from ai_session.protocol import payloads as p
 if TYPE_CHECKING:
     from ai_session.lsp.server import AiSessionServer
 
-REDRAW_PROMPT = b"\x0c"  # Ctrl-L: readline clears the screen and prints the prompt again
+RECONNECTED = "\r\n[ai-session] reconnected: the session host restarted; the shell is back in its saved directory and environment\r\n"
 
 
 @dataclass
 class Terminal:
-    shell: ShellProcess
-    unsubscribe: Callable[[], None]
-    watcher: asyncio.Task[None] | None = field(default=None)
+    session_id: str
+    rows: int
+    cols: int
+    host_id: str  # its id in the current host (the editor's id stays the same)
 
 
 def register(server: AiSessionServer) -> None:
-    terminals: dict[str, Terminal] = {}
+    terminals: dict[str, Terminal] = {}  # by the editor's id
+    by_host: dict[str, str] = {}  # host id -> editor id
 
     def get(terminal_id: str) -> Terminal:
         if (term := terminals.get(terminal_id)) is None:
             raise NotFound(f"no attached terminal {terminal_id} (it was detached or its shell exited)")
         return term
 
-    def drop(terminal_id: str, reason: str) -> None:
-        if (term := terminals.pop(terminal_id, None)) is not None:
-            term.unsubscribe()
-            if term.watcher and term.watcher is not asyncio.current_task():
-                term.watcher.cancel()
-            server.send("aiSession/terminalClosed", p.TerminalClosed(terminal_id=terminal_id, reason=reason))
+    def on_output(params: dict[str, Any]) -> None:
+        if (editor_id := by_host.get(params["terminalId"])) is None:
+            return
+        server.send("aiSession/terminalOutput", p.TerminalOutput(terminal_id=editor_id, data=params["data"]))
+
+    def on_closed(params: dict[str, Any]) -> None:
+        if (editor_id := by_host.pop(params["terminalId"], None)) is not None:
+            terminals.pop(editor_id, None)
+            server.send("aiSession/terminalClosed", p.TerminalClosed(terminal_id=editor_id, reason=params["reason"]))
+
+    async def reattach() -> None:
+        by_host.clear()
+        for editor_id, term in list(terminals.items()):
+            try:
+                # No clear-screen redraw: what the terminal showed stays, the note below it.
+                got = await server.host.request("aiSession/terminal/attach", {
+                    "session": term.session_id, "rows": term.rows, "cols": term.cols, "redraw": False})  # fmt: skip
+            except Exception as exc:  # that terminal ends, saying why
+                terminals.pop(editor_id, None)
+                server.send("aiSession/terminalClosed", p.TerminalClosed(terminal_id=editor_id, reason=str(exc)))
+                continue
+            term.host_id = got["terminalId"]
+            by_host[term.host_id] = editor_id
+            server.send("aiSession/terminalOutput", p.TerminalOutput(terminal_id=editor_id, data=RECONNECTED))
+            await server.host.request("aiSession/terminal/input", {"terminalId": term.host_id, "data": "\n"})
+
+    def on_status(state: str) -> None:
+        if state == "reconnected" and terminals:
+            server.spawn(reattach(), "terminals: attach again")
+
+    server.host_handlers["aiSession/terminalOutput"] = on_output
+    server.host_handlers["aiSession/terminalClosed"] = on_closed
+    server.host_status_hooks.append(on_status)
 
     @request(server, "aiSession/terminal/attach")
     async def attach(params: p.TerminalAttachParams) -> p.TerminalAttachResult:
         session = session_of(server, params)
-        shell = await server.manager.shells.shell(session, rows=params.rows, cols=params.cols)
-        shell.resize(params.rows, params.cols)
-        terminal_id = f"term_{uuid.uuid4().hex[:12]}"
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
-
-        def on_output(data: bytes) -> None:
-            if text := decoder.decode(data):
-                server.send("aiSession/terminalOutput", p.TerminalOutput(terminal_id=terminal_id, data=text))
-
-        async def watch() -> None:
-            await shell.wait_closed()
-            drop(terminal_id, "the shell exited")
-
-        terminals[terminal_id] = Terminal(shell, shell.subscribe(on_output))
-        terminals[terminal_id].watcher = server.spawn(watch(), f"terminal {terminal_id}")
-        if not shell.busy:
-            shell.write(REDRAW_PROMPT)
-        return p.TerminalAttachResult(terminal_id=terminal_id, session_id=session.id)
+        got = p.TerminalAttachResult.model_validate(await server.host.request("aiSession/terminal/attach", {
+            "session": session.id, "rows": params.rows, "cols": params.cols}))  # fmt: skip
+        terminals[got.terminal_id] = Terminal(session.id, params.rows, params.cols, got.terminal_id)
+        by_host[got.terminal_id] = got.terminal_id
+        return got
 
     @request(server, "aiSession/terminal/input")
-    def input_(params: p.TerminalInputParams) -> p.Ok:
-        get(params.terminal_id).shell.write(params.data.encode("utf-8"))
+    async def input_(params: p.TerminalInputParams) -> p.Ok:
+        await server.host.request("aiSession/terminal/input", {"terminalId": get(params.terminal_id).host_id,
+                                                               "data": params.data})  # fmt: skip
         return p.Ok()
 
     @request(server, "aiSession/terminal/resize")
-    def resize(params: p.TerminalResizeParams) -> p.Ok:
-        get(params.terminal_id).shell.resize(params.rows, params.cols)
+    async def resize(params: p.TerminalResizeParams) -> p.Ok:
+        term = get(params.terminal_id)
+        term.rows, term.cols = params.rows, params.cols
+        await server.host.request("aiSession/terminal/resize", {"terminalId": term.host_id, "rows": params.rows,
+                                                                "cols": params.cols})  # fmt: skip
         return p.Ok()
 
     @request(server, "aiSession/terminal/detach")
-    def detach(params: p.TerminalRef) -> p.Ok:
-        get(params.terminal_id)
-        drop(params.terminal_id, "detached")
+    async def detach(params: p.TerminalRef) -> p.Ok:
+        term = get(params.terminal_id)
+        by_host.pop(term.host_id, None)
+        terminals.pop(params.terminal_id, None)
+        await server.host.request("aiSession/terminal/detach", {"terminalId": term.host_id})
+        server.send("aiSession/terminalClosed", p.TerminalClosed(terminal_id=params.terminal_id, reason="detached"))
         return p.Ok()

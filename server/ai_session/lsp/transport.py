@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidRequest, JsonRpcParseError
 
-from ai_session.lsp.wire import ERROR_CODES
+from ai_session.protocol.errors import ERROR_CODES
 
 if TYPE_CHECKING:
     from ai_session.lsp.server import AiSessionServer

@@ -26,6 +26,7 @@ from pygls.protocol import (
 
 from ai_session.core.errors import AiSessionError
 from ai_session.core.redact import redact_data
+from ai_session.protocol.errors import ERROR_CODES as ERROR_CODES, error_object
 from ai_session.protocol.methods import REQUESTS
 
 if TYPE_CHECKING:
@@ -33,10 +34,6 @@ if TYPE_CHECKING:
     from ai_session.lsp.server import AiSessionServer
 
 PREFIX = "aiSession/"
-# Domain errors get codes in JSON-RPC's server range; `data.kind` names the error class.
-ERROR_CODES = {"NotFound": -32001, "Ambiguous": -32002, "Conflict": -32003, "InvalidInput": -32602,
-               "StoreError": -32004, "ProviderError": -32005, "Damaged": -32006, "NoProvider": -32007,
-               "AccessDenied": -32008}
 P = TypeVar("P", bound=BaseModel)
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -187,8 +184,8 @@ def parse(model: type[P], raw: Any) -> P:
 
 
 def domain_error(exc: AiSessionError) -> JsonRpcException:
-    kind = type(exc).__name__
-    return JsonRpcException(message=str(exc), code=ERROR_CODES.get(kind, -32000), data={"kind": kind})
+    error = error_object(exc)
+    return JsonRpcException(message=error["message"], code=error["code"], data=error["data"])
 
 
 def request(server: AiSessionServer, method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

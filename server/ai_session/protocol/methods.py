@@ -78,6 +78,7 @@ _NOTIFICATIONS = [
     Notification("aiSession/runFinished", p.RunFinished, "A command ended: exit code, raw/context tokens, diagnostics."),
     Notification("aiSession/terminalOutput", p.TerminalOutput, "Output of an attached terminal."),
     Notification("aiSession/terminalClosed", p.TerminalClosed, "An attached terminal ended (shell exited or detached)."),
+    Notification("aiSession/hostStatus", p.HostStatus, "The session host that owns the shells restarted (reconnecting, reconnected), was replaced, or runs in this server."),
     Notification("aiSession/answerChunk", p.AnswerChunk, "A piece of an answer being streamed."),
     Notification("aiSession/statsChanged", p.StatsChanged, "Figures for a status bar: context tokens against budget, savings, cost."),
 ]

@@ -342,6 +342,7 @@ class RunRef(Model):
 
 class CancelResult(Model):
     cancelled: bool
+    run: CommandRun | None = Field(None, description="the run as recorded once stopped (every client also gets runFinished)")
 
 
 class RunOutputParams(RunRef):
@@ -490,6 +491,15 @@ class TerminalOutput(Model):
 class TerminalClosed(Model):
     terminal_id: str
     reason: str
+
+
+class HostStatus(Model):
+    """The session host (the process that owns the shells) changed: it was killed and a new one
+    started (reconnecting, then reconnected: shells are back in their saved cwd and env), an
+    older version was replaced, or none can run here and shells run in the editor's server."""
+
+    state: Literal["reconnecting", "reconnected", "replaced", "local", "lost"]
+    message: str
 
 
 class AnswerChunk(Model):

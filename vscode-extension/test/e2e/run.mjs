@@ -176,6 +176,12 @@ async function main() {
     } catch {
       /* already gone */
     }
+    // The session host the servers started outlives them (until idle): stop it with the run.
+    try {
+      sh(pyBin, ['-c', 'from ai_session.host.client import stop_host; stop_host()'], { env: { ...process.env, ...serverEnv } });
+    } catch {
+      /* none was started */
+    }
     if (process.env.KEEP) console.log(`# kept ${tmp}`);
     else fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
   }
@@ -448,6 +454,31 @@ async function runE2e(page, { project, store, pyBin, serverPath, browser, tmp, u
     const shared = await until(page, async () => contextHas('typed-marker-42') && /terminal shared/.test(await rowText(page, sessionName)), 20_000);
     check('8: shared (and shown as shared), the typed command goes into the context', !!shared, await rowText(page, sessionName));
 
+  });
+  // The session host: VS Code's terminal and the CLI (and any other editor) share one shell;
+  // a killed host is replaced, the status bar says "reconnected", the terminal is back.
+  await step('Host: one shell for VS Code and the CLI; a killed host comes back', async () => {
+    const cli = (cmd) => sh(pyBin, ['-m', 'ai_session', 'exec', sessionName, cmd], { env: { ...process.env, PYTHONPATH: serverPath, AI_SESSION_HOME: store } });
+    const terminal = page.locator('.terminal-wrapper.active .xterm, .xterm').first();
+    await palette(page, 'AI Session: Attach Terminal');
+    const prompt = async () => (await terminalRows(page)).some((r) => /[#$] *$/.test(r));
+    await until(page, prompt, 30_000);  // attached: what is typed now reaches the shell
+    await terminal.click();
+    await page.keyboard.type('export FOO=from-vscode-$((6*7))\n');
+    const seen = await until(page, async () => cli('echo $FOO').trim() === 'from-vscode-42', 30_000);
+    check('host: an export typed in VS Code\'s terminal is seen by `ai-session exec`', !!seen, cli('echo $FOO').trim());
+    const lock = fs.readdirSync(store).find((f) => /^host-.*\.lock$/.test(f));
+    process.kill(Number(fs.readFileSync(path.join(store, lock), 'utf8').trim()), 'SIGKILL');
+    const status = await until(page, async () => {
+      const text = await page.locator('.statusbar').innerText();
+      return /reconnected/.test(text) && text;
+    }, 30_000);
+    check('host: killed, the status bar says "reconnected"', !!status, status || '');
+    await shot(page, 'host-reconnected');
+    await terminal.click();
+    await page.keyboard.type('echo back-$FOO\n');
+    const back = await until(page, async () => (await terminalRows(page)).some((r) => r.includes('back-from-vscode-42')), 30_000);
+    check('host: the terminal is on the new shell, the export still there', !!back, (await terminalRows(page)).filter((r) => r.trim()).slice(-4).join(' / '));
   });
   // 6. Ask without a provider says what is wrong in the pane, with the ways out.
   await step('6. Ask without a provider says what is wrong in the pane, wi', async () => {

@@ -15,7 +15,8 @@
 __ais_nonce=${__AIS_NONCE-}
 __ais_dir=${__AIS_DIR-}
 __ais_user_rc=${__AIS_USER_RC-0}
-unset __AIS_NONCE __AIS_DIR __AIS_USER_RC
+__ais_save_each=${__AIS_SAVE_EACH-0}  # 1: leave cwd and env after each command that can change them
+unset __AIS_NONCE __AIS_DIR __AIS_USER_RC __AIS_SAVE_EACH
 
 if [[ $__ais_user_rc == 1 ]]; then
   [[ -r /etc/bash.bashrc ]] && . /etc/bash.bashrc
@@ -93,7 +94,10 @@ __ais_precmd() {
       line=${__ais_cmd-}
     fi
     # Only a line that can set a variable in this shell is followed by a scan (it costs ~1 ms).
-    [[ $line == *=* || $line =~ $__ais_sets ]] && __ais_scan
+    if [[ $line == *=* || $line =~ $__ais_sets ]]; then
+      __ais_scan
+      [[ $__ais_save_each == 1 ]] && __ais_save
+    fi
   fi
   [[ -n ${__ais_via_x-} ]] && set -m
   __ais_ran= __ais_via_x=

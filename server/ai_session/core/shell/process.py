@@ -27,8 +27,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, UTC
-from importlib import resources
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -39,9 +38,15 @@ from ai_session.core.models import RunStatus
 from ai_session.core.redact import StreamRedactor, remember, secret_assignments
 from ai_session.core.shell import procs
 from ai_session.core.shell.capture import DEFAULT_CAP, CrlfNormalizer, OutputCapture
+from ai_session.core.shell.dialect import (
+    DIALECTS,
+    Handover,
+    ShellKind,
+    has_integration,
+    write_private,
+)
 from ai_session.core.shell.marks import Mark, MarkScanner
 
-ShellKind = Literal["bash", "zsh", "sh"]
 Origin = Literal["exec", "typed", "internal"]
 Stdin = bytes | Literal["null", "tty"]
 
@@ -112,22 +117,18 @@ def choose_shell(preferred: str | None = None) -> tuple[str, ShellKind]:
         if path and os.access(path, os.X_OK):
             name = Path(path).name
             kind: ShellKind = "bash" if name == "bash" else "zsh" if name == "zsh" else "sh"
-            if kind == "zsh" and not _has_integration("integration_zsh.zsh"):
+            if kind == "zsh" and not has_integration("integration_zsh.zsh"):
                 continue
             return path, kind
     raise ShellError("no usable shell found (tried: " + ", ".join(c for c in candidates if c) + ")")
 
 
-def _has_integration(name: str) -> bool:
-    return resources.files(__package__).joinpath(name).is_file()
-
-
-def _integration(name: str) -> str:
-    return resources.files(__package__).joinpath(name).read_text()
-
-
 class ShellRun:
     """One command. `async for chunk in run` streams its output; `await run` gives the result.
+
+    Between a run and its ShellProcess there is a small public interface and no shared
+    private state: the shell feeds it (`feed`, `drain`, `finish`, `fail`, `hold`/`release`,
+    `ended`), the run asks the shell to `drive` it and to pause or resume reading.
 
     Iterate to the end or await the result: a consumer that stops iterating half-way leaves
     the shell paused (back-pressure). Cancelling the task that iterates or awaits stops the
@@ -162,7 +163,7 @@ class ShellRun:
         self._done: asyncio.Future[ExecResult] = asyncio.get_running_loop().create_future()
         # Set at the D mark. While a stop is under way the result is held back until every
         # process of the command is gone, so a consumer never sees "cancelled" too early.
-        self._ended = asyncio.Event()
+        self.ended = asyncio.Event()
         self._hold = False
         self._held: ExecResult | None = None
         self._task: asyncio.Task[None] | None = None
@@ -192,7 +193,7 @@ class ShellRun:
         chunk = self._queue.popleft()
         self._queued -= len(chunk)
         if self._queued <= STREAM_LOW_WATER:
-            self.shell._resume_reading()
+            self.shell.resume_reading()
         return chunk
 
     def __await__(self):  # type: ignore[no-untyped-def]
@@ -200,7 +201,7 @@ class ShellRun:
 
     async def result(self) -> ExecResult:
         """Wait for the end (draining anything not yet streamed) and return the result."""
-        self._stop_streaming()
+        self.stop_streaming()
         self._ensure_started()
         try:
             return await asyncio.shield(self._done)
@@ -219,21 +220,25 @@ class ShellRun:
 
     def _ensure_started(self) -> None:
         if self._task is None and self.origin != "typed":
-            self._task = asyncio.get_running_loop().create_task(self.shell._drive(self))
+            self._task = asyncio.get_running_loop().create_task(self.shell.drive(self))
 
-    def _stop_streaming(self) -> None:
+    def stop_streaming(self) -> None:
         self._iterating = False
         self._queue.clear()
         self._queued = 0
-        self.shell._resume_reading()
+        self.shell.resume_reading()
 
-    # -- shell side -------------------------------------------------------------------
-    def _feed(self, data: bytes) -> None:
+    # -- shell side: what the ShellProcess reading the PTY calls ---------------------------
+    def hold(self) -> None:
+        """A stop is under way: keep the result back until `release` (every process gone)."""
+        self._hold = True
+
+    def feed(self, data: bytes) -> None:
         data = self._crlf.feed(data)
         if data:
             self._out(self._redact.feed(data))
 
-    def _drain(self, *, whole: bool = False) -> bool:
+    def drain(self, *, whole: bool = False) -> bool:
         """The shell has paused: hand out what the redactor holds, but for an unfinished last
         line unless `whole` (its end may be a token's end). True when something stays held."""
         self._out(self._redact.drain(lines_only=not whole))
@@ -248,12 +253,12 @@ class ShellRun:
             self._queued += len(data)
             self._wake.set()
             if self._queued > STREAM_HIGH_WATER:
-                self.shell._pause_reading()
+                self.shell.pause_reading()
 
-    def _finish(
+    def finish(
         self, status: RunStatus, exit_code: int | None, final_cwd: str | None, command: str | None = None
     ) -> ExecResult | None:
-        if self._done.done() or self._ended.is_set():
+        if self._done.done() or self.ended.is_set():
             return None
         self._out(self._redact.feed(self._crlf.flush()) + self._redact.flush())
         if command is not None:
@@ -273,7 +278,7 @@ class ShellRun:
             cap=self._capture.cap,
             origin=self.origin,
         )
-        self._ended.set()
+        self.ended.set()
         if self._hold:
             self._held = result
         else:
@@ -281,14 +286,14 @@ class ShellRun:
             self._wake.set()
         return result
 
-    def _release(self) -> None:
+    def release(self) -> None:
         self._hold = False
         if self._held is not None and not self._done.done():
             self._done.set_result(self._held)
             self._wake.set()
 
-    def _fail(self, exc: BaseException) -> None:
-        self._ended.set()
+    def fail(self, exc: BaseException) -> None:
+        self.ended.set()
         if not self._done.done():
             self._done.set_exception(exc)
             self._wake.set()
@@ -310,6 +315,7 @@ class ShellProcess:
         self._proc = proc
         self.pid: int = proc.pid
         self.kind = kind
+        self.dialect = DIALECTS[kind]
         self._fd: int = proc.fd
         self._nonce = nonce
         self._dir = workdir
@@ -356,6 +362,7 @@ class ShellProcess:
         cap: int = DEFAULT_CAP,
         ready_timeout: float = READY_TIMEOUT,
         workroot: Path | None = None,
+        save_each_command: bool = False,
     ) -> ShellProcess:
         """Start a shell in `cwd` with exactly `env` (default: this process's environment).
 
@@ -363,6 +370,8 @@ class ShellProcess:
         shell is deterministic. Pagers are set to `cat` unless `env` sets them, since nothing
         can page an agent's command. `workroot` is the private directory that holds the
         shell's own files (its rc, the command being handed over); default: the system's.
+        `save_each_command`: a command line that can set variables leaves the exported env
+        behind as it ends (bash; `saved_env()` reads it), not only the shell's exit.
         """
         cwd = os.fspath(cwd) if cwd is not None else os.getcwd()
         if not os.path.isdir(cwd):
@@ -376,22 +385,9 @@ class ShellProcess:
         full_env.setdefault("PAGER", "cat")
         full_env.setdefault("GIT_PAGER", "cat")
         clean_env = dict(full_env)
-        full_env.update(__AIS_NONCE=nonce, __AIS_DIR=str(workdir), __AIS_USER_RC="1" if user_rc else "0")
-        if kind == "bash":
-            rc = workdir / "rc.bash"
-            rc.write_text(_integration("integration_bash.sh"))
-            argv = [path, "--noprofile", "--rcfile", str(rc), "-i"]
-        elif kind == "zsh":
-            (workdir / ".zshrc").write_text(_integration("integration_zsh.zsh"))
-            if user_rc:
-                full_env["__AIS_ZDOTDIR"] = full_env.get("ZDOTDIR", os.path.expanduser("~"))
-            full_env["ZDOTDIR"] = str(workdir)
-            argv = [path, "-i"]
-        else:
-            rc = workdir / "rc.sh"
-            rc.write_text(_integration("integration_sh.sh"))
-            full_env["ENV"] = str(rc)
-            argv = [path, "-i"]
+        full_env.update(__AIS_NONCE=nonce, __AIS_DIR=str(workdir), __AIS_USER_RC="1" if user_rc else "0",
+                        __AIS_SAVE_EACH="1" if save_each_command else "0")
+        argv = DIALECTS[kind].prepare(path, workdir, full_env, user_rc)
         try:
             proc = PtyProcess.spawn(argv, cwd=cwd, env=full_env, dimensions=(rows, cols))
         except Exception as exc:
@@ -533,55 +529,44 @@ class ShellProcess:
         self._run_listeners.append(callback)
         return lambda: self._run_listeners.remove(callback) if callback in self._run_listeners else None
 
-    # -- driving one exec ------------------------------------------------------------------
-    async def _drive(self, run: ShellRun) -> None:
+    # -- what a ShellRun calls: drive it, and back-pressure for its consumer ---------------
+    async def drive(self, run: ShellRun) -> None:
+        """Send the run once the shell is idle and wait for its end (or stop it on timeout)."""
         try:
             async with self._lock:
                 # Wait for the prompt (a typed command may be running; _finalize sets _idle too).
                 while not self._dead and not (self._idle.is_set() and self._run is None):
                     await self._idle.wait()
                 if self._dead:
-                    run._fail(ShellExited(f"the shell has exited (status {self.returncode})"))
+                    run.fail(ShellExited(f"the shell has exited (status {self.returncode})"))
                     return
                 self._send(run)
                 try:
                     if run.timeout is None:
-                        await run._ended.wait()
+                        await run.ended.wait()
                     else:
-                        await asyncio.wait_for(run._ended.wait(), run.timeout)
+                        await asyncio.wait_for(run.ended.wait(), run.timeout)
                 except TimeoutError:
                     await self._stop(run, RunStatus.TIMEOUT)
         except asyncio.CancelledError:
             if run.sent and not run.done:
                 await self._stop(run, RunStatus.CANCELLED)
             elif not run.done:
-                run._fail(asyncio.CancelledError())
+                run.fail(asyncio.CancelledError())
             raise
         except BaseException as exc:  # never leave a consumer waiting forever
-            run._fail(exc)
+            run.fail(exc)
             raise
 
     def _send(self, run: ShellRun) -> None:
         stdin = run.stdin
         if isinstance(stdin, bytes):
             path = self._dir / "stdin"
-            _write_private(path, stdin)
+            write_private(path, stdin)
             stdin_path = str(path)
         else:
             stdin_path = "/dev/null" if stdin == "null" else "/dev/tty"
-        history = "0" if run.origin == "internal" else "1"
-        if self.kind == "sh":
-            back = 'if [ -n "$__ais_cwd" ]; then __ais_back=$PWD; cd -- "$__ais_cwd" || __ais_in=/dev/null; fi\n'
-            pre = (
-                f"__ais_cwd={shlex.quote(run.cwd or '')}; __ais_in={shlex.quote(stdin_path)}\n{back}"
-                f"printf '\\033]133;C;aid=%s\\007' \"$__ais_nonce\"\n"
-            )
-            _write_private(self._dir / "pre.sh", pre.encode())
-            _write_private(self._dir / "run", (run.command or "").encode("utf-8", "surrogateescape") + b"\n")
-        else:
-            payload = b"\0".join(s.encode("utf-8", "surrogateescape") for s in
-                                 (run.cwd or "", stdin_path, history, run.command or "")) + b"\0"
-            _write_private(self._dir / "cmd", payload)
+        self.dialect.hand_over(self._dir, Handover(run.command or "", run.cwd or "", stdin_path, run.origin != "internal"))
         run.since = procs.now_mark()
         run.started_at = _utcnow()
         run.sent = True
@@ -593,14 +578,14 @@ class ShellProcess:
     async def _stop(self, run: ShellRun, status: RunStatus) -> None:
         """Interrupt, then SIGKILL every process the command started; the shell survives."""
         run.stop_status = status
-        run._hold = True
+        run.hold()
         try:
             with contextlib.suppress(OSError):
                 pgrp = os.tcgetpgrp(self._fd)
                 if pgrp > 0:
                     os.killpg(pgrp, signal.SIGINT)  # also breaks a loop running inside the shell
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(run._ended.wait(), 0.3)
+                await asyncio.wait_for(run.ended.wait(), 0.3)
             deadline = time.monotonic() + 1.2
             while True:
                 left = procs.command_procs(self.pid, run.since)
@@ -611,24 +596,26 @@ class ShellProcess:
                     break
                 await asyncio.sleep(0.02)
             try:
-                await asyncio.wait_for(run._ended.wait(), 0.5)
+                await asyncio.wait_for(run.ended.wait(), 0.5)
             except TimeoutError:
                 # The shell itself does not come back (e.g. `trap '' INT` around a builtin loop).
                 procs.kill_all(procs.session_procs(self.pid))
                 try:
-                    await asyncio.wait_for(run._ended.wait(), 2.0)
+                    await asyncio.wait_for(run.ended.wait(), 2.0)
                 except TimeoutError:
                     self._finalize()
         finally:
-            run._release()
+            run.release()
 
     # -- reading -------------------------------------------------------------------------
-    def _pause_reading(self) -> None:
+    def pause_reading(self) -> None:
+        """A consumer is behind: stop reading the PTY (the shell blocks on its writes)."""
         if not self._paused and not self._eof:
             self._paused = True
             self._loop.remove_reader(self._fd)
 
-    def _resume_reading(self) -> None:
+    def resume_reading(self) -> None:
+        """The consumer caught up."""
         if self._paused and not self._eof:
             self._paused = False
             self._loop.add_reader(self._fd, self._on_readable)
@@ -655,7 +642,7 @@ class ShellProcess:
         """Nothing more to read for now: what the redactors hold back goes out (a command's
         unfinished last line a moment later, unless more output completes it)."""
         run = self._run
-        if run is not None and run.in_output and run._drain() and self._partial_timer is None:
+        if run is not None and run.in_output and run.drain() and self._partial_timer is None:
             self._partial_timer = self._loop.call_later(PARTIAL_LINE_WAIT, self._flush_partial_line)
         self._show(self._screen.drain())
 
@@ -663,7 +650,7 @@ class ShellProcess:
         self._partial_timer = None
         run = self._run
         if run is not None and run.in_output:
-            run._drain(whole=True)
+            run.drain(whole=True)
 
     def _show(self, data: bytes) -> None:
         if data:
@@ -677,7 +664,7 @@ class ShellProcess:
                     self._show(self._screen.feed(item))
                 run = self._run
                 if run is not None and run.in_output:
-                    run._feed(item)
+                    run.feed(item)
             else:
                 self._on_mark(item)
 
@@ -732,7 +719,7 @@ class ShellProcess:
 
     def _complete(self, run: ShellRun, status: RunStatus, code: int | None, command: str | None = None) -> None:
         self._run = None
-        result = run._finish(status, code, self.cwd, command)
+        result = run.finish(status, code, self.cwd, command)
         if result is not None and run.origin != "internal":
             for cb in list(self._run_listeners):
                 cb(result)
@@ -767,8 +754,8 @@ class ShellProcess:
                 return
             if self._paused:  # nobody will consume any more: drop the back-pressure
                 if self._run is not None:
-                    self._run._stop_streaming()
-                self._resume_reading()
+                    self._run.stop_streaming()
+                self.resume_reading()
             if sig is not None:
                 procs.kill_all(procs.session_procs(self.pid), sig)
         self._finalize()
@@ -816,18 +803,21 @@ class ShellProcess:
         self._idle.set()
         self._closed.set()
 
+    def saved_env(self) -> dict[str, str]:
+        """The exported env the shell last left behind (see `save_each_command`), else its start env."""
+        with contextlib.suppress(OSError):
+            raw = (self._dir / "state.env").read_bytes()
+            if raw:
+                return _parse_env0(raw)
+        return dict(self._last_env or self._start_env)
+
     def _read_saved_state(self) -> ShellState:
         cwd = self.cwd
-        env = dict(self._last_env or self._start_env)
         with contextlib.suppress(OSError, UnicodeDecodeError):
             saved = (self._dir / "state.cwd").read_bytes().rstrip(b"\0").decode("utf-8", "surrogateescape")
             if saved:
                 cwd = saved
-        with contextlib.suppress(OSError):
-            raw = (self._dir / "state.env").read_bytes()
-            if raw:
-                env = _parse_env0(raw)
-        return ShellState(cwd, env)
+        return ShellState(cwd, self.saved_env())
 
     def _flush_out(self) -> None:
         while self._out and not self._dead:
@@ -860,13 +850,6 @@ def learn_secrets(command: str, cwd: str | None) -> None:
                 found.update(secret_assignments(path.read_text("utf-8", "replace")))
     if found:
         remember(found)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """A hand-over file only its owner can read (the integration empties it once read)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
 
 
 def _parse_env0(raw: bytes) -> dict[str, str]:

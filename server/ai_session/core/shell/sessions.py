@@ -1,6 +1,7 @@
 """The shells of sessions: one live ShellProcess per session, every command recorded.
 
-Owned by a SessionManager (`manager.shells`). A session's shell starts where the session's
+Owned by a SessionManager (`manager.shells`); what they run is recorded by its RunRecorder
+(`core/runs.py`), the only way from here to the store. A session's shell starts where the session's
 last shell stopped (its saved cwd and exported env, minus secrets) or else in its worktree;
 when it closes, that state is saved again. Each command -- run through `exec` or typed by an
 attached user -- becomes a CommandRun with its raw output (redacted, capped) in the store and
@@ -14,35 +15,38 @@ import functools
 import os
 import shutil
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ai_session.core.errors import Conflict
-from ai_session.core.context import command_message
-from ai_session.core.models import CommandRun, RunStatus, Session, SessionStatus, utcnow
+from ai_session.core.models import CommandRun, RunStatus, Session, SessionStatus
 from ai_session.core.privacy import private_dir
 from ai_session.core.shell import procs
 from ai_session.core.shell.env import restorable
 from ai_session.core.shell.process import ExecResult, ShellExited, ShellProcess, Stdin
 
 if TYPE_CHECKING:
-    from ai_session.core.manager import SessionManager
+    from ai_session.core.runs import RunRecorder
 
 class SessionShells:
-    def __init__(self, manager: SessionManager, *, user_rc: bool = False) -> None:
-        self._m = manager
+    def __init__(self, runs: RunRecorder, home: Path, *, user_rc: bool = False) -> None:
+        self._runs = runs
+        self._home = home
         self._user_rc = user_rc
         self._live: dict[str, ShellProcess] = {}
         self._starting: dict[str, asyncio.Lock] = {}
         self._recording: set[asyncio.Task[CommandRun]] = set()  # typed commands being recorded
         self._workroot: Path | None = None
+        # The session host saves cwd and env after every command, so a killed host loses at
+        # most the command that was running; others save them when the shell closes.
+        self.save_each_command = False
 
     def workroot(self) -> Path:
         """The private folder (in the data dir) holding each live shell's own files; what a
         process killed before it could clean up left there goes now."""
         if self._workroot is None:
-            self._workroot = private_dir(self._m.config.home / "shells")
+            self._workroot = private_dir(self._home / "shells")
             for leftover in self._workroot.glob("sh-*"):
                 owner = leftover.name.split("-")[1]
                 if owner.isdigit() and not procs.alive(int(owner)):
@@ -55,7 +59,7 @@ class SessionShells:
 
     async def shell(self, ref: str | Session, *, rows: int = 24, cols: int = 80) -> ShellProcess:
         """The session's live shell, started (and its state restored) if needed."""
-        session = ref if isinstance(ref, Session) else self._m.resolve(ref)
+        session = ref if isinstance(ref, Session) else self._runs.session(ref)
         if session.status is SessionStatus.ENDED:
             raise Conflict(f"session {session.name} has ended; fork it to run commands")
         lock = self._starting.setdefault(session.id, asyncio.Lock())
@@ -66,7 +70,7 @@ class SessionShells:
             old = self._live.pop(session.id, None)
             if old is not None:  # it exited on its own (e.g. `exit`): keep what it left
                 self._save_state(session.id, old)
-                session = self._m.resolve(session.id)
+                session = self._runs.session(session.id)
             # A saved directory only if it still is one, else the worktree, else home.
             cwd = next(
                 (d for d in (session.shell_cwd, session.worktree) if d and os.path.isabs(d) and os.path.isdir(d)),
@@ -74,7 +78,7 @@ class SessionShells:
             )
             env = {**os.environ, **restorable(session.shell_env)}
             sh = await ShellProcess.start(cwd, env, user_rc=self._user_rc, rows=rows, cols=cols,
-                                          workroot=self.workroot())
+                                          workroot=self.workroot(), save_each_command=self.save_each_command)
             sh.add_run_listener(functools.partial(self._on_typed, session.id))
             self._live[session.id] = sh
             return sh
@@ -95,7 +99,7 @@ class SessionShells:
 
         `on_start` gets the run (status running, id assigned) as soon as it is stored."""
         called = time.monotonic()
-        session = ref if isinstance(ref, Session) else self._m.resolve(ref)
+        session = ref if isinstance(ref, Session) else self._runs.session(ref)
         sh = await self.shell(session)
         run = CommandRun(
             session_id=session.id,
@@ -104,7 +108,7 @@ class SessionShells:
             metadata={"owner_pid": os.getpid(), "origin": "exec", **({"agent": agent} if agent else {})},
         )
         handle = sh.exec(command, timeout=timeout, cwd=cwd, stdin=stdin)  # refuses bad input before anything is stored
-        self._m.sessions.store.save_run(run)
+        self._runs.started(run)
         if on_start is not None:
             on_start(run)
         try:
@@ -115,7 +119,7 @@ class SessionShells:
                     on_output(chunk)
                 result = await handle
         except ShellExited:
-            self._m.sessions.store.save_run(run.model_copy(update={"status": RunStatus.LOST, "ended_at": utcnow()}))
+            self._runs.stopped(run, RunStatus.LOST)
             raise
         except asyncio.CancelledError:
             # The engine is stopping the command and everything it started; wait for that
@@ -123,7 +127,7 @@ class SessionShells:
             try:
                 result = await asyncio.shield(handle.result())
             except BaseException:
-                self._m.sessions.store.save_run(run.model_copy(update={"status": RunStatus.CANCELLED, "ended_at": utcnow()}))
+                self._runs.stopped(run, RunStatus.CANCELLED)
             else:
                 await self._record(session.id, result, run, called)
             raise
@@ -139,47 +143,30 @@ class SessionShells:
 
     async def _record(self, session_id: str, result: ExecResult, run: CommandRun | None,
                       called: float | None = None) -> CommandRun:  # fmt: skip
-        raw = result.output.decode("utf-8", "replace")
-        fields = dict(
-            session_id=session_id,
-            command=result.command,
-            cwd=result.cwd or (run.cwd if run else None),
-            started_at=result.started_at,
-            ended_at=result.ended_at,
-            exit_code=result.exit_code,
-            status=result.status,
-            raw_bytes=len(result.output),
-            raw_truncated=result.truncated,
-        )
-        meta = dict(run.metadata if run else {"origin": result.origin})
-        meta.pop("owner_pid", None)
-        meta.update(final_cwd=result.final_cwd, output_bytes=result.output_bytes, cap=result.cap)
-        done = run.model_copy(update={**fields, "metadata": meta}) if run else CommandRun(**fields, metadata=meta)
-        # Compressing and counting a multi-megabyte output takes a while: not on the event loop.
-        done = await asyncio.to_thread(self._m.describe_output, done, raw)
-        if called is not None:  # what ai-session added around the command (`stats --global`): all but the final write
-            overhead = max(0.0, time.monotonic() - called - result.duration)
-            done.metadata["timings"] = {"overhead_ms": round(overhead * 1000, 2)}
-        self._m.sessions.store.save_run(done, raw)
-        done = self._m.sessions.store.get_run(done.id) or done  # as stored: redacted, whoever reads it next
-        self._m.add_messages(session_id, [command_message(done, agent=meta.get("agent"))])
-        if result.final_cwd:
-            session = self._m.resolve(session_id)
-            if session.shell_cwd != result.final_cwd:
-                self._m.sessions.store.update_session(session.model_copy(update={"shell_cwd": result.final_cwd}))
+        done = await self._runs.finished(session_id, result, run, called)
+        if self.save_each_command and (sh := self.live(session_id)) is not None:
+            # The shell's latest, not this run's: runs are recorded concurrently, in any order.
+            self._runs.shell_state(session_id, sh.cwd, _env_delta(sh.saved_env()))
+        else:
+            self._runs.shell_state(session_id, result.final_cwd)
         return done
 
     def _save_state(self, session_id: str, sh: ShellProcess) -> None:
         state = sh.final_state()
-        session = self._m.resolve(session_id)
-        self._m.sessions.store.update_session(
-            session.model_copy(update={"shell_cwd": state.cwd, "shell_env": _env_delta(state.env)})
-        )
+        self._runs.shell_state(session_id, state.cwd, _env_delta(state.env))
+
+    def running(self) -> bool:
+        """Whether a command runs in any live shell (typed or exec)."""
+        return any(sh.busy for sh in self._live.values() if sh.alive) or bool(self._recording)
+
+    async def settled(self) -> None:
+        """Until the typed commands that finished are recorded (compressed and stored)."""
+        if self._recording:
+            await asyncio.gather(*list(self._recording), return_exceptions=True)
 
     async def close(self, session_id: str | None = None) -> None:
         """Close live shells (all, or one session's), saving each one's cwd and env."""
-        if self._recording:  # typed commands still being compressed and stored
-            await asyncio.gather(*list(self._recording), return_exceptions=True)
+        await self.settled()
         ids = [session_id] if session_id else list(self._live)
         for sid in ids:
             sh = self._live.pop(sid, None)
