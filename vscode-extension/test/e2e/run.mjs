@@ -303,6 +303,7 @@ async function runE2e(page, { project, store, pyBin, serverPath, browser, tmp, u
       await fn();
     } catch (err) {
       check(`${name} (step failed)`, false, String(err?.message ?? err).split('\n')[0]);
+      if (process.env.E2E_DUMP) console.log(String(err?.stack ?? err));
       await shot(page, `failed-${name.replace(/\W+/g, '-').slice(0, 40)}`).catch(() => undefined);
       for (let i = 0; i < 3; i++) await page.keyboard.press('Escape');
     }
@@ -424,7 +425,7 @@ async function runE2e(page, { project, store, pyBin, serverPath, browser, tmp, u
   await step('3. Ctrl+C stops a run that has printed nothing yet', async () => {
     await execInSession(page, 'sleep 30; echo never-printed');
     await until(page, async () => /running/.test(await rowText(page, 'sleep 30')));
-    await page.locator('.terminal-wrapper.active .xterm, .xterm').first().click();
+    await page.locator('.xterm >> visible=true').first().click();
     await page.keyboard.press('Control+C');
     const stopped = await until(page, async () => /cancelled/.test(await rowText(page, 'sleep 30')), 20_000);
     check('3: Ctrl+C in the run terminal cancels before any output', !!stopped, await rowText(page, 'sleep 30'));
@@ -459,11 +460,10 @@ async function runE2e(page, { project, store, pyBin, serverPath, browser, tmp, u
   // a killed host is replaced, the status bar says "reconnected", the terminal is back.
   await step('Host: one shell for VS Code and the CLI; a killed host comes back', async () => {
     const cli = (cmd) => sh(pyBin, ['-m', 'ai_session', 'exec', sessionName, cmd], { env: { ...process.env, PYTHONPATH: serverPath, AI_SESSION_HOME: store } });
-    const terminal = page.locator('.terminal-wrapper.active .xterm, .xterm').first();
     await palette(page, 'AI Session: Attach Terminal');
+    await page.waitForTimeout(1500);  // the new terminal opens and takes the focus
     const prompt = async () => (await terminalRows(page)).some((r) => /[#$] *$/.test(r));
-    await until(page, prompt, 30_000);  // attached: what is typed now reaches the shell
-    await terminal.click();
+    await until(page, prompt, 30_000);  // attached (and focused): what is typed now reaches the shell
     await page.keyboard.type('export FOO=from-vscode-$((6*7))\n');
     const seen = await until(page, async () => cli('echo $FOO').trim() === 'from-vscode-42', 30_000);
     check('host: an export typed in VS Code\'s terminal is seen by `ai-session exec`', !!seen, cli('echo $FOO').trim());
@@ -475,7 +475,8 @@ async function runE2e(page, { project, store, pyBin, serverPath, browser, tmp, u
     }, 30_000);
     check('host: killed, the status bar says "reconnected"', !!status, status || '');
     await shot(page, 'host-reconnected');
-    await terminal.click();
+    // The panel re-lays out as the terminal comes back: click where it is now, without waiting for it to settle.
+    await page.locator('.xterm >> visible=true').first().click({ force: true });
     await page.keyboard.type('echo back-$FOO\n');
     const back = await until(page, async () => (await terminalRows(page)).some((r) => r.includes('back-from-vscode-42')), 30_000);
     check('host: the terminal is on the new shell, the export still there', !!back, (await terminalRows(page)).filter((r) => r.trim()).slice(-4).join(' / '));
