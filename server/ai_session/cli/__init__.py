@@ -122,8 +122,9 @@ def _declare(parser: argparse.ArgumentParser, name: str, summary: str) -> None:
                                    formatter_class=argparse.RawDescriptionHelpFormatter, epilog=c.epilog))
 
 
-def build_parser(load: Iterable[str] = ()) -> argparse.ArgumentParser:
-    """The parser with every command listed; the arguments of the commands in `load`."""
+def build_parser(load: Iterable[str] = (), *, only_loaded: bool = False) -> argparse.ArgumentParser:
+    """The parser with every command listed (or, with `only_loaded`, just those in `load`); the
+    arguments of the commands in `load`."""
     parser = argparse.ArgumentParser(
         prog="ai-session",
         description="Persistent, per-worktree sessions for AI coding agents.",
@@ -134,6 +135,8 @@ def build_parser(load: Iterable[str] = ()) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wanted = set(load)
     for name, (_, summary) in COMMANDS.items():
+        if only_loaded and name not in wanted:
+            continue
         p = sub.add_parser(name, help=summary, description=summary, aliases=ALIASES.get(name, ()),
                            formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
         if name in wanted:
@@ -149,7 +152,10 @@ def command_name(argv: Sequence[str]) -> str | None:
 
 def parse(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     name = command_name(argv)
-    parser = build_parser([name] if name in COMMANDS else ())
+    known = [name] if name in COMMANDS and name is not None else []
+    # A line that starts with its command needs that command's parser only: the other commands
+    # are listed for the top-level help and its errors, which such a line never prints.
+    parser = build_parser(known, only_loaded=bool(known) and not argv[0].startswith("-"))
     args, extra = parser.parse_known_args(argv)
     entry: Command = args._command
     if extra and entry.trailing and getattr(args, entry.trailing) is None and not any(w.startswith("-") for w in extra):
