@@ -376,12 +376,17 @@ async function runE2e(page, { project, store, pyBin, serverPath, browser, tmp, u
   const betaRow = (rows ?? []).find((r) => r.trim() === 'beta') ?? '';
     check('1: run output lines start at column 1 (no staircase)', betaRow.startsWith('beta') && (rows ?? []).some((r) => r.startsWith('gamma')), JSON.stringify(betaRow));
     await shot(page, '2-run-view');
-    await printfRow.hover();
-    await printfRow.locator('.action-label.codicon-file-text').click();
-    const editorText = await until(page, async () => {
+    const rawText = async () => {
       const t = (await page.locator('.editor-group-container .view-lines').allInnerTexts()).join('\n');
       return /^green$/m.test(t) && t;
-    });
+    };
+    // The row's action shows on hover; a click while the tree re-renders can miss it: try again.
+    let editorText;
+    for (let attempt = 0; attempt < 3 && !editorText; attempt++) {
+      await printfRow.hover();
+      await printfRow.locator('.action-label.codicon-file-text').click();
+      editorText = await until(page, rawText, 20_000);
+    }
     const greenLine = (editorText || '').split('\n').find((l) => /green/.test(l) && !l.startsWith('#')) ?? '';
     // (before the fix the line read "␛[32mgreen␛[0m", and /^green$/ never matched)
     check('1: the raw output shows colours removed, not escape codes', greenLine.trim() === 'green', JSON.stringify(greenLine));
