@@ -51,21 +51,12 @@ def test_follow_reads_only_new_whole_lines_and_counts_usage_once(repo: Path, hom
 
 
 def test_a_tool_result_that_is_a_stored_runs_output_is_not_stored_again(repo: Path, home: Path):
-    import asyncio
-
     from ai_session.hooks.runner import agent_text, run_for_agent
 
-    m = SessionManager(Config.load())
-
-    async def go():
-        try:
-            return await run_for_agent(m, str(repo), "echo hello", agent="claude-code")
-        finally:
-            await m.shells.close()
-
-    run = asyncio.run(go())
+    run = run_for_agent(str(repo), "echo hello", agent="claude-code")  # through the session host
     text = agent_text(run)
-    assert text.endswith(f"[ai-session] exit 0 · run {run.id}\n") or f"ai-session output {run.id}" in text
+    assert text.endswith(f"[ai-session] exit 0 · run {run.run_id}\n") or f"ai-session output {run.run_id}" in text
+    m = SessionManager(Config.load())
     path = repo.parent / "t.jsonl"
     path.write_text(line("user", "u9", [{"type": "tool_result", "tool_use_id": "t", "content": text}]) +
                     line("user", "u10", [{"type": "tool_result", "tool_use_id": "t2", "content": "something else"}]))

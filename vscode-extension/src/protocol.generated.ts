@@ -195,6 +195,8 @@ export interface ExecParams {
   timeout?: number | null;
   /** resolve when the command ends (with $/progress; $/cancelRequest kills it) */
   wait?: boolean;
+  /** the agent's own limit on a command's output, in characters (Claude Code's BASH_MAX_OUTPUT_LENGTH): the run's raw figure counts what the agent would have received; default [context] agent_output_cap */
+  outputCap?: number | null;
 }
 
 export interface ExecResult {

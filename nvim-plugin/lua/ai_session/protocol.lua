@@ -153,6 +153,7 @@
 ---@field cwd? string|nil
 ---@field timeout? number|nil seconds; the process group is killed after
 ---@field wait? boolean resolve when the command ends (with $/progress; $/cancelRequest kills it)
+---@field outputCap? integer|nil the agent's own limit on a command's output, in characters (Claude Code's BASH_MAX_OUTPUT_LENGTH): the run's raw figure counts what the agent would have received; default [context] agent_output_cap
 
 ---@class ai_session.ExecResult
 ---@field runId string

@@ -173,7 +173,7 @@ class SessionManager:
         """
         from ai_session.core.compress import clean_lines, compress
 
-        cap = agent_output_cap(self.config.sections)
+        cap = run.metadata.get("agent_output_cap") or agent_output_cap(self.config.sections)  # the asking agent's own first
         session = self._store.get_session(run.session_id)
         if self.config.compression and (session is None or session.metadata.get("compression", True)):
             result = compress(raw, run.command, run.exit_code, run_id=run.id)
@@ -921,11 +921,13 @@ class SessionManager:
         on_start: Callable[[CommandRun], object] | None = None,
         stdin: bytes | str = "null",
         agent: str | None = None,
+        output_cap: int | None = None,
     ) -> CommandRun:
         """Run a command in the session's persistent shell; output streams to `on_output`
-        (raw bytes as printed); returns the recorded CommandRun (raw output stored, redacted)."""
+        (raw bytes as printed); returns the recorded CommandRun (raw output stored, redacted).
+        `agent` and its `output_cap` (its own limit on a command's output) are kept on the run."""
         return await self.shells.exec(ref, command, timeout=timeout, cwd=cwd, on_output=on_output, on_start=on_start,
-                                      stdin=stdin, agent=agent)  # type: ignore[arg-type]
+                                      stdin=stdin, agent=agent, output_cap=output_cap)  # type: ignore[arg-type]
 
     def record_interrupted(self, *, last: int = 10) -> int:
         """Runs left "running" by a process that is gone (a killed session host) are recorded as

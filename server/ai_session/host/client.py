@@ -323,20 +323,31 @@ class CommandResult:
     run_id: str
     run: Message  # the whole stored run, in wire form
 
+    @classmethod
+    def of(cls, run: Message) -> CommandResult:
+        return cls(run.get("exitCode"), run.get("status", ""), run.get("context") or "", run["id"], run)
 
-def run_command(session: str, command: str, *, timeout: float | None = None, cwd: str | None = None,
+
+def run_command(session: str | None, command: str, *, timeout: float | None = None, cwd: str | None = None,
                 agent: str | None = None, on_output: Callable[[str], None] | None = None,
-                conn: Connection | None = None) -> CommandResult:  # fmt: skip
+                conn: Connection | None = None, worktree: str | None = None, output_cap: int | None = None,
+                on_start: Callable[[str], None] | None = None) -> CommandResult:  # fmt: skip
     """Run `command` in the session's shell (the one every editor and the CLI share) and wait
-    for it: the public client function for agents' hooks and tools."""
+    for it: the public client function for agents' hooks and tools.
+
+    `worktree` instead of a session: the session of that directory's worktree (made if
+    missing). `output_cap`: the agent's own output limit. `on_start` gets the run id once the
+    host has started the command."""
     own = conn is None
     conn = conn or connect()
     try:
         started = conn.request("aiSession/exec", _drop_none(
-            {"session": session, "command": command, "timeout": timeout, "cwd": cwd, "agent": agent}))
+            {"session": session, "command": command, "timeout": timeout, "cwd": cwd, "agent": agent,
+             "worktree": worktree, "outputCap": output_cap}))  # fmt: skip
         run_id = started["runId"]
-        run = wait_for_run(conn, run_id, on_output)
-        return CommandResult(run.get("exitCode"), run.get("status", ""), run.get("context") or "", run_id, run)
+        if on_start is not None:
+            on_start(run_id)
+        return CommandResult.of(wait_for_run(conn, run_id, on_output))
     finally:
         if own:
             conn.close()

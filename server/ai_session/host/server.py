@@ -51,6 +51,9 @@ Message = dict[str, Any]
 
 class HostExec(p.ExecParams):
     agent: str | None = None  # who asked (an agent's hook or tool), kept on the run
+    # Instead of a session: the session of this directory's git worktree, made if missing (an
+    # agent's hook names where it runs; resolving that here keeps its client light).
+    worktree: str | None = None
 
 
 class HostHello(p.Model):
@@ -208,7 +211,10 @@ class Host:
         return {"stopping": True}
 
     async def exec(self, client: Client, params: HostExec) -> p.ExecResult:
-        session = self.m.resolve(params.session) if params.session else _no_session()
+        if params.worktree and not params.session:
+            session = self.m.worktree_session(params.worktree, agent=params.agent)[0]
+        else:
+            session = self.m.resolve(params.session) if params.session else _no_session()
         started: asyncio.Future[CommandRun] = asyncio.get_running_loop().create_future()
         decoder = codecs.getincrementaldecoder("utf-8")("replace")  # a character may span two reads
         behind: list[str] = []
@@ -228,7 +234,8 @@ class Host:
         async def run() -> CommandRun:
             try:
                 done = await self.m.exec(session, params.command, timeout=params.timeout, cwd=params.cwd,
-                                         on_output=on_output, on_start=on_start, agent=params.agent)
+                                         on_output=on_output, on_start=on_start, agent=params.agent,
+                                         output_cap=params.output_cap)  # fmt: skip
             except BaseException as exc:
                 if not started.done():
                     started.set_exception(exc)

@@ -1,17 +1,21 @@
 """`ai-session mcp`: the sessions, served to any MCP client over stdio (the official SDK).
 
 A thin adapter like the CLI: every tool goes through SessionManager, commands through the
-one agent path (hooks/runner.py), text through the CLI's renderer. The session a tool
-works in, unless it names one, is the session of the client's worktree: its first root
-when the client offers roots, else the directory the client started the server in.
+one agent path (hooks/runner.py) into the session host's live shell, text through the CLI's
+renderer. The session a tool works in, unless it names one, is the session of the client's
+worktree: its first root when the client offers roots, else the directory the client started
+the server in. The server keeps one connection to the host and makes a new one (starting a
+new host) when the host was stopped or killed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sys
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -26,7 +30,8 @@ from ai_session.core.errors import AiSessionError
 from ai_session.core.manager import SessionManager
 from ai_session.core.models import Session
 from ai_session.core.store import Totals
-from ai_session.hooks.runner import agent_text, run_for_agent
+from ai_session.hooks.runner import agent_text, cancel, run_for_agent, run_in_process
+from ai_session.host.client import CommandResult, Connection, HostLost, HostUnavailable, connect
 
 AGENT = "mcp"
 INSTRUCTIONS = (
@@ -38,12 +43,48 @@ INSTRUCTIONS = (
 
 
 class Sessions:
-    """The server's state: one SessionManager, and the directory of the client's worktree."""
+    """The server's state: one SessionManager, the directory of the client's worktree, and the
+    connection to the session host."""
 
     def __init__(self, directory: str | None = None) -> None:
         self.m = SessionManager()
         self.directory = directory
         self.lock = asyncio.Lock()  # one command at a time: the session's shell runs them in turn
+        self.conn: Connection | None = None
+        self.no_host: str | None = None  # why commands run in this process, once no host could run
+
+    async def run(self, command: str, timeout: float | None, ctx: Context | None) -> CommandResult:
+        cwd = await self.worktree(ctx)
+        async with self.lock:
+            if self.no_host is None:
+                started: list[str] = []
+                through_host = asyncio.ensure_future(asyncio.to_thread(self._via_host, cwd, command, timeout, started.append))
+                try:
+                    return await asyncio.shield(through_host)
+                except HostUnavailable as exc:
+                    self.no_host = str(exc)
+                    print(f"ai-session mcp: no session host ({exc}); commands run in this process", file=sys.stderr)
+                except asyncio.CancelledError:  # the client gave up: stop the command in the host too
+                    if started:
+                        await asyncio.to_thread(cancel, started[0])
+                    with contextlib.suppress(Exception):
+                        await through_host  # the connection is free again once its run has ended
+                    raise
+            return await run_in_process(self.m, cwd, command, agent=AGENT, timeout=timeout)
+
+    def _via_host(self, cwd: str, command: str, timeout: float | None, on_start: Callable[[str], None]) -> CommandResult:
+        if self.conn is None:
+            self.conn = connect()
+        try:
+            return run_for_agent(cwd, command, agent=AGENT, timeout=timeout, conn=self.conn, on_start=on_start)
+        except HostLost:
+            self.close()  # the next command connects again, starting a new host
+            raise
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
     async def worktree(self, ctx: Context | None) -> str:
         if self.directory is None:
@@ -81,6 +122,7 @@ def build(directory: str | None = None) -> tuple[MCPServer, Sessions]:
         try:
             yield
         finally:  # the shells live on this loop: close them here, saving their cwd and env
+            state.close()
             await state.m.shells.close()
 
     server = MCPServer("ai-session", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan)
@@ -95,9 +137,7 @@ def build(directory: str | None = None) -> tuple[MCPServer, Sessions]:
         (`[ai-session] exit N`) and the run id. To see more of a run, call `output` with the run id
         rather than running the command again."""
         try:
-            cwd = await state.worktree(ctx)
-            async with state.lock:
-                run = await run_for_agent(state.m, cwd, command, agent=AGENT, timeout=timeout)
+            run = await state.run(command, timeout, ctx)
         except AiSessionError as exc:
             raise fail(exc) from None
         return agent_text(run, timeout)

@@ -326,6 +326,9 @@ class ExecParams(SessionRef):
     cwd: str | None = None
     timeout: float | None = Field(None, gt=0, description="seconds; the process group is killed after")
     wait: bool = Field(False, description="resolve when the command ends (with $/progress; $/cancelRequest kills it)")
+    output_cap: int | None = Field(None, gt=0, description=(
+        "the agent's own limit on a command's output, in characters (Claude Code's BASH_MAX_OUTPUT_LENGTH): "
+        "the run's raw figure counts what the agent would have received; default [context] agent_output_cap"))
 
 
 class ExecResult(Model):

@@ -50,7 +50,11 @@ def alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # exited but not yet reaped (an orphan waits for init): nothing of it runs any more
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return not fh.read().rsplit(b") ", 1)[1].startswith(b"Z")
+    except (OSError, IndexError):
+        return True
 
 
 def now_mark() -> Mark:

@@ -94,10 +94,12 @@ class SessionShells:
         on_output: Callable[[bytes], object] | None = None,
         on_start: Callable[[CommandRun], object] | None = None,
         agent: str | None = None,
+        output_cap: int | None = None,
     ) -> CommandRun:
         """Run a command in the session's shell, streaming output to `on_output`, and record it.
 
-        `on_start` gets the run (status running, id assigned) as soon as it is stored."""
+        `on_start` gets the run (status running, id assigned) as soon as it is stored;
+        `output_cap` is the asking agent's own output limit, kept on the run for its raw figure."""
         called = time.monotonic()
         session = ref if isinstance(ref, Session) else self._runs.session(ref)
         sh = await self.shell(session)
@@ -105,7 +107,8 @@ class SessionShells:
             session_id=session.id,
             command=command,
             cwd=cwd or sh.cwd,
-            metadata={"owner_pid": os.getpid(), "origin": "exec", **({"agent": agent} if agent else {})},
+            metadata={"owner_pid": os.getpid(), "origin": "exec", **({"agent": agent} if agent else {}),
+                      **({"agent_output_cap": output_cap} if output_cap else {})},
         )
         handle = sh.exec(command, timeout=timeout, cwd=cwd, stdin=stdin)  # refuses bad input before anything is stored
         self._runs.started(run)
