@@ -63,6 +63,20 @@ async def test_a_failing_pytest_reaches_claude_code_in_context_form(claude: Clau
         await editor.stop()
 
 
+def test_claude_codes_commands_run_in_the_live_shell_a_person_uses(claude: Claude, cli: CLI, repo: Path):
+    cli("integrate", "claude", cwd=repo)
+    allow(claude.home, "Bash(echo:*)")
+    m, session, _ = worktree_session(repo)
+    m.close()
+    # A person's shell variable (not exported, so in no saved state: only the live shell has it).
+    shell = cli("exec", session.name, "LIVE_MARK=typed-by-a-person; echo $$").stdout.strip()
+    with FakeAgentModel(["echo shell=$$ mark=$LIVE_MARK"]) as model:
+        claude.run(repo, model)
+    [seen] = model.tool_results
+    assert f"shell={shell} mark=typed-by-a-person" in seen
+    assert "[ai-session] exit 0" in seen
+
+
 def test_a_transcript_claude_code_deletes_stays_and_resumes_grow_it(claude: Claude, cli: CLI, repo: Path):
     cli("integrate", "claude", cwd=repo)
     with FakeAgentModel([], final="First answer.") as model:

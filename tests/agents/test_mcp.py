@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +15,11 @@ from ai_session.core.tokens import count_tokens
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from ai_session.host.client import connect
+
 from tests.agents.conftest import Claude
-from tests.conftest import cli_env
+from tests.conftest import CLI, cli_env
+from tests.host.test_host import _wait_dead
 from tests.providers.fakes import FakeAgentModel
 
 
@@ -65,6 +71,47 @@ async def test_the_sdk_client_runs_reads_and_pins_through_the_server(repo: Path,
         assert f"#{first.seq}" in pinned and "pinned" in pinned
         assert m.messages(session)[0].pinned
         m.close()
+
+
+def _host_pid() -> int:
+    with connect() as conn:
+        return int(conn.host["pid"])
+
+
+async def test_the_exec_tool_runs_in_the_hosts_live_shell_and_outlives_the_host(repo: Path, home: Path, cli: CLI):
+    params = StdioServerParameters(command=sys.executable, args=["-m", "ai_session", "mcp"], cwd=str(repo),
+                                   env=cli_env(home))
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
+        await client.initialize()
+        shell = text_of(await client.call_tool("exec", {"command": "MCP_LOCAL=from-mcp; echo $$"})).split()[0]
+        m = SessionManager(Config.load())
+        session, _ = m.worktree_session(repo)
+        m.close()
+        # The CLI's exec reaches the same live shell: its pid, and a variable never exported nor saved.
+        assert cli("exec", session.name, "echo $$ $MCP_LOCAL").stdout == f"{shell} from-mcp\n"
+        cli("exec", session.name, "export FROM_CLI=1")
+        # The host killed between two calls: the next call starts a new one, env back from its save.
+        old = _host_pid()
+        os.kill(old, signal.SIGKILL)
+        _wait_dead(old)
+        after = await client.call_tool("exec", {"command": "echo cli=$FROM_CLI"})
+        assert not after.is_error and text_of(after).startswith("cli=1\n")
+        assert _host_pid() != old
+        # Killed mid-command: a clear error, and the next call again starts a new host.
+        old = _host_pid()
+        sleeping = asyncio.ensure_future(client.call_tool("exec", {"command": "echo started; sleep 1000"}))
+        m = SessionManager(Config.load())
+        for _ in range(300):
+            runs = m.runs(session, last=1)
+            if runs and runs[0].command.endswith("sleep 1000"):
+                break
+            await asyncio.sleep(0.05)
+        m.close()
+        os.kill(old, signal.SIGKILL)
+        lost = await asyncio.wait_for(sleeping, timeout=30)
+        assert lost.is_error and "session host" in text_of(lost)
+        again = await client.call_tool("exec", {"command": "echo back"})
+        assert not again.is_error and text_of(again).startswith("back\n")
 
 
 def test_real_claude_code_calls_the_exec_tool(claude: Claude, repo: Path, home: Path):

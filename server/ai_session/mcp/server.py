@@ -73,6 +73,8 @@ class Sessions:
             return await run_in_process(self.m, cwd, command, agent=AGENT, timeout=timeout)
 
     def _via_host(self, cwd: str, command: str, timeout: float | None, on_start: Callable[[str], None]) -> CommandResult:
+        if self.conn is not None and _hung_up(self.conn):
+            self.close()  # the host exited (idle, replaced or killed) since the last command
         if self.conn is None:
             self.conn = connect()
         try:
@@ -95,6 +97,18 @@ class Sessions:
         if ref:
             return self.m.resolve(ref)
         return self.m.worktree_session(await self.worktree(ctx), agent=AGENT)[0]
+
+
+def _hung_up(conn: Connection) -> bool:
+    """Whether the host closed the connection while nothing was asked (an end of file waits)."""
+    import socket
+
+    try:
+        return conn.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
 
 
 async def _client_root(ctx: Context | None) -> str | None:
