@@ -12,6 +12,11 @@ Three medians over the same commands, in a throw-away git repository and store:
 The added latency per command is decide + rewritten − direct. For scale, the same run also
 times a bare `python -c pass` (the floor of any hook written in Python).
 
+Then the runner alone (`python -m ai_session.hooks run true`, what every rewritten command
+starts): through a warm session host (its client path is the standard library and the socket
+client), and without a host (`AI_SESSION_HOST=off`: the store and a shell in the process), each
+against `python -c pass` measured in the same run.
+
     python bench/bench_hooks.py [--runs N]
 """
 
@@ -75,6 +80,24 @@ def main() -> None:
         decided = statistics.median(decide_all)
         print(f"median decision: {decided:.0f} ms ({decided / floor:.2f}x python -c pass); "
               f"median added latency per command: {statistics.median(added_all):.0f} ms ({runs} runs each)")
+        runner = [sys.executable, "-m", "ai_session.hooks", "run", "--cwd", str(repo), "--", "true"]
+        try:
+            timed(runner, env, repo)  # the host is up and the shell started
+            modes = {"host": env, "in-process": {**env, "AI_SESSION_HOST": "off"}}
+            times: dict[str, list[float]] = {name: [] for name in ("pass", *modes)}
+            for _ in range(runs):  # interleaved: a busy moment of the machine weighs on each alike
+                times["pass"].append(timed([sys.executable, "-c", "pass"], env, repo)[0])
+                for name, mode_env in modes.items():
+                    times[name].append(timed(runner, mode_env, repo)[0])
+            base = statistics.median(times["pass"]) * 1000
+            print(f"runner `hooks run true`: python -c pass {base:.1f} ms", end="")
+            for name in modes:
+                ms = statistics.median(times[name]) * 1000
+                print(f"; {name} {ms:.1f} ms ({ms / base:.2f}x, +{ms - base:.0f} ms)", end="")
+            print(f" ({runs} runs each)")
+        finally:
+            subprocess.run([sys.executable, "-c", "from ai_session.host.client import stop_host; stop_host()"],
+                           env=env, check=False)  # fmt: skip
 
 
 if __name__ == "__main__":
