@@ -26,13 +26,14 @@ PRINT = "python3 -c 'for n in range(300): print(f\"line {n:03d} of the build log
 LINES = [f"line {n:03d} of the build log, step {n * 7}" for n in range(300)]
 
 
-def hook_argv(repo: Path, command: str) -> list[str]:
-    return [sys.executable, "-m", "ai_session.hooks", "run", "--agent", "claude-code", "--cwd", str(repo), "--", command]
+def hook_argv(repo: Path, command: str, *options: str) -> list[str]:
+    return [sys.executable, "-m", "ai_session.hooks", "run", "--agent", "claude-code", "--cwd", str(repo), *options,
+            "--", command]  # fmt: skip
 
 
-def hook_run(repo: Path, home: Path, command: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(hook_argv(repo, command), cwd=repo, env=cli_env(home, **env), capture_output=True, text=True,
-                          timeout=120, check=False)  # fmt: skip
+def hook_run(repo: Path, home: Path, command: str, *options: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(hook_argv(repo, command, *options), cwd=repo, env=cli_env(home, **env), capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip
 
 
 def session_name(repo: Path) -> str:
@@ -145,3 +146,19 @@ def test_when_ai_session_cannot_run_it_the_command_runs_directly(repo: Path, tmp
     assert done.returncode == 3
     assert done.stdout == f"direct\n{repo}\n"  # untouched: no context form, in Claude Code's directory
     assert "ran it directly" in done.stderr
+
+
+def test_a_timeout_stops_the_command_in_the_host_and_exits_124(repo: Path, home: Path):
+    done = hook_run(repo, home, "echo before; sleep 1000", "--timeout", "1")
+    assert done.returncode == 124, done.stderr
+    assert done.stdout.startswith("before\n") and "timed out after 1s" in done.stdout
+    assert hook_run(repo, home, "echo after").stdout.startswith("after\n")  # the shell lives on
+
+
+def test_what_the_host_refuses_runs_directly_once(home: Path, tmp_path: Path):
+    plain = tmp_path / "not-a-repository"
+    plain.mkdir()
+    done = hook_run(plain, home, "echo direct; pwd; exit 3")
+    assert done.returncode == 3
+    assert done.stdout == f"direct\n{plain}\n"  # untouched, in Claude Code's directory
+    assert "ran it directly" in done.stderr and "git" in done.stderr
