@@ -162,3 +162,11 @@ def test_what_the_host_refuses_runs_directly_once(home: Path, tmp_path: Path):
     assert done.returncode == 3
     assert done.stdout == f"direct\n{plain}\n"  # untouched, in Claude Code's directory
     assert "ran it directly" in done.stderr and "git" in done.stderr
+
+
+def test_without_a_host_the_command_runs_in_this_process_and_says_why(repo: Path, home: Path):
+    through_host = hook_run(repo, home, "echo $$").stdout.split()[0]
+    done = hook_run(repo, home, "echo $$; exit 4", AI_SESSION_HOST="off")
+    assert done.returncode == 4
+    assert done.stderr.count("\n") == 1 and "no session host (AI_SESSION_HOST=off)" in done.stderr
+    assert done.stdout.split()[0] != through_host and "[ai-session] exit 4" in done.stdout

@@ -6,8 +6,8 @@
   (rewrite.py says which commands, permissions.py why Claude Code's rules still hold).
   Standard library only and fast; on any error it prints nothing, which lets the original
   command run untouched.
-- `run`: what a rewritten command runs (runner.py): the command in the session's shell,
-  the context form on stdout, the command's exit code.
+- `run`: what a rewritten command runs (runner.py): the command in the session host's live
+  shell of the worktree's session, the context form on stdout, the command's exit code.
 - `session-start`, `stop`, `session-end`: bind Claude Code's session id to the worktree
   session and store what its transcript gained (lifecycle.py).
 
