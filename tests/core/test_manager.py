@@ -140,6 +140,15 @@ def test_worktree_binding_finds_or_creates_per_worktree_and_branch(manager, tmp_
     assert feature.name == "wt-feature-x"
     with pytest.raises(InvalidInput, match="not inside a git worktree"):
         manager.worktree_session(tmp_path)
+    # Detached (named by its commit, as git abbreviates it) and unborn branches, as git says them.
+    _git(tmp_path / "wt", "checkout", "-q", "--detach")
+    short = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tmp_path / "wt", capture_output=True, text=True,
+                           check=True).stdout.strip()  # fmt: skip
+    detached, created = manager.worktree_session(tmp_path / "wt")
+    assert created and detached.branch == f"detached-{short}"
+    _git(tmp_path, "init", "-q", "-b", "fresh", "new")
+    unborn, created = manager.worktree_session(tmp_path / "new")
+    assert created and unborn.branch == "fresh"
 
 
 def test_stats_by_agent(manager):

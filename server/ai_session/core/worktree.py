@@ -39,12 +39,29 @@ def detect(path: str | Path) -> Worktree | None:
     path = Path(path).resolve()
     if not path.is_dir():
         path = path.parent
-    root = _git(path, "rev-parse", "--show-toplevel")
-    if not root:
+    found = (_git(path, "rev-parse", "--show-toplevel", "--absolute-git-dir") or "").splitlines()
+    if len(found) != 2:
         return None
-    branch = _git(path, "symbolic-ref", "--short", "-q", "HEAD")
-    head = _git(path, "rev-parse", "--short", "HEAD")
-    return Worktree(root=str(Path(root).resolve()), branch=branch or None, head=head)
+    root, git_dir = found
+    branch = _branch(Path(git_dir), path)
+    head = None if branch else _git(path, "rev-parse", "--short", "HEAD")  # only a detached tree's name needs it
+    return Worktree(root=str(Path(root).resolve()), branch=branch, head=head)
+
+
+def _branch(git_dir: Path, path: Path) -> str | None:
+    """The checked-out branch, None when HEAD is detached. Read from the worktree's HEAD file
+    (agents' commands ask this for every command: one git process less); git says it itself
+    when the file is not the plain kind (a reftable repository's placeholder, an odd ref)."""
+    try:
+        head = (git_dir / "HEAD").read_text().strip()
+    except OSError:
+        head = ""
+    name = head.removeprefix("ref: refs/heads/")
+    if name != head and name and name != ".invalid":
+        return name
+    if len(head) >= 40 and all(c in "0123456789abcdef" for c in head):
+        return None  # detached at a commit
+    return _git(path, "symbolic-ref", "--short", "-q", "HEAD") or None
 
 
 def require(path: str | Path) -> Worktree:
