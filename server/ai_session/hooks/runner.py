@@ -4,8 +4,8 @@
 context form of the run (every fact, the exit code, the run id and how to get the raw
 output) and exits with the command's exit code, so the agent sees what it would have seen,
 shorter. The command runs in the session host's shell of the session of DIR's worktree: the
-one live shell the editors' terminals and the CLI share, so what a person exported or cd'd
-there is what the agent's command sees, and the other way round. The host finds (or makes)
+one live shell the editors' terminals and the CLI share, so what a person set there (a
+variable, a function, a virtualenv) is what the agent's command sees, and the other way round. The host finds (or makes)
 that session, so this client imports only the standard library and the socket client.
 
 When no host can run here, the command runs in a shell of this process (restored from the
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import argparse
 
     from ai_session.core.manager import SessionManager
+    from ai_session.core.models import CommandRun
 
 CAP_VARIABLE = "BASH_MAX_OUTPUT_LENGTH"  # Claude Code's inline limit for a Bash output, in characters
 GIVE_UP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # the agent gave up on the command
@@ -58,6 +59,10 @@ async def run_in_process(m: SessionManager, cwd: str, command: str, *, agent: st
     session, _ = m.worktree_session(cwd, agent=agent)
     run = await m.exec(session, command, cwd=cwd, timeout=timeout, agent=agent, output_cap=output_cap,
                        on_start=None if on_start is None else lambda started: on_start(started.id))  # fmt: skip
+    return _result(run)
+
+
+def _result(run: CommandRun) -> CommandResult:
     return CommandResult.of(run.model_dump(mode="json", by_alias=True))
 
 
@@ -180,6 +185,9 @@ def _via_host(conn: Connection, args: argparse.Namespace, progress: _Progress) -
 def _in_process(args: argparse.Namespace, progress: _Progress) -> int:
     import asyncio
 
+    if progress.gave_up:
+        return 130  # while looking for a host, before anything ran
+
     from ai_session.core.config import Config
     from ai_session.core.manager import SessionManager
 
@@ -194,7 +202,7 @@ def _in_process(args: argparse.Namespace, progress: _Progress) -> int:
         except asyncio.CancelledError:
             if not progress.run_id:
                 return 130
-            result = CommandResult.of(m.get_run(progress.run_id).model_dump(mode="json", by_alias=True))
+            result = _result(m.get_run(progress.run_id))
         finally:
             await m.shells.close()
         sys.stdout.write(agent_text(result, args.timeout))
