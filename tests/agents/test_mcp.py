@@ -114,6 +114,17 @@ async def test_the_exec_tool_runs_in_the_hosts_live_shell_and_outlives_the_host(
         assert not again.is_error and text_of(again).startswith("back\n")
 
 
+async def test_without_a_host_the_exec_tool_runs_in_the_servers_process(repo: Path, home: Path):
+    params = StdioServerParameters(command=sys.executable, args=["-m", "ai_session", "mcp"], cwd=str(repo),
+                                   env=cli_env(home, AI_SESSION_HOST="off"))
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
+        await client.initialize()
+        first = await client.call_tool("exec", {"command": "LOCAL=kept; echo $$"})
+        second = await client.call_tool("exec", {"command": "echo $$ $LOCAL"})
+    assert not first.is_error and not second.is_error
+    assert text_of(second).startswith(f"{text_of(first).split()[0]} kept\n")  # one shell, in the server
+
+
 def test_real_claude_code_calls_the_exec_tool(claude: Claude, repo: Path, home: Path):
     env = claude.env(FakeAgentModel([]))
     subprocess.run([str(claude.exe), "mcp", "add", "ai-session", "--", sys.executable, "-m", "ai_session", "mcp"],
