@@ -34,6 +34,7 @@ from ai_session.hooks.runner import agent_text, cancel, run_for_agent, run_in_pr
 from ai_session.host.client import CommandResult, Connection, HostLost, HostUnavailable, connect
 
 AGENT = "mcp"
+PING_SECONDS = 5.0  # a host that cannot answer its hello in this long is given up for a new one
 INSTRUCTIONS = (
     "ai-session keeps a persistent shell per git worktree (cwd and env persist between commands) and gives "
     "command output in a compact form that keeps every failing test, error, file:line and the exit code. "
@@ -73,7 +74,7 @@ class Sessions:
             return await run_in_process(self.m, cwd, command, agent=AGENT, timeout=timeout)
 
     def _via_host(self, cwd: str, command: str, timeout: float | None, on_start: Callable[[str], None]) -> CommandResult:
-        if self.conn is not None and _hung_up(self.conn):
+        if self.conn is not None and not _answers(self.conn):
             self.close()  # the host exited (idle, replaced or killed) since the last command
         if self.conn is None:
             self.conn = connect()
@@ -99,16 +100,16 @@ class Sessions:
         return self.m.worktree_session(await self.worktree(ctx), agent=AGENT)[0]
 
 
-def _hung_up(conn: Connection) -> bool:
-    """Whether the host closed the connection while nothing was asked (an end of file waits)."""
-    import socket
-
+def _answers(conn: Connection) -> bool:
+    """Whether the host of this connection is still there: asked before a command, so that a
+    host gone since the last one is never mistaken for one lost while the command ran."""
     try:
-        return conn.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-    except BlockingIOError:
+        conn.send({"jsonrpc": "2.0", "id": "alive", "method": "aiSession/host/hello", "params": {"version": __version__}})
+        while conn.receive(timeout=PING_SECONDS).get("id") != "alive":
+            pass  # what an earlier run left unread
+    except (HostLost, TimeoutError):
         return False
-    except OSError:
-        return True
+    return True
 
 
 async def _client_root(ctx: Context | None) -> str | None:
