@@ -27,6 +27,8 @@ def test_messages_get_gap_free_sequence_and_big_bodies_round_trip(store):
     assert [m.seq for m in store.list_messages(s.id)] == [1, 2, 3, 4]
     assert store.list_messages(s.id, last=2)[0].seq == 3
     assert [m.seq for m in store.list_messages(s.id, after_seq=2)] == [3, 4]
+    store.MESSAGE_BATCH = 3  # a whole history read in batches: each row once, in order
+    assert [m.seq for m in store.iter_messages(s.id)] == [1, 2, 3, 4]
     assert store.list_messages(s.id)[-1].content == big
 
 
@@ -40,6 +42,9 @@ def test_message_fields_round_trip_and_can_be_rewritten(store):
     )[0]
     back = store.list_messages(s.id)[0]
     assert back.model_dump() == stored.model_dump()
+    # Read back as model_construct would build it, every field set (the reader builds it faster).
+    assert back == Message.model_construct(**dict(back)) and back.model_fields_set == set(Message.model_fields)
+    assert back.model_dump_json() == Message.model_validate(back.model_dump()).model_dump_json()
     store.update_messages([back.model_copy(update={"pinned": False, "tokens": 7, "content": "new"})])
     again = store.list_messages(s.id)[0]
     assert (again.pinned, again.tokens, again.content, again.usage) == (False, 7, "new", usage)

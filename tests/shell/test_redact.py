@@ -176,3 +176,33 @@ def test_a_text_found_clean_is_redacted_once_its_secret_becomes_known() -> None:
     remember({"DEPLOY_TOKEN": value})
     assert value not in redact(text)
     assert "[REDACTED:DEPLOY_TOKEN]" in redact(text)
+
+
+def test_json_of_redacted_data_is_the_same_by_the_fast_path() -> None:
+    # redact_json skips the per-string work when one search of the JSON text finds nothing a
+    # rule could match: that search must see everything the rules see, JSON's escapes included.
+    from pathlib import Path
+
+    from ai_session.core.redact import redact_data, redact_json
+    from tests.security.fakes import plant
+
+    remember({"TRICKY_TOKEN": 'q"uo\tted-value', "SHORT_PASSWORD": "plainvalue123"})
+    texts = ["tests/test_x.py:12: AssertionError", "max_tokens: 4096", "a path: /x", 'q"uo\tted-value',
+             "plainvalue123", "password\t= hunter2hunter2", 'args: {\\"password\\": \\"abcdefghijk\\"}',
+             "AKIA\x1b[0mIOSFODNN7EXAMPLE", "AKIA\x1b(BIOSFODNN7EXAMPLE", "printf '\\033[31mAKIAIOSFODNN7EXAMPLE'",
+             PEM, *SAMPLES.values()]
+    texts += [f.text for f in plant()] + [f"\x1b[1m{f.text}\x1b[0m, then" for f in plant()]
+    for raw in sorted((Path(__file__).resolve().parents[1] / "corpus").glob("*/raw.txt"))[:20]:
+        texts += raw.read_text(errors="replace").splitlines()[:10]
+    keys = ["content", "password", "apiKey", "api key", "api__key", "TOKENCount", "token\n", "creds", "tokens", "path"]
+    fast = 0
+    for text in texts:
+        values = [[text, {"a": [text]}], {text: 1}, {"content": text, "metadata": {key: text for key in keys}}]
+        for value in values:
+            for ascii_only in (False, True):
+                for by_key in (True, False):
+                    plain = json.dumps(value, ensure_ascii=ascii_only)
+                    expected = json.dumps(redact_data(value, by_key=by_key), ensure_ascii=ascii_only)
+                    assert redact_json(value, by_key=by_key, ensure_ascii=ascii_only) == expected, text
+                    fast += expected == plain
+    assert fast > len(texts)  # ordinary rows are common enough that the comparison means something

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import io
 import json
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -39,7 +39,7 @@ from ai_session.core.models import (
     utcnow,
 )
 from ai_session.core.privacy import private_dir, private_output
-from ai_session.core.redact import redact_data
+from ai_session.core.redact import redact_json_rows
 from ai_session.core.sessions import Sessions
 from ai_session.core.store import (
     Damage,
@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from ai_session.core.shell.sessions import SessionShells
 
 _Copyable = TypeVar("_Copyable", Message, CommandRun)
+_Row = TypeVar("_Row")
 
 # Sessions untouched this long are reported (and stored) as idle.
 IDLE_AFTER = timedelta(hours=1)
@@ -681,19 +682,35 @@ class SessionManager:
 
     def export_to(self, ref: str | None, out: TextIO, *, skip_corrupted: bool = False) -> builtins.list[dict[str, Any]]:
         """Export a session (without `ref`: every one, pooled ones aside, in one bundle) to `out`
-        as JSON, a row at a time (memory stays that of the rows read, and the C encoder writes
-        them), every row redacted once more as it leaves. A damaged row is an error naming each
-        one, unless `skip_corrupted`: then the readable rest is written and returned."""
+        as JSON, streamed from the store a batch of rows at a time (memory stays flat, and the C
+        encoder writes them), every row redacted once more as it leaves. A damaged row is an
+        error naming each one, raised where it is met (what was written stops mid-document, so
+        no reader takes it for whole), unless `skip_corrupted`: then the readable rest is
+        written and returned."""
         skipped: builtins.list[dict[str, Any]] = []
 
         def document(session: Session) -> Callable[[TextIO], None]:
             def write(to: TextIO) -> None:
-                messages, runs, damaged = self._store.contents(session.id)
+                damaged: builtins.list[Damage] = []
+                messages, runs = self._store.stream_contents(session.id, damaged)
+
+                def undamaged(rows: Iterator[_Row]) -> Iterator[_Row]:
+                    for row in rows:
+                        if damaged:
+                            break
+                        yield row
+                    if damaged:  # name every damaged row, not only the first one met
+                        _refuse_damage(session, self._store.contents(session.id)[2],
+                                       hint="or export the rest with --skip-corrupted")  # fmt: skip
+
+                def skipped_rows() -> builtins.list[dict[str, Any]]:
+                    rows = _skipped_rows(damaged)
+                    skipped.extend(rows)
+                    return rows
+
                 if not skip_corrupted:
-                    _refuse_damage(session, damaged, hint="or export the rest with --skip-corrupted")
-                rows = _skipped_rows(damaged)
-                skipped.extend(rows)
-                native.write_document(to, session, messages, runs, _leaving_json, rows)
+                    messages, runs = undamaged(messages), undamaged(runs)
+                native.write_document(to, session, messages, runs, _leaving_json, skipped_rows)
 
             return write
 
@@ -1082,9 +1099,9 @@ def _skipped_rows(damaged: Sequence[Damage]) -> list[dict[str, Any]]:
     return [{"kind": d.kind, "ref": d.ref, "seq": d.seq, "damage": d.what} for d in damaged]
 
 
-def _leaving_json(value: object) -> str:
-    """JSON of a value that leaves in an export (redacted once more: nothing secret leaves)."""
-    return json.dumps(redact_data(value), ensure_ascii=False)
+def _leaving_json(values: Sequence[Any]) -> list[str]:
+    """JSON of values that leave in an export (redacted once more: nothing secret leaves)."""
+    return redact_json_rows(values)
 
 
 def _fresh(folder: Path, stem: str) -> Path:

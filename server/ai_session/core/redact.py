@@ -29,10 +29,11 @@ token shape or a secret-looking name could start, and Python only looks at those
 from __future__ import annotations
 
 import bisect
+import json
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -174,12 +175,25 @@ _WINDOW_BEFORE, _WINDOW_AFTER = 1024, 8192  # around an anchor, within its line
 # Where an assignment to a secret-looking name could be: part of a name, then an operator.
 # A lone ambiguous word ("PASS: test_x") is no name of a secret: only the unambiguous words, or
 # an ambiguous one joined to another word, start a candidate.
-_NAME_ANCHORS = _re2(
+_NAME_START = (
     r"(?:(?i:password|passwd|passphrase|secret|token|credential|apikey|authorization)"
     r"|[A-Za-z0-9][_.\-]?(?i:key|pass|pwd|pat|auth|cred|private)"
     r"|(?i:key|pass|pwd|pat|auth|cred|private)(?:[_.\-]?[A-Z0-9]|[_.\-][a-z]))"
-    r"[A-Za-z0-9_.\-]*\\?[\"'`]?[ \t]*[:=]"
+    r"[A-Za-z0-9_.\-]*"
 )
+_NAME_ANCHORS = _re2(_NAME_START + r"\\?[\"'`]?[ \t]*[:=]")
+# Where, in JSON text, any rule above could find something (a superset): the same anchors, with
+# the escapes JSON adds (\" \\ \t) allowed wherever they could stand in a match; an escape
+# character or a written colour code (the stripped text is searched too); a PEM header; and an
+# object key that may be a secret name (a secret word that no lowercase letter continues, as
+# the word split ends it; or one of the words that count anywhere in a word).
+_JSON_SUSPECTS = _re2("|".join([
+    *(f"(?:{anchor})" for _, anchor, _ in _SHAPES.values()),
+    _NAME_START + r"(?:\\[\\\"t]|['` \t])*[:=]",  # a bare " ends a JSON string: no text of it
+    r"PRIVATE KEY", r"\\u001[bB]", r"\\(?:0?33|[eE]|x1[bB]|u001[bB])\[",
+    r"(?i:password|passwd|secret|credential)(?:[^\"\\]|\\.)*\":",
+    r"(?i:" + "|".join(sorted(_SECRET_WORDS)) + r")(?:(?:[^a-z\"\\]|\\.)(?:[^\"\\]|\\.)*)?\":",
+]))  # fmt: skip
 
 
 # ---------------------------------------------------------------------- names
@@ -344,6 +358,16 @@ class _Literals:
         self.longest = len(pairs[0][0]) if pairs else 0
         self._labels = dict(pairs)
         self._rx = _re2(b"|".join(re.escape(v) for v, _ in pairs)) if len(pairs) > self.FEW else None
+        self._as_json: dict[bool, _Literals] = {}
+
+    def as_json(self, ensure_ascii: bool) -> _Literals:
+        """The values also as JSON writes them inside a string (a quote or a tab escaped)."""
+        found = self._as_json.get(ensure_ascii)
+        if found is None:
+            forms = {_b(json.dumps(v.decode("utf-8", "surrogatepass"), ensure_ascii=ensure_ascii)[1:-1]): label
+                     for v, label in self.pairs}  # fmt: skip
+            found = self._as_json[ensure_ascii] = _Literals(_longest_first({**dict(self.pairs), **forms}.items()))
+        return found
 
     def spans(self, data: bytes) -> list[_Span]:
         if self._rx is not None:
@@ -547,6 +571,27 @@ def redact_data(value: Any, *, by_key: bool = True, own_keys: bool = False) -> A
             return type(value)(items) if isinstance(value, tuple) else items
         return value
     return value
+
+
+def redact_json(value: Any, *, by_key: bool = True, ensure_ascii: bool = False) -> str:
+    """`json.dumps(redact_data(value, by_key=by_key), ensure_ascii=ensure_ascii)`, fast on
+    ordinary data (see `redact_json_rows`)."""
+    return redact_json_rows([value], by_key=by_key, ensure_ascii=ensure_ascii)[0]
+
+
+def redact_json_rows(values: Sequence[Any], *, by_key: bool = True, ensure_ascii: bool = False) -> list[str]:
+    """`redact_json` of each value, found fast: the JSON texts are searched at once for
+    anything a rule could match (`_JSON_SUSPECTS`, and the known values as JSON writes them),
+    and only where something could is a value redacted string by string. A search per string
+    (or per row) costs more than encoding the row; most rows hold nothing."""
+    texts = [json.dumps(v, ensure_ascii=ensure_ascii) for v in values]
+    data = _b("\n".join(texts))
+    literals = _PROCESS._values().as_json(ensure_ascii)
+    if _JSON_SUSPECTS.search(data) is None and not literals.spans(data):
+        return texts
+    if len(texts) > 1:  # look at each row on its own: most still hold nothing
+        return [redact_json(v, by_key=by_key, ensure_ascii=ensure_ascii) for v in values]
+    return [json.dumps(redact_data(values[0], by_key=by_key), ensure_ascii=ensure_ascii)]
 
 
 def _hidden_by_key(key: str, value: str) -> bool:

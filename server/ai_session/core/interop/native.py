@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 from pydantic import ValidationError
@@ -21,18 +21,26 @@ from ai_session.core.models import CommandRun, Message, Session, utcnow
 
 FORMAT = "ai-session"
 VERSION = 1
-Encode = Callable[[Any], str]
+# Encodes a batch of values (rows of an array, or one value) to their JSON texts.
+Encode = Callable[[Sequence[Any]], list[str]]
+BATCH = 500  # rows encoded at once: one search for secrets over them all (core/redact.py)
 
 
 def write_document(out: TextIO, session: Session, messages: Iterable[Message],
                    runs: Iterable[tuple[CommandRun, str | None]], encode: Encode,
-                   skipped: Sequence[dict[str, Any]] = ()) -> None:  # fmt: skip
+                   skipped: Callable[[], Sequence[dict[str, Any]]] = tuple) -> None:  # fmt: skip
     """A session's document written to `out` a row at a time: memory stays that of one row,
     whatever the history, and each row is encoded by `encode` (the C JSON encoder, not
-    `indent`'s pure-Python one). `skipped` (damaged rows left out) comes last when there are any."""
+    `indent`'s pure-Python one). `skipped()`, asked once the rows are written, gives the damaged
+    rows left out; they come last when there are any."""
+
+    def tail() -> dict[str, Any]:
+        rows = skipped()
+        return {"skipped": list(rows)} if rows else {}
+
     write_object(out, {**_head(), "session": _item(session)},
                  {"messages": (_item(m) for m in messages), "runs": (_run_item(r, raw) for r, raw in runs)},
-                 encode, tail={"skipped": list(skipped)} if skipped else {})  # fmt: skip
+                 encode, tail=tail)  # fmt: skip
 
 
 def write_bundle(out: TextIO, documents: Iterable[Callable[[TextIO], None]], encode: Encode) -> None:
@@ -41,25 +49,44 @@ def write_bundle(out: TextIO, documents: Iterable[Callable[[TextIO], None]], enc
 
 
 def write_object(out: TextIO, head: dict[str, Any], arrays: dict[str, Iterable[Any]], encode: Encode,
-                 tail: dict[str, Any] | None = None) -> None:  # fmt: skip
+                 tail: Callable[[], dict[str, Any]] = dict) -> None:  # fmt: skip
     """A JSON object: the keys of `head`, then each array of `arrays` an item a line (an item
-    that is a function writes itself), then the keys of `tail`."""
-    fields = [f"{encode(k)}: {encode(v)}" for k, v in head.items()]
+    that is a function writes itself), then the keys of `tail()`, asked for after them."""
+
+    def one(value: Any) -> str:
+        return encode([value])[0]
+
+    fields = [f"{one(k)}: {one(v)}" for k, v in head.items()]
     out.write("{" + ",\n ".join(fields))
     first_field = not fields
     for key, items in arrays.items():
-        out.write(("" if first_field else ",\n ") + encode(key) + ": [")
+        out.write(("" if first_field else ",\n ") + one(key) + ": [")
         first_field = False
-        for n, item in enumerate(items):
-            out.write(",\n  " if n else "\n  ")
-            if callable(item):
-                item(out)
-            else:
-                out.write(encode(item))
+        first_item = True
+        for batch in _batches(items):
+            for item in batch if callable(batch[0]) else encode(batch):
+                out.write("\n  " if first_item else ",\n  ")
+                first_item = False
+                if callable(item):
+                    item(out)
+                else:
+                    out.write(item)
         out.write("]")
-    for key, value in (tail or {}).items():
-        out.write(",\n " + encode(key) + ": " + encode(value))
+    for key, value in tail().items():
+        out.write(",\n " + one(key) + ": " + one(value))
     out.write("}")
+
+
+def _batches(items: Iterable[Any]) -> Iterator[list[Any]]:
+    """Runs of up to BATCH values, or of functions (the documents of a bundle write themselves)."""
+    batch: list[Any] = []
+    for item in items:
+        if batch and (len(batch) == BATCH or callable(item) != callable(batch[0])):
+            yield batch
+            batch = []
+        batch.append(item)
+    if batch:
+        yield batch
 
 
 def _head() -> dict[str, Any]:

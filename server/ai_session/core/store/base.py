@@ -7,7 +7,7 @@ token counting live in the SessionManager.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -145,6 +145,10 @@ class SessionStore(ABC):
         self, session_id: str, *, last: int | None = None, after_seq: int = 0
     ) -> list[Message]: ...
 
+    def iter_messages(self, session_id: str) -> Iterator[Message]:
+        """A session's messages in order, read a batch at a time where the backend can."""
+        yield from self.list_messages(session_id)
+
     @abstractmethod
     def taken_message_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of these message ids the store already holds (an import must not reuse them)."""
@@ -258,24 +262,37 @@ class SessionStore(ABC):
     def contents(self, session_id: str) -> tuple[list[Message], list[tuple[CommandRun, str | None]], list[Damage]]:
         """A session's readable messages, its runs with their raw outputs (read once), and the
         rows that did not read back (left out; a run whose output did not keeps no output)."""
-        messages: list[Message] = []
-        runs: list[tuple[CommandRun, str | None]] = []
         damaged: list[Damage] = []
-        for m in self.list_messages(session_id):
-            if m.damage:
-                damaged.append(Damage.of_message(m))
-            else:
-                messages.append(m)
-        for run in self.list_runs(session_id):
-            if run.damage:
-                damaged.append(Damage("run", session_id, run.id, run.damage))
-                continue
-            try:
-                runs.append((run, self.run_output(run.id)))
-            except Damaged as exc:
-                damaged.append(Damage("output", session_id, run.id, str(exc)))
-                runs.append((run, None))
-        return messages, runs, damaged
+        messages, runs = self.stream_contents(session_id, damaged)
+        return list(messages), list(runs), damaged
+
+    def stream_contents(
+        self, session_id: str, damaged: list[Damage]
+    ) -> tuple[Iterator[Message], Iterator[tuple[CommandRun, str | None]]]:
+        """`contents`, read as it is consumed (messages first, then runs; memory stays that of
+        one batch of rows, one raw output): each row that does not read back is appended to
+        `damaged` before the next one is given."""
+
+        def messages() -> Iterator[Message]:
+            for m in self.iter_messages(session_id):
+                if m.damage:
+                    damaged.append(Damage.of_message(m))
+                else:
+                    yield m
+
+        def runs() -> Iterator[tuple[CommandRun, str | None]]:
+            for run in self.list_runs(session_id):
+                if run.damage:
+                    damaged.append(Damage("run", session_id, run.id, run.damage))
+                    continue
+                try:
+                    raw = self.run_output(run.id)
+                except Damaged as exc:
+                    damaged.append(Damage("output", session_id, run.id, str(exc)))
+                    raw = None
+                yield run, raw
+
+        return messages(), runs()
 
     def find_damage(self, session_id: str) -> list[Damage]:
         """Every row of a session (its record, messages, runs, raw outputs) that does not read back."""

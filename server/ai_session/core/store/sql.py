@@ -183,6 +183,20 @@ class SQLStore(SessionStore):
             rows.reverse()
         return [message_from_row(r, self.dialect.parse_ts) for r in rows]
 
+    # Rows of a whole-history read held at once (a batch of message models, some 2 MB).
+    MESSAGE_BATCH = 2000
+
+    def iter_messages(self, session_id: str) -> Iterator[Message]:
+        m = self.dialect.mark
+        sql = f"SELECT {MESSAGE_COLS} FROM messages WHERE session_id = {m} AND seq > {m} ORDER BY seq LIMIT {m}"
+        after = 0
+        while True:  # by seq, not OFFSET: each batch is an index range, whatever came before
+            rows = self._read(sql, (session_id, after, self.MESSAGE_BATCH))
+            yield from (message_from_row(r, self.dialect.parse_ts) for r in rows)
+            if len(rows) < self.MESSAGE_BATCH:
+                return
+            after = rows[-1][1]
+
     def _insert_messages(self, conn: Any, session_id: str, messages: Sequence[Message], seqs: Iterable[int]) -> list[Message]:
         d = self.dialect
         stored, rows = numbered(messages, session_id, seqs, d.ts)
