@@ -573,6 +573,10 @@ def redact_data(value: Any, *, by_key: bool = True, own_keys: bool = False) -> A
     return value
 
 
+# json.dumps with an option builds an encoder per call: one each, made once.
+_JSON_ENCODERS = {ascii_only: json.JSONEncoder(ensure_ascii=ascii_only).encode for ascii_only in (False, True)}
+
+
 def redact_json(value: Any, *, by_key: bool = True, ensure_ascii: bool = False) -> str:
     """`json.dumps(redact_data(value, by_key=by_key), ensure_ascii=ensure_ascii)`, fast on
     ordinary data (see `redact_json_rows`)."""
@@ -584,14 +588,15 @@ def redact_json_rows(values: Sequence[Any], *, by_key: bool = True, ensure_ascii
     anything a rule could match (`_JSON_SUSPECTS`, and the known values as JSON writes them),
     and only where something could is a value redacted string by string. A search per string
     (or per row) costs more than encoding the row; most rows hold nothing."""
-    texts = [json.dumps(v, ensure_ascii=ensure_ascii) for v in values]
+    encode = _JSON_ENCODERS[ensure_ascii]
+    texts = [encode(v) for v in values]
     data = _b("\n".join(texts))
     literals = _PROCESS._values().as_json(ensure_ascii)
     if _JSON_SUSPECTS.search(data) is None and not literals.spans(data):
         return texts
     if len(texts) > 1:  # look at each row on its own: most still hold nothing
         return [redact_json(v, by_key=by_key, ensure_ascii=ensure_ascii) for v in values]
-    return [json.dumps(redact_data(values[0], by_key=by_key), ensure_ascii=ensure_ascii)]
+    return [encode(redact_data(values[0], by_key=by_key))]
 
 
 def _hidden_by_key(key: str, value: str) -> bool:

@@ -8,11 +8,11 @@ magic numbers at its start (as `file` does).
 
 from __future__ import annotations
 
-import re
+from ai_session.core.compress.patterns import lazy
 
 # C0 controls a terminal does not lay out as text (tab, line feeds, form feed, escape and
 # backspace excluded: cleaning has dealt with escapes) and the replacement character.
-BINARY_CHAR_RE = re.compile("[\x00-\x07\x0e-\x1a\x1c-\x1f\x7f\ufffd]")
+BINARY_CHAR_RE = lazy("[\x00-\x07\x0e-\x1a\x1c-\x1f\x7f\ufffd]")
 MIN_RUN = 8
 
 # Magic numbers as they appear after decoding with errors="replace" (bytes >= 0x80 that are

@@ -11,26 +11,25 @@ make's Entering/Leaving directory, duplicate diagnostics.
 
 from __future__ import annotations
 
-import re
-
 from ai_session.core.compress.base import Ctx, Out
+from ai_session.core.compress.patterns import lazy
 
-DIAG_RE = re.compile(r"^(?:\S.*?):\d+(?::\d+)?: (fatal error|error|warning|note|remark|internal compiler error)\b")
-CONTEXT_RE = re.compile(
+DIAG_RE = lazy(r"^(?:\S.*?):\d+(?::\d+)?: (fatal error|error|warning|note|remark|internal compiler error)\b")
+CONTEXT_RE = lazy(
     r"^(?:\S.*?): (?:In (?:function|member function|static member function|constructor|destructor|instantiation"
     r"|lambda function|substitution)|At (?:global|top level))"
     r"|^In file included from |^\s{8,}from \S+:\d+[:,]"
 )
-FRAME_RE = re.compile(r"^\s*\d*\s*\|(?:\s|$)|^\s*[~^]+[\s~^]*$")
-MAKE_STAR_RE = re.compile(r"^(?:g?make|mingw32-make)(?:\[\d+\])?: \*\*\*|^\S*make(?:\[\d+\])?: \*\*\*")
-MAKE_DIR_RE = re.compile(r"^\S*make(?:\[\d+\])?: (?:Entering|Leaving) directory")
-COMPILER_CMD_RE = re.compile(
+FRAME_RE = lazy(r"^\s*\d*\s*\|(?:\s|$)|^\s*[~^]+[\s~^]*$")
+MAKE_STAR_RE = lazy(r"^(?:g?make|mingw32-make)(?:\[\d+\])?: \*\*\*|^\S*make(?:\[\d+\])?: \*\*\*")
+MAKE_DIR_RE = lazy(r"^\S*make(?:\[\d+\])?: (?:Entering|Leaving) directory")
+COMPILER_CMD_RE = lazy(
     r"^\s*(?:\S*/)?(?:ccache |libtool: \w+: )?(?:\S+-)?(?:gcc|g\+\+|cc|c\+\+|clang|clang\+\+|ld|ar|ranlib|as|nvcc|cl\.exe|emcc)(?:-\d+(?:\.\d+)*)?\s+-"
 )
-PROGRESS_RE = re.compile(r"^\[\s*\d+%\]\s|^\[\d+/\d+\]\s|^-- |^Scanning dependencies|^Consolidate compiler")
-CMAKE_BLOCK_RE = re.compile(r"^CMake (?:Error|Warning)(?: \(dev\))?(?: at .*)?:?$|^CMake (?:Error|Warning)\b")
-NINJA_RE = re.compile(r"^(?:FAILED: |ninja: (?:build stopped|error)|ninja: no work)")
-GENERATED_RE = re.compile(r"^\d+ (?:warnings?|errors?)(?: and \d+ (?:warnings?|errors?))? generated\.?$")
+PROGRESS_RE = lazy(r"^\[\s*\d+%\]\s|^\[\d+/\d+\]\s|^-- |^Scanning dependencies|^Consolidate compiler")
+CMAKE_BLOCK_RE = lazy(r"^CMake (?:Error|Warning)(?: \(dev\))?(?: at .*)?:?$|^CMake (?:Error|Warning)\b")
+NINJA_RE = lazy(r"^(?:FAILED: |ninja: (?:build stopped|error)|ninja: no work)")
+GENERATED_RE = lazy(r"^\d+ (?:warnings?|errors?)(?: and \d+ (?:warnings?|errors?))? generated\.?$")
 NOTE_CAP = 3
 CMAKE_BLOCK_CAP = 12
 

@@ -15,23 +15,24 @@ from __future__ import annotations
 import re
 
 from ai_session.core.compress.base import Ctx, Out, keep_important
+from ai_session.core.compress.patterns import lazy
 
-STATUS_RE = re.compile(
+STATUS_RE = lazy(
     r"^\s+(?:Compiling|Checking|Downloaded|Downloading|Updating|Locking|Adding|Fresh|Blocking|Building"
     r"|Finished|Running|Doc-tests|Documenting|Packaging|Verifying|Installing|Installed|Replacing|Removed"
     r"|Fetch|Unpacking|Migrating|Fixed|Dirty|Scraping|Removing|Packaged|Uploading|Waiting|Generated"
     r"|Starting|Summary|PASS|SKIP|Ignored|Locked|Upgrading|Blocking)\b"
 )
-HEADLINE_RE = re.compile(r"^(error|warning)(\[[\w:-]+\])?: (.*)$")
-LOC_RE = re.compile(r"^\s*--> \S")
-SUMMARY_DIAG_RE = re.compile(
+HEADLINE_RE = lazy(r"^(error|warning)(\[[\w:-]+\])?: (.*)$")
+LOC_RE = lazy(r"^\s*--> \S")
+SUMMARY_DIAG_RE = lazy(
     r"^(?:warning: `[^`]+` \(.*\) generated \d+|error: could not compile|error: test failed|error: \d+ targets? failed"
     r"|warning: build failed|error: aborting|error: Recipe|error: no matching package|error: failed to)"
 )
-TEST_LINE_RE = re.compile(r"^test (.+?) \.\.\. (.*)$")
-STDOUT_RE = re.compile(r"^---- .+ std(?:out|err) ----$")
-RESULT_RE = re.compile(r"^test result: ")
-EMPTY_RESULT_RE = re.compile(r"^test result: ok\. 0 passed; 0 failed; 0 ignored")
+TEST_LINE_RE = lazy(r"^test (.+?) \.\.\. (.*)$")
+STDOUT_RE = lazy(r"^---- .+ std(?:out|err) ----$")
+RESULT_RE = lazy(r"^test result: ")
+EMPTY_RESULT_RE = lazy(r"^test result: ok\. 0 passed; 0 failed; 0 ignored")
 STDOUT_CAP = 30
 CARGO_LEADS = frozenset(" \tewtrf-")  # the first characters of every line the patterns above match
 FIRST_ERROR_CAP = 40

@@ -11,6 +11,8 @@ import os
 import re
 import shlex
 
+from ai_session.core.compress.patterns import lazy
+
 WRAPPERS = {
     "sudo", "time", "env", "nice", "nohup", "command", "exec", "npx", "bunx", "pnpx", "stdbuf", "unbuffer",
     "xvfb-run", "dotenv", "ionice", "chronic", "caffeinate", "doas",
@@ -43,15 +45,15 @@ GIT_REDUCED = {"log", "show", "diff", "status", "fetch", "pull", "push", "clone"
 PKG_VERBS = {"install", "i", "ci", "add", "update", "upgrade", "remove", "uninstall", "rm", "audit", "dedupe", "sync"}
 
 SNIFFERS: list[tuple[str, re.Pattern[str]]] = [
-    ("pytest", re.compile(r"^=+ test session starts =+$|^=+ .*\b(?:passed|failed)\b.* in [\d.]+s.* =+$|^(?:FAILED|ERROR) \S+::\S")),
-    ("js_tests", re.compile(r"^\s*(?:PASS|FAIL)\s+\S+\.(?:[cm]?[jt]sx?)\b|^Tests:\s+\d|^\s*Test Files\s+\d|^\s+\d+ passing \(")),
-    ("cargo", re.compile(r"^\s+(?:Compiling|Finished|Checking) \S|^test result: |^error\[E\d{4}\]")),
-    ("go", re.compile(r"^=== RUN\s|^--- (?:FAIL|PASS): |^(?:ok|FAIL)\s+\S+\s+[\d.]+s$")),
-    ("unittest", re.compile(r"^Ran \d+ tests? in [\d.]+s$")),
-    ("linter", re.compile(r"error TS\d+:|^\S+:\d+: error: .*\[[\w-]+\]$|^Found \d+ errors? in \d+ files?|^✖ \d+ problems?")),
-    ("c_build", re.compile(r"^\S+:\d+:\d+: (?:fatal error|error|warning): |^\S*make(?:\[\d+\])?: \*\*\*")),
-    ("packages", re.compile(r"^npm (?:error|ERR!|warn)|^ERR_PNPM|^Successfully installed |^Collecting \S")),
-    ("docker", re.compile(r"^#\d+ \[.*\d+/\d+\]|^Step \d+/\d+ : ")),
+    ("pytest", lazy(r"^=+ test session starts =+$|^=+ .*\b(?:passed|failed)\b.* in [\d.]+s.* =+$|^(?:FAILED|ERROR) \S+::\S")),
+    ("js_tests", lazy(r"^\s*(?:PASS|FAIL)\s+\S+\.(?:[cm]?[jt]sx?)\b|^Tests:\s+\d|^\s*Test Files\s+\d|^\s+\d+ passing \(")),
+    ("cargo", lazy(r"^\s+(?:Compiling|Finished|Checking) \S|^test result: |^error\[E\d{4}\]")),
+    ("go", lazy(r"^=== RUN\s|^--- (?:FAIL|PASS): |^(?:ok|FAIL)\s+\S+\s+[\d.]+s$")),
+    ("unittest", lazy(r"^Ran \d+ tests? in [\d.]+s$")),
+    ("linter", lazy(r"error TS\d+:|^\S+:\d+: error: .*\[[\w-]+\]$|^Found \d+ errors? in \d+ files?|^✖ \d+ problems?")),
+    ("c_build", lazy(r"^\S+:\d+:\d+: (?:fatal error|error|warning): |^\S*make(?:\[\d+\])?: \*\*\*")),
+    ("packages", lazy(r"^npm (?:error|ERR!|warn)|^ERR_PNPM|^Successfully installed |^Collecting \S")),
+    ("docker", lazy(r"^#\d+ \[.*\d+/\d+\]|^Step \d+/\d+ : ")),
 ]
 SNIFF_HEAD = 400
 SNIFF_TAIL = 200

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from ai_session.core.compress.patterns import lazy
 from ai_session.core.models import Diagnostic
 
 MAX_DIAGNOSTICS = 500
@@ -17,22 +18,22 @@ _SEV = {"fatal error": "error", "fatal": "error", "error": "error", "warning": "
         "remark": "info", "info": "info", "information": "info", "hint": "hint", "message": "info",
         "internal compiler error": "error"}
 
-TSC_RE = re.compile(r"^(?P<file>\S.*?)\((?P<line>\d+),(?P<col>\d+)\): (?P<sev>error|warning|message) (?P<code>TS\d+): (?P<msg>.*)$")
-TSC_PRETTY_RE = re.compile(r"^(?P<file>\S.*?):(?P<line>\d+):(?P<col>\d+) - (?P<sev>error|warning|message) (?P<code>TS\d+): (?P<msg>.*)$")
-PYRIGHT_RE = re.compile(r"^\s+(?P<file>\S.*?):(?P<line>\d+):(?P<col>\d+) - (?P<sev>error|warning|information): (?P<msg>.*?)(?: \((?P<code>\w+)\))?$")
-GCC_RE = re.compile(
+TSC_RE = lazy(r"^(?P<file>\S.*?)\((?P<line>\d+),(?P<col>\d+)\): (?P<sev>error|warning|message) (?P<code>TS\d+): (?P<msg>.*)$")
+TSC_PRETTY_RE = lazy(r"^(?P<file>\S.*?):(?P<line>\d+):(?P<col>\d+) - (?P<sev>error|warning|message) (?P<code>TS\d+): (?P<msg>.*)$")
+PYRIGHT_RE = lazy(r"^\s+(?P<file>\S.*?):(?P<line>\d+):(?P<col>\d+) - (?P<sev>error|warning|information): (?P<msg>.*?)(?: \((?P<code>\w+)\))?$")
+GCC_RE = lazy(
     r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):(?:(?P<col>\d+):)? (?P<sev>fatal error|internal compiler error|error|warning|note|remark|info|hint): (?P<msg>.*?)(?:  \[(?P<code>[\w-]+)\])?$"
 )
-RUFF_RE = re.compile(r"^(?P<file>[^\s:][^:]*\.\w+):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) (?P<msg>.*)$")
-GO_RE = re.compile(r"^\s*(?P<file>[^\s:]+\.go):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<msg>.*)$")
-ESLINT_ROW_RE = re.compile(r"^\s+(?P<line>\d+):(?P<col>\d+)\s+(?P<sev>error|warning)\s+(?P<msg>.*?)(?:\s{2,}(?P<code>\S+))?$")
-RUST_HEAD_RE = re.compile(r"^(?P<sev>error|warning)(?:\[(?P<code>[\w:-]+)\])?: (?P<msg>.*)$")
-RUST_LOC_RE = re.compile(r"^\s*--> (?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+)")
-RUST_PANIC_RE = re.compile(r"panicked at (?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+):?")
-PYTEST_LOC_RE = re.compile(r"^(?P<file>[^\s:]+\.py):(?P<line>\d+): (?P<msg>\S.*)$")
-JEST_AT_RE = re.compile(r"\((?P<file>[^()\s:]+\.[cm]?[jt]sx?):(?P<line>\d+):(?P<col>\d+)\)$|^\s*(?:at|❯) (?P<file2>[^()\s:]+\.[cm]?[jt]sx?):(?P<line2>\d+):(?P<col2>\d+)")
-MAKE_RE = re.compile(r"^\S*make(?:\[\d+\])?: \*\*\* \[(?P<file>[^:\]]+):(?P<line>\d+): (?P<target>[^\]]*)\] (?P<msg>.*)$")
-CMAKE_RE = re.compile(r"^CMake (?P<sev>Error|Warning)(?: \(dev\))? at (?P<file>\S+):(?P<line>\d+)")
+RUFF_RE = lazy(r"^(?P<file>[^\s:][^:]*\.\w+):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) (?P<msg>.*)$")
+GO_RE = lazy(r"^\s*(?P<file>[^\s:]+\.go):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<msg>.*)$")
+ESLINT_ROW_RE = lazy(r"^\s+(?P<line>\d+):(?P<col>\d+)\s+(?P<sev>error|warning)\s+(?P<msg>.*?)(?:\s{2,}(?P<code>\S+))?$")
+RUST_HEAD_RE = lazy(r"^(?P<sev>error|warning)(?:\[(?P<code>[\w:-]+)\])?: (?P<msg>.*)$")
+RUST_LOC_RE = lazy(r"^\s*--> (?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+)")
+RUST_PANIC_RE = lazy(r"panicked at (?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+):?")
+PYTEST_LOC_RE = lazy(r"^(?P<file>[^\s:]+\.py):(?P<line>\d+): (?P<msg>\S.*)$")
+JEST_AT_RE = lazy(r"\((?P<file>[^()\s:]+\.[cm]?[jt]sx?):(?P<line>\d+):(?P<col>\d+)\)$|^\s*(?:at|❯) (?P<file2>[^()\s:]+\.[cm]?[jt]sx?):(?P<line2>\d+):(?P<col2>\d+)")
+MAKE_RE = lazy(r"^\S*make(?:\[\d+\])?: \*\*\* \[(?P<file>[^:\]]+):(?P<line>\d+): (?P<target>[^\]]*)\] (?P<msg>.*)$")
+CMAKE_RE = lazy(r"^CMake (?P<sev>Error|Warning)(?: \(dev\))? at (?P<file>\S+):(?P<line>\d+)")
 EXT_PY = (".py",)
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 
 from ai_session.core.compress.base import Ctx, Out, is_important, keep_important
+from ai_session.core.compress.patterns import lazy
 
-STEP_RE = re.compile(r"^#\d+ \[(?!internal\])[^\]]*\d+/\d+\] |^Step \d+/\d+ : ")
-DROP_RE = re.compile(
+STEP_RE = lazy(r"^#\d+ \[(?!internal\])[^\]]*\d+/\d+\] |^Step \d+/\d+ : ")
+DROP_RE = lazy(
     r"^#\d+ (?:DONE|CACHED|sha256:|resolve |extracting |transferring |\[internal\]|load |naming to \S+ (?:done|\d))"
     r"|^#\d+ \d+\.\d+ |^ ---> |^Removing intermediate container|^#\d+ writing image|^#\d+ exporting"
 )
-KEEP_RE = re.compile(
+KEEP_RE = lazy(
     r"^(?:ERROR|error|failed to solve|Successfully built|Successfully tagged|#\d+ naming to|Dockerfile:\d+|\s*\d+ \| >>>"
     r"|#\d+ ERROR|WARNING|\s*> \[)"
 )

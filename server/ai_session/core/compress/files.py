@@ -16,6 +16,7 @@ import re
 from collections import Counter
 
 from ai_session.core.compress.base import Ctx, Out
+from ai_session.core.compress.patterns import lazy
 
 VENDOR = {
     "node_modules", ".git", "__pycache__", ".venv", "venv", "site-packages", ".tox", ".nox", ".mypy_cache",
@@ -23,14 +24,14 @@ VENDOR = {
     ".cache", ".gradle", ".idea", "coverage", ".eggs", ".terraform", "Pods", "DerivedData", ".svelte-kit",
 }
 ERRORS_KEPT = 5
-TREE_RE = re.compile(r"^((?:[│|] {2,3}|    )*)(?:[├└|`]── |[├└]─ |[|`]-- )(.*)$")
-TREE_SUMMARY_RE = re.compile(r"^\d+ director(?:y|ies)(?:, \d+ files?)?$")
-LS_DIR_RE = re.compile(r"^(\S.*):$")
-ERROR_RE = re.compile(r"^(?:find|ls|tree|grep|rg|fd|ag): ")
+TREE_RE = lazy(r"^((?:[│|] {2,3}|    )*)(?:[├└|`]── |[├└]─ |[|`]-- )(.*)$")
+TREE_SUMMARY_RE = lazy(r"^\d+ director(?:y|ies)(?:, \d+ files?)?$")
+LS_DIR_RE = lazy(r"^(\S.*):$")
+ERROR_RE = lazy(r"^(?:find|ls|tree|grep|rg|fd|ag): ")
 
 
-GREP_LINE_RE = re.compile(r"^([^:\s][^:]*?)(?::\d+)?[:-]")
-HEADING_MATCH_RE = re.compile(r"^\d+[:-]")  # rg --heading: `12:text` under the file's own line
+GREP_LINE_RE = lazy(r"^([^:\s][^:]*?)(?::\d+)?[:-]")
+HEADING_MATCH_RE = lazy(r"^\d+[:-]")  # rg --heading: `12:text` under the file's own line
 
 
 def _paths(lines: list[str], entries: list[int], mode: str) -> list[str]:

@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from ai_session.core.compress.base import Ctx, Out, templates
 from ai_session.core.compress.guard import Facts, is_vendored, scan
+from ai_session.core.compress.patterns import lazy
 
 HEAD = 12
 TAIL = 25
@@ -36,18 +37,18 @@ SUCCESS_TAIL = 10
 MINIFIED = 400  # characters: a line this long with almost no spaces is minified code or data
 NOTE_ITEMS = 8
 MIN_SET_ASIDE = 3  # lines: fewer are shown rather than counted
-VENDORED_ROOT_RE = re.compile(
+VENDORED_ROOT_RE = lazy(
     r"(?:^|[\s(\"'=])((?:[^\s:(\"'=]*/)?(?:node_modules|site-packages|dist-packages|bower_components|vendor|\.venv|venv"
     r"|\.tox|\.nox|\.yarn|third_party|third-party|dist|build|\.next|\.nuxt)/(?:@[^/\s:]+/)?[^/\s:]+)"
 )
 # A line led by an id (a commit, a request): consecutive lines with the same id are one run
 # whatever follows it (`git blame`: one commit repeated over the lines it wrote).
-ID_LED_RE = re.compile(r"^\^?(?=[0-9a-f]*\d)[0-9a-f]{7,40}\b")
+ID_LED_RE = lazy(r"^\^?(?=[0-9a-f]*\d)[0-9a-f]{7,40}\b")
 # A finding's rule: a trailing `(symbol)` or `[rule]` first, else a code like SC2086 or C0114.
-RULE_RES = (re.compile(r"\(([a-z][\w-]+)\)\s*$|\[([\w./-]+)\]\s*$"), re.compile(r"\b(SC\d{4}|[A-Z]{1,3}\d{3,4})\b"))
+RULE_RES = (lazy(r"\(([a-z][\w-]+)\)\s*$|\[([\w./-]+)\]\s*$"), lazy(r"\b(SC\d{4}|[A-Z]{1,3}\d{3,4})\b"))
 # How a line starts: its first word ("[ 42%] Building C object …" -> "Building"). Matches every
 # line (an empty group for a line without letters), so findall gives one result per line.
-SHAPE_RE = re.compile(r"^[^A-Za-z\n]*([A-Za-z]*)[^\n]*", re.MULTILINE)
+SHAPE_RE = lazy(r"^[^A-Za-z\n]*([A-Za-z]*)[^\n]*", re.MULTILINE)
 
 
 class Entry(NamedTuple):

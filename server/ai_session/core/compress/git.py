@@ -13,26 +13,25 @@ objects…) is dropped everywhere.
 
 from __future__ import annotations
 
-import re
-
 from ai_session.core.compress.base import Ctx, Out
+from ai_session.core.compress.patterns import lazy
 
-COMMIT_RE = re.compile(r"^commit [0-9a-f]{7,64}\b")
-ONELINE_RE = re.compile(r"^(?:[*|\\/ ]+)?[0-9a-f]{7,40} ")
-HEADER_DROP_RE = re.compile(r"^(?:Author|AuthorDate|Commit|CommitDate|Date|Reflog|Signed-off-by):")
-STAT_FILE_RE = re.compile(r"^( \S.* \| +\d+)(?: ?[+-]*)$|^ \S.* \| +Bin .*$")
-STAT_SUMMARY_RE = re.compile(r"^ \d+ files? changed")
-DIFF_RE = re.compile(r"^diff --(?:git|cc|combined) ")
-DIFF_META_KEEP_RE = re.compile(r"^(?:new file mode|deleted file mode|old mode|new mode|rename from|rename to|copy from|copy to|similarity index|Binary files|Submodule )")
-DIFF_META_DROP_RE = re.compile(r"^(?:index [0-9a-f]|--- |\+\+\+ |\\ No newline)")
-STATUS_KEEP_RE = re.compile(
+COMMIT_RE = lazy(r"^commit [0-9a-f]{7,64}\b")
+ONELINE_RE = lazy(r"^(?:[*|\\/ ]+)?[0-9a-f]{7,40} ")
+HEADER_DROP_RE = lazy(r"^(?:Author|AuthorDate|Commit|CommitDate|Date|Reflog|Signed-off-by):")
+STAT_FILE_RE = lazy(r"^( \S.* \| +\d+)(?: ?[+-]*)$|^ \S.* \| +Bin .*$")
+STAT_SUMMARY_RE = lazy(r"^ \d+ files? changed")
+DIFF_RE = lazy(r"^diff --(?:git|cc|combined) ")
+DIFF_META_KEEP_RE = lazy(r"^(?:new file mode|deleted file mode|old mode|new mode|rename from|rename to|copy from|copy to|similarity index|Binary files|Submodule )")
+DIFF_META_DROP_RE = lazy(r"^(?:index [0-9a-f]|--- |\+\+\+ |\\ No newline)")
+STATUS_KEEP_RE = lazy(
     r"^(?:On branch |HEAD detached|Your branch |and have \d+ and \d+|nothing to commit|nothing added to commit|no changes added"
     r"|Changes to be committed:|Changes not staged for commit:|Untracked files:|Unmerged paths:|You have unmerged paths"
     r"|You are currently|All conflicts fixed|Initial commit|No commits yet|interactive rebase|Last commands? done|Next commands? to do)"
 )
-HINT_RE = re.compile(r'^\s+\((?:use "git|use \'git|fix conflicts|all conflicts|commit or discard)|^\s*\(use ')
-SHORT_STATUS_RE = re.compile(r"^(?:[ MADRCUT?!]{2}) \S|^## ")
-PROGRESS_RE = re.compile(
+HINT_RE = lazy(r'^\s+\((?:use "git|use \'git|fix conflicts|all conflicts|commit or discard)|^\s*\(use ')
+SHORT_STATUS_RE = lazy(r"^(?:[ MADRCUT?!]{2}) \S|^## ")
+PROGRESS_RE = lazy(
     r"^(?:remote: )?(?:Enumerating|Counting|Compressing|Writing|Receiving|Resolving|Total|Delta compression|Unpacking|Updating files|Checking out files)\b"
 )
 STAT_FILES_KEPT = 2

@@ -10,18 +10,17 @@ files]`, `go: downloading …`.
 
 from __future__ import annotations
 
-import re
-
 from ai_session.core.compress.base import Ctx, Out
+from ai_session.core.compress.patterns import lazy
 
-MARK_RE = re.compile(r"^\s*=== (?:RUN|PAUSE|CONT|NAME)\s+(\S+)")
-RESULT_RE = re.compile(r"^\s*--- (PASS|FAIL|SKIP): (\S+)")
-PKG_OK_RE = re.compile(r"^ok\s+\S+")
-PKG_FAIL_RE = re.compile(r"^FAIL(?:\s|$)")
-NO_TESTS_RE = re.compile(r"^\?\s+\S+\s+\[no test files\]")
-DIAG_RE = re.compile(r"^\s*\S+\.go:\d+(?::\d+)?: ")
-DROP_RE = re.compile(r"^go: (?:downloading|finding|extracting) |^PASS$")
-KEEP_RE = re.compile(r"^# \S|^Benchmark\S+\s+\d+|coverage: |^panic: |^fatal error: |^goroutine \d+ \[|^exit status \d+")
+MARK_RE = lazy(r"^\s*=== (?:RUN|PAUSE|CONT|NAME)\s+(\S+)")
+RESULT_RE = lazy(r"^\s*--- (PASS|FAIL|SKIP): (\S+)")
+PKG_OK_RE = lazy(r"^ok\s+\S+")
+PKG_FAIL_RE = lazy(r"^FAIL(?:\s|$)")
+NO_TESTS_RE = lazy(r"^\?\s+\S+\s+\[no test files\]")
+DIAG_RE = lazy(r"^\s*\S+\.go:\d+(?::\d+)?: ")
+DROP_RE = lazy(r"^go: (?:downloading|finding|extracting) |^PASS$")
+KEEP_RE = lazy(r"^# \S|^Benchmark\S+\s+\d+|coverage: |^panic: |^fatal error: |^goroutine \d+ \[|^exit status \d+")
 LOG_CAP = 60
 PANIC_CAP = 40
 OK_CAP = 30

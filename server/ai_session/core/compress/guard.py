@@ -46,6 +46,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ai_session.core.compress.patterns import lazy
+
 # ---------------------------------------------------------------- vendored code
 # Path parts whose files are somebody else's code: a location inside them is not a fact.
 VENDORED_PARTS = (
@@ -56,7 +58,7 @@ VENDORED_PARTS = (
 )
 
 
-_VENDORED_RE = re.compile("|".join(re.escape(v) for v in VENDORED_PARTS) + r"|^(?:\./)?(?:vendor|dist|build)/")
+_VENDORED_RE = lazy("|".join(re.escape(v) for v in VENDORED_PARTS) + r"|^(?:\./)?(?:vendor|dist|build)/")
 
 
 def is_vendored(path: str) -> bool:
@@ -67,19 +69,19 @@ def is_vendored(path: str) -> bool:
 # Literal-led expressions a search over the whole output can jump to; group "end" is where
 # the line number starts, the path is read backwards from the match.
 LOCATION_RES = (
-    re.compile(r"\.[A-Za-z]\w{0,15}(?::\d|:\[\d)|\.[A-Za-z]{1,5}\(\d+(?:,\d+)?\):"),  # x.py:12  X.java:[12,5]  x.ts(12,3):
-    re.compile(r"\", line \d"),  # File "x.py", line 12
-    re.compile(r"\bIn \S+ line \d|\bat \S+ line \d"),  # shellcheck; perl
-    re.compile(r"-->\s*\S+:\d"),  # rustc, ruff
-    re.compile(r"\b(?:Makefile|Dockerfile|Containerfile|Rakefile|Gemfile|Jenkinsfile|Justfile|justfile|BUILD):\d"),
+    lazy(r"\.[A-Za-z]\w{0,15}(?::\d|:\[\d)|\.[A-Za-z]{1,5}\(\d+(?:,\d+)?\):"),  # x.py:12  X.java:[12,5]  x.ts(12,3):
+    lazy(r"\", line \d"),  # File "x.py", line 12
+    lazy(r"\bIn \S+ line \d|\bat \S+ line \d"),  # shellcheck; perl
+    lazy(r"-->\s*\S+:\d"),  # rustc, ruff
+    lazy(r"\b(?:Makefile|Dockerfile|Containerfile|Rakefile|Gemfile|Jenkinsfile|Justfile|justfile|BUILD):\d"),
 )
 _PATH_STOP = " \t\"'(<[{=,;`"
-HEADER_RE = re.compile(r"^In \S+ line \d+:$")  # a location that heads the findings printed under it
-_RULE_CODE_RE = re.compile(r"\b[A-Z]{1,4}-?\d{3,5}\b")  # SC2086, C0114, E501, TS2322
-PY_FRAME_RE = re.compile(r'^(\s*)File "([^"]+)", line \d+')
-LOCATION_ONLY_RE = re.compile(r"^\s*-->\s*\S+(?::\d+)+:?\s*$")  # the message it belongs to is above
+HEADER_RE = lazy(r"^In \S+ line \d+:$")  # a location that heads the findings printed under it
+_RULE_CODE_RE = lazy(r"\b[A-Z]{1,4}-?\d{3,5}\b")  # SC2086, C0114, E501, TS2322
+PY_FRAME_RE = lazy(r'^(\s*)File "([^"]+)", line \d+')
+LOCATION_ONLY_RE = lazy(r"^\s*-->\s*\S+(?::\d+)+:?\s*$")  # the message it belongs to is above
 # Right after a location, a diagnostic's level: `x.c:1:2: error: …`, `x.py:3:4 - warning: …`.
-_SEVERITY_AFTER_RE = re.compile(r"[:\s\d,)\]-]*(?:fatal error|error|warning|fatal|panic)\b[:\s\[]", re.IGNORECASE)
+_SEVERITY_AFTER_RE = lazy(r"[:\s\d,)\]-]*(?:fatal error|error|warning|fatal|panic)\b[:\s\[]", re.IGNORECASE)
 
 
 def _path_before(line: str, end: int) -> str:
@@ -138,8 +140,8 @@ SEVERITY_PHRASES = (
     "not found", "segmentation fault", "core dumped", "can't", "could not", "unable to", "undefined reference",
     "timed out", "not ok", "err!", "***", "✕", "✗", "✘", "×", "✖",
 )
-_WORD_RE = re.compile(r"[a-z]+")
-_CAMEL_SEVERITY_RE = re.compile(r"[a-z](?:Error|Exception|Warning)\b")
+_WORD_RE = lazy(r"[a-z]+")
+_CAMEL_SEVERITY_RE = lazy(r"[a-z](?:Error|Exception|Warning)\b")
 HIGH_WORDS = frozenset(("error", "errors", "warning", "warnings", "fatal", "critical", "failed", "failure", "panic"))
 # The level of a finding when it is a low one.
 LOW_MARKS = (
@@ -148,17 +150,17 @@ LOW_MARKS = (
     " info ", " hint ", " style ", "- information", "- hint", " information:", " performance:", " portability:",
 )
 LOW_STARTS = ("note:", "info:", "hint:", "help:", "style:", "convention:", "refactor:", "suggestion:")
-_PYLINT_CODE_RE = re.compile(r": ([CRIEWF])\d{4}: ")
+_PYLINT_CODE_RE = lazy(r": ([CRIEWF])\d{4}: ")
 
 
 # Paths and file names: a severity word inside one (`src/errors/x.ts`) names a file, not a problem.
-_QUOTED_RE = re.compile(r'"[^"]*"|`[^`]*`')
-_PATH_TOKEN_RE = re.compile(r"[^\s:'\"`(]*[/\\][^\s:'\"`)]*|[\w-]+\.(?:[a-z]{1,4}\.)?[a-z]{1,5}\b")
+_QUOTED_RE = lazy(r'"[^"]*"|`[^`]*`')
+_PATH_TOKEN_RE = lazy(r"[^\s:'\"`(]*[/\\][^\s:'\"`)]*|[\w-]+\.(?:[a-z]{1,4}\.)?[a-z]{1,5}\b")
 
 
 # What a failed assertion expected and got: `expected: "abc"`, `got: 1`, `Received: …`,
 # `expected {"a"=>1} to be truthy, got false`.
-ASSERTION_RE = re.compile(r"^\s*(?:expected|actual|got|received|but was|but got)(?:\s*[:<]|\s+\S)", re.IGNORECASE)
+ASSERTION_RE = lazy(r"^\s*(?:expected|actual|got|received|but was|but got)(?:\s*[:<]|\s+\S)", re.IGNORECASE)
 
 
 def severity_fact(line: str, low: str) -> bool:
@@ -201,8 +203,8 @@ _NOUNS = (  # things counted: a count of them is a summary next to a verdict or 
     "tests?|examples?|assertions?|runs?|checks?|targets?|packages?|files?|modules?|cases?|suites?|benchmarks?"
     "|crates?|dependencies|actionable tasks?|items|specs?|scenarios?|steps?|projects?|sessions?|environments?"
 )
-COUNT_RE = re.compile(r"\d[\d,.]*%? {1,2}(?:" + _OUTCOMES + r")\b(?![.\w/-])")
-NOUN_COUNT_RE = re.compile(r"\d[\d,.]*%? {1,2}(?:" + _NOUNS + r")\b(?![.\w/-])")
+COUNT_RE = lazy(r"\d[\d,.]*%? {1,2}(?:" + _OUTCOMES + r")\b(?![.\w/-])")
+NOUN_COUNT_RE = lazy(r"\d[\d,.]*%? {1,2}(?:" + _NOUNS + r")\b(?![.\w/-])")
 VERDICT_WORDS = frozenset((
     "passed", "failed", "failures", "failure", "errors", "error", "warnings", "skipped", "added", "removed", "changed",
     "installed", "uninstalled", "updated", "upgraded", "audited", "checked", "would", "compiled", "built", "ran",
@@ -210,15 +212,15 @@ VERDICT_WORDS = frozenset((
     "reformatted", "unchanged", "left", "processed", "analyzed", "analysed", "scanned", "linted", "formatted",
     "resolved", "prepared", "downloaded", "up", "cached", "done", "finished", "completed", "complete", "in",
 ))  # fmt: skip
-VERB_COUNT_RE = re.compile(
+VERB_COUNT_RE = lazy(
     r"(?:added|removed|changed|installed|uninstalled|updated|upgraded|downgraded|audited|reformatted|found|checked"
     r"|fixed|resolved|prepared|compiled|built)\s+\d"
 )
-LABEL_RE = re.compile(
+LABEL_RE = lazy(
     r"(?:tests? run|failures|errors|skipped|tests|test suites|test files|files|result|total|passed|failed"
     r"|warnings|snapshots|ran|pass|fail)\s*[:=]\s*\S"
 )
-STATUS_RE = re.compile(
+STATUS_RE = lazy(
     r"^\W*(?:build|tests?)\s+(?:success(?:ful)?|fail(?:ed|ure)?|passed|ok)\b"
     r"|^\s*(?:ok|pass(?:ed)?|fail(?:ed)?|success|done|error|finished)\b(?:\s*[(\[].*)?$"
     r"|^\s*[+-] [\w@./-]+(?: | ?==| ?@)v?\d[\w.+-]*(?: \S+)?$"  # "+ react 18.2.0", " - six==1.16"
@@ -226,20 +228,20 @@ STATUS_RE = re.compile(
     r"|^[a-z][\w ]*\b(?:" + _NOUNS + r")\b[\w ]*: \d+$"  # "build targets in project: 21"
 )
 # A file a build emitted, with its size: "dist/assets/index-B7npCMov.js  210.78 kB │ gzip: 73.00 kB".
-EMITTED_RE = re.compile(r"^\s*\S+\.[a-z0-9]{1,6}\s+[\d.,]+ ?(?:b|bytes|kb|kib|mb|mib|gb|gib)\b")
+EMITTED_RE = lazy(r"^\s*\S+\.[a-z0-9]{1,6}\s+[\d.,]+ ?(?:b|bytes|kb|kib|mb|mib|gb|gib)\b")
 # A row of a per-file table that ends in a percentage (coverage: `src/app.py  20  2  90%
 # 12-13`, and its TOTAL), and the header naming its columns.
-TABLE_ROW_RE = re.compile(r"^\s*(?:\S+\.\w+|\S+/|total)\s+\d+(?:\s+\d+)*\s+\d{1,3}(?:\.\d+)?%")
-TABLE_HEADER_RE = re.compile(r"^\s*name\s+stmts\s+miss\b")
+TABLE_ROW_RE = lazy(r"^\s*(?:\S+\.\w+|\S+/|total)\s+\d+(?:\s+\d+)*\s+\d{1,3}(?:\.\d+)?%")
+TABLE_HEADER_RE = lazy(r"^\s*name\s+stmts\s+miss\b")
 # What a successful run did to each item, by name and version: "Compiling regex v1.7.1",
 # "Setting up meson (1.0.1-5) ...". Facts only when the command succeeded (failing, they are progress).
-ITEM_RE = re.compile(
+ITEM_RE = lazy(
     r"^\s*(?:compiling|checking|documenting|setting up|installing|installed|building|built|packaging|packaged"
     r"|linking|linked|created|wrote|generated|removing|removed|upgrading|upgraded|adding|added|updated)"
     r"\s+\S+\s+\(?v?\d[\w.+~:-]*\)?"
 )
 # "done in 3s", "OK (3.2 seconds)", "failed after 2 min": an outcome with how long it took.
-DURATION_RE = re.compile(r"(?:\bin|\bafter|\btook|\() ?[\d.]+(?:=\S*)?\s*(?:s|ms|sec|secs|seconds|m|min|minutes)\b")
+DURATION_RE = lazy(r"(?:\bin|\bafter|\btook|\() ?[\d.]+(?:=\S*)?\s*(?:s|ms|sec|secs|seconds|m|min|minutes)\b")
 DURATION_WORDS = frozenset(("ok", "done", "fail", "failed", "error", "success", "successful", "passed", "finished",
                             "completed", "built", "compiled", "succeeded", "congratulations"))  # fmt: skip
 SUMMARY_PHRASES = (
@@ -250,7 +252,7 @@ SUMMARY_PHRASES = (
     "built target", "build complete", "build finished",
 )
 # A short line that ends on its outcome: "-- Configuring done", "Build complete.", "All tests passed".
-ENDS_WITH_OUTCOME_RE = re.compile(r"\b(?:done|finished|complete|completed|succeeded|successful|passed|failed)\W{0,3}$")
+ENDS_WITH_OUTCOME_RE = lazy(r"\b(?:done|finished|complete|completed|succeeded|successful|passed|failed)\W{0,3}$")
 # Lower-case substrings one of which a summary contains.
 SUMMARY_HINTS = (
     " pass", " fail", " error", " warning", " skip", "xfail", "xpass", " deselected", " pending", " succe",
@@ -284,16 +286,16 @@ def summary_fact(line: str, low: str) -> bool:
 # ---------------------------------------------------------------- test ids and noise
 # tests/x.py::test_y; TAP's `not ok 3`; a runner's numbered failure (`1) Suite does x`,
 # `8) testEncode(org.x.CodecTest)`: mocha, RSpec, JUnit, minitest number their failures).
-TEST_ID_RE = re.compile(r"\.[A-Za-z]\w{0,8}::\w|^\s*not ok \d+|^\s*\d{1,4}\) \S")
+TEST_ID_RE = lazy(r"\.[A-Za-z]\w{0,8}::\w|^\s*not ok \d+|^\s*\d{1,4}\) \S")
 # Recognisably noise whatever words they contain: test-start markers, passing tests,
 # code frames (a `|` gutter, a `^~~~` marker line), source lines annotated by a blame.
-NOISE_START_RE = re.compile(
+NOISE_START_RE = lazy(
     r"\d{1,6} {3,}\S|running \d+ tests?$|\w+ (?:error|ERR!|warn|WARN|warning)\s*$"  # line numbers; empty prefixes
     r"|\^?[0-9a-f]{7,40} (?:\S+ +)?\([^()]*\d\) "  # a source line annotated with its commit (blame)
     r"|\s*(?:=== (?:RUN|PAUSE|CONT|NAME)\s|--- PASS: |\[\s+(?:RUN|OK)\s+\]|RUNS\s|[✓✔√]\s|(?:ok|PASS|PASSED)\s+\S"
     r"|\d*\s*[|│](?:\s|$)|[~^]+[\s~^-]*$)"
 )
-_PROGRESS_TAIL_RE = re.compile(r"\s*\[\s*\d+%\]$")
+_PROGRESS_TAIL_RE = lazy(r"\s*\[\s*\d+%\]$")
 PASS_ENDINGS = (" PASSED", " PASS", " ... ok", " ok", " OK", " passed")
 
 
@@ -328,9 +330,9 @@ COUNT_WORDS = frozenset((_OUTCOMES + "|" + _NOUNS).replace("?", "").replace("(",
     "tests", "files", "modules", "packages", "vulnerabilities", "vulnerability", "issues", "problems", "examples",
     "assertions", "runs", "checks", "targets", "cases", "suites", "crates", "insertions", "deletions", "tasks",
 }
-_MARKS_RE = re.compile("[✕✗✘×✖]")
+_MARKS_RE = lazy("[✕✗✘×✖]")
 _BYTES_NON_ALPHA = bytes(b if 97 <= b <= 122 else 32 for b in range(256))  # a-z stay, the rest is space
-_QUICK_LOCATION_RE = re.compile(r"\.[A-Za-z]\w{0,15}(?::\d|\(\d|:\[\d)|-->|file:\d|BUILD:\d")
+_QUICK_LOCATION_RE = lazy(r"\.[A-Za-z]\w{0,15}(?::\d|\(\d|:\[\d)|-->|file:\d|BUILD:\d")
 
 
 _VOCABULARY_BYTES = frozenset(w.encode() for w in VOCABULARY)
@@ -351,7 +353,7 @@ def _may_be_fact(line: str, low: str, digits: bool) -> bool:
 
 
 _BYTES_TO_HASH = bytes.maketrans(b"0123456789", b"##########")
-_NUMBER_RE = re.compile(r"\b\d+(?:[.,:]\d+)*\b")  # a number on its own, not part of a name (module_2.py)
+_NUMBER_RE = lazy(r"\b\d+(?:[.,:]\d+)*\b")  # a number on its own, not part of a name (module_2.py)
 
 
 def classify(line: str, digits: bool = True) -> int:
@@ -498,7 +500,7 @@ def scan(lines: list[str], exit_code: int | None = None) -> Facts:
 
 # A header a diff body follows: `@@ -3,10 +3,11 @@`, or a location alone on its line ending
 # with a colon (`Diff in /src/lib.rs:54:`, as formatters print their diffs).
-_HUNK_HEADER_RE = re.compile(r"^@@ |^\S*\.\w+:\d+:$|^Diff in \S+:\d+:$")
+_HUNK_HEADER_RE = lazy(r"^@@ |^\S*\.\w+:\d+:$|^Diff in \S+:\d+:$")
 _DIFF_BODY_PROBE = 12
 
 
@@ -525,7 +527,7 @@ def _not_in_hunks(lines: list[str], facts: Facts) -> None:
             inside = False
 
 
-_TEST_ID_TOKEN_RE = re.compile(r"[\w./\\-]+\.[A-Za-z]\w{0,8}::[^\s]+")
+_TEST_ID_TOKEN_RE = lazy(r"[\w./\\-]+\.[A-Za-z]\w{0,8}::[^\s]+")
 
 
 def _one_line_per_test(lines: list[str], facts: Facts, located_by_path: set[int]) -> None:
@@ -550,7 +552,7 @@ def _one_line_per_test(lines: list[str], facts: Facts, located_by_path: set[int]
 EXPLANATION_CAP = 20
 BOX_LEADS = frozenset("│┃├└╰┆┊")  # a fact's detail drawn as a tree or box under it
 HEADER_SEARCH = 40
-_PATH_ONLY_RE = re.compile(r"^\s*(?:[\w.@~+-]*[/\\])*[\w.@~+-]+\.\w+\s*$|^\s*\S*[/\\]\S*\s*$")
+_PATH_ONLY_RE = lazy(r"^\s*(?:[\w.@~+-]*[/\\])*[\w.@~+-]+\.\w+\s*$|^\s*\S*[/\\]\S*\s*$")
 
 
 def structure(lines: list[str], kept: set[int], facts: Facts) -> set[int]:

@@ -14,24 +14,25 @@ from __future__ import annotations
 import re
 
 from ai_session.core.compress.base import Ctx, Out, keep_important
+from ai_session.core.compress.patterns import lazy
 
-SUITE_RE = re.compile(r"^\s*(PASS|FAIL|RUNS)\s+\S")
-BULLET_RE = re.compile(r"^\s*● (.*)$")
-MOCHA_FAIL_RE = re.compile(r"^\s+\d+\) \S")
-PASS_MARK_RE = re.compile(r"^\s*[✓✔√]\s")
-SKIP_MARK_RE = re.compile(r"^\s*(?:[○↓]|-\s)\s*\S")
-FAIL_MARK_RE = re.compile(r"^\s*[✕×✖]\s")
-VITEST_FILE_RE = re.compile(r"^\s*[❯✓×↓]\s+\S+\.(?:[cm]?[jt]sx?|vue|svelte)\b")
-SUMMARY_RE = re.compile(
+SUITE_RE = lazy(r"^\s*(PASS|FAIL|RUNS)\s+\S")
+BULLET_RE = lazy(r"^\s*● (.*)$")
+MOCHA_FAIL_RE = lazy(r"^\s+\d+\) \S")
+PASS_MARK_RE = lazy(r"^\s*[✓✔√]\s")
+SKIP_MARK_RE = lazy(r"^\s*(?:[○↓]|-\s)\s*\S")
+FAIL_MARK_RE = lazy(r"^\s*[✕×✖]\s")
+VITEST_FILE_RE = lazy(r"^\s*[❯✓×↓]\s+\S+\.(?:[cm]?[jt]sx?|vue|svelte)\b")
+SUMMARY_RE = lazy(
     r"^\s*(?:Test Suites:|Tests:|Snapshots:|Time:|Ran all test suites|Test Files\s|Tests\s+\d|Duration\s"
     r"|\d+ (?:passing|failing|pending)\b|Errors\s+\d|Type Errors\s)"
 )
-CODE_FRAME_RE = re.compile(r"^\s*>?\s*\d+\s*\|")
-CARET_FRAME_RE = re.compile(r"^\s*\|")
-STACK_RE = re.compile(r"^\s*(?:at |❯ )")
-INTERNAL_RE = re.compile(r"node_modules|node:internal|\(internal/|<anonymous>\)$|\(native\)")
-DIFF_HEAD_RE = re.compile(r"^\s*(?:- Expected|\+ Received|\+ expected - actual|- expected \+ actual)")
-SEPARATOR_RE = re.compile(r"^\s*⎯{3,}")
+CODE_FRAME_RE = lazy(r"^\s*>?\s*\d+\s*\|")
+CARET_FRAME_RE = lazy(r"^\s*\|")
+STACK_RE = lazy(r"^\s*(?:at |❯ )")
+INTERNAL_RE = lazy(r"node_modules|node:internal|\(internal/|<anonymous>\)$|\(native\)")
+DIFF_HEAD_RE = lazy(r"^\s*(?:- Expected|\+ Received|\+ expected - actual|- expected \+ actual)")
+SEPARATOR_RE = lazy(r"^\s*⎯{3,}")
 MESSAGE_CAP = 15
 DIFF_CAP = 24
 FRAMES_KEPT = 2

@@ -14,31 +14,32 @@ import re
 from ai_session.core.compress.base import Ctx, Out, keep_important
 from ai_session.core.compress.generic import set_aside
 from ai_session.core.compress.guard import scan
+from ai_session.core.compress.patterns import lazy
 
 DIAG_RES = [
-    re.compile(r"^\S.*?\(\d+,\d+\): (?:error|warning|message) TS\d+:"),  # tsc plain
-    re.compile(r"^\S.*?:\d+:\d+ - (?:error|warning|message) TS\d+:"),  # tsc pretty
-    re.compile(r"^\S.*?:\d+(?::\d+)?: (?:error|warning|note|fatal|info|hint)\b"),  # mypy, gcc-like
-    re.compile(r"^\s*\S.*?:\d+:\d+ - (?:error|warning|information):"),  # pyright
-    re.compile(r"^\s+\d+:\d+\s+(?:error|warning|✖|⚠)\s"),  # eslint stylish
-    re.compile(r"^\S.*?:\d+:\d+:? (?:[A-Z]+\d+|[a-z]+(?:-[a-z]+)*)\b"),  # ruff/flake8/eslint unix
-    re.compile(r"^\S.*?: line \d+, col \d+, (?:Error|Warning)"),  # eslint compact
-    re.compile(r"^(?:error|warning)(?:\[[\w-]+\])?: "),  # ruff full: "F401 ..." handled below
-    re.compile(r"^[A-Z]+\d+ (?:\[\*\] )?\S"),  # ruff full format headline "F401 [*] `os` ..."
-    re.compile(r"^\s*--> \S+:\d+"),  # ruff full format location
+    lazy(r"^\S.*?\(\d+,\d+\): (?:error|warning|message) TS\d+:"),  # tsc plain
+    lazy(r"^\S.*?:\d+:\d+ - (?:error|warning|message) TS\d+:"),  # tsc pretty
+    lazy(r"^\S.*?:\d+(?::\d+)?: (?:error|warning|note|fatal|info|hint)\b"),  # mypy, gcc-like
+    lazy(r"^\s*\S.*?:\d+:\d+ - (?:error|warning|information):"),  # pyright
+    lazy(r"^\s+\d+:\d+\s+(?:error|warning|✖|⚠)\s"),  # eslint stylish
+    lazy(r"^\S.*?:\d+:\d+:? (?:[A-Z]+\d+|[a-z]+(?:-[a-z]+)*)\b"),  # ruff/flake8/eslint unix
+    lazy(r"^\S.*?: line \d+, col \d+, (?:Error|Warning)"),  # eslint compact
+    lazy(r"^(?:error|warning)(?:\[[\w-]+\])?: "),  # ruff full: "F401 ..." handled below
+    lazy(r"^[A-Z]+\d+ (?:\[\*\] )?\S"),  # ruff full format headline "F401 [*] `os` ..."
+    lazy(r"^\s*--> \S+:\d+"),  # ruff full format location
 ]
-SUMMARY_RE = re.compile(
+SUMMARY_RE = lazy(
     r"^(?:Found \d+ (?:error|problem)|Found 0 errors|Success: no issues|All checks passed|✖ \d+ problems?"
     r"|\s*\d+ errors?(?: and \d+ warnings?)? potentially fixable|\[\*\] \d+ fixable"
     r"|\d+ errors?, \d+ warnings?|\d+ (?:error|warning)s? found|No fixes available|Errors\s+Files"
     r"|Your code has been rated|\d+ files? (?:checked|would be|reformatted|left unchanged)|Checked \d+)"
 )
-FRAME_RE = re.compile(r"^\s*\d*\s*\|(?:\s|$)|^\s*[~^]+[\s~^]*$|^\s*\|")
-TSC_PRETTY_CODE_RE = re.compile(r"^\d+\s{2,}\S|^\s+~+$")
-TABLE_ROW_RE = re.compile(r"^\s+\d+\s+\S+:\d+$")
-PATH_HEADER_RE = re.compile(r"^(?:/|[A-Za-z]:\\|\.{0,2}/?[\w@.-]+/)\S*\.\w+$")
+FRAME_RE = lazy(r"^\s*\d*\s*\|(?:\s|$)|^\s*[~^]+[\s~^]*$|^\s*\|")
+TSC_PRETTY_CODE_RE = lazy(r"^\d+\s{2,}\S|^\s+~+$")
+TABLE_ROW_RE = lazy(r"^\s+\d+\s+\S+:\d+$")
+PATH_HEADER_RE = lazy(r"^(?:/|[A-Za-z]:\\|\.{0,2}/?[\w@.-]+/)\S*\.\w+$")
 CONT_CAP = 3
-WATCH_RE = re.compile(r"^\[?\d{1,2}:\d{2}:\d{2}(?: [AP]M)?\]? ")
+WATCH_RE = lazy(r"^\[?\d{1,2}:\d{2}:\d{2}(?: [AP]M)?\]? ")
 
 
 def is_diagnostic(line: str) -> bool:

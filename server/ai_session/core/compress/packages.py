@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 
 from ai_session.core.compress.base import Ctx, Out, keep_important
+from ai_session.core.compress.patterns import lazy
 
-DROP_RE = re.compile(
+DROP_RE = lazy(
     r"^\s*(?:Collecting |Downloading |Obtaining |Using cached |Requirement already satisfied|Looking in indexes"
     r"|Installing build dependencies|Getting requirements to build|Preparing metadata|Building wheels? for"
     r"|Created wheel for|Stored in directory|Attempting uninstall|Found existing installation|Uninstalling "
@@ -26,14 +27,14 @@ DROP_RE = re.compile(
     r"|^info |^➤ YN0000: |^\s*[━─█▏▎▍▌▋▊▉ ]+\s*[\d.]+/[\d.]+ [kMG]?B|^(?:dependencies|devDependencies|optionalDependencies):$"
     r"|^[+-] \S+ \S+$|^\s*(?:npm error|npm ERR!|npm warn|npm WARN)\s*$"
 )
-WARN_RE = re.compile(r"^(?:npm warn|npm WARN|warning |\s*WARN\s|WARNING: |➤ YN0\d+: .*(?:deprecated|warn))", re.IGNORECASE)
-KEEP_RE = re.compile(
+WARN_RE = lazy(r"^(?:npm warn|npm WARN|warning |\s*WARN\s|WARNING: |➤ YN0\d+: .*(?:deprecated|warn))", re.IGNORECASE)
+KEEP_RE = lazy(
     r"^(?:npm error|npm ERR!|\s*ERR_PNPM|error |ERROR: |\s*×|\s*╰─>|Error: |Successfully installed|Installing collected packages"
     r"|added \d+|removed \d+|changed \d+|up to date|audited \d+|found \d+ vulnerabilit|\d+ (?:low|moderate|high|critical)"
     r"|Packages: |Done in |success |➤ YN\d{4}: |Failed to build|note: This error|hint: |npm warn ERESOLVE|\s*peer |.* requires .*, but you have)"
 )
-EMPTY_ERROR_RE = re.compile(r"^(?:npm error|npm ERR!|npm warn|npm WARN)\s*$")
-SUBPROCESS_RE = re.compile(r"^\s*│")
+EMPTY_ERROR_RE = lazy(r"^(?:npm error|npm ERR!|npm warn|npm WARN)\s*$")
+SUBPROCESS_RE = lazy(r"^\s*│")
 WARN_CAP = 5
 SUBPROCESS_TAIL = 12
 

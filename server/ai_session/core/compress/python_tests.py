@@ -12,23 +12,24 @@ from __future__ import annotations
 import re
 
 from ai_session.core.compress.base import Ctx, Out, keep_important
+from ai_session.core.compress.patterns import lazy
 
-SECTION_RE = re.compile(r"^=+ (.+?) =+$")
-ENTRY_RE = re.compile(r"^_{3,} (.+?) _{3,}$")
-SUBSECTION_RE = re.compile(r"^-{3,} (.+?) -{3,}$")
-COUNTS_RE = re.compile(
+SECTION_RE = lazy(r"^=+ (.+?) =+$")
+ENTRY_RE = lazy(r"^_{3,} (.+?) _{3,}$")
+SUBSECTION_RE = lazy(r"^-{3,} (.+?) -{3,}$")
+COUNTS_RE = lazy(
     r"\b\d+ (?:passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?|rerun)\b|no tests ran"
 )
-SUMMARY_RE = re.compile(r"(?:\b\d+ (?:passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?|rerun)\b|no tests ran).* in \d+(?:\.\d+)?s\b")
-STATUS_RE = re.compile(r"\b(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b")
-PROGRESS_RE = re.compile(r"^(?:\S+\.py )?[.FEsxXpR]+\s*(?:\[\s*\d+%\])?$")
-PCT_RE = re.compile(r"\s*\[\s*\d+%\]$")
-LOCATION_LINE_RE = re.compile(r"^[^\s>].*?:\d+:(?: |$)")
-NUMBERED_EXAMPLE_RE = re.compile(r"^\d+\s+(?:>>>|\.\.\.)")
-FILE_FRAME_RE = re.compile(r'^\s+File "[^"]*", line \d+')
-LIBRARY_FRAME_RE = re.compile(r'File "(?:[^"]*/(?:site-packages|dist-packages|lib/python\d[\d.]*)/|<frozen )')
-CARET_RE = re.compile(r"^\s*[~^]+\s*$")
-HEADER_DROP_RE = re.compile(
+SUMMARY_RE = lazy(r"(?:\b\d+ (?:passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?|rerun)\b|no tests ran).* in \d+(?:\.\d+)?s\b")
+STATUS_RE = lazy(r"\b(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b")
+PROGRESS_RE = lazy(r"^(?:\S+\.py )?[.FEsxXpR]+\s*(?:\[\s*\d+%\])?$")
+PCT_RE = lazy(r"\s*\[\s*\d+%\]$")
+LOCATION_LINE_RE = lazy(r"^[^\s>].*?:\d+:(?: |$)")
+NUMBERED_EXAMPLE_RE = lazy(r"^\d+\s+(?:>>>|\.\.\.)")
+FILE_FRAME_RE = lazy(r'^\s+File "[^"]*", line \d+')
+LIBRARY_FRAME_RE = lazy(r'File "(?:[^"]*/(?:site-packages|dist-packages|lib/python\d[\d.]*)/|<frozen )')
+CARET_RE = lazy(r"^\s*[~^]+\s*$")
+HEADER_DROP_RE = lazy(
     r"^(platform |cachedir|rootdir|configfile|plugins|testpaths|inifile|Using --randomly-seed"
     r"|hypothesis profile|benchmark:|django: |asyncio: |timeout: |sensitiveurl|metadata: |Test order randomisation"
     r"|collecting \.\.\.|created: \d+/\d+ workers|\d+ workers \[)"
@@ -234,9 +235,9 @@ def _progress_line(out: Out, i: int, line: str, has_short: bool) -> None:
         out.drop("other lines", i)
 
 
-UT_RESULT_RE = re.compile(r"^(\S.*?) \.\.\. (ok|FAIL|ERROR|skipped.*|expected failure|unexpected success)$")
-UT_HEADER_RE = re.compile(r"^(FAIL|ERROR|UNEXPECTED SUCCESS): \S")
-UT_SUMMARY_RE = re.compile(r"^(Ran \d+ tests? in |OK\b|FAILED \()")
+UT_RESULT_RE = lazy(r"^(\S.*?) \.\.\. (ok|FAIL|ERROR|skipped.*|expected failure|unexpected success)$")
+UT_HEADER_RE = lazy(r"^(FAIL|ERROR|UNEXPECTED SUCCESS): \S")
+UT_SUMMARY_RE = lazy(r"^(Ran \d+ tests? in |OK\b|FAILED \()")
 
 
 def reduce_unittest(lines: list[str], ctx: Ctx) -> Out:

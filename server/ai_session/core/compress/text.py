@@ -9,11 +9,11 @@ trailing blanks. Line numbers are preserved one-to-one with the raw output (spli
 
 from __future__ import annotations
 
-import re
+from ai_session.core.compress.patterns import lazy
 
 # CSI (colours, cursor moves, erase), OSC (titles, OSC 8 links), DCS/SOS/PM/APC strings,
 # two-character escapes and character-set selection (ESC ( B).
-ANSI_RE = re.compile(
+ANSI_RE = lazy(
     r"\x1b\[[0-?]*[ -/]*[@-~]"
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"
     r"|\x1b[PX^_][^\x1b]*\x1b\\"
@@ -22,9 +22,9 @@ ANSI_RE = re.compile(
 )
 # Cursor to column 1 (CHA 1 / CHA) and "cursor back N>=10 columns": spinners and progress
 # bars redraw with these exactly as with `\r`, so they are turned into `\r` first.
-_TO_COL1_RE = re.compile(r"\x1b\[(?:1|0)?G|\x1b\[\d{2,}D")
-_SPINNER_RE = re.compile(r"^[\u2800-\u28ff\s]+$")  # a spinner frame left alone on its line
-_SPINNER_CHAR_RE = re.compile(r"[\u2800-\u28ff]")
+_TO_COL1_RE = lazy(r"\x1b\[(?:1|0)?G|\x1b\[\d{2,}D")
+_SPINNER_RE = lazy(r"^[\u2800-\u28ff\s]+$")  # a spinner frame left alone on its line
+_SPINNER_CHAR_RE = lazy(r"[\u2800-\u28ff]")
 
 
 def strip_ansi(text: str) -> str:
