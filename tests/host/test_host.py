@@ -198,3 +198,23 @@ def test_without_a_host_the_shell_runs_in_process_and_says_why(cli: CLI, home: P
     notes = [line for line in done.stderr.splitlines() if "no session host" in line]
     assert len(notes) == 1 and ("AI_SESSION_HOST=off" in notes[0] or "too long" in notes[0])
     assert cli("exec", "fb", "echo $Y", env=extra).stdout == "2\n"  # saved at close, as before hosts
+
+
+def test_a_flood_of_output_reaches_clients_in_few_notifications_and_before_the_end(cli: CLI, home: Path) -> None:
+    cli("create", "flood")
+    with connect(watch=True) as conn:
+        command = "python3 -c \"import sys; [sys.stdout.write('line %d of the flood\\n' % i) for i in range(100000)]\""
+        run_id = conn.request("aiSession/exec", {"session": "flood", "command": command})["runId"]
+        chunks: list[str] = []
+        while True:
+            msg = conn.receive(timeout=60)
+            params = msg.get("params") or {}
+            if params.get("runId") == run_id and msg.get("method") == "aiSession/runOutput":
+                chunks.append(params["data"])
+            elif msg.get("method") == "aiSession/runFinished" and params["run"]["id"] == run_id:
+                break
+    text = "".join(chunks).replace("\r\n", "\n")
+    assert [line for line in text.splitlines() if " of the flood" in line] == [
+        f"line {i} of the flood" for i in range(100000)]  # all of it, in order, before the run's end
+    # 2.2 MB in 4 KiB reads would be some 550 notifications; batched by 50 ms or 64 KiB, far fewer.
+    assert len(chunks) <= len(text) // (64 * 1024) + 60

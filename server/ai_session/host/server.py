@@ -37,6 +37,7 @@ from ai_session.core.manager import SessionManager
 from ai_session.core.models import CommandRun
 from ai_session.core.privacy import private_dir
 from ai_session.core.redact import redact_data
+from ai_session.host.batch import OutputBatcher
 from ai_session.core.shell.process import ShellProcess
 from ai_session.host.client import HostPaths
 from ai_session.protocol import payloads as p
@@ -226,10 +227,15 @@ class Host:
             client.runs.add(run.id)
             started.set_result(run)
 
+        def send_output(text: str) -> None:
+            run_id = started.result().id
+            self.notify("aiSession/runOutput", p.RunOutput(run_id=run_id, session_id=session.id, data=text), run_id=run_id)
+
+        batch = OutputBatcher(send_output)  # a flood is a notification per 50 ms, not per read
+
         def on_output(chunk: bytes) -> None:
             if (text := decoder.decode(chunk)) and started.done():
-                run_id = started.result().id
-                self.notify("aiSession/runOutput", p.RunOutput(run_id=run_id, session_id=session.id, data=text), run_id=run_id)
+                batch.add(text)
 
         async def run() -> CommandRun:
             try:
@@ -241,10 +247,12 @@ class Host:
                     started.set_exception(exc)
                     raise
                 done = self.m.get_run(started.result().id)  # as recorded: cancelled, or lost
+                batch.flush()
                 self._finished(done)
                 if isinstance(exc, asyncio.CancelledError):
                     return done
                 raise
+            batch.flush()
             self._finished(done)
             return done
 
