@@ -25,7 +25,7 @@ from pygls.protocol import (
 )
 
 from ai_session.core.errors import AiSessionError
-from ai_session.core.redact import redact_data
+from ai_session.core.redact import redact_json
 from ai_session.protocol.errors import ERROR_CODES as ERROR_CODES, error_object
 from ai_session.protocol.methods import REQUESTS
 
@@ -49,7 +49,7 @@ class Dumped(dict):
     def json(self) -> str:
         """Its JSON text, redacted (made once: a cached answer is neither encoded nor redacted twice)."""
         if self._json is None:
-            self._json = json.dumps(redact_data(self, by_key=False))
+            self._json = redact_json(self, by_key=False, ensure_ascii=True)
         return self._json
 
     @classmethod
@@ -65,14 +65,14 @@ class Dumped(dict):
 
 class AiSessionProtocol(LanguageServerProtocol):
     """Every message out -- responses, errors, notifications, server requests -- is written
-    by `_write`, after `redact_data`: the client (and an editor's trace log) never gets a
+    by `_write`, after redaction (`redact_json`): the client (and an editor's trace log) never gets a
     secret, whatever a handler put in it."""
 
     def _send_data(self, data: Any) -> None:
         if not data or self.writer is None:
             return super()._send_data(data)
         plain = json.loads(json.dumps(data, default=self._serialize_message))
-        self._write(json.dumps(redact_data(plain, by_key=False)))
+        self._write(redact_json(plain, by_key=False, ensure_ascii=True))
 
     def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
         if error is not None:  # written here: JSON-RPC wants "id": null when it is unknown
