@@ -761,7 +761,7 @@ export interface NotificationParams {
   'aiSession/sessionsChanged': SessionsChanged;
   /** The workspace's current session changed (attach, branch switch). */
   'aiSession/currentSessionChanged': CurrentSessionChanged;
-  /** Output of a running command, as it comes. */
+  /** Output of a running command, as it comes (at most one per 50 ms or 64 KiB of a run). */
   'aiSession/runOutput': RunOutput;
   /** A command ended: exit code, raw/context tokens, diagnostics. */
   'aiSession/runFinished': RunFinished;

@@ -74,7 +74,7 @@ _REQUESTS = [
 _NOTIFICATIONS = [
     Notification("aiSession/sessionsChanged", p.SessionsChanged, "Sessions were created, changed or deleted, by this or any other process."),
     Notification("aiSession/currentSessionChanged", p.CurrentSessionChanged, "The workspace's current session changed (attach, branch switch)."),
-    Notification("aiSession/runOutput", p.RunOutput, "Output of a running command, as it comes."),
+    Notification("aiSession/runOutput", p.RunOutput, "Output of a running command, as it comes (at most one per 50 ms or 64 KiB of a run)."),
     Notification("aiSession/runFinished", p.RunFinished, "A command ended: exit code, raw/context tokens, diagnostics."),
     Notification("aiSession/terminalOutput", p.TerminalOutput, "Output of an attached terminal."),
     Notification("aiSession/terminalClosed", p.TerminalClosed, "An attached terminal ended (shell exited or detached)."),
