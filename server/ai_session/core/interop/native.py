@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any, TextIO
 
 from pydantic import ValidationError
@@ -78,14 +79,9 @@ def write_object(out: TextIO, head: dict[str, Any], arrays: dict[str, Iterable[A
 
 
 def _batches(items: Iterable[Any]) -> Iterator[list[Any]]:
-    """Runs of up to BATCH values, or of functions (the documents of a bundle write themselves)."""
-    batch: list[Any] = []
-    for item in items:
-        if batch and (len(batch) == BATCH or callable(item) != callable(batch[0])):
-            yield batch
-            batch = []
-        batch.append(item)
-    if batch:
+    """Runs of up to BATCH items (an array holds values, or functions: a bundle's documents)."""
+    it = iter(items)
+    while batch := list(islice(it, BATCH)):
         yield batch
 
 
