@@ -11,10 +11,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import cache
 from itertools import islice
 from typing import Any, TextIO
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from ai_session.core.errors import InvalidInput
 from ai_session.core.interop import ImportBundle, limits
@@ -40,7 +41,7 @@ def write_document(out: TextIO, session: Session, messages: Iterable[Message],
         return {"skipped": list(rows)} if rows else {}
 
     write_object(out, {**_head(), "session": _item(session)},
-                 {"messages": (_item(m) for m in messages), "runs": (_run_item(r, raw) for r, raw in runs)},
+                 {"messages": _dumped(messages), "runs": (_run_item(r, raw) for r, raw in runs)},
                  encode, tail=tail)  # fmt: skip
 
 
@@ -83,6 +84,17 @@ def _batches(items: Iterable[Any]) -> Iterator[list[Any]]:
     it = iter(items)
     while batch := list(islice(it, BATCH)):
         yield batch
+
+
+def _dumped(messages: Iterable[Message]) -> Iterator[dict[str, Any]]:
+    """`_item` of each message, a batch at a time (one call into pydantic's core per batch)."""
+    for batch in _batches(messages):
+        yield from _message_list().dump_python(batch, mode="json", by_alias=True)
+
+
+@cache
+def _message_list() -> TypeAdapter[list[Message]]:
+    return TypeAdapter(list[Message])
 
 
 def _head() -> dict[str, Any]:
