@@ -123,6 +123,9 @@ def _session_problems(service: Sessions, session: Session, *, fix: bool, is_runn
             for r in stuck:
                 store.save_run(r.model_copy(update={"status": RunStatus.LOST}))
             checks[-1].fixed = True
+    if store.totals_differ(session.id, rebuild=fix):  # list, show and stats read them
+        checks.append(Problem(session.id, "its kept totals differ from its history (counted again by repair)",
+                              fixed=fix))  # fmt: skip
     if not session.damage:  # a damaged record is only rewritten by quarantining it
         checks += _record_problems(service, session, fix=fix)
     for p in checks:

@@ -19,13 +19,15 @@ counts what that session holds, copies included. `copies` says how many were set
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from ai_session.core.accounting import saving
 from ai_session.core.models import MessageKind, Role, Session, utcnow
 from ai_session.core.providers.pricing import PER, PriceTable
+from ai_session.core.store.base import Totals
 
 if TYPE_CHECKING:
     from ai_session.core.sessions import Sessions
@@ -129,49 +131,97 @@ def session_savings(
     return out
 
 
-def compute(service: Sessions, *, period: timedelta | None = None, group_by: GroupBy = "session",
-            savings: bool = False, agent: str | None = None, efficiency: bool = False) -> StatsReport:  # fmt: skip
-    sessions = {s.id: s for s in service.store.list_sessions() if agent is None or s.agent == agent}
-    since = utcnow() - period if period else None
-    totals = service.store.totals(list(sessions), since=since)
-    prices = PriceTable(service.config.sections.get("prices"))
-    rows: dict[str, StatsRow] = {}
-    members: dict[str, set[str]] = {}
-    originals: dict[str, tuple[int, int, int, int, float]] = {}  # each run and answer once
-    compactions: dict[str, int] = {}
+def _row(key: str, t: Totals, per_token: float, history: bool) -> StatsRow:
+    """A row of one session's (or one copied row's) figures; history ones only when asked."""
+    raw_h, ctx_h = (t.history_raw_tokens, t.history_context_tokens) if history else (0, 0)
+    return StatsRow(key, messages=t.messages, message_tokens=t.message_tokens, commands=t.runs, cost_usd=t.cost_usd,
+                    raw_tokens=t.raw_tokens, context_tokens=t.context_tokens, history_raw_tokens=raw_h,
+                    history_context_tokens=ctx_h, cost_avoided_usd=(t.raw_tokens - t.context_tokens + raw_h - ctx_h) * per_token)  # fmt: skip
+
+
+def _add(row: StatsRow, other: StatsRow) -> None:
+    for name in ("messages", "message_tokens", "commands", "cost_usd", "raw_tokens", "context_tokens",
+                 "history_raw_tokens", "history_context_tokens", "cost_avoided_usd"):  # fmt: skip
+        setattr(row, name, getattr(row, name) + getattr(other, name))
+
+
+def _own(t: Totals) -> Totals:
+    """A session's kept totals without what its copies add."""
+    c = t.copied or Totals()
+    return Totals(messages=t.messages - c.messages, message_tokens=t.message_tokens - c.message_tokens,
+                  runs=t.runs - c.runs, raw_tokens=t.raw_tokens - c.raw_tokens, context_tokens=t.context_tokens - c.context_tokens,
+                  cost_usd=t.cost_usd - c.cost_usd, history_raw_tokens=t.history_raw_tokens - c.history_raw_tokens,
+                  history_context_tokens=t.history_context_tokens - c.history_context_tokens)  # fmt: skip
+
+
+def _kept_total(service: Sessions, sessions: dict[str, Session], totals: dict[str, Totals],
+                per_token: Callable[[Session], float], history: bool) -> StatsRow:  # fmt: skip
+    """The total from kept totals: each session's own rows, plus each copy whose original is
+    not among these sessions (once, however many of them hold it)."""
+    total = StatsRow("total")
     for sid, t in totals.items():
-        session = sessions[sid]
-        key = {"session": session.name, "agent": session.agent, "role": session.role}[group_by] or "(none)"
-        row = rows.setdefault(key, StatsRow(key))
-        members.setdefault(key, set()).add(sid)
-        row.messages += t.messages
-        row.message_tokens += t.message_tokens
-        row.commands += t.runs
-        row.cost_usd += t.cost_usd
-        measured = session_savings(service, session, since=since, history=savings, prices=prices)
-        row.raw_tokens += measured.raw_commands
-        row.context_tokens += measured.context_commands
-        row.history_raw_tokens += measured.raw_history
-        row.history_context_tokens += measured.context_history
-        row.cost_avoided_usd += measured.cost_avoided_usd
-        for origin, figures in measured.items.items():
+        _add(total, _row("", _own(t), per_token(sessions[sid]), history))
+    counted: set[str] = set()
+    for c in service.store.copy_rows():
+        if c.session_id in sessions and c.origin_session not in sessions and c.origin not in counted:
+            counted.add(c.origin)
+            _add(total, _row("", c.figures, per_token(sessions[c.session_id]), history))
+    return total
+
+
+def _summed_total(service: Sessions, sessions: dict[str, Session], totals: dict[str, Totals], since: datetime,
+                  prices: PriceTable, history: bool) -> StatsRow:  # fmt: skip
+    """The total over a period, summed from its rows (each message and run once)."""
+    originals: dict[str, tuple[int, int, int, int, float]] = {}
+    for sid in totals:
+        for origin, figures in session_savings(service, sessions[sid], since=since, history=history, prices=prices).items.items():
             originals.setdefault(origin, figures)
-        if efficiency:
-            compactions[key] = compactions.get(key, 0) + sum(
-                1 for m in service.store.list_messages(sid)
-                if m.kind is MessageKind.SUMMARY and (since is None or m.created_at >= since))  # fmt: skip
-    for key, row in rows.items():
-        row.sessions = len(members[key])
     once = service.store.origin_totals(list(totals), since=since)
-    total = StatsRow(
-        "total", sessions=sum(r.sessions for r in rows.values()), messages=once.messages,
-        message_tokens=once.message_tokens, commands=once.runs, cost_usd=once.cost_usd,
+    return StatsRow(
+        "total", messages=once.messages, message_tokens=once.message_tokens, commands=once.runs, cost_usd=once.cost_usd,
         raw_tokens=sum(f[0] for f in originals.values()), context_tokens=sum(f[1] for f in originals.values()),
         history_raw_tokens=sum(f[2] for f in originals.values()),
         history_context_tokens=sum(f[3] for f in originals.values()),
         cost_avoided_usd=sum(f[4] for f in originals.values()),
     )  # fmt: skip
-    copies = sum(r.messages + r.commands for r in rows.values()) - once.messages - once.runs
+
+
+def compute(service: Sessions, *, period: timedelta | None = None, group_by: GroupBy = "session",
+            savings: bool = False, agent: str | None = None, efficiency: bool = False) -> StatsReport:  # fmt: skip
+    """Over all time, from the totals the store keeps (no history is read); over a period,
+    summed from that period's rows."""
+    sessions = {s.id: s for s in service.store.list_sessions() if agent is None or s.agent == agent}
+    since = utcnow() - period if period else None
+    totals = service.store.totals(list(sessions), since=since)
+    prices = PriceTable(service.config.sections.get("prices"))
+
+    def per_token(session: Session) -> float:
+        price = prices.lookup(session.model)
+        return price.input / PER if price is not None else 0.0
+
+    rows: dict[str, StatsRow] = {}
+    compactions: dict[str, int] = {}
+    for sid, t in totals.items():
+        session = sessions[sid]
+        key = {"session": session.name, "agent": session.agent, "role": session.role}[group_by] or "(none)"
+        row = rows.setdefault(key, StatsRow(key))
+        row.sessions += 1
+        if since is not None:  # the period's runs and answers, from their rows
+            measured = session_savings(service, session, since=since, history=savings, prices=prices)
+            t = replace(t, raw_tokens=measured.raw_commands, context_tokens=measured.context_commands,
+                        history_raw_tokens=measured.raw_history, history_context_tokens=measured.context_history)  # fmt: skip
+        _add(row, _row(key, t, per_token(session), savings))
+        if efficiency:
+            compactions[key] = compactions.get(key, 0) + (
+                t.kind_counts.get(MessageKind.SUMMARY.value, 0) if since is None else sum(
+                    1 for m in service.store.list_messages(sid)
+                    if m.kind is MessageKind.SUMMARY and m.created_at >= since))  # fmt: skip
+    if since is None:
+        total = _kept_total(service, sessions, totals, per_token, savings)
+    else:
+        total = _summed_total(service, sessions, totals, since, prices, savings)
+    total.sessions = sum(r.sessions for r in rows.values())
+    copies = sum(r.messages + r.commands for r in rows.values()) - total.messages - total.commands
     ordered = sorted(rows.values(), key=lambda r: (-r.message_tokens - r.raw_tokens, r.key))
     compactions["total"] = sum(compactions.values())
     return StatsReport(group_by, period.total_seconds() / 86400 if period else None, ordered, total, copies,

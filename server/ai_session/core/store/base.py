@@ -33,7 +33,8 @@ class SessionFilter:
 
 @dataclass
 class Totals:
-    """Per-session sums the store computes without loading bodies."""
+    """Per-session sums: kept as the store is written (core/store/kept_totals.py), or summed
+    over a period's rows (`since`)."""
 
     messages: int = 0
     message_tokens: int = 0
@@ -42,6 +43,10 @@ class Totals:
     context_tokens: int = 0
     cost_usd: float = 0.0
     by_kind: dict[str, int] = field(default_factory=dict)  # message tokens per kind
+    kind_counts: dict[str, int] = field(default_factory=dict)  # messages per kind (kept totals only)
+    history_raw_tokens: int = 0  # what answers recorded sending (core/stats.py; kept totals only)
+    history_context_tokens: int = 0
+    copied: Totals | None = None  # the part copies of other rows make (kept totals only)
 
     @property
     def savings(self) -> float | None:
@@ -53,6 +58,16 @@ class Totals:
         return {"messages": self.messages, "messageTokens": self.message_tokens, "runs": self.runs,
                 "rawTokens": self.raw_tokens, "contextTokens": self.context_tokens, "savings": self.savings,
                 "costUsd": self.cost_usd}  # fmt: skip
+
+
+@dataclass
+class CopyRow:
+    """A stored message or run that copies another (`copy_of`), with the figures it adds."""
+
+    session_id: str
+    origin: str  # the id of the row it copies
+    origin_session: str | None  # where that original is stored (None: it is gone)
+    figures: Totals  # one message's or one run's
 
 
 @dataclass
@@ -203,6 +218,16 @@ class SessionStore(ABC):
     # aggregates, change log, maintenance
     @abstractmethod
     def totals(self, session_ids: Sequence[str] | None = None, since: datetime | None = None) -> dict[str, Totals]: ...
+
+    def totals_differ(self, session_id: str, *, rebuild: bool) -> bool:
+        """Whether a session's kept totals differ from a fresh count of its rows; with
+        `rebuild`, they are counted again (validate checks, repair rebuilds)."""
+        return False
+
+    @abstractmethod
+    def copy_rows(self) -> list[CopyRow]:
+        """Every stored copy (merge, fork, import) with where its original is: a total over
+        several sessions counts a copy only when its original is not among them."""
 
     @abstractmethod
     def origin_totals(self, session_ids: Sequence[str], since: datetime | None = None) -> Totals:

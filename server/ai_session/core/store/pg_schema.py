@@ -90,6 +90,45 @@ def _v3(conn: Any) -> None:
     recount_runs(conn.execute, "%s", raw_tokens_column=True)
 
 
+def _v4(conn: Any) -> None:
+    """Per-session totals kept as the store is written (core/store/kept_totals.py), filled
+    from the history already stored; copies found by an index of their own. They follow
+    their session for access, as its messages and runs do."""
+    from ai_session.core.store import kept_totals
+
+    # An index cannot be built on a table with deferred trigger events pending (an earlier
+    # step's updates in this transaction): let them fire now.
+    conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for statement in (
+        """CREATE TABLE message_totals (
+            session_id text COLLATE "C" NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            kind text NOT NULL,
+            copies boolean NOT NULL,  -- the figures of rows that copy another (copy_of)
+            messages bigint NOT NULL, tokens bigint NOT NULL, cost_usd double precision NOT NULL,
+            history_raw bigint NOT NULL, history_context bigint NOT NULL,
+            PRIMARY KEY (session_id, kind, copies)
+        )""",
+        """CREATE TABLE run_totals (
+            session_id text COLLATE "C" NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            copies boolean NOT NULL,
+            runs bigint NOT NULL, raw_tokens bigint NOT NULL, context_tokens bigint NOT NULL,
+            PRIMARY KEY (session_id, copies)
+        )""",
+        "CREATE INDEX messages_copies ON messages (copy_of) WHERE copy_of IS NOT NULL",
+        "CREATE INDEX runs_copies ON runs (copy_of) WHERE copy_of IS NOT NULL",
+        "ALTER TABLE message_totals ENABLE ROW LEVEL SECURITY",
+        "CREATE POLICY message_totals_access ON message_totals"
+        " USING (EXISTS (SELECT 1 FROM sessions s WHERE s.id = message_totals.session_id))",
+        "ALTER TABLE run_totals ENABLE ROW LEVEL SECURITY",
+        "CREATE POLICY run_totals_access ON run_totals"
+        " USING (EXISTS (SELECT 1 FROM sessions s WHERE s.id = run_totals.session_id))",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON message_totals, run_totals TO {USERS_ROLE}",
+        "SET CONSTRAINTS ALL DEFERRED",
+    ):
+        conn.execute(statement)
+    kept_totals.refresh_all(conn.execute, "%s", "raw_tokens", "context_tokens")
+
+
 MIGRATIONS: list[Migration] = [
     [
         """CREATE TABLE sessions (
@@ -245,4 +284,5 @@ MIGRATIONS: list[Migration] = [
     ],
     _v2,
     _v3,
+    _v4,
 ]

@@ -27,8 +27,8 @@ from ai_session.core.models import (
     Template,
     utcnow,
 )
-from ai_session.core.store import quarantine
-from ai_session.core.store.base import Damage, Quarantined, SessionFilter, SessionStore, Totals
+from ai_session.core.store import kept_totals, quarantine
+from ai_session.core.store.base import CopyRow, Damage, Quarantined, SessionFilter, SessionStore, Totals
 from ai_session.core.store.codec import (
     MESSAGE_COLS,
     MESSAGE_UPDATE_COLS,
@@ -70,6 +70,9 @@ class Dialect:
     # Columns a backend derives from a record on every write, so its queries need not parse JSON.
     message_derived: Callable[[Message], dict[str, Any]] = lambda m: {}
     run_derived: Callable[[CommandRun], dict[str, Any]] = lambda r: {}
+    # Appended to a SELECT of a session row to hold its lock until commit (PostgreSQL: the
+    # writers of one session's totals take turns, as its appends do on the same row).
+    for_update: str = ""
 
     def marks(self, count: int) -> str:
         return ", ".join([self.mark] * count)
@@ -207,7 +210,27 @@ class SQLStore(SessionStore):
             f"INSERT INTO messages ({', '.join([MESSAGE_COLS, *extra])}) VALUES ({d.marks(_count(MESSAGE_COLS) + len(extra))})",
             [(*row, *more.values()) for row, more in zip(rows, derived, strict=True)],
         )
+        # role, kind, tokens, extra, copy_of of each row (MESSAGE_COLS)
+        kept_totals.add_messages(conn.execute, d.mark, session_id, [(r[3], r[4], r[6], r[12], r[14]) for r in rows])
         return stored
+
+    def _refresh_totals(self, conn: Any, session_id: str, *, runs_only: bool = False) -> None:
+        """Count a session's kept totals again, in the writing transaction."""
+        d = self.dialect
+        if conn.execute(f"SELECT id FROM sessions WHERE id = {d.mark}{d.for_update}", (session_id,)).fetchone():
+            kept_totals.refresh(conn.execute, d.mark, d.run_raw, d.run_context, session_id, runs_only=runs_only)
+
+    def totals_differ(self, session_id: str, *, rebuild: bool) -> bool:
+        d = self.dialect
+
+        def work(conn: Any) -> bool:
+            fresh = kept_totals.counted(conn.execute, d.mark, d.run_raw, d.run_context, session_id)
+            differ = not kept_totals.same(fresh, kept_totals.kept(conn.execute, d.mark, session_id))
+            if differ and rebuild:
+                self._refresh_totals(conn, session_id)
+            return differ
+
+        return self._write(work)
 
     def _message_update(self, m: Message) -> tuple[str, tuple[Any, ...]]:
         """The statement and values that rewrite a stored message's changeable columns."""
@@ -226,6 +249,8 @@ class SQLStore(SessionStore):
 
         def work(conn: Any) -> None:
             _executemany(conn, updates[0][0], [values for _, values in updates])
+            for session_id in sessions:
+                self._refresh_totals(conn, session_id)
             self._log_edits(conn, sessions)
 
         self._write(work)
@@ -240,6 +265,7 @@ class SQLStore(SessionStore):
                 deleted += conn.execute(f"DELETE FROM messages WHERE session_id = {self.dialect.mark} AND {where}",
                                         [session_id, *params]).rowcount  # fmt: skip
             if deleted:
+                self._refresh_totals(conn, session_id)
                 self._log_edits(conn, [session_id])
             return deleted
 
@@ -268,6 +294,7 @@ class SQLStore(SessionStore):
         update = ", ".join(f"{c}=excluded.{c}" for c in list(values)[1:])
         conn.execute(f"INSERT INTO runs ({', '.join(values)}) VALUES ({d.marks(len(values))})"
                      f" ON CONFLICT (id) DO UPDATE SET {update}", tuple(values.values()))  # fmt: skip
+        self._refresh_totals(conn, run.session_id, runs_only=True)
 
     def get_run(self, run_id: str) -> CommandRun | None:
         rows = self._read(f"SELECT {RUN_COLS} FROM runs WHERE id = {self.dialect.mark}", (run_id,))
@@ -340,6 +367,8 @@ class SQLStore(SessionStore):
     def totals(self, session_ids: Sequence[str] | None = None, since: datetime | None = None) -> dict[str, Totals]:
         if session_ids is not None and not session_ids:
             return {}
+        if since is None:
+            return self._kept_totals(session_ids)
         d = self.dialect
         out: dict[str, Totals] = {}
         clause, params = self._sessions_since(session_ids, since, "created_at")
@@ -361,6 +390,28 @@ class SQLStore(SessionStore):
         ):
             t = out.setdefault(sid, Totals())
             t.runs, t.raw_tokens, t.context_tokens = count, int(raw), int(ctx)
+        return out
+
+    def _kept_totals(self, session_ids: Sequence[str] | None) -> dict[str, Totals]:
+        clause, params = self._sessions_since(session_ids, None, "")
+        messages = self._read(f"SELECT session_id, kind, copies, {', '.join(kept_totals.MESSAGE_FIGURES)}"
+                              f" FROM message_totals{clause}", params)  # fmt: skip
+        runs = self._read(f"SELECT session_id, copies, {', '.join(kept_totals.RUN_FIGURES)} FROM run_totals{clause}", params)
+        return kept_totals.read(messages, runs)
+
+    def copy_rows(self) -> list[CopyRow]:
+        d = self.dialect
+        # Both read copies through their partial index: as many rows as there are copies.
+        out = [CopyRow(sid, origin, held, Totals(messages=1, message_tokens=tokens, cost_usd=cost,
+                                                 history_raw_tokens=raw_h, history_context_tokens=ctx_h))
+               for sid, origin, held, *columns in self._read(
+                   "SELECT session_id, copy_of, (SELECT o.session_id FROM messages o WHERE o.id = messages.copy_of),"
+                   " role, kind, tokens, extra FROM messages WHERE copy_of IS NOT NULL")
+               for tokens, cost, raw_h, ctx_h in [kept_totals.message_figures(*columns)]]  # fmt: skip
+        out += [CopyRow(sid, origin, held, Totals(runs=1, raw_tokens=int(raw or 0), context_tokens=int(ctx or 0)))
+                for sid, origin, held, raw, ctx in self._read(
+                    "SELECT session_id, copy_of, (SELECT o.session_id FROM runs o WHERE o.id = runs.copy_of),"
+                    f" {d.run_raw}, {d.run_context} FROM runs WHERE copy_of IS NOT NULL")]  # fmt: skip
         return out
 
     def origin_totals(self, session_ids: Sequence[str], since: datetime | None = None) -> Totals:
@@ -399,6 +450,7 @@ class SQLStore(SessionStore):
                 if damage.kind == "output":
                     conn.execute(f"UPDATE runs SET raw = NULL, zstd = {d.mark}, checksum = NULL WHERE id = {d.mark}",
                                  (False, replacement.id))  # fmt: skip
+            self._refresh_totals(conn, damage.session_id)
             return number
 
         return self._write(work)
@@ -419,6 +471,7 @@ class SQLStore(SessionStore):
                 table = "messages" if found.kind == "message" else "runs"
                 columns = ", ".join(f"{c} = {d.mark}" for c in derived)
                 conn.execute(f"UPDATE {table} SET {columns} WHERE id = {d.mark}", (*derived.values(), found.ref))
+            self._refresh_totals(conn, found.session_id)
             return found
 
         return self._write(work)
