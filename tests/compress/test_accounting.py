@@ -13,7 +13,6 @@ from ai_session.core.models import CommandRun, RunStatus, Session
 from ai_session.core.store import SessionStore, open_store
 from ai_session.core.store.pg_schema import MIGRATIONS as PG_MIGRATIONS
 from ai_session.core.store.postgres import PostgresStore
-from ai_session.core.store.schema import MIGRATIONS as SQLITE_MIGRATIONS
 from ai_session.core.store.sqlite import SQLiteStore
 from ai_session.core.tokens import count_tokens
 
@@ -67,15 +66,22 @@ COLOURED = "".join(f"\x1b[1mtests/test_m.py::test_{k}\x1b[0m \x1b[32mPASSED\x1b[
 )
 
 
+# What the versions after the re-count added (kept totals), undone to go back before it.
+LATER = ("DROP TABLE message_totals", "DROP TABLE run_totals", "DROP INDEX messages_copies", "DROP INDEX runs_copies")
+
+
 def _as_an_older_version_wrote_it(store_url: str, request: pytest.FixtureRequest, rows: dict[str, dict]) -> SessionStore:
     """Rewrite run rows as the version before the re-count stored them, set the store back
-    to that schema version, and upgrade it."""
+    to that schema version (the re-count is SQLite's v4 and the team store's v3; what later
+    versions added goes too), and upgrade it."""
     if store_url.startswith("sqlite:///"):
         path = store_url.removeprefix("sqlite:///")
         db = sqlite3.connect(path)
         for run_id, data in rows.items():
             db.execute("UPDATE runs SET data = ? WHERE id = ?", (json.dumps(data), run_id))
-        db.execute(f"PRAGMA user_version = {len(SQLITE_MIGRATIONS) - 1}")
+        for statement in LATER:
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 3")
         db.commit()
         db.close()
         return SQLiteStore(path)
@@ -84,8 +90,11 @@ def _as_an_older_version_wrote_it(store_url: str, request: pytest.FixtureRequest
         for run_id, data in rows.items():
             admin.execute("UPDATE ai_session.runs SET data = %s, raw_tokens = %s WHERE id = %s",
                           (json.dumps(data), data["raw_tokens"], run_id))  # fmt: skip
-        admin.execute("UPDATE ai_session.schema_version SET version = %s", (len(PG_MIGRATIONS) - 1,))
-    assert PostgresStore.migrate(pg_db.cluster.url(dbname=pg_db.name)) == (len(PG_MIGRATIONS) - 1, len(PG_MIGRATIONS))
+        admin.execute("SET search_path = ai_session")
+        for statement in LATER:
+            admin.execute(statement)
+        admin.execute("UPDATE ai_session.schema_version SET version = 2")
+    assert PostgresStore.migrate(pg_db.cluster.url(dbname=pg_db.name)) == (2, len(PG_MIGRATIONS))
     return open_store(store_url)
 
 

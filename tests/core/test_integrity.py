@@ -195,3 +195,16 @@ def test_merge_and_import_that_fail_leave_the_store_as_it_was(manager, sql, tmp_
     with pytest.raises(InvalidInput, match="appears twice"):  # refused before anything is written
         manager.import_file(path)
     assert snapshot() == before
+
+
+def test_validate_finds_kept_totals_written_behind_the_stores_back_and_repair_counts_them_again(manager, sql):
+    sid, run = _session(manager)
+    right = manager.totals([manager.resolve(sid)])[sid].as_dict()
+    sql("UPDATE message_totals SET tokens = tokens + 1000 WHERE session_id = ?", sid)
+    sql("DELETE FROM run_totals WHERE session_id = ?", sid)
+    assert manager.totals([manager.resolve(sid)])[sid].as_dict() != right  # list and show read what is kept
+    found = [p for p in manager.validate() if "kept totals" in p.what]
+    assert [(p.session, p.fixed) for p in found] == [("dev", False)]
+    assert [(p.session, p.fixed) for p in manager.repair() if "kept totals" in p.what] == [("dev", True)]
+    assert manager.totals([manager.resolve(sid)])[sid].as_dict() == right
+    assert manager.validate() == []

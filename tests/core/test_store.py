@@ -108,6 +108,45 @@ def test_run_output_round_trips_and_change_log_records_writes(store):
     assert store.find_run_ids(run.id[:-2]) == [run.id] and store.run_output(second.id) is None
 
 
+def _summed(store, session_id):
+    """A session's totals summed from its rows, as `totals` over a period does."""
+    t = store.totals([session_id], since=utcnow() - timedelta(days=1)).get(session_id)
+    return None if t is None else (t.messages, t.message_tokens, t.runs, t.raw_tokens, t.context_tokens, round(t.cost_usd, 6))
+
+
+def _kept(store, session_id):
+    t = store.totals([session_id]).get(session_id)
+    return None if t is None else (t.messages, t.message_tokens, t.runs, t.raw_tokens, t.context_tokens, round(t.cost_usd, 6))
+
+
+def test_kept_totals_follow_every_write_in_its_transaction(store):
+    s = store.create_session(Session(name="a"))
+    other = store.create_session(Session(name="b"))
+    answer = Message(role="assistant", content="a", tokens=6, usage=Usage(cost_usd=0.25),
+                     metadata={"context": {"rawHistory": 900, "contextHistory": 300}})
+    stored = store.append_messages(s.id, [Message(role="user", content="q", tokens=4), answer])
+    store.append_messages(s.id, [Message(role="tool", kind="command", content="c", tokens=2)])
+    t = store.totals([s.id])[s.id]
+    assert (t.history_raw_tokens, t.history_context_tokens, t.kind_counts) == (900, 300, {"chat": 2, "command": 1})
+    run = CommandRun(session_id=s.id, command="x", raw_tokens=100, context_tokens=10)
+    store.save_run(run)
+    store.save_run(run.model_copy(update={"raw_tokens": 120}))  # an update replaces, never adds
+    assert _kept(store, s.id) == _summed(store, s.id) == (3, 12, 1, 120, 10, 0.25)
+    store.update_messages([stored[0].model_copy(update={"tokens": 40})])
+    assert _kept(store, s.id) == _summed(store, s.id) == (3, 48, 1, 120, 10, 0.25)
+    assert store.delete_messages(s.id, [2]) == 1
+    assert _kept(store, s.id) == _summed(store, s.id) == (2, 42, 1, 120, 10, 0.0)
+    # A copy (as merge and import write them) is kept apart, so a total can count it once.
+    copy = Message(role="user", content="q", tokens=40, copy_of=stored[0].id)
+    merged = store.create_session(Session(name="m"), [copy], [(CommandRun(session_id="", command="x", raw_tokens=120,
+                                                                            context_tokens=10, copy_of=run.id), None)])  # fmt: skip
+    t = store.totals([merged.id])[merged.id]
+    assert _kept(store, merged.id) == _summed(store, merged.id) == (1, 40, 1, 120, 10, 0.0)
+    assert t.copied is not None and (t.copied.messages, t.copied.runs, t.copied.message_tokens) == (1, 1, 40)
+    rows = {(c.session_id, c.origin, c.origin_session) for c in store.copy_rows()}
+    assert rows == {(merged.id, stored[0].id, s.id), (merged.id, run.id, s.id)}
+    assert _kept(store, other.id) is None and not store.totals_differ(s.id, rebuild=False)
+    assert store.delete_session(merged.id) and store.totals([merged.id]) == {}
 def test_totals_templates_and_pools(store):
     s = store.create_session(Session(name="a"))
     store.append_messages(s.id, [

@@ -63,6 +63,8 @@ def test_every_earlier_sqlite_schema_upgrades_in_place(tmp_path, shape):
         missing = raw.execute("SELECT seq FROM messages WHERE checksum IS NULL").fetchall()
         assert missing == [(4,)] and raw.execute("SELECT checksum FROM runs").fetchone()[0] is not None
         raw.close()
+        filled = store.totals([session.id])[session.id]  # kept totals, counted from the stored rows
+        assert (filled.messages, filled.runs) == (4, 1) and not store.totals_differ(session.id, rebuild=False)
         assert [m.seq for m in store.append_messages(session.id, [Message(role="user", content="next", tokens=1)])] == [5]
         manager = SessionManager(Config(home=tmp_path, store_url=str(path)), store=store)
         assert [p.seq for p in manager.validate() if not p.fixed] == [4]
@@ -149,6 +151,8 @@ def test_every_earlier_team_store_schema_upgrades_in_one_transaction(pg_cluster,
         try:
             assert [m.content for m in store.list_messages(session.id)] == TEXTS
             assert store.run_output(run.id) == OUTPUT
+            filled = store.totals([session.id])[session.id]  # kept totals, counted from the stored rows
+            assert (filled.messages, filled.runs) == (3, 1) and not store.totals_differ(session.id, rebuild=False)
             assert [m.seq for m in store.append_messages(session.id, [Message(role="user", content="next", tokens=1)])] == [4]
             manager = SessionManager(Config(home=Path("/nonexistent"), store_url=alice_url), store=store)
             assert manager.validate() == []

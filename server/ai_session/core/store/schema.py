@@ -63,12 +63,13 @@ def _v4(db: sqlite3.Connection) -> None:
 
 def _v5(db: sqlite3.Connection) -> None:
     """Per-session totals kept as the store is written (core/store/kept_totals.py), filled
-    from the history already stored; copies found by an index of their own."""
+    from the history already stored; copies found by an index of their own. Running it again
+    counts every session again (a store set back to an earlier version keeps its tables)."""
     from ai_session.core.store import kept_totals
     from ai_session.core.store.sqlite import DIALECT  # the dialect module imports this one
 
     for statement in (
-        """CREATE TABLE message_totals (
+        """CREATE TABLE IF NOT EXISTS message_totals (
             session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
             kind TEXT NOT NULL,
             copies INTEGER NOT NULL,  -- 1: the figures of rows that copy another (copy_of)
@@ -76,14 +77,14 @@ def _v5(db: sqlite3.Connection) -> None:
             history_raw INTEGER NOT NULL, history_context INTEGER NOT NULL,
             PRIMARY KEY (session_id, kind, copies)
         ) WITHOUT ROWID""",
-        """CREATE TABLE run_totals (
+        """CREATE TABLE IF NOT EXISTS run_totals (
             session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
             copies INTEGER NOT NULL,
             runs INTEGER NOT NULL, raw_tokens INTEGER NOT NULL, context_tokens INTEGER NOT NULL,
             PRIMARY KEY (session_id, copies)
         ) WITHOUT ROWID""",
-        "CREATE INDEX messages_copies ON messages(copy_of) WHERE copy_of IS NOT NULL",
-        "CREATE INDEX runs_copies ON runs(copy_of) WHERE copy_of IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS messages_copies ON messages(copy_of) WHERE copy_of IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS runs_copies ON runs(copy_of) WHERE copy_of IS NOT NULL",
     ):
         db.execute(statement)
     kept_totals.refresh_all(db.execute, DIALECT.mark, DIALECT.run_raw, DIALECT.run_context)
