@@ -62,6 +62,19 @@ def test_duplicate_name_is_a_conflict(store):
     assert store.get_session_by_name("a").id == first.id
 
 
+def test_sessions_are_listed_a_page_at_a_time_in_one_order(store):
+    same = utcnow() - timedelta(hours=1)  # sessions active in one instant: still one order, no repeats
+    names = [store.create_session(Session(name=f"s{i}", last_active=same if i % 2 else same - timedelta(minutes=i))).name
+             for i in range(7)]  # fmt: skip
+    whole = [s.name for s in store.list_sessions()]
+    assert sorted(whole) == sorted(names)
+    pages = [[s.name for s in store.list_sessions(offset=start, limit=3)] for start in (0, 3, 6, 9)]
+    assert pages[0] + pages[1] + pages[2] == whole and pages[3] == [] and len(pages[2]) == 1
+    assert [s.name for s in store.list_sessions(offset=5)] == whole[5:]
+    paused = SessionFilter(statuses={SessionStatus.PAUSED})
+    assert store.count_sessions() == 7 and store.count_sessions(paused) == 0
+
+
 def test_sessions_filter_find_by_prefix_update_and_delete(store):
     old = utcnow() - timedelta(days=3)
     a = store.create_session(Session(name="a", agent="x", role="R", worktree="/w", branch="main"))

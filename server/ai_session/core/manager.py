@@ -321,11 +321,30 @@ class SessionManager:
         worktree: str | None = None,
         include_pool: bool = False,
     ) -> builtins.list[Session]:
+        return self.page(statuses=statuses, agent=agent, role=role, worktree=worktree, include_pool=include_pool)[0]
+
+    def page(
+        self,
+        *,
+        statuses: Iterable[SessionStatus] | None = None,
+        agent: str | None = None,
+        role: str | None = None,
+        worktree: str | None = None,
+        include_pool: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[builtins.list[Session], int]:
+        """One page of the listing (`list`'s sessions from `offset`, at most `limit`), read
+        from the store a page at a time, and how many sessions the whole listing holds."""
         self.refresh_idle()
         wanted = set(statuses) if statuses else None
         if wanted is None and not include_pool:
             wanted = {s for s in SessionStatus if s is not SessionStatus.POOL}
-        return self._store.list_sessions(SessionFilter(statuses=wanted, agent=agent, role=role, worktree=worktree))
+        listing = SessionFilter(statuses=wanted, agent=agent, role=role, worktree=worktree)
+        sessions = self._store.list_sessions(listing, offset=offset, limit=limit)
+        if limit is None or (len(sessions) < limit and (sessions or offset == 0)):
+            return sessions, offset + len(sessions)  # the last page says the count itself
+        return sessions, self._store.count_sessions(listing)
 
     def refresh_idle(self) -> int:
         """Active sessions untouched for IDLE_AFTER become idle (what `list --idle` shows)."""

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ai_session.core.models import Message, MessageKind, Role, Session
+from ai_session.core.models import Message, MessageKind, Role
 from ai_session.lsp.context import session_of
 from ai_session.lsp.summaries import summaries, summary, totals_payload
 from ai_session.lsp.wire import Dumped, dump, request
@@ -35,17 +35,15 @@ def register(server: AiSessionServer) -> None:
         current = server.current_session_id
 
         def build() -> Dumped:
-            filters = params.model_dump_json(exclude={"offset", "limit"})
-            sessions: list[Session] = server.cache.get(f"list|{filters}", lambda: m.list(
-                statuses=params.statuses, agent=params.agent, role=params.role, worktree=params.worktree,
-                include_pool=params.include_pool))  # fmt: skip
-            end = len(sessions) if params.limit is None else params.offset + params.limit
-            page = sessions[params.offset : end]
+            # A page is read from the store alone (its rows and a count), not cut from the whole list.
+            page, total = m.page(statuses=params.statuses, agent=params.agent, role=params.role,
+                                 worktree=params.worktree, include_pool=params.include_pool, offset=params.offset,
+                                 limit=params.limit)  # fmt: skip
             rows = {s.id: row for s in page if (row := server.cache.lookup(f"row|{s.id}")) is not None}
             missing = [s for s in page if s.id not in rows]
             for s, row in zip(missing, summaries(server, missing), strict=True):
                 rows[s.id] = server.cache.put(f"row|{s.id}", dump(row, exclude=LIST_EXCLUDES), session=s.id)
-            head = dump(p.ListSessionsResult(sessions=[], current_session_id=current, total=len(sessions)))
+            head = dump(p.ListSessionsResult(sessions=[], current_session_id=current, total=total))
             return Dumped.listing(head, "sessions", [_marked(rows[s.id], s.id == current) for s in page])
 
         return server.cache.get(f"page|{params.model_dump_json()}|{current}", build)

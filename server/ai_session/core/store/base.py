@@ -139,7 +139,11 @@ class SessionStore(ABC):
     def find_session_ids(self, prefix: str) -> list[str]: ...
 
     @abstractmethod
-    def list_sessions(self, filter: SessionFilter | None = None) -> list[Session]: ...
+    def list_sessions(self, filter: SessionFilter | None = None, *, offset: int = 0, limit: int | None = None) -> list[Session]:
+        """Sessions, newest activity first; `offset` and `limit` take one page of them."""
+
+    @abstractmethod
+    def count_sessions(self, filter: SessionFilter | None = None) -> int: ...
 
     @abstractmethod
     def update_session(self, session: Session, *, expected_status: SessionStatus | None = None) -> bool:

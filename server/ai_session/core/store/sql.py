@@ -166,10 +166,21 @@ class SQLStore(SessionStore):
         where, params = self.dialect.prefix(prefix)
         return [r[0] for r in self._read(f"SELECT id FROM sessions WHERE {where} ORDER BY id", params)]
 
-    def list_sessions(self, filter: SessionFilter | None = None) -> list[Session]:
+    def list_sessions(self, filter: SessionFilter | None = None, *, offset: int = 0, limit: int | None = None) -> list[Session]:
+        m = self.dialect.mark
+        clause, params = session_filter_sql(filter or SessionFilter(), m, self.dialect.ts)
+        # id breaks ties (pages neither repeat nor skip sessions active in one instant); the
+        # index on (last_active, id) gives the order without sorting.
+        sql = f"SELECT {SESSION_COLS} FROM sessions{clause} ORDER BY last_active DESC, id DESC"
+        if limit is not None:
+            sql += f" LIMIT {m} OFFSET {m}"
+            params += [limit, offset]
+        rows = self._read(sql, params)
+        return [session_from_row(r, self.dialect.parse_ts) for r in (rows if limit is not None else rows[offset:])]
+
+    def count_sessions(self, filter: SessionFilter | None = None) -> int:
         clause, params = session_filter_sql(filter or SessionFilter(), self.dialect.mark, self.dialect.ts)
-        sql = f"SELECT {SESSION_COLS} FROM sessions{clause} ORDER BY last_active DESC"
-        return [session_from_row(r, self.dialect.parse_ts) for r in self._read(sql, params)]
+        return int(self._read(f"SELECT COUNT(*) FROM sessions{clause}", params)[0][0])
 
     def delete_session(self, session_id: str) -> bool:
         return self._execute(f"DELETE FROM sessions WHERE id = {self.dialect.mark}", (session_id,)) > 0
