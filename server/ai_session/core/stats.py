@@ -20,7 +20,7 @@ counts what that session holds, copies included. `copies` says how many were set
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -63,7 +63,7 @@ class StatsRow:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            **asdict(self),
+            **vars(self),  # every field is a plain value: no deep copy (dataclasses.asdict) per row
             "cost_avoided_usd": round(self.cost_avoided_usd, 6),
             "saved_tokens": self.saved_tokens,
             "savings": None if self.savings is None else round(self.savings, 4),
@@ -140,9 +140,15 @@ def _row(key: str, t: Totals, per_token: float, history: bool) -> StatsRow:
 
 
 def _add(row: StatsRow, other: StatsRow) -> None:
-    for name in ("messages", "message_tokens", "commands", "cost_usd", "raw_tokens", "context_tokens",
-                 "history_raw_tokens", "history_context_tokens", "cost_avoided_usd"):  # fmt: skip
-        setattr(row, name, getattr(row, name) + getattr(other, name))
+    row.messages += other.messages
+    row.message_tokens += other.message_tokens
+    row.commands += other.commands
+    row.cost_usd += other.cost_usd
+    row.raw_tokens += other.raw_tokens
+    row.context_tokens += other.context_tokens
+    row.history_raw_tokens += other.history_raw_tokens
+    row.history_context_tokens += other.history_context_tokens
+    row.cost_avoided_usd += other.cost_avoided_usd
 
 
 def _own(t: Totals) -> Totals:
