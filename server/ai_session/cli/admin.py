@@ -32,8 +32,8 @@ def _problems(m: SessionManager, a: argparse.Namespace, fix: bool) -> Result:
 @command("validate", target="session?")
 def validate(m: SessionManager, a: argparse.Namespace) -> Result:
     """List every damaged row (session, message number or run, what is wrong), orphaned runs,
-    wrong token counts and dangling references, without stopping at the first. Exit 0 when the
-    store is healthy, 1 when it found problems."""
+    wrong token counts, dangling references and kept totals that differ from the history, without
+    stopping at the first. Exit 0 when the store is healthy, 1 when it found problems."""
     return _problems(m, a, fix=False)
 
 

@@ -320,31 +320,28 @@ class SessionManager:
         role: str | None = None,
         worktree: str | None = None,
         include_pool: bool = False,
-    ) -> builtins.list[Session]:
-        return self.page(statuses=statuses, agent=agent, role=role, worktree=worktree, include_pool=include_pool)[0]
-
-    def page(
-        self,
-        *,
-        statuses: Iterable[SessionStatus] | None = None,
-        agent: str | None = None,
-        role: str | None = None,
-        worktree: str | None = None,
-        include_pool: bool = False,
         offset: int = 0,
         limit: int | None = None,
-    ) -> tuple[builtins.list[Session], int]:
-        """One page of the listing (`list`'s sessions from `offset`, at most `limit`), read
-        from the store a page at a time, and how many sessions the whole listing holds."""
+    ) -> builtins.list[Session]:
+        """Sessions, newest activity first; `offset` and `limit` read one page from the store."""
         self.refresh_idle()
+        return self._store.list_sessions(self._listing(statuses, agent, role, worktree, include_pool),
+                                         offset=offset, limit=limit)  # fmt: skip
+
+    def page(self, *, offset: int = 0, limit: int | None = None, **filters: Any) -> tuple[builtins.list[Session], int]:
+        """One page of `list` (same filters) and how many sessions the whole listing holds."""
+        sessions = self.list(offset=offset, limit=limit, **filters)
+        if limit is None or (len(sessions) < limit and (sessions or offset == 0)):
+            return sessions, offset + len(sessions)  # the last page says the count itself
+        return sessions, self._store.count_sessions(self._listing(**filters))
+
+    @staticmethod
+    def _listing(statuses: Iterable[SessionStatus] | None = None, agent: str | None = None, role: str | None = None,
+                 worktree: str | None = None, include_pool: bool = False) -> SessionFilter:  # fmt: skip
         wanted = set(statuses) if statuses else None
         if wanted is None and not include_pool:
             wanted = {s for s in SessionStatus if s is not SessionStatus.POOL}
-        listing = SessionFilter(statuses=wanted, agent=agent, role=role, worktree=worktree)
-        sessions = self._store.list_sessions(listing, offset=offset, limit=limit)
-        if limit is None or (len(sessions) < limit and (sessions or offset == 0)):
-            return sessions, offset + len(sessions)  # the last page says the count itself
-        return sessions, self._store.count_sessions(listing)
+        return SessionFilter(statuses=wanted, agent=agent, role=role, worktree=worktree)
 
     def refresh_idle(self) -> int:
         """Active sessions untouched for IDLE_AFTER become idle (what `list --idle` shows)."""
