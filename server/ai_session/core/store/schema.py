@@ -87,6 +87,8 @@ def _v5(db: sqlite3.Connection) -> None:
         "CREATE INDEX IF NOT EXISTS runs_copies ON runs(copy_of) WHERE copy_of IS NOT NULL",
         "DROP INDEX sessions_last_active",  # the listing's order, ties broken by id (pages)
         "CREATE INDEX sessions_last_active ON sessions(last_active, id)",
+        # A page's count reads this index, not every session's record.
+        "CREATE INDEX IF NOT EXISTS sessions_status ON sessions(status, trashed_at)",
     ):
         db.execute(statement)
     kept_totals.refresh_all(db.execute, DIALECT.mark, DIALECT.run_raw, DIALECT.run_context)
