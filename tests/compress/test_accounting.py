@@ -67,8 +67,7 @@ COLOURED = "".join(f"\x1b[1mtests/test_m.py::test_{k}\x1b[0m \x1b[32mPASSED\x1b[
 
 
 # What the versions after the re-count added (kept totals), undone to go back before it.
-LATER = ("DROP TABLE message_totals", "DROP TABLE run_totals", "DROP INDEX messages_copies", "DROP INDEX runs_copies",
-         "DROP INDEX sessions_status")
+LATER = ("DROP TABLE message_totals", "DROP TABLE run_totals", "DROP INDEX messages_copies", "DROP INDEX runs_copies")
 
 
 def _as_an_older_version_wrote_it(store_url: str, request: pytest.FixtureRequest, rows: dict[str, dict]) -> SessionStore:

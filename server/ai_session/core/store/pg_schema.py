@@ -116,10 +116,10 @@ def _v4(conn: Any) -> None:
         )""",
         "CREATE INDEX messages_copies ON messages (copy_of) WHERE copy_of IS NOT NULL",
         "CREATE INDEX runs_copies ON runs (copy_of) WHERE copy_of IS NOT NULL",
-        "DROP INDEX sessions_last_active",  # the listing's order, ties broken by id (pages)
-        "CREATE INDEX sessions_last_active ON sessions (last_active, id)",
-        # A page's count reads this index, not every session's record.
-        "CREATE INDEX sessions_status ON sessions (status, trashed_at)",
+        # The listing's order, ties broken by id (pages), with the columns its filter reads:
+        # a page and its count read this index, not every session's record.
+        "DROP INDEX sessions_last_active",
+        "CREATE INDEX sessions_last_active ON sessions (last_active, id, status, trashed_at)",
         "ALTER TABLE message_totals ENABLE ROW LEVEL SECURITY",
         "CREATE POLICY message_totals_access ON message_totals"
         " USING (EXISTS (SELECT 1 FROM sessions s WHERE s.id = message_totals.session_id))",

@@ -85,10 +85,10 @@ def _v5(db: sqlite3.Connection) -> None:
         ) WITHOUT ROWID""",
         "CREATE INDEX IF NOT EXISTS messages_copies ON messages(copy_of) WHERE copy_of IS NOT NULL",
         "CREATE INDEX IF NOT EXISTS runs_copies ON runs(copy_of) WHERE copy_of IS NOT NULL",
-        "DROP INDEX sessions_last_active",  # the listing's order, ties broken by id (pages)
-        "CREATE INDEX sessions_last_active ON sessions(last_active, id)",
-        # A page's count reads this index, not every session's record.
-        "CREATE INDEX IF NOT EXISTS sessions_status ON sessions(status, trashed_at)",
+        # The listing's order, ties broken by id (pages), with the columns its filter reads:
+        # a page and its count read this index, not every session's record.
+        "DROP INDEX sessions_last_active",
+        "CREATE INDEX sessions_last_active ON sessions(last_active, id, status, trashed_at)",
     ):
         db.execute(statement)
     kept_totals.refresh_all(db.execute, DIALECT.mark, DIALECT.run_raw, DIALECT.run_context)
