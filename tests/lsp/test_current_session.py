@@ -65,7 +65,9 @@ async def test_without_a_current_session_every_method_answers_the_servers_error(
 async def test_an_omitted_session_is_the_current_one(home: Path, workspace: Path) -> None:
     client = await start_client(home, workspace)
     try:
-        current = (await wait_note(client, "aiSession/currentSessionChanged", lambda n: n.summary is not None)).summary.session.id
+        current = (
+            await wait_note(client, "aiSession/currentSessionChanged", lambda n: n.summary is not None)
+        ).summary.session.id
         await call(client, "aiSession/sessions/create", {"name": "other"})
         assert (await call(client, "aiSession/sessions/get", {})).summary.session.id == current
         assert (await call(client, "aiSession/context/get", {})).sessionId == current
