@@ -126,6 +126,8 @@ export interface ContextPartInfo {
 
 export interface ContextResult {
   sessionId: string;
+  /** the session the server resolved (the current one when none was given) */
+  sessionName: string;
   strategy: string;
   budget: number;
   window: number | null;

@@ -8,14 +8,6 @@ local window = require('ai_session.ui.window')
 local R = protocol.requests
 local M = {}
 
---- Name of the session the server last said is current for the active worktree (for display
---- only: a request without a session means "the current one" on the server, which decides).
----@return string?
-function M.current_name()
-  local s = state.active and state.clients[state.active]
-  return s and s.summary and s.summary.session.name or nil
-end
-
 local function done(verb)
   return function(summary)
     vim.notify(('ai-session: %s %s'):format(verb, summary.session.name), vim.log.levels.INFO)

@@ -113,7 +113,7 @@ function M.check()
 
   if summary then
     h.start('ai-session: token counting')
-    local ctx, cerr = client.request_sync(R.context_get, { session = summary.session.id, withItems = false }, 20000)
+    local ctx, cerr = client.request_sync(R.context_get, { withItems = false }, 20000)
     if ctx then
       h.ok(('tokens counted: the current context is %d of %d tokens'):format(ctx.tokens, ctx.budget))
     else

@@ -97,6 +97,7 @@
 
 ---@class ai_session.ContextResult
 ---@field sessionId string
+---@field sessionName string the session the server resolved (the current one when none was given)
 ---@field strategy string
 ---@field budget integer
 ---@field window integer|nil

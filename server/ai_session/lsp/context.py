@@ -47,7 +47,7 @@ def register(server: AiSessionServer) -> None:
         def build() -> Dumped:
             ctx = server.manager.context(session, max_tokens=params.max_tokens, strategy=params.strategy,
                                          window=params.window)
-            return dump(p.ContextResult.model_validate(ctx.as_dict(with_items=params.with_items)))
+            return dump(p.ContextResult.model_validate({**ctx.as_dict(with_items=params.with_items), "sessionName": session.name}))
 
         return server.cache.get(f"context|{session.id}|{params.model_dump_json(exclude={'session'})}", build,
                                 session=session.id)

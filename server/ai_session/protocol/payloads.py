@@ -445,6 +445,7 @@ class ContextAccounting(Model):
 
 class ContextResult(Model):
     session_id: str
+    session_name: str = Field(description="the session the server resolved (the current one when none was given)")
     strategy: str
     budget: int
     window: int | None

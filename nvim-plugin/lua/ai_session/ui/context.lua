@@ -81,7 +81,7 @@ function M.open(session, opts)
     window = opts.window,
     withItems = true,
   }, function(result)
-    local name = session or require('ai_session.commands').current_name() or result.sessionId:sub(1, 12)
+    local name = result.sessionName
     local lines, marks = M.render(result, name)
     local buf = vim.api.nvim_create_buf(false, true)
     vim.bo[buf].bufhidden = 'wipe'
