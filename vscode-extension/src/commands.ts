@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SessionClient } from './client';
-import { AiSessionContext, errorText } from './context';
+import { AiSessionContext, errorKind, errorText } from './context';
 import { formatCost, formatSavings, sessionDescription } from './model/format';
 import { CommandRun, Requests, SessionSummary, StatsRow } from './protocol.generated';
 import { KEY_ENV, storeProviderKey } from './secrets';
@@ -34,12 +34,6 @@ function isNode(x: unknown): x is Node {
   return typeof x === 'object' && x !== null && 'kind' in x;
 }
 
-/** JSON-RPC errors carry the domain error's kind in `data.kind` (NotFound, NoProvider, ...). */
-function errorKind(err: unknown): string | undefined {
-  const data = (err as { data?: { kind?: unknown } } | undefined)?.data;
-  return typeof data?.kind === 'string' ? data.kind : undefined;
-}
-
 /** A request the user (or the server, for them) cancelled: not an error to report. */
 function isCancellation(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;
@@ -61,27 +55,31 @@ export function createCommands(d: Deps): Record<string, Command> {
   const { ctx } = d;
   let lastCommand = '';
 
-  async function pickFromList(placeHolder: string): Promise<SessionSummary | undefined> {
+  /** A pick among all sessions, titled with why one is asked for (the server's words). */
+  async function pickFromList(placeHolder: string, why: string): Promise<SessionSummary | undefined> {
     const sessions = (await ctx.requireClient().request(Requests.sessionsList, {})).sessions;
     if (sessions.length === 0) {
-      void vscode.window.showInformationMessage('AI Session: there are no sessions yet. Run "AI Session: Attach Worktree Session" or "AI Session: Create Session".');
+      void vscode.window.showInformationMessage(`AI Session: ${why}; there are no sessions yet. Run "AI Session: Attach Worktree Session" or "AI Session: Create Session".`);
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(
       sessions.map((s) => ({ label: s.session.name, description: sessionDescription(s), detail: s.session.worktree ?? undefined, s })),
-      { placeHolder, matchOnDescription: true, matchOnDetail: true },
+      { title: `AI Session: ${why}`, placeHolder, matchOnDescription: true, matchOnDetail: true },
     );
     return picked?.s;
   }
 
-  /** The tree item's session, else the server's current one, else the user's pick. */
+  /**
+   * The tree item's session, else the one the server resolves for a request that names none (its
+   * current one), else, when the server says there is none, the user's pick under its message.
+   */
   async function sessionFor(arg: unknown, placeHolder: string): Promise<SessionSummary | undefined> {
     if (isNode(arg) && (arg.kind === 'session' || arg.kind === 'run' || arg.kind === 'more')) return arg.summary;
     try {
       return (await ctx.requireClient().request(Requests.sessionsGet, {})).summary;
     } catch (err) {
       if (errorKind(err) !== 'NotFound') throw err;
-      return pickFromList(placeHolder);
+      return pickFromList(placeHolder, errorText(err));
     }
   }
 

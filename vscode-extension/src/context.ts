@@ -12,6 +12,12 @@ export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** JSON-RPC errors carry the domain error's kind in `data.kind` (NotFound, NoProvider, ...). */
+export function errorKind(err: unknown): string | undefined {
+  const data = (err as { data?: { kind?: unknown } } | undefined)?.data;
+  return typeof data?.kind === 'string' ? data.kind : undefined;
+}
+
 type Handler<M extends NotificationMethod> = (params: NotificationParams[M], client: SessionClient) => void;
 
 export class AiSessionContext implements vscode.Disposable {

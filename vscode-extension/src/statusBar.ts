@@ -88,7 +88,7 @@ export class StatusBar implements vscode.Disposable {
     }
     const figures = figuresFromSummary(summary, maxTokens);
     try {
-      const context = await client.request(Requests.contextGet, { session: summary.session.id, maxTokens, withItems: false });
+      const context = await client.request(Requests.contextGet, { maxTokens, withItems: false });  // the server's current session
       figures.contextTokens = context.tokens;
       figures.budget = context.budget;
       this.parts = context.parts;

@@ -2,7 +2,7 @@
 // when the server says the session or its stats changed.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { AiSessionContext } from '../context';
+import { AiSessionContext, errorKind, errorText } from '../context';
 import { PanelState, renderContextHtml } from '../model/contextHtml';
 import { Requests } from '../protocol.generated';
 import { getSettings } from '../settings';
@@ -41,22 +41,22 @@ export class ContextPanel implements vscode.WebviewViewProvider, vscode.Disposab
     this.timer = setTimeout(() => void this.update(), 150);
   }
 
+  /** No session in the requests: the server answers for its current one (or says there is none). */
   private async update(): Promise<void> {
     const client = this.ctx.active();
-    const summary = client?.current?.summary;
-    if (!client || !summary) {
-      this.render({ kind: 'empty', message: 'No current session. Run "AI Session: Attach Worktree Session" in a git worktree.' });
+    if (!client) {
+      this.render({ kind: 'empty', message: 'No server. Open a folder in a git worktree.' });
       return;
     }
     try {
-      const result = await client.request(Requests.contextGet, {
-        session: summary.session.id,
-        maxTokens: getSettings(client.folder).maxTokens,
-        withItems: true,
-      });
-      this.render({ kind: 'context', sessionName: summary.session.name, costUsd: summary.totals.costUsd ?? 0, result });
+      const [result, detail] = await Promise.all([
+        client.request(Requests.contextGet, { maxTokens: getSettings(client.folder).maxTokens, withItems: true }),
+        client.request(Requests.sessionsGet, {}),
+      ]);
+      this.render({ kind: 'context', sessionName: result.sessionName, costUsd: detail.summary.totals.costUsd ?? 0, result });
     } catch (err) {
-      this.render({ kind: 'error', message: `Could not get the context: ${err instanceof Error ? err.message : String(err)}` });
+      // None current: the server's own words (they say how to attach one).
+      this.render(errorKind(err) === 'NotFound' ? { kind: 'empty', message: errorText(err) } : { kind: 'error', message: `Could not get the context: ${errorText(err)}` });
     }
   }
 

@@ -9,7 +9,7 @@ const part = (name: string, tokens: number, extra: Partial<ContextResult['parts'
 
 function result(over: Partial<ContextResult> = {}): ContextResult {
   return {
-    sessionId: 'ses_1', strategy: 'sliding', budget: 1000, window: null, tokens: 600, needsCompaction: false,
+    sessionId: 'ses_1', sessionName: 'dev', strategy: 'sliding', budget: 1000, window: null, tokens: 600, needsCompaction: false,
     parts: [part('system', 100), part('summary', 0), part('recent', 500, { compressed: 2, rawTokens: 4000, items: [1, 2] })],
     accounting: { rawHistory: 4100, contextHistory: 600, rawCommands: 3900, contextCommands: 400, raw: 4100, context: 600, historySavings: 0.85, commandSavings: 0.9, savings: 0.85 },
     items: [{ part: 'recent', seq: 1, role: 'tool', kind: 'command', tokens: 40, rawTokens: 900, runId: 'run_1', covers: null, content: '<script>alert(1)</script>' }],
@@ -56,7 +56,7 @@ test('empty and error states show their message', () => {
 
 test('bar widths live in the nonce style sheet, not in style attributes the CSP would block', () => {
   const html = renderContextHtml({ kind: 'context', sessionName: 's', costUsd: 0.0042, result: {
-    sessionId: 's', strategy: 'preserve_important', budget: 1000, window: null, tokens: 500, needsCompaction: false,
+    sessionId: 's', sessionName: 's', strategy: 'preserve_important', budget: 1000, window: null, tokens: 500, needsCompaction: false,
     parts: [{ name: 'recent', tokens: 500, rawTokens: 900, items: [1], compressed: 1, dropped: [], note: '' }],
     accounting: { rawHistory: 0, contextHistory: 0, rawCommands: 900, contextCommands: 500, raw: 900, context: 500, historySavings: 0, commandSavings: 0.44, savings: 0.44 },
   } }, 'N', 'c');
