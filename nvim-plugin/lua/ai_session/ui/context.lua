@@ -81,8 +81,7 @@ function M.open(session, opts)
     window = opts.window,
     withItems = true,
   }, function(result)
-    local name = result.sessionName
-    local lines, marks = M.render(result, name)
+    local lines, marks = M.render(result, result.sessionName)  -- the session the server resolved
     local buf = vim.api.nvim_create_buf(false, true)
     vim.bo[buf].bufhidden = 'wipe'
     window.set_lines(buf, lines)
