@@ -6,7 +6,8 @@
 //   bash test/e2e/install.sh && node test/e2e/run.mjs      (npm run test:e2e)
 //   CODE_SERVER_VERSION=4.139.1 E2E_NODE=24 ... the same on a current VS Code (npm run test:e2e:current)
 //
-// Env: PYTHON = interpreter that can run `-m ai_session` and pytest (default: python3);
+// Env: PYTHON = interpreter that can run `-m ai_session` and pytest, with the dev extra's `nvim`
+//      next to it (the host step attaches a real Neovim too) (default: python3);
 //      KEEP=1 keeps the temp dir (store, logs, project) for a look afterwards.
 // Screenshots: tests/artifacts/vscode-<version>-*.png. Exit code 0 only when every check passed.
 import { execFileSync, spawn } from 'node:child_process';
