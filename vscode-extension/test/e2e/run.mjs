@@ -319,8 +319,9 @@ async function startNeovim({ project, tmp, pyBin, env }) {
     lua,
     /** The current buffer's text (a terminal buffer: what a person sees in it). */
     buffer: () => lua("return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\\n')"),
-    /** Keys as typed in the terminal buffer (terminal mode: they go to the shell). */
-    type: (text) => lua("vim.api.nvim_feedkeys(..., 't', false)", text),
+    /** Keys as typed in the terminal buffer, in terminal mode (where they go to the shell, not to Vim's normal mode). */
+    type: (text) => lua("assert(vim.b.ai_session_terminal, 'not in the terminal buffer'); "
+      + "if vim.api.nvim_get_mode().mode ~= 't' then vim.cmd.startinsert() end; vim.api.nvim_feedkeys(..., 't', false)", text),
     /** Stop its server first (gone before the next step counts servers), then Neovim. */
     stop: async () => {
       if (proc.exitCode === null) {
