@@ -60,10 +60,15 @@ def test_commands_without_a_session_send_none_and_act_on_the_servers_current(edi
     editor.cmd("AiSession share on")
     editor.wait("return vim.fn.execute('messages'):find(\"proj%-main's terminal now go\") ~= nil", "share confirmed")
 
+    editor.lua(BELIEVE_DECOY)
+    editor.cmd("AiSession attach")
+    editor.wait("return vim.b.ai_session_terminal ~= nil", "the terminal buffer")
+    assert editor.lua("return vim.api.nvim_buf_get_name(0)").endswith(f"terminal/{main['id'][:12]}")
+
     shown = {s["name"]: s for s in cli.json("list")}
     assert shown["proj-main"]["totals"]["runs"] == 1 and shown["decoy"]["totals"]["runs"] == 0
     assert shown["proj-main"]["shareTerminal"] is True and shown["decoy"]["shareTerminal"] is False
-    for method in ("context_get", "exec", "sessions_share_terminal"):
+    for method in ("context_get", "exec", "sessions_share_terminal", "terminal_attach"):
         sent = _sent(editor, method)
         assert sent and all("session" not in r for r in sent), (method, sent)
 
