@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
 
 from ai_session.cli.render import Result
 from ai_session.cli.spec import arg, command, one_of
 from ai_session.host.client import HostLost, wait_for_run
 
+TYPE_CHECKING = False  # exec, attach and output through the host import no `typing` (nor pydantic, the store)
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Iterator, Sequence
+    from typing import Any
+
     from ai_session.core.manager import SessionManager
     from ai_session.core.models import CommandRun, Session
     from ai_session.host.client import Connection

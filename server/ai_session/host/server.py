@@ -28,6 +28,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -401,7 +402,7 @@ async def serve(idle: float | None = None) -> int:
     """Run the host until it is idle (or asked to stop). 0 when it ran; 1 when another host
     already holds the lock (that one serves)."""
     paths = HostPaths.find()
-    private_dir(paths.home)
+    private_dir(Path(paths.home))
     lock_fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -417,10 +418,11 @@ async def serve(idle: float | None = None) -> int:
             log.warning("%d run(s) left running by a stopped host recorded as interrupted", recovered)
         host = Host(m, idle=_idle_seconds() if idle is None else idle)
         # A socket file is only a leftover once the lock is ours: replace it.
-        paths.socket.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(paths.socket)
         old_umask = os.umask(0o177)
         try:
-            server = await asyncio.start_unix_server(host.serve_client, path=os.fspath(paths.socket), limit=1 << 24)
+            server = await asyncio.start_unix_server(host.serve_client, path=paths.socket, limit=1 << 24)
         finally:
             os.umask(old_umask)
         os.chmod(paths.socket, 0o600)
@@ -432,7 +434,7 @@ async def serve(idle: float | None = None) -> int:
         watcher.cancel()
         server.close()
         with contextlib.suppress(FileNotFoundError):
-            paths.socket.unlink()
+            os.unlink(paths.socket)
         await host.close()
         return 0
     finally:
