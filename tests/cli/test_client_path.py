@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -145,3 +146,29 @@ def test_exec_through_the_host_imports_only_the_client(cli: CLI, home: Path) -> 
         loaded = modules_after(home, *argv, env=as_a_user)
         assert "ai_session.host.client" in loaded
         assert not [m for m in loaded for heavy in NOT_ON_THE_CLIENT_PATH if m == heavy or m.startswith(heavy + ".")]
+
+
+def test_list_is_answered_by_a_running_host_and_never_starts_one(cli: CLI, home: Path) -> None:
+    from ai_session.host.client import HostUnavailable, connect
+
+    cli("create", "a", "--agent", "claude")
+    cli("create", "b", "--role", "Backend")
+    cli("pause", "b")
+    lines = [("list",), ("list", "--paused"), ("list", "--all", "--agent", "claude"), ("list", "--role", "nobody")]
+    for argv in lines:
+        cli(*argv)
+    with pytest.raises(HostUnavailable):
+        connect(start=False)  # listing started no host
+    cli("exec", "a", "echo hi")  # now one runs
+    for argv in lines:
+        via_host, here = cli(*argv).stdout, cli(*argv, env={"AI_SESSION_HOST": "off"}).stdout
+        assert _ago(via_host) == _ago(here), argv
+    assert re.search(r"^a +active +claude +- +1 ", cli("list").stdout, re.M)  # its run's message is counted
+    loaded = modules_after(home, "list")  # the table came from the host: nothing of the store was imported here
+    assert "ai_session.host.client" in loaded
+    assert not [m for m in loaded for heavy in NOT_ON_THE_CLIENT_PATH if m == heavy or m.startswith(heavy + ".")]
+
+
+def _ago(table: str) -> str:
+    """The table without the seconds that pass between two listings."""
+    return re.sub(r"\d+[smhd] ago", "ago", table)

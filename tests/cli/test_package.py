@@ -49,7 +49,7 @@ def test_version_answers_as_the_parser_would(home):
 
 def test_a_command_imports_only_its_own_module(home):
     loaded = {m for m in modules_after(home, "list") if m.startswith("ai_session.cli.")}
-    assert loaded == {"ai_session.cli.sessions", "ai_session.cli.spec", "ai_session.cli.render", "ai_session.cli.views"}
+    assert loaded == {"ai_session.cli.listing", "ai_session.cli.spec", "ai_session.cli.render", "ai_session.cli.views"}
 
 
 @pytest.mark.parametrize("argv", [["list"], ["show", "s"], ["exists", "s"], ["stats"], ["pin", "s", "1"]])

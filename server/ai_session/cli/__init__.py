@@ -57,7 +57,7 @@ exit codes:
 # name: (module, one line of help). The order is the order of `--help`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "create": ("sessions", "create a session"),
-    "list": ("sessions", "list sessions (newest activity first)"),
+    "list": ("listing", "list sessions (newest activity first)"),
     "show": ("sessions", "show a session, optionally with its history"),
     "attach": ("runs", ("attach a terminal to the session's shell (in a terminal; Ctrl-] detaches), "
                         "else mark it active and show its state")),

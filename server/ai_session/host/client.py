@@ -193,11 +193,13 @@ def _result(msg: Message) -> Any:
     return msg.get("result")
 
 
-def connect(env: Mapping[str, str] | None = None, *, watch: bool = False) -> Connection:
+def connect(env: Mapping[str, str] | None = None, *, watch: bool = False, start: bool = True) -> Connection:
     """A connection to this user's host for the store, starting one if none runs.
 
     `watch`: also receive every run's output and end (an editor's language server wants
-    them; the CLI only its own). Raises HostUnavailable when no host can run here."""
+    them; the CLI only its own). `start=False`: only a running host of this version (for
+    what is worth asking a warm host but not starting one, as `list`). Raises HostUnavailable
+    when no host can run here (or, with `start=False`, none runs)."""
     reason = disabled_reason(env)
     if reason:
         raise HostUnavailable(reason)
@@ -206,7 +208,9 @@ def connect(env: Mapping[str, str] | None = None, *, watch: bool = False) -> Con
         raise HostUnavailable(f"the data dir's path is too long for a Unix socket ({paths.home})")
     notes: list[str] = []
     for _ in range(3):
-        sock = _try_connect(paths.socket) or _start(paths, env)
+        sock = _try_connect(paths.socket) or (_start(paths, env) if start else None)
+        if sock is None:
+            raise HostUnavailable("no session host is running")
         conn = Connection(sock, notes=notes)
         try:
             conn.host = conn.request("aiSession/host/hello", {"version": __version__, "watch": watch})
@@ -215,6 +219,9 @@ def connect(env: Mapping[str, str] | None = None, *, watch: bool = False) -> Con
             continue  # it was on its way out (idle, or replaced): start another
         if conn.host.get("version") == __version__:
             return conn
+        if not start:
+            conn.close()
+            raise HostUnavailable(f"the session host runs version {conn.host.get('version')}")
         # A host of another version: replaced when idle; else used as it is, and said so.
         if conn.request("aiSession/host/stop", {"ifIdle": True}).get("stopping"):
             conn.close()

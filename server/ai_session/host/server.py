@@ -43,7 +43,7 @@ from ai_session.core.shell.process import ShellProcess
 from ai_session.host.client import HostPaths
 from ai_session.protocol import payloads as p
 from ai_session.protocol.errors import error_object
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 log = logging.getLogger("ai_session.host")
 IDLE_SECONDS = 600.0  # no client, nothing running: then the host saves every shell and exits
@@ -73,6 +73,13 @@ class HostAttach(p.TerminalAttachParams):
 
 class RunReportParams(p.RunRef):
     output: bool = False  # with the stored raw output
+
+
+class HostListSessions(p.Model):
+    statuses: list[p.SessionStatus] = Field(default_factory=list)
+    agent: str | None = None
+    role: str | None = None
+    include_pool: bool = False
 
 
 @dataclass(eq=False)
@@ -124,6 +131,7 @@ class Host:
             "aiSession/run/cancel": (p.RunRef, self.cancel),
             "aiSession/run/report": (RunReportParams, self.report),
             "aiSession/run/output": (p.RunOutputParams, self.output),
+            "aiSession/host/listSessions": (HostListSessions, self.list_sessions),
             "aiSession/terminal/attach": (HostAttach, self.attach),
             "aiSession/terminal/input": (p.TerminalInputParams, self.input),
             "aiSession/terminal/resize": (p.TerminalResizeParams, self.resize),
@@ -289,6 +297,13 @@ class Host:
         added, total = self.m.run_tokens(run)
         output = self.m.raw_output(run.id) if params.output else None
         return {"run": _wire(run), "tokensAdded": added, "sessionTokens": total, "output": output}
+
+    def list_sessions(self, client: Client, params: HostListSessions) -> Message:
+        """The rows of `ai-session list`'s table: the CLI asks a running host, whose store is open
+        and models built, instead of importing them for one listing."""
+        from ai_session.cli.listing import rows
+
+        return {"rows": rows(self.m, params.model_dump(mode="json", by_alias=True))}
 
     def output(self, client: Client, params: p.RunOutputParams) -> p.RunOutputResult:
         run, text = self.m.run_output(params.run_id, mode=params.mode, lines=params.lines, pattern=params.pattern,
