@@ -1,6 +1,7 @@
 """What a person feels on every command: start-up of `ai-session --version` and of `list`
-at 1,000 sessions, beside `python -c pass` and `tmux ls` measured in the same run; `exec S
-true` through the session host against a bare PTY and the in-process path (bench_host); and
+at 1,000 sessions (without a session host, and answered by a running one), beside `python -c
+pass` and `tmux ls` measured in the same run; `exec S true` through the session host against a
+bare PTY and the in-process path (bench_host); and
 which commands load the tokenizer (only those that count tokens may)."""
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def main() -> list[Figure]:
         exec_env = user_env(home)
         try:
             figures += exec_figures(exec_env, "s00001", RUNS, python)
+            t = time_command(cli("list"), env, RUNS)  # the host exec started answers it
+            figures.append(at_most("ai-session list, 1,000 sessions, host running", t.wall_ms, "ms", 80,
+                                   reference=ref, ratio=t.wall_ms / python.wall_ms,
+                                   note=f"cpu {t.cpu_ms:.0f} ms, peak RSS {t.peak_rss_mb:.0f} MB"))  # fmt: skip
         finally:
             stop_host({**os.environ, **exec_env})
         loading = [" ".join(a) for a in NO_COUNTING if loads_tokenizer(a, env)]

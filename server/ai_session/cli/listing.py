@@ -37,7 +37,9 @@ EMPTY = "no sessions (create one with `ai-session create --name NAME` or `ai-ses
     needs="nothing",
 )
 def list_sessions(_: None, a: argparse.Namespace) -> Result:
-    """Sessions, newest activity first. Without a status flag: every status but pooled."""
+    """Sessions, newest activity first. Without a status flag: every status but pooled. While a
+    session host runs (one is started by exec, attach and the editors, never by list), it answers
+    the table, as it has the store open."""
     which = {"statuses": [flag for flag in STATUS_FLAGS if getattr(a, flag)], "agent": a.agent, "role": a.role,
              "includePool": a.pool or a.all}  # fmt: skip
     if a.format == "table" and not a.detailed and (listed := _from_host(which)) is not None:
