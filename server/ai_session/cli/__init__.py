@@ -183,7 +183,7 @@ def _parse_plain(name: str, argv: Sequence[str]) -> argparse.Namespace | None:
     entry = REGISTRY.get(name)
     if entry is None or any(key.startswith(name + " ") for key in REGISTRY):
         return None
-    return entry.parse_plain(argv[1:])  # type: ignore[no-any-return]
+    return entry.parse_plain(argv[1:])
 
 
 def run(entry: Command, args: argparse.Namespace) -> int:

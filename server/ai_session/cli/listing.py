@@ -59,7 +59,7 @@ def _from_host(which: dict[str, Any]) -> list[list[Any]] | None:
 
     try:
         with connect(start=False) as conn:
-            return conn.request("aiSession/host/listSessions", which)["rows"]  # type: ignore[no-any-return]
+            return conn.request("aiSession/host/listSessions", which)["rows"]
     except (HostUnavailable, HostLost, HostError):
         return None  # no host (or one that cannot list): read the store here
 
