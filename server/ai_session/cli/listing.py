@@ -5,7 +5,7 @@ models built, so this process imports the standard library and the socket client
 (importing pydantic and building the models cost more than the whole listing). A host is
 never started only to list; without one, and for `--format json` and `--detailed` (every
 field of every session), the store is read in this process. Either way the table is built
-here, by `table`, from the same rows (`rows`).
+here, by `table`, from rows of the same shape (`_row`).
 """
 
 from __future__ import annotations
