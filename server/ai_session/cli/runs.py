@@ -250,6 +250,11 @@ def _attach_via_host(conn: Connection, ref: str) -> int:
     sel.register(term.fd_in, selectors.EVENT_READ, "keys")
     sel.register(conn.sock, selectors.EVENT_READ, "host")
     reason = f"detached from {ref}"
+
+    def resize() -> None:
+        if (new := term.resized()) is not None:
+            conn.notify("aiSession/terminal/resize", {"terminalId": terminal_id, "rows": new.lines, "cols": new.columns})
+
     try:
         conn.notify("aiSession/terminal/input", {"terminalId": terminal_id, "data": "\n"})  # a fresh prompt
         read = False
@@ -263,13 +268,13 @@ def _attach_via_host(conn: Connection, ref: str) -> int:
                 elif msg.get("method") == "aiSession/terminalClosed":
                     reason = params.get("reason", "closed")
                     raise _Detached
-            if (new := term.resized()) is not None:
-                conn.notify("aiSession/terminal/resize", {"terminalId": terminal_id, "rows": new.lines, "cols": new.columns})
+            resize()
             read = False
             for key, _ in sel.select(timeout=0.25):
                 if key.data == "host":
                     read = True
                     continue
+                resize()  # a resize just before the keys reaches the shell first (`stty size` typed after it)
                 data, detach = term.keys()
                 if data:
                     conn.notify("aiSession/terminal/input", {"terminalId": terminal_id,
