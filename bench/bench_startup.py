@@ -1,9 +1,12 @@
 """What a person feels on every command: start-up of `ai-session --version` and of `list`
-at 1,000 sessions, beside `python -c pass` and `tmux ls` measured in the same run; and
+at 1,000 sessions (without a session host, and answered by a running one), beside `python -c
+pass` and `tmux ls` measured in the same run; `exec S true` through the session host against a
+bare PTY and the in-process path (bench_host); and
 which commands load the tokenizer (only those that count tokens may)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -56,6 +59,18 @@ def main() -> list[Figure]:
             figures.append(Figure(name, t.wall_ms, "ms", reference=ref, ratio=t.wall_ms / python.wall_ms,
                                   note=f"cpu {t.cpu_ms:.0f} ms, peak RSS {t.peak_rss_mb:.0f} MB"))
         figures[-2].target, figures[-2].met = "<= 80 ms", figures[-2].value <= 80
+        from ai_session.host.client import stop_host
+        from bench_host import exec_figures, user_env
+
+        exec_env = user_env(home)
+        try:
+            figures += exec_figures(exec_env, "s00001", RUNS, python)
+            t = time_command(cli("list"), env, RUNS)  # the host exec started answers it
+            figures.append(at_most("ai-session list, 1,000 sessions, host running", t.wall_ms, "ms", 80,
+                                   reference=ref, ratio=t.wall_ms / python.wall_ms,
+                                   note=f"cpu {t.cpu_ms:.0f} ms, peak RSS {t.peak_rss_mb:.0f} MB"))  # fmt: skip
+        finally:
+            stop_host({**os.environ, **exec_env})
         loading = [" ".join(a) for a in NO_COUNTING if loads_tokenizer(a, env)]
         figures.append(at_most("tokenizer loaded by commands counting nothing", len(loading), "commands", 0,
                                note=f"of {len(NO_COUNTING)} checked" + (f": {', '.join(loading)}" if loading else "")))

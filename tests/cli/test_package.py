@@ -17,7 +17,7 @@ HEAVY = ("pydantic", "asyncio", "zstandard", "tiktoken", "ai_session.core.manage
          "ai_session.core.compress")  # fmt: skip
 
 
-def modules_after(home: Path, *argv: str) -> set[str]:
+def modules_after(home: Path, *argv: str, env: dict[str, str] | None = None) -> set[str]:
     """The modules a fresh interpreter has loaded once `ai-session ARGV` has run."""
     probe = (
         "import sys, json\n"
@@ -27,7 +27,7 @@ def modules_after(home: Path, *argv: str) -> set[str]:
         "sys.stderr.write('\\n' + json.dumps(sorted(sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
-                          env=cli_env(home), timeout=60, check=False)  # fmt: skip
+                          env=cli_env(home, **(env or {})), timeout=60, check=False)  # fmt: skip
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
 
 
@@ -49,7 +49,7 @@ def test_version_answers_as_the_parser_would(home):
 
 def test_a_command_imports_only_its_own_module(home):
     loaded = {m for m in modules_after(home, "list") if m.startswith("ai_session.cli.")}
-    assert loaded == {"ai_session.cli.sessions", "ai_session.cli.spec", "ai_session.cli.render", "ai_session.cli.views"}
+    assert loaded == {"ai_session.cli.listing", "ai_session.cli.spec", "ai_session.cli.render", "ai_session.cli.views"}
 
 
 @pytest.mark.parametrize("argv", [["list"], ["show", "s"], ["exists", "s"], ["stats"], ["pin", "s", "1"]])

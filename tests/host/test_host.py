@@ -129,7 +129,7 @@ def test_a_stale_socket_is_replaced_and_concurrent_clients_start_one_host(cli: C
     cli("create", "c")
     home.mkdir(parents=True, exist_ok=True)
     paths = HostPaths.find()
-    paths.socket.write_text("")  # what a killed host leaves: a file nobody listens on
+    Path(paths.socket).write_text("")  # what a killed host leaves: a file nobody listens on
     procs = [subprocess.Popen([sys.executable, "-m", "ai_session", "exec", "c", "echo $$"], env=cli_env(home),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]  # fmt: skip
     shells = {p.communicate(timeout=60)[0] for p in procs}
@@ -159,7 +159,7 @@ def test_a_host_of_another_version_is_replaced_when_idle(cli: CLI, home: Path) -
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         deadline = time.monotonic() + 20
-        while not HostPaths.find().socket.exists():
+        while not os.path.exists(HostPaths.find().socket):
             assert time.monotonic() < deadline and old.poll() is None
             time.sleep(0.02)
         done = cli("exec", "v", "echo new")
@@ -175,9 +175,9 @@ def test_an_idle_host_saves_and_exits(cli: CLI, home: Path) -> None:
     cli("create", "idle")
     env = {"AI_SESSION_HOST_IDLE": "0.5"}
     cli("exec", "idle", "export LEFT=behind; cd /", env=env)
-    pid = int(HostPaths.find().lock.read_text())
+    pid = int(Path(HostPaths.find().lock).read_text())
     _wait_dead(pid, timeout=15)
-    assert not HostPaths.find().socket.exists()
+    assert not os.path.exists(HostPaths.find().socket)
     m = SessionManager()
     try:
         session = m.resolve("idle")

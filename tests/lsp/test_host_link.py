@@ -16,7 +16,7 @@ from tests.lsp.test_sessions import call
 
 
 def _host_pid() -> int:
-    return int(HostPaths.find().lock.read_text())
+    return int(Path(HostPaths.find().lock).read_text())
 
 
 async def _stop(*clients) -> None:

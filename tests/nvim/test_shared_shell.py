@@ -42,10 +42,10 @@ def test_neovim_and_the_cli_share_one_shell_through_a_killed_host(editor: Editor
 
     editor.lua("_G.lines = {}; vim.api.nvim_create_autocmd('User', { pattern = 'AiSessionChanged', callback = function() "
                "table.insert(_G.lines, require('ai_session').statusline()) end })")  # fmt: skip
-    old = int(HostPaths.find().lock.read_text())
+    old = int(Path(HostPaths.find().lock).read_text())
     os.kill(old, signal.SIGKILL)
     editor.wait("return vim.tbl_contains(_G.lines, 'AI reconnected')", "reconnected in the statusline")
     editor.wait(BUFFER, "the note in the terminal", "%[ai%-session%] reconnected")
-    assert int(HostPaths.find().lock.read_text()) != old
+    assert int(Path(HostPaths.find().lock).read_text()) != old
     _type(editor, "echo again-$FOO-$BAR-$PWD\r")
     editor.wait(BUFFER, "the new shell with the saved env and cwd", "again%-from%-cli%-42%-from%-nvim%-7%-/tmp")

@@ -10,15 +10,17 @@ so `--help` and `--version` import nothing but the standard library.
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Iterable, Sequence
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
 from ai_session import __version__
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (not needed by `exec`)
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterable, Sequence
+    from typing import Any
+
     from ai_session.cli.spec import Command
 
 # Every exit code the CLI returns (core.errors names the error classes behind 1-8).
@@ -55,7 +57,7 @@ exit codes:
 # name: (module, one line of help). The order is the order of `--help`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "create": ("sessions", "create a session"),
-    "list": ("sessions", "list sessions (newest activity first)"),
+    "list": ("listing", "list sessions (newest activity first)"),
     "show": ("sessions", "show a session, optionally with its history"),
     "attach": ("runs", ("attach a terminal to the session's shell (in a terminal; Ctrl-] detaches), "
                         "else mark it active and show its state")),
@@ -106,6 +108,8 @@ ALIASES: dict[str, tuple[str, ...]] = {"clear": ("cleanup",)}  # the ai-session 
 
 def _declare(parser: argparse.ArgumentParser, name: str, summary: str) -> None:
     """Import the command's module and add what it declares: its arguments, or its actions."""
+    import argparse
+
     from ai_session.cli.spec import REGISTRY
 
     import_module(f"{__name__}.{COMMANDS[name][0]}")
@@ -125,6 +129,8 @@ def _declare(parser: argparse.ArgumentParser, name: str, summary: str) -> None:
 def build_parser(load: Iterable[str] = (), *, only_loaded: bool = False) -> argparse.ArgumentParser:
     """The parser with every command listed (or, with `only_loaded`, just those in `load`); the
     arguments of the commands in `load`."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="ai-session",
         description="Persistent, per-worktree sessions for AI coding agents.",
@@ -150,9 +156,12 @@ def command_name(argv: Sequence[str]) -> str | None:
     return next((name for name, aliases in ALIASES.items() if word in aliases), word)
 
 
-def parse(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+def parse(argv: Sequence[str]) -> argparse.Namespace:
     name = command_name(argv)
     known = [name] if name in COMMANDS and name is not None else []
+    plain = _parse_plain(name, argv) if known and argv[0] == name else None
+    if plain is not None:
+        return plain
     # A line that starts with its command needs that command's parser only: the other commands
     # are listed for the top-level help and its errors, which such a line never prints.
     parser = build_parser(known, only_loaded=bool(known) and not argv[0].startswith("-"))
@@ -162,7 +171,19 @@ def parse(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.Namesp
         setattr(args, entry.trailing, " ".join(extra))  # words after the flags: argparse took none of them
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    return parser, args
+    return args
+
+
+def _parse_plain(name: str, argv: Sequence[str]) -> argparse.Namespace | None:
+    """A plain line of a command without actions, parsed without building argparse's parser
+    (see `Command.parse_plain`); None when argparse must parse it."""
+    from ai_session.cli.spec import REGISTRY
+
+    import_module(f"{__name__}.{COMMANDS[name][0]}")
+    entry = REGISTRY.get(name)
+    if entry is None or any(key.startswith(name + " ") for key in REGISTRY):
+        return None
+    return entry.parse_plain(argv[1:])
 
 
 def run(entry: Command, args: argparse.Namespace) -> int:
@@ -202,5 +223,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv == ["--version"]:  # what argparse would print, without building 45 subparsers first
         print(f"ai-session {__version__}")
         return 0
-    _, args = parse(argv)
+    args = parse(argv)
     return run(args._command, args)

@@ -14,8 +14,9 @@ from ai_session.cli import ALIASES, COMMANDS, EXIT_CODES, build_parser
 
 REPO = Path(__file__).resolve().parents[3]
 TARGET = Path("docs/cli.md")
-GROUPS = {
+GROUPS = {  # a heading per command module (two modules may share one)
     "sessions": "Sessions",
+    "listing": "Sessions",
     "history": "History",
     "runs": "Commands in a session's shell",
     "transfer": "Export and import",
@@ -81,10 +82,10 @@ def render() -> str:
     out = [INTRO, "## Exit codes", "", "| code | meaning |", "|---|---|"]
     out += [f"| {code} | {_cell(text)} |" for code, text in EXIT_CODES.items()]
     out.append("")
-    for module, heading in GROUPS.items():
+    for heading in dict.fromkeys(GROUPS.values()):
         out += [f"## {heading}", ""]
         for name, (owner, _) in COMMANDS.items():
-            if owner == module:
+            if GROUPS[owner] == heading:
                 _command(out, f"ai-session {name}", commands[name], ALIASES.get(name, ()))
     return "\n".join(out).rstrip() + "\n"
 

@@ -1,24 +1,27 @@
 """The one renderer: what a handler returns, shown as a table for people, JSON or CSV.
 
 Handlers return a `Result` and never print it themselves; the CLI and the interactive
-REPL render it here, each to its own stream. Standard library only.
+REPL render it here, each to its own stream. Standard library only, and no `dataclasses` or
+`typing` at run time: this is on the path of every `exec` through the session host, where each
+import is felt (dataclasses alone pulls in `inspect`).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TextIO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any, TextIO
 
 
-@dataclass
 class Table:
-    headers: Sequence[str]
-    rows: Sequence[Sequence[Any]]
-    empty: str | None = None  # said instead of an empty table
+    def __init__(self, headers: Sequence[str], rows: Sequence[Sequence[Any]], empty: str | None = None) -> None:
+        self.headers = headers
+        self.rows = rows
+        self.empty = empty  # said instead of an empty table
 
     def text(self) -> str:
         if not self.rows and self.empty is not None:
@@ -30,11 +33,11 @@ class Table:
         return "\n".join(lines)
 
 
-@dataclass
 class Fields:
     """`key  value` lines, keys right-aligned; empty values are left out."""
 
-    items: Sequence[tuple[str, Any]]
+    def __init__(self, items: Sequence[tuple[str, Any]]) -> None:
+        self.items = items
 
     def text(self) -> str:
         shown = [(k, v) for k, v in self.items if v not in (None, "", [], ())]
@@ -42,16 +45,21 @@ class Fields:
         return "\n".join(f"{k:>{width}}  {v}" for k, v in shown)
 
 
-View = str | Table | Fields | Sequence["View"]
+if TYPE_CHECKING:
+    View = str | Table | Fields | Sequence["View"]
 
 
-@dataclass
 class Result:
-    data: Any = None  # --format json
-    view: View | None = None  # --format table (people)
-    records: Sequence[Mapping[str, Any]] | None = None  # --format csv, one flat row each
-    status: int = 0  # the exit code
-    notes: Sequence[str] = field(default_factory=list)  # to stderr, whatever the format
+    def __init__(self, data: Any = None, view: View | None = None, records: Sequence[Mapping[str, Any]] | None = None,
+                 status: int = 0, notes: Sequence[str] = ()) -> None:  # fmt: skip
+        self.data = data  # --format json
+        self.view = view  # --format table (people)
+        self.records = records  # --format csv, one flat row each
+        self.status = status  # the exit code
+        self.notes = list(notes)  # to stderr, whatever the format
+
+    def __repr__(self) -> str:
+        return f"Result(status={self.status}, data={self.data!r}, notes={self.notes!r})"
 
 
 def view_text(view: View) -> str:
@@ -67,6 +75,7 @@ def to_json(value: Any) -> str:
 
 
 def to_csv(records: Sequence[Mapping[str, Any]]) -> str:
+    import csv
     import io
 
     out = io.StringIO()

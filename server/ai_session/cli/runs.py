@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
 
 from ai_session.cli.render import Result
 from ai_session.cli.spec import arg, command, one_of
 from ai_session.host.client import HostLost, wait_for_run
 
+TYPE_CHECKING = False  # exec, attach and output through the host import no `typing` (nor pydantic, the store)
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Iterator, Sequence
+    from typing import Any
+
     from ai_session.core.manager import SessionManager
     from ai_session.core.models import CommandRun, Session
     from ai_session.host.client import Connection
@@ -248,6 +250,11 @@ def _attach_via_host(conn: Connection, ref: str) -> int:
     sel.register(term.fd_in, selectors.EVENT_READ, "keys")
     sel.register(conn.sock, selectors.EVENT_READ, "host")
     reason = f"detached from {ref}"
+
+    def resize() -> None:
+        if (new := term.resized()) is not None:
+            conn.notify("aiSession/terminal/resize", {"terminalId": terminal_id, "rows": new.lines, "cols": new.columns})
+
     try:
         conn.notify("aiSession/terminal/input", {"terminalId": terminal_id, "data": "\n"})  # a fresh prompt
         read = False
@@ -261,13 +268,13 @@ def _attach_via_host(conn: Connection, ref: str) -> int:
                 elif msg.get("method") == "aiSession/terminalClosed":
                     reason = params.get("reason", "closed")
                     raise _Detached
-            if (new := term.resized()) is not None:
-                conn.notify("aiSession/terminal/resize", {"terminalId": terminal_id, "rows": new.lines, "cols": new.columns})
+            resize()
             read = False
             for key, _ in sel.select(timeout=0.25):
                 if key.data == "host":
                     read = True
                     continue
+                resize()  # a resize just before the keys reaches the shell first (`stty size` typed after it)
                 data, detach = term.keys()
                 if data:
                     conn.notify("aiSession/terminal/input", {"terminalId": terminal_id,

@@ -6,16 +6,13 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ai_session.cli.render import Result, Table
+from ai_session.cli.render import Result
 from ai_session.cli.spec import arg, command
 from ai_session.cli.views import (
     ago,
-    detail_fields,
     details_json,
-    human_tokens,
     message_line,
     model_json,
-    percent,
     run_line,
     session_fields,
     session_json,
@@ -88,44 +85,6 @@ def create(m: SessionManager, a: argparse.Namespace) -> Result:
     s = m.create(name, role=a.role, template=a.template, from_pool=a.pool, worktree=a.worktree,
                  system_prompt=a.system_prompt, compression=a.compression, **settings)  # fmt: skip
     return session_result(s, f"created session {s.name} ({s.id})")
-
-
-STATUS_FLAGS = ("active", "idle", "paused", "ended", "pool")
-
-
-@command(
-    "list",
-    *(arg(f"--{flag}", action="store_true", help=f"only {flag} sessions (combinable)") for flag in STATUS_FLAGS),
-    arg("--all", action="store_true", help="every session, whatever its status (ended and pooled ones too)"),
-    arg("--agent", help="only this agent's sessions"),
-    arg("--role", help="only this role's sessions"),
-    arg("--detailed", action="store_true", help="one block per session: status, messages, token usage against "
-        "the budget, compressions, created, last activity, id, branch, worktree"),
-)
-def list_sessions(m: SessionManager, a: argparse.Namespace) -> Result:
-    """Sessions, newest activity first. Without a status flag: every status but pooled."""
-    from ai_session.core.models import SessionStatus
-    from ai_session.core.store import Totals
-
-    statuses = [SessionStatus(flag) for flag in STATUS_FLAGS if getattr(a, flag)]
-    sessions = m.list(statuses=statuses or None, agent=a.agent, role=a.role, include_pool=a.pool or a.all)
-    totals = m.totals(sessions)
-    empty = "no sessions (create one with `ai-session create --name NAME` or `ai-session worktree`)"
-    data = [session_json(s, totals.get(s.id, Totals())) for s in sessions]
-    if a.detailed:
-        blocks: list[Any] = []
-        for s, entry in zip(sessions, data, strict=True):
-            details = m.details(s)
-            entry["details"] = details_json(details)
-            blocks += [f"{s.name}", detail_fields(s, totals.get(s.id, Totals()), details), ""]
-        return Result(data=data, view=blocks[:-1] or empty)
-    rows = []
-    for s in sessions:
-        t = totals.get(s.id, Totals())
-        rows.append([s.name, s.status.value, s.agent or "-", s.role or "-", t.messages, human_tokens(t.message_tokens),
-                     percent(t.raw_tokens, t.context_tokens), ago(s.last_active)])  # fmt: skip
-    headers = ["NAME", "STATUS", "AGENT", "ROLE", "MSGS", "TOKENS", "SAVED", "LAST ACTIVE"]
-    return Result(data=data, view=Table(headers, rows, empty=empty))
 
 
 @command(

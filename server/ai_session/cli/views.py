@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
 
 from ai_session.cli.render import Fields
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`list` through the host)
 if TYPE_CHECKING:
+    from typing import Any
+
     from ai_session.core.manager import SessionDetails
     from ai_session.core.models import CommandRun, Message, Session
     from ai_session.core.store import Totals

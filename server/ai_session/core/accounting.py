@@ -15,10 +15,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
 from ai_session.core.errors import InvalidInput
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`list` through the host)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
 
 MESSAGE_OVERHEAD = 4
 DEFAULT_AGENT_OUTPUT_CAP = 30_000  # characters, Claude Code's Bash tool limit

@@ -163,10 +163,10 @@ class Config:
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
-        file = config_path(env)
-        data = read_config(file)
-        home = data_home(env, data)
-        store = store_url(env, data, home)
+        file = Path(config_path(env))
+        data = read_config(str(file))
+        home = Path(data_home(env, data))
+        store = store_url(env, data, str(home))
         managed = SessionManagement.parse(data.get("session_management"))
         max_tokens = _parse_int(
             "AI_SESSION_MAX_TOKENS",

@@ -46,6 +46,7 @@ from ai_session.core.store import (
     Quarantined,
     SessionAccess,
     SessionFilter,
+    SessionRow,
     SessionStore,
     StorageStats,
     Totals,
@@ -328,6 +329,13 @@ class SessionManager:
         return self._store.list_sessions(self._listing(statuses, agent, role, worktree, include_pool),
                                          offset=offset, limit=limit)  # fmt: skip
 
+    def list_rows(self, *, statuses: Iterable[SessionStatus] | None = None, agent: str | None = None,
+                  role: str | None = None, include_pool: bool = False) -> builtins.list[SessionRow]:  # fmt: skip
+        """The sessions `list` selects, as rows for a listing (name, status, agent, role, last
+        activity): no record parsed, for `ai-session list` of many sessions."""
+        self.refresh_idle()
+        return self._store.list_session_rows(self._listing(statuses, agent, role, None, include_pool))
+
     def page(self, *, offset: int = 0, limit: int | None = None, **filters: Any) -> tuple[builtins.list[Session], int]:
         """One page of `list` (same filters) and how many sessions the whole listing holds."""
         sessions = self.list(offset=offset, limit=limit, **filters)
@@ -376,7 +384,7 @@ class SessionManager:
             summaries=sum(1 for m in messages if m.kind is MessageKind.SUMMARY), usage=summarize_usage(messages),
         )  # fmt: skip
 
-    def totals(self, sessions: Sequence[Session]) -> dict[str, Totals]:
+    def totals(self, sessions: Sequence[Session | SessionRow]) -> dict[str, Totals]:
         return self._store.totals([s.id for s in sessions])
 
 

@@ -1,8 +1,8 @@
 """The session host's client: find (or start) the host of this user and store, and talk to it.
 
-Standard library only (plus `core.location` and `core.errors`): this is the path of every
-`ai-session exec`, `attach` and `output`, and of agent hooks, where start-up is felt on every
-command. The wire is JSON-RPC 2.0, one JSON object per line, over the host's Unix socket.
+Standard library only (plus `core.location` and `core.errors`), and no `dataclasses` or `typing`
+at run time: this is the path of every `ai-session exec`, `attach` and `output`, and of agent
+hooks, where start-up is felt on every command. The wire is JSON-RPC 2.0, one JSON object per line, over the host's Unix socket.
 
     code, context, run_id = run_command("my-session", "pytest -q")
 """
@@ -17,18 +17,19 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Self
-
 from ai_session import __version__
 from ai_session.core.errors import AiSessionError
 from ai_session.core.location import locate
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+    from typing import Any, Self
+
+    Message = dict[str, Any]
+
 START_TIMEOUT = 15.0  # a new host opens the store and listens well within this
 MAX_SOCKET_PATH = 104  # sun_path is 108 bytes on Linux, 104 on the BSDs
-Message = dict[str, Any]
 
 
 class HostUnavailable(Exception):
@@ -49,32 +50,33 @@ class HostLost(AiSessionError):
     """The connection to the host broke (it was killed or exited) before it answered."""
 
 
-@dataclass(frozen=True)
 class HostPaths:
-    """One host per user and store: its files live in the store's 0700 data dir."""
+    """One host per user and store: its files live in the store's 0700 data dir (paths as
+    strings: pathlib costs an `exec` through the host a tenth of its start-up)."""
 
-    home: Path
-    store_url: str
+    def __init__(self, home: str, store_url: str) -> None:
+        self.home = home
+        self.store_url = store_url
 
     @property
     def stem(self) -> str:
         return f"host-{binascii.crc32(self.store_url.encode()):08x}"  # a name per store, not a secret
 
     @property
-    def socket(self) -> Path:
-        return self.home / f"{self.stem}.sock"
+    def socket(self) -> str:
+        return os.path.join(self.home, f"{self.stem}.sock")
 
     @property
-    def lock(self) -> Path:  # held by the running host for its whole life
-        return self.home / f"{self.stem}.lock"
+    def lock(self) -> str:  # held by the running host for its whole life
+        return os.path.join(self.home, f"{self.stem}.lock")
 
     @property
-    def start_lock(self) -> Path:  # held by a client while it starts a host: never two at once
-        return self.home / f"{self.stem}.start"
+    def start_lock(self) -> str:  # held by a client while it starts a host: never two at once
+        return os.path.join(self.home, f"{self.stem}.start")
 
     @property
-    def log(self) -> Path:
-        return self.home / f"{self.stem}.log"
+    def log(self) -> str:
+        return os.path.join(self.home, f"{self.stem}.log")
 
     @classmethod
     def find(cls, env: Mapping[str, str] | None = None) -> HostPaths:
@@ -88,18 +90,19 @@ def disabled_reason(env: Mapping[str, str] | None = None) -> str | None:
     return "AI_SESSION_HOST=off" if value in ("0", "off", "no", "false") else None
 
 
-@dataclass
 class Connection:
     """One connection to the host. `request` waits for its answer; notifications that arrive
     meanwhile go to `on_notification` (or are queued for `notifications()`)."""
 
-    sock: socket.socket
-    on_notification: Callable[[str, Message], None] | None = None
-    notes: list[str] = field(default_factory=list)  # what the client should tell the user
-    host: Message = field(default_factory=dict)  # the host's hello: version, pid
-    _buf: bytes = b""
-    _next: int = 0
-    _queued: list[Message] = field(default_factory=list)
+    def __init__(self, sock: socket.socket, on_notification: Callable[[str, Message], None] | None = None,
+                 notes: list[str] | None = None) -> None:  # fmt: skip
+        self.sock = sock
+        self.on_notification = on_notification
+        self.notes: list[str] = [] if notes is None else notes  # what the client should tell the user
+        self.host: Message = {}  # the host's hello: version, pid
+        self._buf = b""
+        self._next = 0
+        self._queued: list[Message] = []
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -190,11 +193,13 @@ def _result(msg: Message) -> Any:
     return msg.get("result")
 
 
-def connect(env: Mapping[str, str] | None = None, *, watch: bool = False) -> Connection:
+def connect(env: Mapping[str, str] | None = None, *, watch: bool = False, start: bool = True) -> Connection:
     """A connection to this user's host for the store, starting one if none runs.
 
     `watch`: also receive every run's output and end (an editor's language server wants
-    them; the CLI only its own). Raises HostUnavailable when no host can run here."""
+    them; the CLI only its own). `start=False`: only a running host of this version (for
+    what is worth asking a warm host but not starting one, as `list`). Raises HostUnavailable
+    when no host can run here (or, with `start=False`, none runs)."""
     reason = disabled_reason(env)
     if reason:
         raise HostUnavailable(reason)
@@ -203,7 +208,9 @@ def connect(env: Mapping[str, str] | None = None, *, watch: bool = False) -> Con
         raise HostUnavailable(f"the data dir's path is too long for a Unix socket ({paths.home})")
     notes: list[str] = []
     for _ in range(3):
-        sock = _try_connect(paths.socket) or _start(paths, env)
+        sock = _try_connect(paths.socket) or (_start(paths, env) if start else None)
+        if sock is None:
+            raise HostUnavailable("no session host is running")
         conn = Connection(sock, notes=notes)
         try:
             conn.host = conn.request("aiSession/host/hello", {"version": __version__, "watch": watch})
@@ -212,6 +219,9 @@ def connect(env: Mapping[str, str] | None = None, *, watch: bool = False) -> Con
             continue  # it was on its way out (idle, or replaced): start another
         if conn.host.get("version") == __version__:
             return conn
+        if not start:
+            conn.close()
+            raise HostUnavailable(f"the session host runs version {conn.host.get('version')}")
         # A host of another version: replaced when idle; else used as it is, and said so.
         if conn.request("aiSession/host/stop", {"ifIdle": True}).get("stopping"):
             conn.close()
@@ -222,16 +232,16 @@ def connect(env: Mapping[str, str] | None = None, *, watch: bool = False) -> Con
         notes.append(f"ai-session: the session host runs version {conn.host.get('version')} (this is "
                      f"{__version__}); it is replaced once no command runs")  # fmt: skip
         return conn
-    raise HostUnavailable("the session host kept exiting as it started; see " + str(paths.log))
+    raise HostUnavailable("the session host kept exiting as it started; see " + paths.log)
 
 
-def _try_connect(path: Path) -> socket.socket | None:
+def _try_connect(path: str) -> socket.socket | None:
     try:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     except (AttributeError, OSError) as exc:
         raise HostUnavailable(f"no Unix domain sockets here ({exc})") from None
     try:
-        sock.connect(os.fspath(path))
+        sock.connect(path)
     except (FileNotFoundError, ConnectionRefusedError):
         sock.close()
         return None
@@ -245,7 +255,7 @@ def _start(paths: HostPaths, env: Mapping[str, str] | None) -> socket.socket:
     """Start a host, holding the start lock so that concurrent clients start one between them;
     a socket left by a killed host is replaced by the new host."""
     try:
-        paths.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.makedirs(paths.home, mode=0o700, exist_ok=True)
         fd = os.open(paths.start_lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         raise HostUnavailable(f"the data dir {paths.home} is not writable ({exc.strerror or exc})") from None
@@ -267,7 +277,7 @@ def _spawn(paths: HostPaths, env: Mapping[str, str] | None) -> socket.socket:
         proc = subprocess.Popen(
             [sys.executable, "-m", "ai_session", "host"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=dict(os.environ if env is None else env),
-            start_new_session=True, close_fds=True, cwd=os.fspath(paths.home),
+            start_new_session=True, close_fds=True, cwd=paths.home,
         )  # fmt: skip
     except OSError as exc:
         raise HostUnavailable(f"cannot start the session host: {exc.strerror or exc}") from None
@@ -305,23 +315,26 @@ def _wait_gone(paths: HostPaths, timeout: float = 10.0) -> None:
             os.close(fd)
 
 
-def _last_line(path: Path) -> str:
-    with contextlib.suppress(OSError):
-        lines = [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+def _last_line(path: str) -> str:
+    with contextlib.suppress(OSError), open(path, errors="replace") as f:
+        lines = [ln for ln in f.read().splitlines() if ln.strip()]
         if lines:
             return lines[-1].strip()
     return ""
 
 
-@dataclass
 class CommandResult:
     """What `run_command` returns: how the command ended and what the agent's context got."""
 
-    exit_code: int | None
-    status: str  # finished, timeout, cancelled, lost
-    context: str  # the run's context form (compressed output), as stored
-    run_id: str
-    run: Message  # the whole stored run, in wire form
+    def __init__(self, exit_code: int | None, status: str, context: str, run_id: str, run: Message) -> None:
+        self.exit_code = exit_code
+        self.status = status  # finished, timeout, cancelled, lost
+        self.context = context  # the run's context form (compressed output), as stored
+        self.run_id = run_id
+        self.run = run  # the whole stored run, in wire form
+
+    def __repr__(self) -> str:
+        return f"CommandResult(exit_code={self.exit_code!r}, status={self.status!r}, run_id={self.run_id!r})"
 
     @classmethod
     def of(cls, run: Message) -> CommandResult:

@@ -17,10 +17,11 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ai_session.host.client import HostLost, HostUnavailable, Message, _result, connect
+from ai_session.host.client import HostLost, HostUnavailable, _result, connect
 
 if TYPE_CHECKING:
     from ai_session.core.manager import SessionManager
+    from ai_session.host.client import Message
     from ai_session.host.server import Client, Host
 
 log = logging.getLogger("ai_session.host.link")

@@ -28,6 +28,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +43,7 @@ from ai_session.core.shell.process import ShellProcess
 from ai_session.host.client import HostPaths
 from ai_session.protocol import payloads as p
 from ai_session.protocol.errors import error_object
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 log = logging.getLogger("ai_session.host")
 IDLE_SECONDS = 600.0  # no client, nothing running: then the host saves every shell and exits
@@ -72,6 +73,13 @@ class HostAttach(p.TerminalAttachParams):
 
 class RunReportParams(p.RunRef):
     output: bool = False  # with the stored raw output
+
+
+class HostListSessions(p.Model):
+    statuses: list[p.SessionStatus] = Field(default_factory=list)
+    agent: str | None = None
+    role: str | None = None
+    include_pool: bool = False
 
 
 @dataclass(eq=False)
@@ -123,6 +131,7 @@ class Host:
             "aiSession/run/cancel": (p.RunRef, self.cancel),
             "aiSession/run/report": (RunReportParams, self.report),
             "aiSession/run/output": (p.RunOutputParams, self.output),
+            "aiSession/host/listSessions": (HostListSessions, self.list_sessions),
             "aiSession/terminal/attach": (HostAttach, self.attach),
             "aiSession/terminal/input": (p.TerminalInputParams, self.input),
             "aiSession/terminal/resize": (p.TerminalResizeParams, self.resize),
@@ -289,6 +298,13 @@ class Host:
         output = self.m.raw_output(run.id) if params.output else None
         return {"run": _wire(run), "tokensAdded": added, "sessionTokens": total, "output": output}
 
+    def list_sessions(self, client: Client, params: HostListSessions) -> Message:
+        """The rows of `ai-session list`'s table: the CLI asks a running host, whose store is open
+        and models built, instead of importing them for one listing."""
+        from ai_session.cli.listing import rows
+
+        return {"rows": rows(self.m, params.model_dump(mode="json", by_alias=True))}
+
     def output(self, client: Client, params: p.RunOutputParams) -> p.RunOutputResult:
         run, text = self.m.run_output(params.run_id, mode=params.mode, lines=params.lines, pattern=params.pattern,
                                       context=params.context_lines, plain=params.plain)  # fmt: skip
@@ -401,7 +417,7 @@ async def serve(idle: float | None = None) -> int:
     """Run the host until it is idle (or asked to stop). 0 when it ran; 1 when another host
     already holds the lock (that one serves)."""
     paths = HostPaths.find()
-    private_dir(paths.home)
+    private_dir(Path(paths.home))
     lock_fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -417,10 +433,11 @@ async def serve(idle: float | None = None) -> int:
             log.warning("%d run(s) left running by a stopped host recorded as interrupted", recovered)
         host = Host(m, idle=_idle_seconds() if idle is None else idle)
         # A socket file is only a leftover once the lock is ours: replace it.
-        paths.socket.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(paths.socket)
         old_umask = os.umask(0o177)
         try:
-            server = await asyncio.start_unix_server(host.serve_client, path=os.fspath(paths.socket), limit=1 << 24)
+            server = await asyncio.start_unix_server(host.serve_client, path=paths.socket, limit=1 << 24)
         finally:
             os.umask(old_umask)
         os.chmod(paths.socket, 0o600)
@@ -432,7 +449,7 @@ async def serve(idle: float | None = None) -> int:
         watcher.cancel()
         server.close()
         with contextlib.suppress(FileNotFoundError):
-            paths.socket.unlink()
+            os.unlink(paths.socket)
         await host.close()
         return 0
     finally:

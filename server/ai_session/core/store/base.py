@@ -32,6 +32,18 @@ class SessionFilter:
 
 
 @dataclass
+class SessionRow:
+    """What a listing shows of a session, read from the store's columns (no record parsed)."""
+
+    id: str
+    name: str
+    status: SessionStatus
+    agent: str | None
+    role: str | None
+    last_active: datetime
+
+
+@dataclass
 class Totals:
     """Per-session sums: kept as the store is written (core/store/kept_totals.py), or summed
     over a period's rows (`since`)."""
@@ -144,6 +156,11 @@ class SessionStore(ABC):
 
     @abstractmethod
     def count_sessions(self, filter: SessionFilter | None = None) -> int: ...
+
+    def list_session_rows(self, filter: SessionFilter | None = None) -> list[SessionRow]:
+        """`list_sessions`, as rows for a listing; backends read the columns without parsing
+        each record (which is most of a 1,000-session listing's time)."""
+        return [SessionRow(s.id, s.name, s.status, s.agent, s.role, s.last_active) for s in self.list_sessions(filter)]
 
     @abstractmethod
     def update_session(self, session: Session, *, expected_status: SessionStatus | None = None) -> bool:

@@ -28,8 +28,9 @@ from ai_session.core.models import (
     utcnow,
 )
 from ai_session.core.store import kept_totals, quarantine
-from ai_session.core.store.base import CopyRow, Damage, Quarantined, SessionFilter, SessionStore, Totals
+from ai_session.core.store.base import CopyRow, Damage, Quarantined, SessionFilter, SessionRow, SessionStore, Totals
 from ai_session.core.store.codec import (
+    _enum,
     MESSAGE_COLS,
     MESSAGE_UPDATE_COLS,
     RUN_COLS,
@@ -181,6 +182,12 @@ class SQLStore(SessionStore):
     def count_sessions(self, filter: SessionFilter | None = None) -> int:
         clause, params = session_filter_sql(filter or SessionFilter(), self.dialect.mark, self.dialect.ts)
         return int(self._read(f"SELECT COUNT(*) FROM sessions{clause}", params)[0][0])
+
+    def list_session_rows(self, filter: SessionFilter | None = None) -> list[SessionRow]:
+        clause, params = session_filter_sql(filter or SessionFilter(), self.dialect.mark, self.dialect.ts)
+        sql = f"SELECT id, name, status, agent, role, last_active FROM sessions{clause} ORDER BY last_active DESC, id DESC"  # as list_sessions
+        return [SessionRow(r[0], r[1], _enum(SessionStatus, r[2], SessionStatus.IDLE, [], "status"), r[3], r[4],
+                           self.dialect.parse_ts(r[5])) for r in self._read(sql, params)]  # fmt: skip
 
     def delete_session(self, session_id: str) -> bool:
         return self._execute(f"DELETE FROM sessions WHERE id = {self.dialect.mark}", (session_id,)) > 0
