@@ -198,7 +198,7 @@ def test_merge_and_import_that_fail_leave_the_store_as_it_was(manager, sql, tmp_
 
 
 def test_validate_finds_kept_totals_written_behind_the_stores_back_and_repair_counts_them_again(manager, sql):
-    sid, run = _session(manager)
+    sid, _run = _session(manager)
     right = manager.totals([manager.resolve(sid)])[sid].as_dict()
     sql("UPDATE message_totals SET tokens = tokens + 1000 WHERE session_id = ?", sid)
     sql("DELETE FROM run_totals WHERE session_id = ?", sid)
