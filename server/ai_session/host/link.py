@@ -89,8 +89,8 @@ class HostLink:
         host = Host(self._manager)
         self._local = (host, host.connect(self._deliver_local))
 
-    def _deliver_local(self, msg: Message) -> None:
-        if "method" in msg:
+    def _deliver_local(self, text: str) -> None:
+        if "method" in (msg := json.loads(text)):
             self._on_notification(msg["method"], msg.get("params") or {})
 
     async def _read(self, reader: asyncio.StreamReader) -> None:

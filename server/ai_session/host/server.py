@@ -9,7 +9,7 @@ command, and exits when it has had no client and nothing running for a while.
 Started by clients (`host.client.connect`), never by hand. The wire is JSON-RPC 2.0, one
 JSON object per line; methods and payloads are the protocol package's (exec, run/cancel,
 run/output, terminal/*; runOutput, runFinished, terminalOutput, terminalClosed), plus
-`aiSession/host/hello` and `aiSession/host/stop`. Every message out passes `redact_data`.
+`aiSession/host/hello` and `aiSession/host/stop`. Every message out passes the one redaction (`redact_json`, on its JSON text).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from ai_session.core.errors import AiSessionError, InvalidInput, NotFound
 from ai_session.core.manager import SessionManager
 from ai_session.core.models import CommandRun
 from ai_session.core.privacy import private_dir
-from ai_session.core.redact import redact_data
+from ai_session.core.redact import redact_json
 from ai_session.host.batch import OutputBatcher
 from ai_session.core.shell.process import ShellProcess
 from ai_session.host.client import HostPaths
@@ -87,20 +87,21 @@ class Client:
     """A connected client: `deliver` takes each message for it (a line on its socket, or a
     call, for a language server that runs the host in its own process)."""
 
-    deliver: Callable[[Message], None]
+    deliver: Callable[[str], None]  # one message as redacted JSON text
     watch: bool = False
     runs: set[str] = field(default_factory=set)  # its own runs: it hears of them even unwatched
     terminals: set[str] = field(default_factory=set)
 
     def send(self, message: Message) -> None:
-        # The one way out: whatever a handler put in a message, no secret leaves the host.
-        self.deliver(redact_data(message, by_key=False))
+        # The one way out: whatever a handler put in a message, no secret leaves the host. The
+        # JSON text is redacted as a whole (a 1,000-row listing: 1 ms instead of 14 string by string).
+        self.deliver(redact_json(message, by_key=False, ensure_ascii=True))
 
 
-def _line_writer(writer: asyncio.StreamWriter) -> Callable[[Message], None]:
-    def deliver(message: Message) -> None:
+def _line_writer(writer: asyncio.StreamWriter) -> Callable[[str], None]:
+    def deliver(text: str) -> None:
         if not writer.is_closing():
-            writer.write(json.dumps(message).encode() + b"\n")
+            writer.write(text.encode() + b"\n")
 
     return deliver
 
@@ -158,7 +159,7 @@ class Host:
             self.disconnect(client)
             writer.close()
 
-    def connect(self, deliver: Callable[[Message], None]) -> Client:
+    def connect(self, deliver: Callable[[str], None]) -> Client:
         client = Client(deliver)
         self.clients.add(client)
         return client
