@@ -9,7 +9,6 @@ SQLite), and one extractive compaction of the session.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "server"), str(ROOT)]
+
+from harness import median_ms
 
 from ai_session.core.config import Config
 from ai_session.core.context import assemble, command_message
@@ -48,14 +49,6 @@ def _fill(manager: SessionManager, name: str) -> str:
     return session.id
 
 
-def _median_us(fn, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t)
-    return statistics.median(samples) * 1e6
-
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,9 +61,9 @@ def main() -> None:
             runs = {r.id: r for r in manager.sessions.store.list_runs(sid)}
             for strategy in ("sliding", "summarize", "preserve_important"):
                 ctx = assemble(session, messages, runs, max_tokens=4096, strategy=strategy)
-                us = _median_us(lambda s=strategy: assemble(session, messages, runs, max_tokens=4096, strategy=s).messages, 300)
+                us = median_ms(lambda s=strategy: assemble(session, messages, runs, max_tokens=4096, strategy=s).messages, 300) * 1e3
                 print(f"assemble {strategy:<19} {len(messages)} msgs -> {ctx.tokens} tokens: median {us / 1000:.3f} ms")
-            us = _median_us(lambda: manager.context(sid, max_tokens=4096), 20)
+            us = median_ms(lambda: manager.context(sid, max_tokens=4096), 20) * 1e3
             print(f"manager.context incl. store read (1,000 msgs, 200 runs): median {us / 1000:.1f} ms")
             t = time.perf_counter()
             result = asyncio.run(manager.acompact(sid))
@@ -78,7 +71,7 @@ def main() -> None:
             assert result is not None
             print(f"compaction (extractive) of {result.covered_messages} msgs -> {result.summary_tokens} tokens: {took * 1000:.0f} ms")
             messages = manager.sessions.store.list_messages(sid)
-            us = _median_us(lambda: assemble(session, messages, runs, max_tokens=4096).messages, 300)
+            us = median_ms(lambda: assemble(session, messages, runs, max_tokens=4096).messages, 300) * 1e3
             print(f"assemble after compaction (summary + pinned + recent): median {us / 1000:.3f} ms")
         finally:
             manager.close()

@@ -22,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "server")]
 
+from harness import median_ms
+
 from ai_session.core.models import Session
 from ai_session.core.redact import StreamRedactor, redact
 from ai_session.core.store.codec import scrubbed
@@ -62,14 +64,6 @@ def _reference(data: bytes) -> float:
     return time.process_time() - t
 
 
-def _median_us(fn, runs: int = 2000) -> float:
-    samples = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t)
-    return statistics.median(samples) * 1e6
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -87,8 +81,8 @@ def main() -> None:
     print(f"stream: median {statistics.median(rates):.1f} MB/s, slowest {min(rates):.1f} MB/s (target >= 20)")
     message = "I ran the tests; 3 failed in tests/test_auth.py (see run_8f2a). " * 8
     session = Session(name="bench", system_prompt="You are a careful reviewer.", metadata={"origin": {"seq": 3}})
-    print(f"redact one 500-character message: {_median_us(lambda: redact(message)):.1f} us (median)")
-    print(f"scrub one session row: {_median_us(lambda: scrubbed(session)):.1f} us (median)")
+    print(f"redact one 500-character message: {median_ms(lambda: redact(message), 2000) * 1e3:.1f} us (median)")
+    print(f"scrub one session row: {median_ms(lambda: scrubbed(session), 2000) * 1e3:.1f} us (median)")
 
 
 if __name__ == "__main__":
