@@ -163,10 +163,10 @@ class Config:
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
-        file = Path(config_path(env))
-        data = read_config(str(file))
-        home = Path(data_home(env, data))
-        store = store_url(env, data, str(home))
+        file = config_path(env)
+        data = read_config(file)
+        home = data_home(env, data)
+        store = store_url(env, data, home)
         managed = SessionManagement.parse(data.get("session_management"))
         max_tokens = _parse_int(
             "AI_SESSION_MAX_TOKENS",
@@ -178,11 +178,11 @@ class Config:
         sections = {k: v for k, v in data.items() if isinstance(v, dict)}
         user = str(data.get("user") or env.get("USER") or "local")
         return cls(
-            home=home,
+            home=Path(home),
             store_url=store,
             max_tokens=max_tokens,
             compression=compression,
-            config_file=file if file.is_file() else None,
+            config_file=Path(file) if os.path.isfile(file) else None,
             user=user,
             sections=sections,
             session_management=managed,
