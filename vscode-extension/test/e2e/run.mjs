@@ -564,6 +564,10 @@ async function runE2e(page, { project, store, serverEnv, home, pyBin, serverPath
         + "table.insert(_G.seen, require('ai_session').statusline()) end })");
       const lock = fs.readdirSync(store).find((f) => /^host-.*\.lock$/.test(f));
       const old = Number(fs.readFileSync(path.join(store, lock), 'utf8').trim());
+      // What the store and the old host held, for the message should the export not come back.
+      const hostFoo = (() => { try { return fs.readFileSync(`/proc/${old}/environ`, 'utf8').split('\0').find((v) => v.startsWith('FOO=')) ?? 'none'; } catch { return '?'; } })();
+      const stored = () => { try { const s = JSON.parse(cli('show', sessionName, '--format', 'json')); return `stored FOO=${s.shellEnv?.FOO ?? 'none'} cwd=${s.shellCwd}`; } catch (e) { return String(e); } };
+      const before = stored();
       process.kill(old, 'SIGKILL');
       const status = await until(page, async () => {
         const text = await page.locator('.statusbar').innerText();
@@ -586,7 +590,8 @@ async function runE2e(page, { project, store, serverEnv, home, pyBin, serverPath
       await page.locator('.xterm >> visible=true').first().click({ force: true });
       await page.keyboard.type('echo back-$FOO-in-$PWD\n');
       const back = await until(page, async () => (await terminalRows(page)).some((r) => r.includes(`back-from-vscode-42-in-${sub}`)), 30_000);
-      check('host: VS Code\'s terminal is on the new shell, cwd and export back', !!back, (await terminalRows(page)).filter((r) => r.trim()).slice(-4).join(' / '));
+      check('host: VS Code\'s terminal is on the new shell, cwd and export back', !!back, (await terminalRows(page)).filter((r) => r.trim()).slice(-4).join(' / ')
+        + (back ? '' : ` [before the kill: ${before}, old host's own FOO: ${hostFoo}; now: ${stored()}]`));
       nvim.type('echo again-$FOO-in-$PWD\r');
       const again = await waitFor(() => nvim.buffer().includes(`again-from-vscode-42-in-${sub}`), 30_000);
       check('host: Neovim\'s terminal is on the new shell, cwd and export back', !!again, nvim.buffer().split('\n').filter((l) => l.trim()).slice(-3).join(' / '));
@@ -677,10 +682,15 @@ async function runE2e(page, { project, store, serverEnv, home, pyBin, serverPath
     const trash = treeRow(page, 'Trash');
     const grouped = await trash.waitFor({ timeout: 20_000 }).then(() => true, () => false);
     const entry = page.locator('.part.sidebar .monaco-list-row', { hasText: /café.*removed for good/ }).first();
-    const shown = (timeout) => entry.waitFor({ timeout }).then(() => true, () => false);
-    // The group may come expanded (VS Code keeps a group's state across the tree's refreshes):
-    // a click then folds it. Click until the entry shows, at most three times.
-    for (let attempt = 0; grouped && attempt < 3 && !(await shown(5_000)); attempt++) await trash.click();
+    if (grouped) {
+      // Open the group whatever state it comes in (VS Code keeps a group's state across the
+      // tree's refreshes, and a click toggles it), then step onto its entry with the keyboard:
+      // the list renders only the rows in view, and focusing the entry scrolls it there.
+      await trash.click();
+      if ((await trash.getAttribute('aria-expanded')) !== 'true') await page.keyboard.press('ArrowRight');
+      await until(page, async () => (await trash.getAttribute('aria-expanded')) === 'true', 10_000);
+      await page.keyboard.press('ArrowDown');
+    }
     check('trash: a deleted session shows in its own Trash group', grouped && (await entry.waitFor({ timeout: 20_000 }).then(() => true, () => false)), await rowText(page, 'Trash'));
     await shot(page, '10-trash');
     await entry.hover();
