@@ -243,6 +243,20 @@ async function terminalRows(page) {
   });
 }
 
+/** Types a command line into the visible terminal and runs it. The terminal is clicked first
+ * (a notification or the tree can hold the focus, and the keys then go nowhere), and Enter is
+ * pressed once the line shows; if it never shows, it is typed again (at most three times). */
+async function typeCommand(page, line) {
+  const terminal = page.locator('.xterm >> visible=true').first();
+  const needle = line.slice(0, 12);  // short: a long prompt can wrap the line
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await terminal.click({ force: true });
+    await page.keyboard.type(line);
+    if (await until(page, async () => (await terminalRows(page)).some((r) => r.includes(needle)), 5_000)) break;
+  }
+  await page.keyboard.press('Enter');
+}
+
 /** `fn()` until it is truthy (its value), else undefined after `ms`; no page needed. */
 async function waitFor(fn, ms = STEP_MS) {
   const end = Date.now() + ms;
@@ -515,7 +529,7 @@ async function runE2e(page, { project, store, serverEnv, home, pyBin, serverPath
   await step('8. What a person types in the attached terminal is theirs, n', async () => {
     await palette(page, 'AI Session: Attach Terminal');
     await page.waitForTimeout(1500);
-    await page.keyboard.type('echo typed-marker-$((6*7))\n');
+    await typeCommand(page, 'echo typed-marker-$((6*7))');
     const typedRow = await until(page, async () => {
       const t = await rowText(page, 'echo typed-marker');
       return /typed by you/.test(t) && t;
@@ -544,7 +558,7 @@ async function runE2e(page, { project, store, serverEnv, home, pyBin, serverPath
       await until(page, prompt, 30_000);  // attached (and focused): what is typed now reaches the shell
       const sub = path.join(project, 'sub');
       fs.mkdirSync(sub, { recursive: true });
-      await page.keyboard.type(`export FOO=from-vscode-$((6*7)); cd ${sub}\n`);
+      await typeCommand(page, `export FOO=from-vscode-$((6*7)); cd ${sub}`);
       const seen = await until(page, async () => cli('exec', sessionName, 'echo $FOO').trim() === 'from-vscode-42', 30_000);
       check('host: an export typed in VS Code\'s terminal is seen by `ai-session exec`', !!seen, cli('exec', sessionName, 'echo $FOO').trim());
 
@@ -586,9 +600,8 @@ async function runE2e(page, { project, store, serverEnv, home, pyBin, serverPath
       check('host: the run it was running is recorded as interrupted', !!lost && run?.status === 'lost' && /stopped before it ended/.test(run?.metadata?.interrupted ?? ''), `${await rowText(page, 'echo begun; sleep 1000')} ${JSON.stringify(run?.metadata ?? run ?? null)}`);
 
       // Both terminals are on the new shell, back in the saved cwd with the export.
-      // The panel re-lays out as the terminal comes back: click where it is now, without waiting for it to settle.
-      await page.locator('.xterm >> visible=true').first().click({ force: true });
-      await page.keyboard.type('echo back-$FOO-in-$PWD\n');
+      // The panel re-lays out as the terminal comes back: typeCommand clicks where it is now.
+      await typeCommand(page, 'echo back-$FOO-in-$PWD');
       const back = await until(page, async () => (await terminalRows(page)).some((r) => r.includes(`back-from-vscode-42-in-${sub}`)), 30_000);
       check('host: VS Code\'s terminal is on the new shell, cwd and export back', !!back, (await terminalRows(page)).filter((r) => r.trim()).slice(-4).join(' / ')
         + (back ? '' : ` [before the kill: ${before}, old host's own FOO: ${hostFoo}; now: ${stored()}]`));
