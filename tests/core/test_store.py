@@ -102,6 +102,25 @@ def test_compare_and_set_lets_only_one_taker_win(store, open_test_store):
     assert other.get_session(pooled.id).name == "p"
 
 
+def test_a_field_update_keeps_what_another_process_changed_since_it_read(store, open_test_store):
+    # The session host saves the shell's env while an editor's server, holding an older copy,
+    # renames the session: neither change undoes the other.
+    s = store.create_session(Session(name="w", shell_cwd="/start"))
+    host, editor = open_test_store(), open_test_store()
+    stale = editor.get_session(s.id)
+    host.update_session_fields(s.id, {"shell_env": {"FOO": "1"}, "shell_cwd": "/work"})
+    renamed = editor.update_session_fields(stale.id, {"name": "renamed"})
+    assert (renamed.name, renamed.shell_env, renamed.shell_cwd) == ("renamed", {"FOO": "1"}, "/work")
+    assert store.get_session(s.id).model_dump() == renamed.model_dump()
+    store.create_session(Session(name="taken"))
+    with pytest.raises(Conflict, match="'taken' already exists"):
+        editor.update_session_fields(s.id, {"name": "taken"})
+    assert store.get_session(s.id).name == "renamed"
+    assert store.delete_session(s.id)
+    with pytest.raises(StoreError, match="vanished"):
+        host.update_session_fields(s.id, {"shell_cwd": "/gone"})
+
+
 def test_run_output_round_trips_and_change_log_records_writes(store):
     s = store.create_session(Session(name="a"))
     start = store.last_change_id()

@@ -146,8 +146,7 @@ def _record_problems(service: Sessions, session: Session, *, fix: bool) -> list[
         if wrong:
             problems.append(Problem(session.id, what))
             if fix:
-                session = session.model_copy(update=right)
-                service.store.update_session(session)
+                session = service.store.update_session_fields(session.id, right)
                 problems[-1].fixed = True
     return problems
 

@@ -358,7 +358,7 @@ class SessionManager:
         )
         stale = [s for s in stale if not s.damage]  # a damaged record is written by `repair` only
         for s in stale:
-            self._store.update_session(s.model_copy(update={"status": SessionStatus.IDLE}))
+            self._store.update_session_fields(s.id, {"status": SessionStatus.IDLE})
         return len(stale)
 
     def show(self, ref: str, *, history: bool = False, limit: int | None = 20) -> SessionView:

@@ -137,9 +137,9 @@ class Sessions:
         return self.store.create_session(session, self.prepare(preload, session))
 
     def update(self, session: Session, **changes: object) -> Session:
-        updated = session.model_copy(update=changes)
-        self.store.update_session(updated)
-        return updated
+        """Change these fields; the others stay as stored now, whatever `session` (maybe an
+        older copy) holds: another window's or the session host's change is never undone."""
+        return self.store.update_session_fields(session.id, changes)
 
     def touch(self, session: Session) -> Session:
         """Mark activity: an idle or pooled session a user works in is active again."""

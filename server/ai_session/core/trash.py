@@ -41,8 +41,7 @@ def discard(service: Sessions, sessions: Iterable[Session]) -> list[Session]:
     out = []
     for session in sessions:
         if keep_for:
-            session = session.model_copy(update={"trashed_at": now})
-            service.store.update_session(session)
+            session = service.store.update_session_fields(session.id, {"trashed_at": now})
         else:
             service.store.delete_session(session.id)
         out.append(session)
@@ -90,9 +89,7 @@ def restore(service: Sessions, ref: str, name: str | None = None) -> Session:
             f"a session named {new_name!r} exists now; restore this one under another name "
             f"(`ai-session trash restore {session.id} --name NEW`)"
         )
-    restored = session.model_copy(update={"trashed_at": None, "name": new_name})
-    service.store.update_session(restored)
-    return restored
+    return service.store.update_session_fields(session.id, {"trashed_at": None, "name": new_name})
 
 
 def empty(service: Sessions, *, older_than: timedelta | None = None, ref: str | None = None,

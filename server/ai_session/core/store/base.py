@@ -7,7 +7,7 @@ token counting live in the SessionManager.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -166,6 +166,12 @@ class SessionStore(ABC):
     def update_session(self, session: Session, *, expected_status: SessionStatus | None = None) -> bool:
         """Write the session; with `expected_status`, only if its stored status still is that
         (a compare-and-set, so two processes cannot take the same pooled session)."""
+
+    @abstractmethod
+    def update_session_fields(self, session_id: str, changes: Mapping[str, object]) -> Session:
+        """Change only these fields of the session as stored now (read and written in one
+        transaction), so a change another process made to other fields is never undone; returns
+        the session as written."""
 
     @abstractmethod
     def delete_session(self, session_id: str) -> bool:

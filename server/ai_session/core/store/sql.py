@@ -9,7 +9,7 @@ stores cannot disagree on a rule again (they did on how raw tokens were summed).
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -122,7 +122,7 @@ class SQLStore(SessionStore):
                 self._insert_messages(conn, session.id, messages, seqs)
                 conn.execute(f"UPDATE sessions SET last_seq = {d.mark} WHERE id = {d.mark}", (seqs[-1], session.id))
 
-        with _named(session):
+        with _named(session.name):
             self._write(work)
         return scrubbed(session)
 
@@ -142,7 +142,26 @@ class SQLStore(SessionStore):
                 raise StoreError(f"session {session.id} vanished while being updated (deleted by another process?)")
             return updated
 
-        with _named(session):
+        with _named(session.name):
+            return self._write(work)
+
+    def update_session_fields(self, session_id: str, changes: Mapping[str, object]) -> Session:
+        d = self.dialect
+
+        def work(conn: Any) -> Session:
+            # Read and write in one transaction (SQLite's write lock, PostgreSQL's row lock): what
+            # another process changed in the other fields since this one last read is kept.
+            row = conn.execute(f"SELECT {SESSION_COLS} FROM sessions WHERE id = {d.mark}{d.for_update}",
+                               (session_id,)).fetchone()  # fmt: skip
+            if row is None:
+                raise StoreError(f"session {session_id} vanished while being updated (deleted by another process?)")
+            session = session_from_row(row, d.parse_ts).model_copy(update=dict(changes))
+            d.text(session.name, "session name")
+            self._refuse_name_clash(conn, session)
+            conn.execute(self._update_session_sql, (*session_row(session, d.ts)[1:], session.id))
+            return session
+
+        with _named(str(changes.get("name", ""))):
             return self._write(work)
 
     def _refuse_name_clash(self, conn: Any, session: Session) -> None:
@@ -535,14 +554,14 @@ def _executemany(conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> int:
 
 
 @contextmanager
-def _named(session: Session) -> Iterator[None]:
+def _named(name: str) -> Iterator[None]:
     """A unique-name violation the pre-check could not see (a team store's session not shared
     with this user, or a race) says which name, as the pre-check does."""
     try:
         yield
     except Conflict as exc:
         if "session with that name" in str(exc):
-            raise Conflict(f"a session named {session.name!r} already exists") from None
+            raise Conflict(f"a session named {name!r} already exists") from None
         raise
 
 
