@@ -62,6 +62,17 @@ def _jwt() -> Fake:
     return Fake("jwt", token, token)
 
 
+def _prefix() -> str:
+    """A service's token prefix as services make them: letters, maybe a kind, a separator."""
+    head = rand(string.ascii_lowercase, random.randint(2, 6))
+    kind = random.choice(["", "_api", "_pat", ".st", "-live"])
+    return head + kind + random.choice(["_", "-", "."])
+
+
+def _token(token: str) -> Fake:
+    return Fake("prefixed-token", f"using {token} now", token)
+
+
 def _shape(kind: str, make: Callable[[], str]) -> Callable[[], Fake]:
     return _framed(kind, lambda token: token, make)
 
@@ -101,6 +112,18 @@ MAKERS: dict[str, Callable[[], Fake]] = {
                                                                           "password"]): v}), _value),
     "auth-header": _framed("auth-header", lambda v: f"Authorization: Bearer {v}", lambda: rand(ALNUM, 40)),
     "api-key-header": _framed("api-key-header", lambda v: f"x-api-key: {v}", lambda: rand(ALNUM, 32)),
+    # Kinds with no fixed shape: a made-up service's prefixed token, secrets given as a command's
+    # options, after a name and a blank, under a lone ambiguous key, in a cookie.
+    "prefixed-token": lambda: _token(_prefix() + rand(ALNUM, random.randint(24, 48))),
+    "option-value": _framed("option-value", lambda v: f"{random.choice(['deploy', 'docker login -u ci', 'psql-admin'])} "
+                            f"--{random.choice(['password', 'api-key', 'token', 'client-secret'])} {v} --verbose", _value),
+    "curl-user": _framed("curl-user", lambda v: f"curl -fsS -u {rand(string.ascii_lowercase, 6)}:{v} https://api.example.com/x",
+                         lambda: rand(ALNUM, 16)),
+    "spaced-name": _framed("spaced-name", lambda v: f"{_name(['TOKEN', 'API_KEY', 'SECRET'])} {v}", lambda: rand(ALNUM, 32)),
+    "lone-key": _framed("lone-key", lambda v: json.dumps({"auths": {"registry.example.com": {"auth": v}}}),
+                        lambda: base64.b64encode(secrets.token_bytes(24)).decode()),
+    "cookie": _framed("cookie", lambda v: f"< Set-Cookie: {rand(string.ascii_lowercase, 7)}={v}; Path=/; HttpOnly",
+                      lambda: rand(ALNUM, 32)),
 }
 
 

@@ -206,3 +206,33 @@ def test_json_of_redacted_data_is_the_same_by_the_fast_path() -> None:
                     assert redact_json(value, by_key=by_key, ensure_ascii=ascii_only) == expected, text
                     fast += expected == plain
     assert fast > len(texts)  # ordinary rows are common enough that the comparison means something
+
+
+def test_secrets_without_a_fixed_shape_are_found_by_how_they_are_given() -> None:
+    # Made-up services' tokens (a prefix, a separator, a random body), an option's next word,
+    # a name and a blank, a lone ambiguous key with a random value, cookies, curl's user:password.
+    body = "kB4Plb458YXOHGqMp3qczjSvsGX"
+    for text, hidden in ((f"using zqx_api_{body} now", f"zqx_api_{body}"), ("NRAK-3JGL26HBZ5K3BFFHITRC64RM373", "3JGL26HBZ"),
+                         (f"docker login -u ci --password {body} registry.io", body),
+                         (f"deploy --client-secret '{body}'", body), (f"CIRCLE_TOKEN {body}", body),
+                         ('{"auths": {"r.example.com": {"auth": "Ym9iOmdmNkM3UGU4OFBoN1o5"}}}', "Ym9iOmdm"),
+                         (f"< Set-Cookie: sid={body}; HttpOnly", body), (f"curl -u bob:{body} https://x", body)):
+        out = redact(text)
+        assert hidden not in out and "[REDACTED" in out, text
+        assert redact(out) == out
+
+
+def test_ids_names_paths_and_digests_beside_such_secrets_are_kept() -> None:
+    text = (
+        "--- PASS: TestSIWithDigits (0.00s)\n"
+        "java.lang.ExceptionInInitializerError at Base64InputStreamTest.java:12\n"
+        "docker run -u 1000:1000 img; git push -u origin main\n"
+        "the token expired after 3600s; Tokens used: +14 (14 total)\n"
+        "docker login --password-stdin registry.example.com\n"
+        "ssh --private-key ~/.ssh/id_ed25519 --password-file /run/secrets/db\n"
+        "integrity sha512-AbCdEf1234567890abcdefGHIJKLmnopqrstuvWXYZ0123456789+/AbCdEf==\n"
+        "commit 3f2a9c1b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a; run_3f296601a41d sess_109ccc6a7449\n"
+        "const key = folder.uri.toString(); cache key: node-modules-abc123\n"
+    )
+    assert redact(text) == text
+

@@ -40,7 +40,7 @@ from typing import Any
 import re2
 
 # Raised whenever the rules find more than before: stores rewrite rows kept under older rules.
-RULES_VERSION = 1
+RULES_VERSION = 2
 
 LABEL = "[REDACTED"  # every replacement starts with this and names what it hid: [REDACTED:kind]
 _LABEL_B = LABEL.encode()
@@ -57,7 +57,7 @@ MAX_KNOWN_VALUES = 4096
 _SECRET_WORDS = frozenset({
     "key", "keys", "pass", "passwd", "password", "passwords", "pwd", "pat", "secret", "secrets", "token",
     "credential", "credentials", "creds", "auth", "authorization", "private", "passphrase", "apikey",
-    "privatekey", "secretkey", "accesskey", "authtoken", "accesstoken", "refreshtoken", "clientsecret",
+    "privatekey", "secretkey", "accesskey", "authtoken", "accesstoken", "refreshtoken", "clientsecret", "signature",
 })  # fmt: skip
 # ... unless a later word says the value only describes one.
 _QUALIFIERS = frozenset({
@@ -65,7 +65,7 @@ _QUALIFIERS = frozenset({
     "dir", "url", "uri", "endpoint", "len", "length", "size", "limit", "max", "min", "ttl", "timeout",
     "expiry", "expires", "expiration", "mode", "method", "usage", "used", "sock", "socket", "format",
     "prefix", "hint", "policy", "rotation", "env", "var", "field", "fingerprint", "algorithm", "alg",
-    "version", "index", "enabled", "required", "store", "manager",
+    "version", "index", "enabled", "required", "store", "manager", "stdin", "prompt", "helper",
     # a file name, not a variable: test_auth.py::test_token, auth.ts:12
     "py", "pyi", "js", "jsx", "ts", "tsx", "mjs", "go", "rs", "rb", "java", "kt", "c", "h", "cc", "cpp", "hpp", "cs",
     "php", "swift", "scala", "sh", "json", "yml", "yaml", "toml", "ini", "cfg", "conf", "md", "txt", "html", "css",
@@ -105,7 +105,12 @@ _SHAPES: dict[str, tuple[str, str, bool]] = {
     "vault-token": (r"hv[sb]\.[A-Za-z0-9_\-]{24,}", r"hv[sb]\.[A-Za-z0-9_\-]{24}", True),
     "databricks-token": (r"dapi[a-f0-9]{32}", r"dapi[a-f0-9]{32}", True),
     "age-secret-key": (r"AGE-SECRET-KEY-1[0-9A-Z]{58}", r"AGE-SECRET-KEY-1", True),
+    "telegram-bot-token": (r"[0-9]{8,10}:AA[A-Za-z0-9_\-]{32,33}(?![A-Za-z0-9_\-])", r"[0-9]{8}:AA[A-Za-z0-9_\-]{32}", True),
+    "twilio-key": (r"SK[0-9a-f]{32}(?![A-Za-z0-9])", r"SK[0-9a-f]{32}", True),
     "jwt": (r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", r"eyJ[A-Za-z0-9_\-]{8}", True),
+    # curl -u user:PASSWORD (and --user, --proxy-user): keep the user; a uid:gid (-u 1000:1000) is no password.
+    "user-password": (r"(?P<keep>(?:-u|--user|--proxy-user)[ \t=]+[\"']?[^\s:\"'@]{1,128}:)(?![0-9]+(?![0-9A-Za-z]))[^\s\"']{3,256}",
+                      r"(?:-u|--user|--proxy-user)[ \t=]+[\"']?[^\s:\"'@]{1,128}:", False),
     # scheme://user:PASSWORD@host -- keep the user, drop the password (group "keep" is kept).
     "url-password": (r"(?P<keep>://[^\s:/@\"'<>]{0,128}:)[^\s@/\"'<>]{3,256}(?=@)", r"://[^\s/@]*:[^\s/@]*@", False),
 }  # fmt: skip
@@ -176,12 +181,54 @@ _WINDOW_BEFORE, _WINDOW_AFTER = 1024, 8192  # around an anchor, within its line
 # A lone ambiguous word ("PASS: test_x") is no name of a secret: only the unambiguous words, or
 # an ambiguous one joined to another word, start a candidate.
 _NAME_START = (
-    r"(?:(?i:password|passwd|passphrase|secret|token|credential|apikey|authorization)"
+    r"(?:(?i:password|passwd|passphrase|secret|token|credential|apikey|authorization|signature)"
     r"|[A-Za-z0-9][_.\-]?(?i:key|pass|pwd|pat|auth|cred|private)"
     r"|(?i:key|pass|pwd|pat|auth|cred|private)(?:[_.\-]?[A-Z0-9]|[_.\-][a-z]))"
     r"[A-Za-z0-9_.\-]*"
 )
 _NAME_ANCHORS = _re2(_NAME_START + r"\\?[\"'`]?[ \t]*[:=]")
+# Most services now mint tokens as a short prefix naming the service and kind, a separator and a
+# long random body (lin_api_…, glsa_…, NRAK-…, dp.st.…, key-<hex>); a secret is also often given
+# as a command-line option's next word (`--password X`, `--api-key X`), after a secret word and a
+# space (`CIRCLE_TOKEN 9f…`), after a lone ambiguous word (`"auth": "Ym9i…"`), or in a cookie.
+# None of these has a fixed shape: what tells a secret from an identifier is that its body is
+# random (letters and digits mixed, not the humps of a name), which each finder checks.
+
+_TOKEN_PREFIX = r"[A-Za-z][A-Za-z0-9]{1,11}(?:[_.\-][A-Za-z0-9]{1,11}){0,2}[_.\-]"
+_PREFIXED = re.compile(rb"(?P<prefix>" + _TOKEN_PREFIX.encode() + rb")(?P<body>[A-Za-z0-9]{20,256})(?![A-Za-z0-9])")
+# Where a word starts with such a prefix and a long run of letters and digits follows.
+_PREFIXED_ANCHOR = r"(?:^|[^A-Za-z0-9_.\-])" + _TOKEN_PREFIX + r"[A-Za-z0-9]{20}"
+# Digests and content addresses name what they hash; they are facts, not secrets.
+_DIGEST_PREFIXES = frozenset({b"sha1", b"sha224", b"sha256", b"sha384", b"sha512", b"sha3", b"md5", b"blake2b",
+                              b"blake3", b"crc32", b"xxh64", b"h1", b"git", b"commit", b"rev", b"revision", b"digest",
+                              b"checksum", b"hash", b"build"})  # fmt: skip
+_SEPARATORS = re.compile(rb"[_.\-]")
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_DIGITS = frozenset(b"0123456789")
+# A secret-looking option or name, then blanks, then its value (the value's checks are below).
+_SPACED_NAME = (
+    r"(?:--?|\b)(?:(?i:password|passwd|passphrase|secret|token|credentials?|apikey|authorization)"
+    r"|[A-Za-z0-9]+(?:[_.\-][A-Za-z0-9]+)*?[_.\-](?i:key|pass|pwd|pat|auth|cred|private|secret|token|password|signature))"
+    r"[A-Za-z0-9_.\-]*[ \t]+"
+)
+_SPACED = re.compile(
+    rb"(?P<name>-{0,2}[A-Za-z0-9_.\-]{1,64})[ \t]+(?:(?P<q>[\"'])(?P<quoted>[^\"'\n]{1,1024}?)(?P=q)|(?P<bare>[^\s\"'`;|&<>()]{1,1024}))"
+)
+# A lone ambiguous word (auth, key, pwd) before an operator: a secret's name only when the value is
+# random (not "pass": `--- PASS: TestSIWithDigits` is a test result).
+_LONE_WORD = r"(?i:auth|key|pwd|pat|cred|token)\\?[\"'`]?[ \t]*[:=]"
+_COOKIE = re.compile(rb"(?i)(?:set-)?cookie[ \t]*:[ \t]*(?P<pairs>[^\r\n\"']+)")
+_COOKIE_VALUE = re.compile(rb"(?:^|;)[ \t]*[^=;\s]{1,128}=(?P<value>[^;\s]{8,4096})")
+# One scan for the finders of values without a fixed shape; the group that matched says which.
+_UNSHAPED = _re2(f"(?P<token>{_PREFIXED_ANCHOR})|(?P<spaced>{_SPACED_NAME}[^\\s\\-])"
+                 f"|(?P<lone>(?:^|[^A-Za-z0-9_.\\-]){_LONE_WORD})|(?P<cookie>(?i:(?:set-)?cookie)[ \\t]*:)")
+_RANDOM_EXTRA = frozenset(b"+/=_-.~")  # base64 and URL-safe characters a random value may hold
+_BASE64_MARKS = frozenset(b"+/=")
+_DIGIT_RUNS = re.compile(rb"[0-9]+")
+_VOWELS = frozenset(b"aeiouAEIOU")
+_HUMPS = re.compile(rb"(?:[A-Z]{2,}(?=[A-Z][a-z]|$)|[A-Z]?[a-z]{2,})+")
+
+
 # Where, in JSON text, any rule above could find something (a superset): the same anchors, with
 # the escapes JSON adds (\" \\ \t) allowed wherever they could stand in a match; an escape
 # character or a written colour code (the stripped text is searched too); a PEM header; and an
@@ -192,6 +239,8 @@ _JSON_SUSPECTS = _re2("|".join([
     _NAME_START + r"(?:\\[\\\"t]|['` \t])*[:=]",  # a bare " ends a JSON string: no text of it
     r"PRIVATE KEY", r"\\u001[bB]", r"\\(?:0?33|[eE]|x1[bB]|u001[bB])\[",
     r"(?i:password|passwd|secret|credential)(?:[^\"\\]|\\.)*\":",
+    _PREFIXED_ANCHOR, _SPACED_NAME.replace(r"[ \t]+", r"(?:[ \t]|\\t)+"), r"(?i:cookie)",
+    r"(?i:auth|key|pass|pwd|pat|cred|token)(?:\\[\\\"t]|['` \t])*[:=]",
     r"(?i:" + "|".join(sorted(_SECRET_WORDS)) + r")(?:(?:[^a-z\"\\]|\\.)(?:[^\"\\]|\\.)*)?\":",
 ]))  # fmt: skip
 
@@ -320,6 +369,106 @@ def _code_name(name: bytes) -> bool:
             and not any(w in _SECRET_ALONE for w in _words(text) if w != "token"))
 
 
+# ---------------------------------------------------------------------- tokens without a known shape
+
+
+def _random(value: bytes, least: int = 16) -> bool:
+    """Whether a value looks random (a key, not a word, a name, a number or a path)."""
+    if len(value) < least or value.startswith(b"http") or _path(value):
+        return False
+    digit_runs = len(_DIGIT_RUNS.findall(value))
+    if digit_runs <= 1 and _CODE_IDENT.fullmatch(value) and (len(value) < 16 or b"_" in value or _vowels(value) >= 0.28):
+        return False  # a name in humps (Base64InputStream): words have vowels; random letters a fifth
+    if any(not (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c in _RANDOM_EXTRA) for c in value):
+        return False
+    digits = sum(c in _DIGITS for c in value)
+    lower = sum(97 <= c <= 122 for c in value)
+    upper = sum(65 <= c <= 90 for c in value)
+    if digits and all(c in _HEX for c in value):
+        return len(value) >= 32  # a hex secret is long; shorter hex is an id or an abbreviated hash
+    if lower and upper:
+        if digits >= 2 or any(c in _BASE64_MARKS for c in value):
+            return True  # both cases and digits, yet not the humps of a name
+        # Letters (and a digit at most): random, unless words in humps, acronyms among them
+        # (TestSIWithDigits, TestHTTPServerHandlesJSON), which random letters hardly ever make.
+        return not _HUMPS.fullmatch(value)
+    return digit_runs >= 3 and lower + upper >= 4  # one case, digits all over (NRAK-3JGL26HBZ…, not x86_64)
+
+
+def _vowels(value: bytes) -> float:
+    letters = sum(c.isalpha() for c in value.decode("latin-1"))
+    return sum(c in _VOWELS for c in value) / letters if letters else 0.0
+
+
+def _path(value: bytes) -> bool:
+    """A file's path (`~/.ssh/id_ed25519`), not a base64 value that starts with a slash."""
+    return (value.startswith((b"/", b"~", b"./", b"../")) and b"+" not in value and b"=" not in value
+            and not any(_random(part, 8) for part in value.split(b"/")))  # fmt: skip
+
+
+def _token_at(data: bytes, at: int) -> list[_Span]:
+    """A prefixed token (lin_api_…) whose word starts at `at` or just after it."""
+    start = at + (data[at] not in _IDENT)  # past the character before the word
+    m = _PREFIXED.match(data, start)
+    if m is None or _SEPARATORS.split(m.group("prefix"))[0].lower() in _DIGEST_PREFIXES or not _random(m.group("body"), 20):
+        return []
+    return [(start, m.end(), b"[REDACTED:token]", 0)]
+
+
+def _spaced_at(data: bytes, at: int) -> list[_Span]:
+    """A secret option's or name's value after blanks: an option's (`--password X`) when it is
+    no reference, path or placeholder; a bare name's (`TOKEN X`) only when it looks random."""
+    m = _SPACED.match(data, at)
+    if m is None:
+        return []
+    name = m.group("name")
+    option = name.startswith(b"-")
+    if not _is_secret_name_b(name.lstrip(b"-")):
+        return []
+    start, end = m.span("quoted" if m.start("quoted") >= 0 else "bare")
+    value = data[start:end]
+    if len(value) < MIN_SECRET_VALUE_LEN or value.startswith(_NOT_VALUES) or _PLACEHOLDER.fullmatch(value):
+        return []
+    if option and (_path(value) or value.startswith((b"@", b"-")) or b"${" in value):
+        return []  # a file to read it from, or no value
+    if not option and not _random(value):
+        return []  # prose: "the token expired"
+    return [(start, end, _ASSIGNMENT, 0)]
+
+
+def _lone_word_at(data: bytes, at: int) -> list[_Span]:
+    """`auth: Ym9i…`, `"key": "9f2…"`: a lone ambiguous word's value when it looks random."""
+    m = _NAME_REST.match(data, at + (data[at] not in _WORD and data[at] not in b"-."))
+    if m is None:
+        return []
+    group = "quoted" if m.start("quoted") >= 0 else "bare"
+    start, end = m.span(group)
+    if group == "bare" and (data[end : end + 1] in (b"(", b"[") or _DOTTED.fullmatch(data, start, end)):
+        return []  # code: `const key = folder.uri.toString()`
+    return [(start, end, _ASSIGNMENT, 0)] if _random(data[start:end]) else []
+
+
+def _cookie_at(data: bytes, at: int) -> list[_Span]:
+    """Each value of a Cookie or Set-Cookie header (the cookies' names stay)."""
+    line = _COOKIE.match(data, at)
+    if line is None or (at and data[at - 1] in _IDENT):
+        return []
+    pairs = line.start("pairs")
+    return [(pairs + v.start("value"), pairs + v.end("value"), b"[REDACTED:cookie]", 0)
+            for v in _COOKIE_VALUE.finditer(line.group("pairs"))]  # fmt: skip
+
+
+_UNSHAPED_AT = {b"token": _token_at, b"spaced": _spaced_at, b"lone": _lone_word_at, b"cookie": _cookie_at}
+
+
+def _unshaped_spans(data: bytes) -> list[_Span]:
+    """The finders above, where one scan for all of them says which could match."""
+    spans: list[_Span] = []
+    for hit in _UNSHAPED.finditer(data):
+        spans += _UNSHAPED_AT[hit.lastgroup](data, hit.start())
+    return spans
+
+
 def _shape_spans(data: bytes) -> list[_Span]:
     spans: list[_Span] = []
     windows: list[list[int]] = []
@@ -387,6 +536,7 @@ def _plain_spans(data: bytes, values: _Literals) -> list[_Span]:
         spans += [(m.start(), m.end(), _PEM_LABEL, 0) for m in _PEM.finditer(data)]
     spans += _shape_spans(data)
     spans += [(a, b, _ASSIGNMENT, 0) for _, a, b in _assignment_matches(data)]
+    spans += _unshaped_spans(data)
     return spans
 
 
