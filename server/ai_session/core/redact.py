@@ -198,10 +198,11 @@ _TOKEN_PREFIX = r"[A-Za-z][A-Za-z0-9]{1,11}(?:[_.\-][A-Za-z0-9]{1,11}){0,2}[_.\-
 _PREFIXED = re.compile(rb"(?P<prefix>" + _TOKEN_PREFIX.encode() + rb")(?P<body>[A-Za-z0-9]{20,256})(?![A-Za-z0-9])")
 # Where a word starts with such a prefix and a long run of letters and digits follows.
 _PREFIXED_ANCHOR = r"(?:^|[^A-Za-z0-9_.\-])" + _TOKEN_PREFIX + r"[A-Za-z0-9]{20}"
-# Digests and content addresses name what they hash; they are facts, not secrets.
-_DIGEST_PREFIXES = frozenset({b"sha1", b"sha224", b"sha256", b"sha384", b"sha512", b"sha3", b"md5", b"blake2b",
-                              b"blake3", b"crc32", b"xxh64", b"h1", b"git", b"commit", b"rev", b"revision", b"digest",
-                              b"checksum", b"hash", b"build"})  # fmt: skip
+# Digests and content addresses are facts, not secrets: a hash algorithm's name before any body
+# (sha512-<base64> in a lock file), a word for a hashed thing before a hex one (commit-<sha>).
+_HASH_NAMES = frozenset({b"sha1", b"sha224", b"sha256", b"sha384", b"sha512", b"sha3", b"md5", b"blake2b", b"blake3",
+                         b"crc32", b"xxh64", b"h1"})  # fmt: skip
+_HASHED = frozenset({b"git", b"commit", b"rev", b"revision", b"digest", b"checksum", b"hash", b"build"})
 _SEPARATORS = re.compile(rb"[_.\-]")
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _DIGITS = frozenset(b"0123456789")
@@ -376,14 +377,15 @@ def _random(value: bytes, least: int = 16) -> bool:
     """Whether a value looks random (a key, not a word, a name, a number or a path)."""
     if len(value) < least or value.startswith(b"http") or _path(value):
         return False
-    digit_runs = len(_DIGIT_RUNS.findall(value))
-    if digit_runs <= 1 and _CODE_IDENT.fullmatch(value) and (len(value) < 16 or b"_" in value or _vowels(value) >= 0.28):
-        return False  # a name in humps (Base64InputStream): words have vowels; random letters a fifth
     if any(not (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c in _RANDOM_EXTRA) for c in value):
         return False
     digits = sum(c in _DIGITS for c in value)
     lower = sum(97 <= c <= 122 for c in value)
     upper = sum(65 <= c <= 90 for c in value)
+    digit_runs = len(_DIGIT_RUNS.findall(value))
+    if digit_runs <= 1 and _CODE_IDENT.fullmatch(value) and (
+            len(value) < 16 or b"_" in value or sum(c in _VOWELS for c in value) >= 0.28 * (lower + upper)):
+        return False  # a name in humps (Base64InputStream): words have vowels; random letters a fifth
     if digits and all(c in _HEX for c in value):
         return len(value) >= 32  # a hex secret is long; shorter hex is an id or an abbreviated hash
     if lower and upper:
@@ -393,11 +395,6 @@ def _random(value: bytes, least: int = 16) -> bool:
         # (TestSIWithDigits, TestHTTPServerHandlesJSON), which random letters hardly ever make.
         return not _HUMPS.fullmatch(value)
     return digit_runs >= 3 and lower + upper >= 4  # one case, digits all over (NRAK-3JGL26HBZ…, not x86_64)
-
-
-def _vowels(value: bytes) -> float:
-    letters = sum(c.isalpha() for c in value.decode("latin-1"))
-    return sum(c in _VOWELS for c in value) / letters if letters else 0.0
 
 
 def _path(value: bytes) -> bool:
@@ -410,7 +407,10 @@ def _token_at(data: bytes, at: int) -> list[_Span]:
     """A prefixed token (lin_api_…) whose word starts at `at` or just after it."""
     start = at + (data[at] not in _IDENT)  # past the character before the word
     m = _PREFIXED.match(data, start)
-    if m is None or _SEPARATORS.split(m.group("prefix"))[0].lower() in _DIGEST_PREFIXES or not _random(m.group("body"), 20):
+    if m is None or not _random(body := m.group("body"), 20):
+        return []
+    name = _SEPARATORS.split(m.group("prefix"))[0].lower()
+    if name in _HASH_NAMES or (name in _HASHED and all(c in _HEX for c in body)):
         return []
     return [(start, m.end(), b"[REDACTED:token]", 0)]
 
