@@ -122,6 +122,9 @@ MAKERS: dict[str, Callable[[], Fake]] = {
     "spaced-name": _framed("spaced-name", lambda v: f"{_name(['TOKEN', 'API_KEY', 'SECRET'])} {v}", lambda: rand(ALNUM, 32)),
     "lone-key": _framed("lone-key", lambda v: json.dumps({"auths": {"registry.example.com": {"auth": v}}}),
                         lambda: base64.b64encode(secrets.token_bytes(24)).decode()),
+    "cli-password": _framed("cli-password", lambda v: random.choice([f"mysql -u app -p{v} shop", f"sshpass -p {v} ssh ci@host",
+                                                                      f"redis-cli -h cache -a {v} ping",
+                                                                      f"openssl enc -aes256 -pass pass:{v} -in f"]), _value),
     "cookie": _framed("cookie", lambda v: f"< Set-Cookie: {rand(string.ascii_lowercase, 7)}={v}; Path=/; HttpOnly",
                       lambda: rand(ALNUM, 32)),
 }

@@ -111,6 +111,12 @@ _SHAPES: dict[str, tuple[str, str, bool]] = {
     # curl -u user:PASSWORD (and --user, --proxy-user): keep the user; a uid:gid (-u 1000:1000) is no password.
     "user-password": (r"(?P<keep>(?:-u|--user|--proxy-user)[ \t=]+[\"']?[^\s:\"'@]{1,128}:)(?![0-9]+(?![0-9A-Za-z]))[^\s\"']{3,256}",
                       r"(?:-u|--user|--proxy-user)[ \t=]+[\"']?[^\s:\"'@]{1,128}:", False),
+    # Command lines whose tools take a password in a short flag: mysql -pPASSWORD (attached; a
+    # bare -p asks for it), sshpass -p, redis-cli -a, zip/unzip -P, 7z -pPASSWORD, openssl pass:.
+    "cli-password": (r"(?P<keep>\b(?:(?:mysql|mariadb)[a-z]*\b[^\n|;&]{0,200}?\s-p|7z[az]?\b[^\n|;&]{0,200}?\s-p"
+                     r"|sshpass\b[^\n|;&]{0,200}?\s-p\s+|redis-cli\b[^\n|;&]{0,200}?\s-a\s+"
+                     r"|(?:un)?zip\b[^\n|;&]{0,200}?\s-P\s+|\bpass:))(?:'[^'\n]{1,256}'|\"[^\"\n]{1,256}\"|[^\s\"']{3,256})",
+                     r"(?:mysql|mariadb|7z|sshpass|redis-cli|zip)[^\n|;&]{0,200}\s-[paP]|pass:", False),
     # scheme://user:PASSWORD@host -- keep the user, drop the password (group "keep" is kept).
     "url-password": (r"(?P<keep>://[^\s:/@\"'<>]{0,128}:)[^\s@/\"'<>]{3,256}(?=@)", r"://[^\s/@]*:[^\s/@]*@", False),
 }  # fmt: skip
