@@ -61,3 +61,25 @@ async def test_resize_reaches_the_terminal(shell: ShellProcess) -> None:
     shell.resize(40, 100)
     r = await shell.exec("stty size", stdin="tty")
     assert r.output == b"40 100\n"
+
+
+async def test_a_command_run_while_a_person_types_gives_their_line_back(shell: ShellProcess) -> None:
+    # A person has half typed a line in the shared terminal when an agent's command runs: the
+    # command gets a clean line, and the person's text is typed back at the next prompt, so
+    # Enter runs what they typed (nothing of it lost, nothing of it run with the agent's).
+    results: list[ExecResult] = []
+    shell.add_run_listener(results.append)
+    await shell.exec("true")  # at the prompt
+    shell.type(b"echo half-")
+    shell.type(b"typed\x7fd")  # an edit, as keys: backspace
+    agent = await shell.exec("echo agent-ran")
+    assert agent.output == b"agent-ran\n"
+    shell.type(b"\r")
+    await asyncio.wait_for(_wait_for(results, 3), 10)
+    assert results[-1].origin == "typed" and results[-1].command == "echo half-typed"
+    assert results[-1].output == b"half-typed\n"
+    # Entered, the line is the person's no more: the next command gives nothing back.
+    await shell.exec("true")
+    shell.type(b"echo second\r")
+    await asyncio.wait_for(_wait_for(results, 5), 10)
+    assert [r.command for r in results[3:]] == ["true", "echo second"]

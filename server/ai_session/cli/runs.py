@@ -309,7 +309,7 @@ async def _attach_terminal(m: SessionManager, session: Session) -> int:
     def on_keys() -> None:
         on_resize()  # a resize just before the keys reaches the shell first, whatever SIGWINCH's timing
         data, detach = term.keys()
-        sh.write(data)
+        sh.type(data)
         if detach:
             detached.set()
 

@@ -339,7 +339,7 @@ class Host:
         return term
 
     def input(self, client: Client, params: p.TerminalInputParams) -> p.Ok:
-        self._terminal(params.terminal_id).shell.write(params.data.encode("utf-8"))
+        self._terminal(params.terminal_id).shell.type(params.data.encode("utf-8"))
         return p.Ok()
 
     def resize(self, client: Client, params: p.TerminalResizeParams) -> p.Ok:

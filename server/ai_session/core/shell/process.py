@@ -48,6 +48,7 @@ from ai_session.core.shell.dialect import (
 from ai_session.core.shell.marks import Mark, MarkScanner
 
 Origin = Literal["exec", "typed", "internal"]
+_HALF_TYPED_MAX = 4096
 Stdin = bytes | Literal["null", "tty"]
 
 READ_SIZE = 65536
@@ -334,6 +335,10 @@ class ShellProcess:
         self._run_listeners: list[Callable[[ExecResult], None]] = []
         self._paused = False
         self._out = bytearray()  # keystrokes not yet accepted by the PTY
+        # What a person has typed at the prompt and not yet entered; an exec sent meanwhile
+        # clears the line for its own and types this back once the prompt returns.
+        self._half_typed = b""
+        self._give_back = b""
         self._eof = False
         self._exited = False
         self._dead = False
@@ -511,6 +516,19 @@ class ShellProcess:
         if not pending:
             self._flush_out()
 
+    def type(self, keys: bytes) -> None:
+        """A person's keystrokes from an attached terminal: as `write`, and what they type at
+        the prompt is kept until they enter it, so a command run in between (an agent's)
+        does not swallow it."""
+        if self._run is None and self._idle.is_set():
+            line = self._half_typed + keys
+            # Enter, Ctrl-C and Ctrl-U end or clear the line; a line is bounded as readline's.
+            cut = max(line.rfind(b"\r"), line.rfind(b"\n"), line.rfind(b"\x03"), line.rfind(b"\x15"))
+            self._half_typed = line[cut + 1 :][-_HALF_TYPED_MAX:]
+        else:
+            self._half_typed = b""  # keys for a running command, not for the prompt
+        self.write(keys)
+
     def resize(self, rows: int, cols: int) -> None:
         """New terminal size; the kernel sends SIGWINCH to the foreground job."""
         if not self._dead and rows > 0 and cols > 0:
@@ -572,7 +590,8 @@ class ShellProcess:
         run.sent = True
         self._run = run
         self._idle.clear()
-        # ^U first: drop anything half-typed at the prompt by an attached user.
+        # ^U first: clear what a person has half typed at the prompt (typed back at the next one).
+        self._give_back, self._half_typed = self._half_typed, b""
         self.write(b"\x15__ais_x\n")
 
     async def _stop(self, run: ShellRun, status: RunStatus) -> None:
@@ -694,6 +713,9 @@ class ShellProcess:
                 else:  # the shell went back to its prompt without running the line
                     self._complete(run, RunStatus.LOST, None)
             self._idle.set()
+            if self._give_back and self._run is None:
+                self.type(self._give_back)  # the person's half-typed line, at the new prompt
+                self._give_back = b""
         elif mark.kind in ("A", "B") and run is None:
             self._idle.set()
 
