@@ -23,6 +23,7 @@ from functools import cache
 from typing import Any, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from ai_session.core import blob
 from ai_session.core.errors import Damaged, InvalidInput
@@ -38,7 +39,7 @@ from ai_session.core.models import (
     Template,
     Usage,
 )
-from ai_session.core.redact import redact, redact_data
+from ai_session.core.redact import json_is_clean, redact, redact_data
 from ai_session.core.store.base import SessionFilter
 
 Timestamp = Callable[[datetime], Any]
@@ -87,9 +88,38 @@ def _enum(kind: type[E], value: Any, fallback: E, damage: list[str], column: str
 
 def scrubbed(model: M) -> M:
     """The model with every text field redacted (the same object when nothing was secret)."""
-    data = model.model_dump(mode="json", include=set(text_fields(type(model))))
+    fields = text_fields(type(model))
+    text = _text_json(model, fields)
+    if text is not None and json_is_clean(text):  # one search of all its text finds most models clean
+        return model
+    data = model.model_dump(mode="json", include=set(fields))
     clean = redact_data(data, own_keys=True)
     return model if clean is data else type(model).model_validate({**model.model_dump(mode="json"), **clean})
+
+
+_ENCODE_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _text_json(model: BaseModel, fields: frozenset[str]) -> str | None:
+    """The model's text fields as one JSON text: their values as the C encoder writes them
+    (strings, None, plain containers: an append's), else as pydantic does (a nested model);
+    None for text that is not valid Unicode (searched string by string, refused later)."""
+    if not _custom_serializers(type(model)):
+        try:
+            return _ENCODE_JSON([getattr(model, name) for name in fields])
+        except (TypeError, ValueError):
+            pass
+    try:
+        return model.model_dump_json(include=set(fields))
+    except PydanticSerializationError:
+        return None
+
+
+@cache
+def _custom_serializers(kind: type[BaseModel]) -> bool:
+    """Whether the model writes a field otherwise than its value (then only pydantic's JSON is its text)."""
+    decorators = kind.__pydantic_decorators__
+    return bool(decorators.field_serializers or decorators.model_serializers)
 
 
 @cache
@@ -212,7 +242,7 @@ def numbered(
     """The messages as they will be stored (numbered, redacted) and their MESSAGE_COLS rows."""
     for m in messages:
         refuse_damaged(m, f"message #{m.seq}")
-    stored = [scrubbed(m.model_copy(update={"session_id": session_id, "seq": seq})) for m, seq in zip(messages, seqs, strict=True)]
+    stored = [scrubbed(m.replaced(session_id=session_id, seq=seq)) for m, seq in zip(messages, seqs, strict=True)]
     return stored, [_message_values(m, ts) for m in stored]
 
 

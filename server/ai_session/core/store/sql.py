@@ -242,11 +242,12 @@ class SQLStore(SessionStore):
         stored, rows = numbered(messages, session_id, seqs, d.ts)
         derived = [d.message_derived(m) for m in stored]
         extra = list(derived[0]) if derived else []
-        _executemany(
-            conn,
-            f"INSERT INTO messages ({', '.join([MESSAGE_COLS, *extra])}) VALUES ({d.marks(_count(MESSAGE_COLS) + len(extra))})",
-            [(*row, *more.values()) for row, more in zip(rows, derived, strict=True)],
-        )
+        values = [(*row, *more.values()) for row, more in zip(rows, derived, strict=True)]
+        sql = f"INSERT INTO messages ({', '.join([MESSAGE_COLS, *extra])}) VALUES ({d.marks(_count(MESSAGE_COLS) + len(extra))})"
+        if len(values) == 1:  # an append of one: a statement, not a cursor of its own
+            conn.execute(sql, values[0])
+        else:
+            _executemany(conn, sql, values)
         # role, kind, tokens, extra, copy_of of each row (MESSAGE_COLS)
         kept_totals.add_messages(conn.execute, d.mark, session_id, [(r[3], r[4], r[6], r[12], r[14]) for r in rows])
         return stored
