@@ -38,6 +38,7 @@ from ai_session.core.store.codec import (
     import_seqs,
     message_from_row,
     message_update,
+    message_wire,
     numbered,
     output_body,
     output_text,
@@ -227,12 +228,28 @@ class SQLStore(SessionStore):
     MESSAGE_BATCH = 2000
 
     def iter_messages(self, session_id: str) -> Iterator[Message]:
+        parse = self.dialect.parse_ts
+        return (message_from_row(r, parse) for r in self._message_rows(session_id))
+
+    def stream_message_wire(self, session_id: str, damaged: list[Damage]) -> Iterator[dict[str, Any]]:
+        parse = self.dialect.parse_ts
+        for r in self._message_rows(session_id):
+            item = message_wire(r)
+            if item is None:  # what only the model can tell (damage, an odd column): as the base does
+                m = message_from_row(r, parse)
+                if m.damage:
+                    damaged.append(Damage.of_message(m))
+                    continue
+                item = m.model_dump(mode="json", by_alias=True)
+            yield item
+
+    def _message_rows(self, session_id: str) -> Iterator[Sequence[Any]]:
         m = self.dialect.mark
         sql = f"SELECT {MESSAGE_COLS} FROM messages WHERE session_id = {m} AND seq > {m} ORDER BY seq LIMIT {m}"
         after = 0
         while True:  # by seq, not OFFSET: each batch is an index range, whatever came before
             rows = self._read(sql, (session_id, after, self.MESSAGE_BATCH))
-            yield from (message_from_row(r, self.dialect.parse_ts) for r in rows)
+            yield from rows
             if len(rows) < self.MESSAGE_BATCH:
                 return
             after = rows[-1][1]
