@@ -66,13 +66,13 @@ def sum_messages(rows: Iterable[Sequence[Any]]) -> MessageSums:
 
 def add_messages(execute: Execute, mark: str, session_id: str, rows: Iterable[Sequence[Any]]) -> None:
     """Add appended messages (rows as (role, kind, tokens, extra, copy_of)) to the kept totals."""
-    sql = _add_sql(mark)
+    sql = add_sql(mark)
     for (kind, copies), figures in sum_messages(rows).items():
         execute(sql, (session_id, kind, copies, *figures))
 
 
 @cache
-def _add_sql(mark: str) -> str:
+def add_sql(mark: str) -> str:
     """The upsert that adds to a session's kept message figures (built once: every append runs it)."""
     added = ", ".join(f"{c} = message_totals.{c} + excluded.{c}" for c in MESSAGE_FIGURES)
     return (f"INSERT INTO message_totals (session_id, kind, copies, {', '.join(MESSAGE_FIGURES)})"
