@@ -9,6 +9,7 @@ cost. Between them, the store's own statements alone (values ready): the floor o
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import statistics
 import sys
@@ -37,16 +38,23 @@ def _raw_sqlite(path: Path) -> Callable[[int], None]:
     db.execute("CREATE TABLE messages (session_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL UNIQUE,"
                " role TEXT NOT NULL, created_at TEXT NOT NULL, tokens INTEGER, body BLOB NOT NULL,"
                " checksum INTEGER, PRIMARY KEY (session_id, seq)) WITHOUT ROWID")  # fmt: skip
-    seq = 0
+    seqs = itertools.count(1)
+
+    def write(body: bytes) -> None:
+        seq = next(seqs)
+        db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   ("s", seq, f"msg_{seq}", "user", "2026-01-01T00:00:00", 17, body, zlib.crc32(body)))  # fmt: skip
+
+    return _one_per_transaction(db, write)
+
+
+def _one_per_transaction(db: sqlite3.Connection, write: Callable[[bytes], None]) -> Callable[[int], None]:
+    """`n` appends of a numbered message body, each `write` in its own BEGIN IMMEDIATE transaction."""
 
     def appends(n: int) -> None:
-        nonlocal seq
         for i in range(n):
-            seq += 1
-            body = f"{TEXT} #{i}".encode()
             db.execute("BEGIN IMMEDIATE")
-            db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       ("s", seq, f"msg_{seq}", "user", "2026-01-01T00:00:00", 17, body, zlib.crc32(body)))  # fmt: skip
+            write(f"{TEXT} #{i}".encode())
             db.execute("COMMIT")
 
     return appends
@@ -65,24 +73,19 @@ def _store_sql(home: Path) -> Callable[[int], None]:
         db.execute(f"PRAGMA {pragma}")
     insert = f"INSERT INTO messages ({MESSAGE_COLS}) VALUES ({', '.join('?' * (MESSAGE_COLS.count(',') + 1))})"
     totals = kept_totals.add_sql("?")
-    count = 0
+    numbers = itertools.count(1)
 
-    def appends(n: int) -> None:
-        nonlocal count
-        for i in range(n):
-            count += 1
-            body = f"{TEXT} #{i}".encode()
-            at = f"2026-01-01T00:00:00.{count:06d}+00:00"
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("UPDATE sessions SET last_seq = last_seq + ?, last_active = ? WHERE id = ?", (1, at, session_id))
-            seq = db.execute("SELECT last_seq FROM sessions WHERE id = ?", (session_id,)).fetchone()[0]
-            db.execute(insert, (session_id, seq, f"msg_{count}", "user", "chat", at, 17, False, None, None, body, False,
-                                None, zlib.crc32(body), None))  # fmt: skip
-            db.execute("INSERT INTO changes (session_id, kind) VALUES (?, 'message')", (session_id,))
-            db.execute(totals, (session_id, "chat", False, 1, 17, 0.0, 0, 0))
-            db.execute("COMMIT")
+    def write(body: bytes) -> None:
+        count = next(numbers)
+        at = f"2026-01-01T00:00:00.{count:06d}+00:00"
+        db.execute("UPDATE sessions SET last_seq = last_seq + ?, last_active = ? WHERE id = ?", (1, at, session_id))
+        seq = db.execute("SELECT last_seq FROM sessions WHERE id = ?", (session_id,)).fetchone()[0]
+        db.execute(insert, (session_id, seq, f"msg_{count}", "user", "chat", at, 17, False, None, None, body, False,
+                            None, zlib.crc32(body), None))  # fmt: skip
+        db.execute("INSERT INTO changes (session_id, kind) VALUES (?, 'message')", (session_id,))
+        db.execute(totals, (session_id, "chat", False, 1, 17, 0.0, 0, 0))
 
-    return appends
+    return _one_per_transaction(db, write)
 
 
 def _manager(home: Path) -> Callable[[int], None]:
