@@ -66,13 +66,14 @@ def write_object(out: TextIO, head: dict[str, Any], arrays: dict[str, Iterable[A
         first_field = False
         first_item = True
         for batch in _batches(items):
-            for item in batch if callable(batch[0]) else encode(batch):
+            if not callable(batch[0]):  # a batch of values: one write
+                out.write(("\n  " if first_item else ",\n  ") + ",\n  ".join(encode(batch)))
+                first_item = False
+                continue
+            for item in batch:
                 out.write("\n  " if first_item else ",\n  ")
                 first_item = False
-                if callable(item):
-                    item(out)
-                else:
-                    out.write(item)
+                item(out)
         out.write("]")
     for key, value in tail().items():
         out.write(",\n " + one(key) + ": " + one(value))

@@ -294,7 +294,7 @@ def message_wire(r: Sequence[Any]) -> dict[str, Any] | None:
     created, tokens, extra_text = r[5], r[6], r[12]
     if r[3] not in _ROLES or r[4] not in _KINDS or not (tokens is None or type(tokens) is int):
         return None
-    created_text = _utc_wire(created)
+    created_text = created[:-6] + "Z" if type(created) is str and created.endswith("+00:00") else _utc_wire(created)
     if created_text is None or (extra_text and ("NaN" in extra_text or "Infinity" in extra_text)):
         return None  # not UTC; or a float JSON has no literal for (the model writes null)
     try:
