@@ -85,22 +85,52 @@ def bench_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+# Commands are started by a small launcher, not forked from the benchmark: a child's peak RSS
+# (ru_maxrss) counts the pages it was forked with until it execs, and a benchmark that built a
+# large store, or compressed 10 MB, would lend every command it times hundreds of MB. The
+# launcher (a bare interpreter) times the command itself and reports on the file descriptor
+# it is given: wall ms, CPU ms, peak RSS MB (never below its own, some 10 MB), exit code.
+_LAUNCHER = """
+import json, os, sys, time
+report = int(sys.argv[1])
+os.set_inheritable(report, False)
+t = time.perf_counter()
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+wall = (time.perf_counter() - t) * 1e3
+os.write(report, json.dumps([wall, (usage.ru_utime + usage.ru_stime) * 1e3, usage.ru_maxrss / 1024,
+                             os.waitstatus_to_exitcode(status)]).encode())
+"""
+
+
 def run_once(argv: Sequence[str], env: dict[str, str] | None = None, stdin: bytes | None = None) -> Timing:
-    """One run, output discarded, with its wall and CPU time and peak RSS."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(list(argv), env=env, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    assert proc.stderr is not None
-    if proc.stdin is not None:
-        proc.stdin.write(stdin or b"")
-        proc.stdin.close()
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = (time.perf_counter() - t) * 1e3
-    proc.returncode = code = os.waitstatus_to_exitcode(status)
+    """One run, output discarded, with its wall and CPU time and peak RSS (its own: see `_LAUNCHER`)."""
+    report, into = os.pipe()
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(into), *argv], env=env, pass_fds=(into,),
+                                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+        os.close(into)
+        into = -1
+        if proc.stdin is not None:
+            proc.stdin.write(stdin or b"")
+            proc.stdin.close()
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        proc.wait()
+        with os.fdopen(report, "rb") as r:
+            report = -1
+            measured = r.read()
+    finally:
+        for fd in (report, into):
+            if fd >= 0:
+                os.close(fd)
+    if proc.returncode != 0 or not measured:
+        raise RuntimeError(f"the launcher of {' '.join(argv)} failed ({proc.returncode}): {err.decode()[-400:]}")
+    wall, cpu, rss, code = json.loads(measured)
     if code != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({code}): {err.decode()[-400:]}")
-    return Timing(wall, (usage.ru_utime + usage.ru_stime) * 1e3, usage.ru_maxrss / 1024, [wall])
+    return Timing(wall, cpu, rss, [wall])
 
 
 def time_command(argv: Sequence[str], env: dict[str, str] | None = None, runs: int = 7,

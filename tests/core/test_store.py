@@ -2,6 +2,7 @@
 over SQLite and PostgreSQL), then what only the embedded SQLite store promises."""
 
 import asyncio
+import json
 import sqlite3
 import subprocess
 import sys
@@ -50,6 +51,29 @@ def test_message_fields_round_trip_and_can_be_rewritten(store):
     assert (again.pinned, again.tokens, again.content, again.usage) == (False, 7, "new", usage)
     assert store.delete_messages(s.id, [1, 99]) == 1
     assert store.list_messages(s.id) == []
+
+
+def test_messages_read_straight_to_their_wire_form_are_what_their_models_write(store):
+    # An export reads rows straight to JSON-ready dicts, without a model each: every one must be
+    # byte for byte what the model would write, in its field order (rows the fast reader cannot
+    # tell, like a float JSON has no literal for, go through the model).
+    s = store.create_session(Session(name="a"))
+    at = utcnow().replace(microsecond=0)
+    store.append_messages(s.id, [
+        Message(role="assistant", content='ünïcode ✓ \x1b[31m"quoted"\\', tokens=3, pinned=True, agent="bot",
+                usage=Usage(input_tokens=10, output_tokens=5, cost_usd=0.25, reported=True), covers=(1, 2),
+                metadata={"k": [1, "v", None, 2.5], "nested": {"a": True}}, created_at=at),
+        Message(role="tool", kind="command", content="error: x.py:10\n" * 500, run_id="run_x", copy_of="msg_x"),
+        Message(role="system", kind="summary", content="", covers=(3, 4), created_at=at.replace(microsecond=500000)),
+        Message(role="user", content="odd", metadata={"ratio": float("nan")}),
+    ])  # fmt: skip
+    damaged: list = []
+    wire = list(store.stream_message_wire(s.id, damaged))
+    models = store.list_messages(s.id)
+    assert damaged == [] and len(wire) == len(models) == 4
+    for item, model in zip(wire, models, strict=True):
+        assert json.dumps(item, ensure_ascii=False) == json.dumps(model.model_dump(mode="json", by_alias=True),
+                                                                  ensure_ascii=False)  # fmt: skip
 
 
 def test_duplicate_name_is_a_conflict(store):

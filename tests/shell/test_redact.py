@@ -178,6 +178,22 @@ def test_a_text_found_clean_is_redacted_once_its_secret_becomes_known() -> None:
     assert "[REDACTED:DEPLOY_TOKEN]" in redact(text)
 
 
+def test_a_record_found_clean_as_json_is_looked_at_again_once_its_secret_becomes_known() -> None:
+    # The store checks each record's text as one JSON text, twice per append (the second time
+    # from a memo); a value learnt in between must still be found in the remembered text.
+    from ai_session.core.models import Message
+    from ai_session.core.store.codec import scrubbed
+
+    value = "plain-looking-value-0c41d7b9"
+    message = Message(role="user", content=f"deploying with {value} now", metadata={"note": value})
+    assert scrubbed(message) is message
+    assert scrubbed(message) is message  # remembered
+    remember({"RELEASE_TOKEN": value})
+    clean = scrubbed(message)
+    assert value not in clean.content and value not in json.dumps(clean.metadata)
+    assert "[REDACTED:RELEASE_TOKEN]" in clean.content
+
+
 def test_json_of_redacted_data_is_the_same_by_the_fast_path() -> None:
     # redact_json skips the per-string work when one search of the JSON text finds nothing a
     # rule could match: that search must see everything the rules see, JSON's escapes included.

@@ -92,7 +92,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "host": ("server", "the session host clients start on demand: it owns the live shells (not run by hand)"),
     "integrate": ("agents", "connect an agent you run (claude: Claude Code's hooks) to the worktree's session"),
     "mcp": ("agents", "serve the sessions to any MCP client over stdio (exec, output, context, sessions, pin)"),
-    "compress": ("runs", "filter: read a command's output on stdin, print its context form"),
+    "compress": ("compress", "filter: read a command's output on stdin, print its context form"),
     "share": ("admin", "show who shares a session, or share it --with a user (team store)"),
     "store": ("admin", "team store administration: create/upgrade the schema, copy sessions between stores"),
     "worktree": ("sessions", "find or create the session of the current git worktree and branch"),

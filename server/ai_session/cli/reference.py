@@ -19,6 +19,7 @@ GROUPS = {  # a heading per command module (two modules may share one)
     "listing": "Sessions",
     "history": "History",
     "runs": "Commands in a session's shell",
+    "compress": "Commands in a session's shell",
     "transfer": "Export and import",
     "templates": "Templates and pools",
     "conversation": "Asking a model, and its context",

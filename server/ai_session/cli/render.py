@@ -8,7 +8,6 @@ import is felt (dataclasses alone pulls in `inspect`).
 
 from __future__ import annotations
 
-import json
 import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
@@ -71,6 +70,8 @@ def view_text(view: View) -> str:
 
 
 def to_json(value: Any) -> str:
+    import json  # here: a command that prints text (the `compress` filter) never needs it
+
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 

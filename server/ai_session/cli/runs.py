@@ -386,32 +386,3 @@ def migrate(m: SessionManager, a: argparse.Namespace) -> Result:
             f"{len(info.get('windows', []))} window(s), {len(info.get('commands', []))} command(s) recovered"
             + ("; tmux session killed" if a.replace else ""))  # fmt: skip
     return Result(data=session_json(s), view=text)
-
-
-@command(
-    "compress",
-    arg("--cmd", default=None, help="the command line that produced the output (picks the reducer)"),
-    arg("--exit-code", type=int, default=None, help="its exit status (printed as [ai-session] exit N)"),
-    arg("--stats", action="store_true", help="print raw and context token counts to stderr"),
-    needs="nothing",
-    formats=(),
-)
-def compress(_: None, a: argparse.Namespace) -> Result:
-    """Read raw command output on stdin and print the compact context form (every failing test,
-    error and location kept). Example: pytest 2>&1 | ai-session compress --cmd pytest --exit-code $?"""
-    from ai_session.cli.views import percent
-    from ai_session.core.compress import StreamCompressor
-    from ai_session.core.tokens import count_tokens
-
-    # Reads stdin in chunks: memory stays bounded however much a tool prints.
-    sc = StreamCompressor(a.cmd)
-    stdin = sys.stdin.buffer
-    while chunk := stdin.read1(1 << 16) if hasattr(stdin, "read1") else stdin.read(1 << 16):
-        sc.feed(chunk)
-    result = sc.finish(a.exit_code)
-    sys.stdout.write(result.text)
-    sys.stdout.flush()
-    if not a.stats:
-        return Result()
-    raw, ctx = sc.raw_tokens(), count_tokens(result.text)
-    return Result(notes=[f"ai-session: {result.tool}: raw {raw} tokens, context {ctx} tokens, saved {percent(raw, ctx, 1)}"])

@@ -716,7 +716,8 @@ class SessionManager:
         def document(session: Session) -> Callable[[TextIO], None]:
             def write(to: TextIO) -> None:
                 damaged: builtins.list[Damage] = []
-                messages, runs = self._store.stream_contents(session.id, damaged)
+                messages = self._store.stream_message_wire(session.id, damaged)
+                runs = self._store.stream_runs(session.id, damaged)
 
                 def undamaged(rows: Iterator[_Row]) -> Iterator[_Row]:
                     for row in rows:

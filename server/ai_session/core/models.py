@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, UTC
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 from pydantic.alias_generators import to_camel
@@ -29,6 +29,17 @@ def utcnow() -> datetime:
 
 class Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True)
+
+    def replaced(self, **changes: Any) -> Self:
+        """`model_copy(update=changes)` at a third of its cost (an append copies each message
+        three times): the same shallow copy, unvalidated as there, of a model that has no extra
+        or private attributes."""
+        copy = self.__class__.__new__(self.__class__)
+        object.__setattr__(copy, "__dict__", {**self.__dict__, **changes})
+        object.__setattr__(copy, "__pydantic_fields_set__", self.__pydantic_fields_set__ | changes.keys())
+        object.__setattr__(copy, "__pydantic_extra__", None)
+        object.__setattr__(copy, "__pydantic_private__", None)
+        return copy
 
 
 class SessionStatus(StrEnum):

@@ -644,16 +644,16 @@ class Redactor:
             if _worth_remembering(v):
                 own.setdefault(_b(v), _b(f"[REDACTED:secret{i}]"))
         self._own = tuple(own.items())
-        self._cache: tuple[object, _Literals, dict[str, None]] = (None, _Literals(()), {})
+        self._cache: tuple[object, _Literals, dict[str, None], dict[str, None]] = (None, _Literals(()), {}, {})
 
-    def _state(self) -> tuple[object, _Literals, dict[str, None]]:
-        """The known values, and the texts found clean against them (renewed with them: a
-        text clean before a value became known may hold it). One tuple, read at once, so
-        a thread never pairs a memo with values it was not made against."""
+    def _state(self) -> tuple[object, _Literals, dict[str, None], dict[str, None]]:
+        """The known values, and the texts and JSON texts found clean against them (renewed
+        with them: a text clean before a value became known may hold it). One tuple, read at
+        once, so a thread never pairs a memo with values it was not made against."""
         known = _KNOWN.items
         if self._cache[0] is not known:
             pairs = _longest_first({**dict(known), **dict(self._own)}.items()) if self._own else known
-            self._cache = (known, _Literals(pairs), {})
+            self._cache = (known, _Literals(pairs), {}, {})
         return self._cache
 
     def _values(self) -> _Literals:
@@ -664,24 +664,42 @@ class Redactor:
         return self._values().longest
 
     def text(self, text: str) -> str:
-        _, values, clean = self._state()
+        _, values, clean, _ = self._state()
         if text in clean:  # the same text again (a session id, a body redacted before it is stored)
             return text
         data = _b(text)
         spans = _find(data, values)
         if spans:
             return _apply(data, spans).decode("utf-8", "surrogatepass")
-        if len(text) <= CLEAN_MEMO_MAX_LEN:
-            if len(clean) >= CLEAN_MEMO_SIZE:
-                clean.clear()
-            clean[text] = None
+        _remember_clean(clean, text)
         return text
+
+    def json_is_clean(self, text: str, ensure_ascii: bool = False) -> bool:
+        """Whether no rule could find anything in this JSON text, nor in any string it holds (one
+        search for a superset of what the rules match: False says only "look closer")."""
+        _, values, _, clean = self._state()
+        memo = not ensure_ascii  # one encoding's texts in the memo: a secret's escapes differ in the other
+        if memo and text in clean:  # the same record again (a message checked before it is stored)
+            return True
+        data = _b(text)
+        if _JSON_SUSPECTS.search(data) is not None or values.as_json(ensure_ascii).spans(data):
+            return False
+        if memo:
+            _remember_clean(clean, text)
+        return True
 
     def spans(self, data: bytes) -> list[_Span]:
         return _find(data, self._values())
 
     def bytes(self, data: bytes) -> bytes:
         return _apply(data, self.spans(data))
+
+
+def _remember_clean(clean: dict[str, None], text: str) -> None:
+    if len(text) <= CLEAN_MEMO_MAX_LEN:
+        if len(clean) >= CLEAN_MEMO_SIZE:
+            clean.clear()
+        clean[text] = None
 
 
 _PROCESS = Redactor()
@@ -746,13 +764,16 @@ def redact_json_rows(values: Sequence[Any], *, by_key: bool = True, ensure_ascii
     (or per row) costs more than encoding the row; most rows hold nothing."""
     encode = _JSON_ENCODERS[ensure_ascii]
     texts = [encode(v) for v in values]
-    data = _b("\n".join(texts))
-    literals = _PROCESS._values().as_json(ensure_ascii)
-    if _JSON_SUSPECTS.search(data) is None and not literals.spans(data):
+    if json_is_clean("\n".join(texts), ensure_ascii=ensure_ascii):
         return texts
     if len(texts) > 1:  # look at each row on its own: most still hold nothing
         return [redact_json(v, by_key=by_key, ensure_ascii=ensure_ascii) for v in values]
     return [encode(redact_data(values[0], by_key=by_key))]
+
+
+def json_is_clean(text: str, *, ensure_ascii: bool = False) -> bool:
+    """Whether no rule could find anything in this JSON text, nor in any string it holds."""
+    return _PROCESS.json_is_clean(text, ensure_ascii)
 
 
 def _hidden_by_key(key: str, value: str) -> bool:

@@ -17,6 +17,7 @@ from ai_session.core.interop import limits
 from ai_session.core.models import Message, Session, SessionStatus, Template, utcnow
 from ai_session.core.redact import redact
 from ai_session.core.store import SessionFilter, SessionStore
+from ai_session.core.store.codec import scrubbed
 from ai_session.core.tokens import count_tokens
 from ai_session.core.worktree import Worktree
 
@@ -150,12 +151,15 @@ class Sessions:
     # ------------------------------------------------------------------ messages
 
     def prepare(self, messages: Iterable[Message], session: Session) -> list[Message]:
-        """Redact secrets and cache token counts before anything is stored."""
+        """Redact secrets and cache token counts before anything is stored. Redacted as the store
+        will (`scrubbed`), with the session it will have: the store finds the record clean again
+        in the redaction's memo instead of searching it twice."""
         out = []
         for m in messages:
-            content = redact(m.content)
+            clean = scrubbed(m.replaced(session_id=session.id))
+            content = clean.content
             tokens = m.tokens if m.tokens is not None and content == m.content else count_tokens(content, session.model)
-            out.append(m.model_copy(update={"content": content, "tokens": tokens}))
+            out.append(clean.replaced(tokens=tokens))
         return out
 
     def record(self, ref: str | Session, messages: Sequence[Message]) -> list[Message]:

@@ -57,4 +57,5 @@ def count_tokens(text: str, model: str | None = None) -> int:
     """Tokens of `text` as the model would see it. Special-token text is counted as plain text."""
     if not text:
         return 0
-    return len(get_encoding(encoding_for_model(model)).encode(text, disallowed_special=()))
+    # encode_ordinary: what encode(disallowed_special=()) gives, without its search for special tokens.
+    return len(get_encoding(encoding_for_model(model)).encode_ordinary(text))

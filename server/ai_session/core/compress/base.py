@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from ai_session.core.compress.guard import Facts, classify, scan
 from ai_session.core.compress.text import cut
@@ -23,16 +22,22 @@ LINE_TAIL = 250
 NOTE_KINDS = 3  # the omitted-lines note names this many kinds
 
 
-@dataclass(frozen=True)
+# Plain classes, not dataclasses: `ai-session compress` is a filter on a pipe, and importing
+# `dataclasses` (which pulls in `inspect`) would cost it more than reducing a megabyte.
+
+
 class Ctx:
-    command: str
-    exit_code: int | None
-    tool: str
-    subcommand: str = ""  # e.g. "log" for git log, "test" for cargo test
-    facts: Facts | None = None  # what the guard will keep whatever the reducer says
+    __slots__ = ("command", "exit_code", "facts", "subcommand", "tool")
+
+    def __init__(self, command: str, exit_code: int | None, tool: str, subcommand: str = "",
+                 facts: Facts | None = None) -> None:  # fmt: skip
+        self.command = command
+        self.exit_code = exit_code
+        self.tool = tool
+        self.subcommand = subcommand  # e.g. "log" for git log, "test" for cargo test
+        self.facts = facts  # what the guard will keep whatever the reducer says
 
 
-@dataclass
 class Out:
     """Kept lines keyed by position; notes and regrouped lines get keys in between.
 
@@ -40,17 +45,18 @@ class Out:
     lines that stay out after the fact guard has had its say.
     """
 
-    lines: list[str]
-    facts: Facts | None = None  # the guard's scan of `lines` (made on first use when not given)
-    _items: dict[tuple[int, int], str] = field(default_factory=dict)
-    omitted: Counter[str] = field(default_factory=Counter)
-    _dropped: dict[int, str] = field(default_factory=dict)
-    _moved: set[int] = field(default_factory=set)  # lines shown elsewhere (keep_at)
-    keep_last: bool = True  # the last words of a tool are nearly always its verdict
-    cut: dict[int, int] = field(default_factory=dict)  # characters of line i removed before it got here
-    code: set[int] = field(default_factory=set)  # lines recognised as printed source code
-    passed: set[int] = field(default_factory=set)  # lines recognised as the output of a passing test
-    repeats: set[int] = field(default_factory=set)  # exact repeats of a kept line (drop_repeat)
+    def __init__(self, lines: list[str], facts: Facts | None = None) -> None:
+        self.lines = lines
+        self.facts = facts  # the guard's scan of `lines` (made on first use when not given)
+        self._items: dict[tuple[int, int], str] = {}
+        self.omitted: Counter[str] = Counter()
+        self._dropped: dict[int, str] = {}
+        self._moved: set[int] = set()  # lines shown elsewhere (keep_at)
+        self.keep_last = True  # the last words of a tool are nearly always its verdict
+        self.cut: dict[int, int] = {}  # characters of line i removed before it got here
+        self.code: set[int] = set()  # lines recognised as printed source code
+        self.passed: set[int] = set()  # lines recognised as the output of a passing test
+        self.repeats: set[int] = set()  # exact repeats of a kept line (drop_repeat)
 
     def keep(self, i: int) -> None:
         self._items[(i, 0)] = self.lines[i]

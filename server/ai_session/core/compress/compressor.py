@@ -19,9 +19,7 @@ Rules every result obeys (tests check them):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from ai_session.core.compress.base import HALF_LINE, MAX_LINE, SYNTHETIC, Ctx, Out, Reducer
 from ai_session.core.compress.binary import binary_note, byte_size, find_binary
@@ -40,6 +38,7 @@ from ai_session.core.compress.packages import reduce_packages
 from ai_session.core.compress.python_tests import reduce_pytest, reduce_unittest
 from ai_session.core.compress.text import clean_lines
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from ai_session.core.models import Diagnostic
 
@@ -63,14 +62,21 @@ REDUCERS: dict[str, Reducer] = {
 }
 
 
-@dataclass
 class Compressed:
-    text: str  # the context form
-    tool: str  # reducer used ("generic" when none fitted)
-    raw_lines: int = 0
-    kept_lines: int = 0  # non-synthetic lines in the body
-    passthrough: bool = False  # body is the whole cleaned output
-    body: list[str] = field(default_factory=list, repr=False)
+    """A plain class (no `dataclasses` on the filter's path, see compress/base.py)."""
+
+    def __init__(self, text: str, tool: str, raw_lines: int = 0, kept_lines: int = 0, passthrough: bool = False,
+                 body: list[str] | None = None) -> None:  # fmt: skip
+        self.text = text  # the context form
+        self.tool = tool  # reducer used ("generic" when none fitted)
+        self.raw_lines = raw_lines
+        self.kept_lines = kept_lines  # non-synthetic lines in the body
+        self.passthrough = passthrough  # body is the whole cleaned output
+        self.body = body if body is not None else []
+
+    def __repr__(self) -> str:
+        return (f"Compressed(tool={self.tool!r}, raw_lines={self.raw_lines}, kept_lines={self.kept_lines}, "
+                f"passthrough={self.passthrough}, text={self.text!r})")  # fmt: skip
 
     @cached_property
     def diagnostics(self) -> list[Diagnostic]:

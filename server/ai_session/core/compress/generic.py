@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from ai_session.core.compress.base import Ctx, Out, templates
 from ai_session.core.compress.guard import Facts, is_vendored, scan
@@ -51,10 +50,15 @@ RULE_RES = (lazy(r"\(([a-z][\w-]+)\)\s*$|\[([\w./-]+)\]\s*$"), lazy(r"\b(SC\d{4}
 SHAPE_RE = lazy(r"^[^A-Za-z\n]*([A-Za-z]*)[^\n]*", re.MULTILINE)
 
 
-class Entry(NamedTuple):
-    first: int  # index of the first line of the run
-    last: int  # index of its last line
-    size: int  # lines in the run (blank runs count as what they are)
+class Entry:
+    """A run of same-shape lines (a plain class: no `typing` on the filter's path)."""
+
+    __slots__ = ("first", "last", "size")
+
+    def __init__(self, first: int, last: int, size: int) -> None:
+        self.first = first  # index of the first line of the run
+        self.last = last  # index of its last line
+        self.size = size  # lines in the run (blank runs count as what they are)
 
 
 def fold(lines: list[str], idx: list[int], facts: set[int]) -> list[Entry]:

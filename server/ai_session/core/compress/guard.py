@@ -44,7 +44,6 @@ large case-insensitive alternations.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from ai_session.core.compress.patterns import lazy
 
@@ -393,20 +392,21 @@ def classify(line: str, digits: bool = True) -> int:
     return kind
 
 
-@dataclass
 class Facts:
-    """What the guard found in one output (indexes into its cleaned lines)."""
+    """What the guard found in one output (indexes into its cleaned lines). A plain class, as
+    the reducers' others (compress/base.py): no `dataclasses` on the filter's path."""
 
-    marked: set[int] = field(default_factory=set)  # every line classified as a fact or a finding
-    protected: set[int] = field(default_factory=set)
-    located: set[int] = field(default_factory=set)  # protected for a location or a test id
-    low: set[int] = field(default_factory=set)  # low-level findings: facts only when `high` is False
-    high: bool = False  # the output has an error- or warning-level finding
-    frames: set[int] = field(default_factory=set)  # project traceback frames (their source line is kept)
-    location_only: set[int] = field(default_factory=set)  # `--> x.rs:3:4`: the message is above
-    headers: set[int] = field(default_factory=set)  # `In x.sh line 3:`: kept when a line under it is
-    repeats: list[list[int]] = field(default_factory=list)  # runs of same-shape facts without a location
-    folded: set[int] = field(default_factory=set)  # the ones between the first and last of each
+    def __init__(self) -> None:
+        self.marked: set[int] = set()  # every line classified as a fact or a finding
+        self.protected: set[int] = set()
+        self.located: set[int] = set()  # protected for a location or a test id
+        self.low: set[int] = set()  # low-level findings: facts only when `high` is False
+        self.high = False  # the output has an error- or warning-level finding
+        self.frames: set[int] = set()  # project traceback frames (their source line is kept)
+        self.location_only: set[int] = set()  # `--> x.rs:3:4`: the message is above
+        self.headers: set[int] = set()  # `In x.sh line 3:`: kept when a line under it is
+        self.repeats: list[list[int]] = []  # runs of same-shape facts without a location
+        self.folded: set[int] = set()  # the ones between the first and last of each
 
     def must_keep(self) -> set[int]:
         keep = self.protected if self.high else self.protected | self.low

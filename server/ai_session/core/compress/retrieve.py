@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import re
 
-import re2
-
 from ai_session.core.compress.text import clean_lines
 from ai_session.core.errors import InvalidInput
 
@@ -77,6 +75,8 @@ def grep_lines(
     clean: bool = True,
 ) -> str:
     """grep -n style: `N:line` for matches, `N-line` for context, `--` between groups."""
+    import re2  # here: the filter (`ai-session compress`) imports this module and never greps
+
     options = re2.Options()
     options.case_sensitive = not ignore_case
     options.log_errors = False  # a bad pattern is the caller's error, not a line on stderr

@@ -11,11 +11,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import cache
 from itertools import islice
 from typing import Any, TextIO
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from ai_session.core.errors import InvalidInput
 from ai_session.core.interop import ImportBundle, limits
@@ -28,20 +27,21 @@ Encode = Callable[[Sequence[Any]], list[str]]
 BATCH = 500  # rows encoded at once: one search for secrets over them all (core/redact.py)
 
 
-def write_document(out: TextIO, session: Session, messages: Iterable[Message],
+def write_document(out: TextIO, session: Session, messages: Iterable[dict[str, Any]],
                    runs: Iterable[tuple[CommandRun, str | None]], encode: Encode,
                    skipped: Callable[[], Sequence[dict[str, Any]]] = tuple) -> None:  # fmt: skip
     """A session's document written to `out` a row at a time: memory stays that of one row,
     whatever the history, and each row is encoded by `encode` (the C JSON encoder, not
-    `indent`'s pure-Python one). `skipped()`, asked once the rows are written, gives the damaged
-    rows left out; they come last when there are any."""
+    `indent`'s pure-Python one). `messages` come in their wire form (the store reads them so).
+    `skipped()`, asked once the rows are written, gives the damaged rows left out; they come
+    last when there are any."""
 
     def tail() -> dict[str, Any]:
         rows = skipped()
         return {"skipped": list(rows)} if rows else {}
 
     write_object(out, {**_head(), "session": _item(session)},
-                 {"messages": _dumped(messages), "runs": (_run_item(r, raw) for r, raw in runs)},
+                 {"messages": messages, "runs": (_run_item(r, raw) for r, raw in runs)},
                  encode, tail=tail)  # fmt: skip
 
 
@@ -66,13 +66,14 @@ def write_object(out: TextIO, head: dict[str, Any], arrays: dict[str, Iterable[A
         first_field = False
         first_item = True
         for batch in _batches(items):
-            for item in batch if callable(batch[0]) else encode(batch):
+            if not callable(batch[0]):  # a batch of values: one write
+                out.write(("\n  " if first_item else ",\n  ") + ",\n  ".join(encode(batch)))
+                first_item = False
+                continue
+            for item in batch:
                 out.write("\n  " if first_item else ",\n  ")
                 first_item = False
-                if callable(item):
-                    item(out)
-                else:
-                    out.write(item)
+                item(out)
         out.write("]")
     for key, value in tail().items():
         out.write(",\n " + one(key) + ": " + one(value))
@@ -84,17 +85,6 @@ def _batches(items: Iterable[Any]) -> Iterator[list[Any]]:
     it = iter(items)
     while batch := list(islice(it, BATCH)):
         yield batch
-
-
-def _dumped(messages: Iterable[Message]) -> Iterator[dict[str, Any]]:
-    """`_item` of each message, a batch at a time (one call into pydantic's core per batch)."""
-    for batch in _batches(messages):
-        yield from _message_list().dump_python(batch, mode="json", by_alias=True)
-
-
-@cache
-def _message_list() -> TypeAdapter[list[Message]]:
-    return TypeAdapter(list[Message])
 
 
 def _head() -> dict[str, Any]:

@@ -332,19 +332,26 @@ class SessionStore(ABC):
                 else:
                     yield m
 
-        def runs() -> Iterator[tuple[CommandRun, str | None]]:
-            for run in self.list_runs(session_id):
-                if run.damage:
-                    damaged.append(Damage("run", session_id, run.id, run.damage))
-                    continue
-                try:
-                    raw = self.run_output(run.id)
-                except Damaged as exc:
-                    damaged.append(Damage("output", session_id, run.id, str(exc)))
-                    raw = None
-                yield run, raw
+        return messages(), self.stream_runs(session_id, damaged)
 
-        return messages(), runs()
+    def stream_runs(self, session_id: str, damaged: list[Damage]) -> Iterator[tuple[CommandRun, str | None]]:
+        """The runs of `stream_contents`, each with its raw output, read as they are consumed."""
+        for run in self.list_runs(session_id):
+            if run.damage:
+                damaged.append(Damage("run", session_id, run.id, run.damage))
+                continue
+            try:
+                raw = self.run_output(run.id)
+            except Damaged as exc:
+                damaged.append(Damage("output", session_id, run.id, str(exc)))
+                raw = None
+            yield run, raw
+
+    def stream_message_wire(self, session_id: str, damaged: list[Damage]) -> Iterator[dict[str, Any]]:
+        """The messages of `stream_contents` in their wire form (`model_dump(mode="json",
+        by_alias=True)`: what an export writes), where the backend can, without a model each."""
+        for m in self.stream_contents(session_id, damaged)[0]:
+            yield m.model_dump(mode="json", by_alias=True)
 
     def find_damage(self, session_id: str) -> list[Damage]:
         """Every row of a session (its record, messages, runs, raw outputs) that does not read back."""

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 from functools import cache
 from typing import Any, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from ai_session.core import blob
 from ai_session.core.errors import Damaged, InvalidInput
@@ -38,7 +39,7 @@ from ai_session.core.models import (
     Template,
     Usage,
 )
-from ai_session.core.redact import redact, redact_data
+from ai_session.core.redact import json_is_clean, redact, redact_data
 from ai_session.core.store.base import SessionFilter
 
 Timestamp = Callable[[datetime], Any]
@@ -87,9 +88,38 @@ def _enum(kind: type[E], value: Any, fallback: E, damage: list[str], column: str
 
 def scrubbed(model: M) -> M:
     """The model with every text field redacted (the same object when nothing was secret)."""
-    data = model.model_dump(mode="json", include=set(text_fields(type(model))))
+    fields = text_fields(type(model))
+    text = _text_json(model, fields)
+    if text is not None and json_is_clean(text):  # one search of all its text finds most models clean
+        return model
+    data = model.model_dump(mode="json", include=set(fields))
     clean = redact_data(data, own_keys=True)
     return model if clean is data else type(model).model_validate({**model.model_dump(mode="json"), **clean})
+
+
+_ENCODE_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _text_json(model: BaseModel, fields: frozenset[str]) -> str | None:
+    """The model's text fields as one JSON text: their values as the C encoder writes them
+    (strings, None, plain containers: an append's), else as pydantic does (a nested model);
+    None for text that is not valid Unicode (searched string by string, refused later)."""
+    if not _custom_serializers(type(model)):
+        try:
+            return _ENCODE_JSON([getattr(model, name) for name in fields])
+        except (TypeError, ValueError):
+            pass
+    try:
+        return model.model_dump_json(include=set(fields))
+    except PydanticSerializationError:
+        return None
+
+
+@cache
+def _custom_serializers(kind: type[BaseModel]) -> bool:
+    """Whether the model writes a field otherwise than its value (then only pydantic's JSON is its text)."""
+    decorators = kind.__pydantic_decorators__
+    return bool(decorators.field_serializers or decorators.model_serializers)
 
 
 @cache
@@ -212,7 +242,7 @@ def numbered(
     """The messages as they will be stored (numbered, redacted) and their MESSAGE_COLS rows."""
     for m in messages:
         refuse_damaged(m, f"message #{m.seq}")
-    stored = [scrubbed(m.model_copy(update={"session_id": session_id, "seq": seq})) for m, seq in zip(messages, seqs, strict=True)]
+    stored = [scrubbed(m.replaced(session_id=session_id, seq=seq)) for m, seq in zip(messages, seqs, strict=True)]
     return stored, [_message_values(m, ts) for m in stored]
 
 
@@ -254,6 +284,48 @@ def message_from_row(r: Sequence[Any], parse: Parse) -> Message:
         "created_at": parse(r[5]), "tokens": r[6], "pinned": bool(r[7]), "agent": r[8], "run_id": r[9],
         **extra, "copy_of": r[14], "damage": "; ".join(damage) or None,
     })  # fmt: skip
+
+
+def message_wire(r: Sequence[Any]) -> dict[str, Any] | None:
+    """A message row (MESSAGE_COLS) in its model's wire form, `model_dump(mode="json",
+    by_alias=True)`, read straight from the columns (an export writes whole histories); None
+    for a row only `message_from_row` can tell: one that does not read back, or whose columns
+    hold what the store does not write (their model's serializer would then say otherwise)."""
+    created, tokens, extra_text = r[5], r[6], r[12]
+    if r[3] not in _ROLES or r[4] not in _KINDS or not (tokens is None or type(tokens) is int):
+        return None
+    created_text = created[:-6] + "Z" if type(created) is str and created.endswith("+00:00") else _utc_wire(created)
+    if created_text is None or (extra_text and ("NaN" in extra_text or "Infinity" in extra_text)):
+        return None  # not UTC; or a float JSON has no literal for (the model writes null)
+    try:
+        content = blob.unpack(bytes(r[10]), bool(r[11]), r[13])
+        extra = json.loads(extra_text) if extra_text else {}
+        covers, metadata = extra.get("covers"), extra.get("metadata", {})
+        usage = Usage(**extra["usage"]).model_dump(mode="json", by_alias=True) if "usage" in extra else None
+    except (Damaged, ValueError, TypeError, AttributeError):
+        return None
+    if not isinstance(metadata, dict) or ("covers" in extra and not (
+            type(covers) is list and len(covers) == 2 and all(type(c) is int for c in covers))):  # fmt: skip
+        return None
+    return {"id": r[2], "sessionId": r[0], "seq": r[1], "role": r[3], "content": content, "kind": r[4],
+            "createdAt": created_text, "tokens": tokens, "pinned": bool(r[7]), "agent": r[8], "runId": r[9],
+            "covers": covers, "usage": usage, "metadata": metadata, "copyOf": r[14], "damage": None}  # fmt: skip
+
+
+_ROLES = frozenset(Role._value2member_map_)
+_KINDS = frozenset(MessageKind._value2member_map_)
+
+
+def _utc_wire(value: Any) -> str | None:
+    """A stored UTC time as pydantic writes it (`...Z`): SQLite's ISO text or PostgreSQL's datetime."""
+    if type(value) is not str:
+        if not isinstance(value, datetime) or value.utcoffset() != _NO_OFFSET:
+            return None
+        value = value.isoformat()
+    return value[:-6] + "Z" if value.endswith("+00:00") else None
+
+
+_NO_OFFSET = timedelta(0)
 
 
 def _constructed(kind: type[M], fields: dict[str, Any]) -> M:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from ai_session.core.store.base import Totals
@@ -65,12 +66,17 @@ def sum_messages(rows: Iterable[Sequence[Any]]) -> MessageSums:
 
 def add_messages(execute: Execute, mark: str, session_id: str, rows: Iterable[Sequence[Any]]) -> None:
     """Add appended messages (rows as (role, kind, tokens, extra, copy_of)) to the kept totals."""
-    columns = ", ".join(MESSAGE_FIGURES)
-    added = ", ".join(f"{c} = message_totals.{c} + excluded.{c}" for c in MESSAGE_FIGURES)
-    sql = (f"INSERT INTO message_totals (session_id, kind, copies, {columns}) VALUES ({', '.join([mark] * 8)})"
-           f" ON CONFLICT (session_id, kind, copies) DO UPDATE SET {added}")  # fmt: skip
+    sql = add_sql(mark)
     for (kind, copies), figures in sum_messages(rows).items():
         execute(sql, (session_id, kind, copies, *figures))
+
+
+@cache
+def add_sql(mark: str) -> str:
+    """The upsert that adds to a session's kept message figures (built once: every append runs it)."""
+    added = ", ".join(f"{c} = message_totals.{c} + excluded.{c}" for c in MESSAGE_FIGURES)
+    return (f"INSERT INTO message_totals (session_id, kind, copies, {', '.join(MESSAGE_FIGURES)})"
+            f" VALUES ({', '.join([mark] * 8)}) ON CONFLICT (session_id, kind, copies) DO UPDATE SET {added}")  # fmt: skip
 
 
 def counted(execute: Execute, mark: str, run_raw: str, run_context: str, session_id: str) -> tuple[MessageSums, dict[bool, list[int]]]:

@@ -38,6 +38,7 @@ from ai_session.core.store.codec import (
     import_seqs,
     message_from_row,
     message_update,
+    message_wire,
     numbered,
     output_body,
     output_text,
@@ -227,12 +228,28 @@ class SQLStore(SessionStore):
     MESSAGE_BATCH = 2000
 
     def iter_messages(self, session_id: str) -> Iterator[Message]:
+        parse = self.dialect.parse_ts
+        return (message_from_row(r, parse) for r in self._message_rows(session_id))
+
+    def stream_message_wire(self, session_id: str, damaged: list[Damage]) -> Iterator[dict[str, Any]]:
+        parse = self.dialect.parse_ts
+        for r in self._message_rows(session_id):
+            item = message_wire(r)
+            if item is None:  # what only the model can tell (damage, an odd column): as the base does
+                m = message_from_row(r, parse)
+                if m.damage:
+                    damaged.append(Damage.of_message(m))
+                    continue
+                item = m.model_dump(mode="json", by_alias=True)
+            yield item
+
+    def _message_rows(self, session_id: str) -> Iterator[Sequence[Any]]:
         m = self.dialect.mark
         sql = f"SELECT {MESSAGE_COLS} FROM messages WHERE session_id = {m} AND seq > {m} ORDER BY seq LIMIT {m}"
         after = 0
         while True:  # by seq, not OFFSET: each batch is an index range, whatever came before
             rows = self._read(sql, (session_id, after, self.MESSAGE_BATCH))
-            yield from (message_from_row(r, self.dialect.parse_ts) for r in rows)
+            yield from rows
             if len(rows) < self.MESSAGE_BATCH:
                 return
             after = rows[-1][1]
@@ -242,11 +259,12 @@ class SQLStore(SessionStore):
         stored, rows = numbered(messages, session_id, seqs, d.ts)
         derived = [d.message_derived(m) for m in stored]
         extra = list(derived[0]) if derived else []
-        _executemany(
-            conn,
-            f"INSERT INTO messages ({', '.join([MESSAGE_COLS, *extra])}) VALUES ({d.marks(_count(MESSAGE_COLS) + len(extra))})",
-            [(*row, *more.values()) for row, more in zip(rows, derived, strict=True)],
-        )
+        values = [(*row, *more.values()) for row, more in zip(rows, derived, strict=True)]
+        sql = f"INSERT INTO messages ({', '.join([MESSAGE_COLS, *extra])}) VALUES ({d.marks(_count(MESSAGE_COLS) + len(extra))})"
+        if len(values) == 1:  # an append of one: a statement, not a cursor of its own
+            conn.execute(sql, values[0])
+        else:
+            _executemany(conn, sql, values)
         # role, kind, tokens, extra, copy_of of each row (MESSAGE_COLS)
         kept_totals.add_messages(conn.execute, d.mark, session_id, [(r[3], r[4], r[6], r[12], r[14]) for r in rows])
         return stored
