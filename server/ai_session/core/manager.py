@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     # start-up of what is imported here (the compressor, context assembly, providers, shells).
     from ai_session.core import ask as ask_flow
     from ai_session.core.compaction import CompactionResult
-    from ai_session.core.context import AssembledContext
+    from ai_session.core.context import AssembledContext, History
     from ai_session.core.providers import Provider
     from ai_session.core.shell.sessions import SessionShells
 
@@ -1005,18 +1005,36 @@ class SessionManager:
         strategy: str | None = None,
         window: int | None = None,
         prompt: str | None = None,
+        history: History | None = None,
     ) -> AssembledContext:
-        """The exact context the model would receive next (with `prompt` as the new turn)."""
+        """The exact context the model would receive next (with `prompt` as the new turn).
+        `history`: the session's `context_history`, when the caller has it up to date."""
         from ai_session.core import ask as ask_flow
-        from ai_session.core.context import assemble as assemble_context
+        from ai_session.core.context import assemble_from
 
         session = ref if isinstance(ref, Session) else self.resolve(ref)
         default_strategy = ask_flow.context_settings(self.sessions)
-        runs = {r.id: r for r in self._store.list_runs(session.id)}
-        return assemble_context(
-            session, self._store.list_messages(session.id), runs, max_tokens=max_tokens,
+        return assemble_from(
+            session, self.context_history(session) if history is None else history, max_tokens=max_tokens,
             strategy=strategy or default_strategy, window=window, prompt=prompt,
         )  # fmt: skip
+
+    def context_history(self, session: Session, kept: History | None = None) -> History:
+        """What contexts of `session` are assembled from: `kept` (made earlier for it) extended
+        by the messages appended since, else a fresh pass over its whole history. Only appends
+        may have happened since `kept` was made (a cache that follows the change log knows):
+        an edit or a delete needs a fresh one. The run a new command message names is final
+        when the message is appended (core/runs.py), so the runs read before it stay right."""
+        from ai_session.core.context import History
+
+        if kept is not None and kept.fits(session):
+            new = self._store.list_messages(session.id, after_seq=kept.last_seq)
+            named = {m.run_id for m in new if m.run_id and m.run_id not in kept.runs}
+            runs = [r for run_id in named if (r := self._store.get_run(run_id)) and r.session_id == session.id]
+            kept.extend(new, {r.id: r for r in runs})
+            return kept
+        runs_by_id = {r.id: r for r in self._store.list_runs(session.id)}
+        return History.of(session, self._store.list_messages(session.id), runs_by_id)
 
     async def acompact(
         self,

@@ -259,5 +259,5 @@ class Change(Model):
 
     id: int
     session_id: str | None
-    kind: str  # created | updated | deleted | message | run | template | pool
+    kind: str  # created | updated | deleted | message (appended) | edited (messages changed or removed) | run | template | pool | restored
     at: datetime

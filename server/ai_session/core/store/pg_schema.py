@@ -133,6 +133,17 @@ def _v4(conn: Any) -> None:
     kept_totals.refresh_all(conn.execute, "%s", "raw_tokens", "context_tokens")
 
 
+# v5: an edit, a delete or a prune of messages is logged as `edited`, no longer as an append
+# (`message`): a follower that keeps what it read of a session extends it after an append and
+# reads it again after anything else. Edits bump a counter of their own, as appends do theirs.
+_V5 = [
+    "ALTER TABLE sessions ADD COLUMN edits bigint NOT NULL DEFAULT 0",
+    "CREATE CONSTRAINT TRIGGER sessions_edit AFTER UPDATE OF edits ON sessions"
+    " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sessions_changed('edited')",
+    f"GRANT UPDATE (edits) ON sessions TO {USERS_ROLE}",
+]
+
+
 MIGRATIONS: list[Migration] = [
     [
         """CREATE TABLE sessions (
@@ -289,4 +300,5 @@ MIGRATIONS: list[Migration] = [
     _v2,
     _v3,
     _v4,
+    _V5,
 ]

@@ -95,8 +95,9 @@ class SQLStore(SessionStore):
 
     @abstractmethod
     def _log_edits(self, conn: Any, session_ids: Sequence[str]) -> None:
-        """Log edited or removed messages as an append is logged (one entry per session), in
-        the writing transaction: followers (editors, caches) hear of a pin or a prune."""
+        """Log edited or removed messages (one `edited` entry per session), in the writing
+        transaction: followers (editors, caches) hear of a pin or a prune, and tell it from an
+        append (`message`), after which what they read of the session still holds."""
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One statement in its own write transaction; returns the rows it changed."""

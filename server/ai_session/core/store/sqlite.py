@@ -153,7 +153,7 @@ class SQLiteStore(SQLStore):
         return self._write(work)
 
     def _log_edits(self, conn: sqlite3.Connection, session_ids: Sequence[str]) -> None:
-        conn.executemany("INSERT INTO changes (session_id, kind) VALUES (?, 'message')", [(s,) for s in session_ids])
+        conn.executemany("INSERT INTO changes (session_id, kind) VALUES (?, 'edited')", [(s,) for s in session_ids])
 
     # ------------------------------------------------------------------ change log
 
