@@ -41,7 +41,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import attrgetter
+from itertools import compress
 from typing import Any
 
 from ai_session.core.accounting import MESSAGE_OVERHEAD, saving, saving_text
@@ -54,7 +54,6 @@ STRATEGIES = ("sliding", "summarize", "preserve_important")
 DEFAULT_STRATEGY = "preserve_important"
 PARTS = ("system", "summary", "pinned", "recent", "prompt")
 TYPED = "typed"  # origin of a run a person typed in an attached terminal
-_seq = attrgetter("seq")
 
 
 @lru_cache(maxsize=512)
@@ -237,6 +236,7 @@ class History:
     last_seq: int = 0  # the newest message it has seen
     system: list[Message] = field(default_factory=list)  # system-role messages
     live: list[Message] = field(default_factory=list)  # every other turn that may be sent, in seq order
+    live_seqs: list[int] = field(default_factory=list)  # their seqs
     important: list[Message] = field(default_factory=list)  # of live: pinned items and decisions
     summaries: list[Message] = field(default_factory=list)
     unreadable: list[int] = field(default_factory=list)  # seqs whose text did not read back: left out, and said so
@@ -261,7 +261,7 @@ class History:
         # per-message function calls except for command runs.
         SUMMARY, COMMAND, DECISION, SYSTEM = MessageKind.SUMMARY, MessageKind.COMMAND, MessageKind.DECISION, Role.SYSTEM
         overhead, runs_get, typed_hidden = MESSAGE_OVERHEAD, self.runs.get, not self.share_terminal
-        live, important, system = self.live, self.important, self.system
+        live, live_seqs, important, system = self.live, self.live_seqs, self.important, self.system
         raw_history = raw_commands = 0
         for m in messages:
             if m.damage is not None:
@@ -286,6 +286,7 @@ class History:
                 system.append(m)
             else:
                 live.append(m)
+                live_seqs.append(m.seq)
                 if m.pinned or kind is DECISION:
                     important.append(m)
         self.raw_history += raw_history
@@ -347,7 +348,7 @@ def assemble_from(
     parts = {name: ContextPart(name) for name in PARTS}
     acct = Accounting(raw_history=history.raw_history, raw_commands=history.raw_commands)
     items: dict[str, list[ContextItem]] = {name: [] for name in PARTS}
-    SUMMARY, COMMAND, DECISION = MessageKind.SUMMARY, MessageKind.COMMAND, MessageKind.DECISION
+    SUMMARY, COMMAND = MessageKind.SUMMARY, MessageKind.COMMAND
     overhead = MESSAGE_OVERHEAD
     runs_get = history.runs.get
     shared = bool(session.metadata.get("shared"))
@@ -431,22 +432,33 @@ def assemble_from(
 
     # Candidates for the recent window: live turns outside every summary's range (found by
     # bisection, live is in seq order) and, with preserve_important, not pinned/decisions.
+    # Only the newest few are looked at one by one: the rest is list slices and their seqs
+    # (a long history's older turns cost no per-message work here).
+    live_seqs = history.live_seqs
     spans_out = [(0, len(live))]
     for lo, hi in ranges:
-        a = bisect_left(live, lo, key=_seq)
-        b = bisect_right(live, hi, key=_seq)
+        a = bisect_left(live_seqs, lo)
+        b = bisect_right(live_seqs, hi)
         spans_out = [piece for s0, s1 in spans_out for piece in ((s0, min(s1, a)), (max(s0, b), s1)) if piece[0] < piece[1]]
     candidates: list[Message] = []
+    candidate_seqs: list[int] = []
     for s0, s1 in spans_out:
         candidates += live[s0:s1]
+        candidate_seqs += live_seqs[s0:s1]
     if preserve and important:
-        candidates = [m for m in candidates if not (m.pinned or m.kind is DECISION)]
+        sent_anyway = {m.seq for m in important}
+        keep = [seq not in sent_anyway for seq in candidate_seqs]
+        candidates, candidate_seqs = list(compress(candidates, keep)), list(compress(candidate_seqs, keep))
 
     start = 0
-    if window is not None:
-        users = [i for i, m in enumerate(candidates) if m.role is Role.USER]
-        if len(users) >= window:
-            start = users[-window]
+    if window is not None:  # at the window-th user turn from the end, if there are that many
+        users = 0
+        for i in range(len(candidates) - 1, -1, -1):
+            if candidates[i].role is Role.USER:
+                users += 1
+                if users == window:
+                    start = i
+                    break
     recent: list[tuple[Message, int]] = []
     index = len(candidates) - 1
     while index >= start:
@@ -462,7 +474,7 @@ def assemble_from(
         index -= 1
     for m, cost in reversed(recent):
         take("recent", m, cost)
-    dropped = [m.seq for m in candidates[: index + 1]]
+    dropped = candidate_seqs[: index + 1]
     parts["recent"].dropped = dropped
     over_budget = index + 1 - start
     needs_compaction = strategy != "sliding" and over_budget > 0
