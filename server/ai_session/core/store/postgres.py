@@ -503,4 +503,5 @@ DIALECT = Dialect(
     message_derived=lambda m: {"cost_usd": _cost(m)},
     run_derived=lambda run: {"raw_tokens": run.raw_tokens, "context_tokens": run.context_tokens},
     for_update=" FOR UPDATE",
+    session_model="(s.data::json ->> 'model')",
 )

@@ -368,4 +368,5 @@ DIALECT = Dialect(
     message_cost=_MESSAGE_COST,
     run_raw=_RUN_RAW,
     run_context=_RUN_CONTEXT,
+    session_model="json_extract(s.data, '$.model')",
 )
