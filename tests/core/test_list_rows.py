@@ -54,7 +54,7 @@ def test_rows_are_the_listed_sessions_with_their_kept_totals(manager: SessionMan
         listed = [s.table_row() for s in manager.listing(**filters)]  # type: ignore[arg-type]
         assert listed and listed == _reference(manager, **filters), filters
     by_name = {s.name: s for s in manager.listing(include_pool=True)}
-    assert by_name["ab"].copied["messages"] == 3 and by_name["a"].copied["messages"] == 0
+    assert by_name["ab"].copied.messages == 3 and by_name["a"].copied.messages == 0
     assert by_name["ab"].messages == 3 and by_name["stale"].status == "idle"
 
 

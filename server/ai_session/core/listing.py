@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections import namedtuple
 from datetime import UTC, datetime, timedelta
 
 from ai_session.core.versions import REDACTION_RULES, SQLITE_SCHEMA
@@ -26,21 +27,31 @@ if TYPE_CHECKING:
 IDLE_AFTER = timedelta(hours=1)
 STATUSES = ("active", "idle", "paused", "ended", "pool")
 
-# A session's figures, whole (its copies included), each followed by the part its copies make.
-MESSAGE_FIGURES = ("messages", "message_tokens", "cost_usd", "history_raw_tokens", "history_context_tokens")
-RUN_FIGURES = ("runs", "raw_tokens", "context_tokens")
-COLUMNS = ("id", "name", "status", "agent", "role", "last_active", "model", "summaries")
+# A session's figures (each whole, its copies included, then the part its copies make in the
+# query's columns), from its kept message totals, then from its kept run totals.
+Figures = namedtuple("Figures", ["messages", "message_tokens", "cost_usd", "history_raw_tokens",
+                                 "history_context_tokens", "runs", "raw_tokens", "context_tokens"])  # fmt: skip
+MESSAGE_FIGURES, RUN_FIGURES = Figures._fields[:5], Figures._fields[5:]
+COLUMNS = ("id", "name", "status", "agent", "role", "last_active", "model", "summaries", "counted")
+
+
+def _sum(expression: str) -> str:
+    """A sum as the same type on both databases (PostgreSQL sums integers as numeric)."""
+    kind = "DOUBLE PRECISION" if "cost" in expression else "BIGINT"
+    return f"CAST(SUM({expression}) AS {kind})"
 
 
 def _both(expression: str, name: str) -> str:
-    return f"SUM({expression}) AS {name}, SUM(CASE WHEN copies THEN {expression} ELSE 0 END) AS copied_{name}"
+    return f"{_sum(expression)} AS {name}, {_sum(f'CASE WHEN copies THEN {expression} ELSE 0 END')} AS copied_{name}"
 
 
 _MESSAGES = ", ".join(_both(column, name) for column, name in zip(
     ("messages", "tokens", "cost_usd", "history_raw", "history_context"), MESSAGE_FIGURES, strict=True))  # fmt: skip
 _RUNS = ", ".join(_both(column, column) for column in RUN_FIGURES)
-_FIGURES = ", ".join(f"COALESCE({t}.{n}, 0), COALESCE({t}.copied_{n}, 0)"
-                     for t, names in (("m", MESSAGE_FIGURES), ("r", RUN_FIGURES)) for n in names)  # fmt: skip
+_SUMMARIES = _sum("CASE WHEN kind = 'summary' THEN messages ELSE 0 END")
+_FIGURES = ", ".join(f"COALESCE({t}.{n}, {zero}), COALESCE({t}.copied_{n}, {zero})"
+                     for t, names in (("m", MESSAGE_FIGURES), ("r", RUN_FIGURES)) for n in names
+                     for zero in ["0.0" if n == "cost_usd" else "0"])  # fmt: skip
 
 
 def wanted(statuses: Sequence[str] | None, include_pool: bool) -> list[str] | None:
@@ -67,9 +78,10 @@ def query(mark: str, idle_before: Any, *, statuses: Sequence[str] | None = None,
             where.append(f"s.{column} = {mark}")
             params.append(value)
     sql = (
-        f"SELECT s.id, s.name, {status}, s.agent, s.role, s.last_active, {model}, COALESCE(m.summaries, 0), {_FIGURES}"
+        f"SELECT s.id, s.name, {status}, s.agent, s.role, s.last_active, {model}, COALESCE(m.summaries, 0),"
+        f" m.session_id IS NOT NULL OR r.session_id IS NOT NULL, {_FIGURES}"
         f" FROM sessions s"
-        f" LEFT JOIN (SELECT session_id, {_MESSAGES}, SUM(CASE WHEN kind = 'summary' THEN messages ELSE 0 END)"
+        f" LEFT JOIN (SELECT session_id, {_MESSAGES}, {_SUMMARIES}"
         f" AS summaries FROM message_totals GROUP BY session_id) m ON m.session_id = s.id"
         f" LEFT JOIN (SELECT session_id, {_RUNS} FROM run_totals GROUP BY session_id) r ON r.session_id = s.id"
         f" WHERE {' AND '.join(where)} ORDER BY s.last_active DESC, s.id DESC"
@@ -79,7 +91,7 @@ def query(mark: str, idle_before: Any, *, statuses: Sequence[str] | None = None,
 
 class Listed:
     """One session of a listing: its columns and kept totals as plain values. `copied` holds
-    the part of each figure its copies (merge, fork, import) make, by figure name."""
+    the part of each figure its copies (merge, fork, import) make."""
 
     __slots__ = (*COLUMNS, *MESSAGE_FIGURES, *RUN_FIGURES, "copied")
     id: str
@@ -87,9 +99,10 @@ class Listed:
     status: str  # as listed: an active session untouched for IDLE_AFTER is idle
     agent: str | None
     role: str | None
-    last_active: str
+    last_active: str | datetime  # as the store keeps it: ISO text (SQLite) or a datetime
     model: str | None  # None where the store was not asked for it
     summaries: int
+    counted: bool  # whether it has kept totals at all (a message or a run)
     messages: int
     message_tokens: int
     cost_usd: float
@@ -98,23 +111,21 @@ class Listed:
     runs: int
     raw_tokens: int
     context_tokens: int
+    copied: Figures
 
-    def __init__(self, row: Sequence[Any], last_active: str) -> None:
-        self.id, self.name, self.status, self.agent, self.role, _, self.model, summaries = row[:8]
-        self.last_active = last_active  # ISO text
-        self.summaries = int(summaries)
-        self.copied: dict[str, int | float] = {}
-        for i, figure in enumerate((*MESSAGE_FIGURES, *RUN_FIGURES)):
-            whole, copied = row[8 + 2 * i], row[9 + 2 * i]
-            number = float if figure == "cost_usd" else int  # PostgreSQL sums come back as Decimal
-            setattr(self, figure, number(whole))
-            self.copied[figure] = number(copied)
+    def __init__(self, row: Sequence[Any]) -> None:
+        (self.id, self.name, self.status, self.agent, self.role, self.last_active, self.model, self.summaries,
+         self.counted) = row[:9]  # fmt: skip
+        (self.messages, self.message_tokens, self.cost_usd, self.history_raw_tokens, self.history_context_tokens,
+         self.runs, self.raw_tokens, self.context_tokens) = row[9::2]  # fmt: skip
+        self.copied = Figures._make(row[10::2])
 
     def table_row(self) -> list[Any]:
         """What `ai-session list` shows of it (cli/listing.py), as the session host sends it: a
         list, not an object, so the host's reply is small and its redaction has no keys to scan."""
+        last = self.last_active if isinstance(self.last_active, str) else self.last_active.isoformat()
         return [self.name, self.status, self.agent, self.role, self.messages, self.message_tokens, self.raw_tokens,
-                self.context_tokens, self.last_active]  # fmt: skip
+                self.context_tokens, last]  # fmt: skip
 
 
 def read_only(store: str, *, statuses: Sequence[str] | None = None, agent: str | None = None,
@@ -138,7 +149,7 @@ def read_only(store: str, *, statuses: Sequence[str] | None = None, agent: str |
         if level is None or int(level[0]) < REDACTION_RULES:
             return None
         sql, params = query("?", (datetime.now(UTC) - IDLE_AFTER).isoformat(), statuses=statuses, agent=agent, role=role)
-        return [Listed(row, row[5]) for row in db.execute(sql, params)]
+        return [Listed(row) for row in db.execute(sql, params)]
     except (sqlite3.Error, ValueError):
         return None
     finally:

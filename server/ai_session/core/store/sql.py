@@ -210,7 +210,7 @@ class SQLStore(SessionStore):
         d = self.dialect
         sql, params = listing_query.query(d.mark, d.ts(utcnow() - listing_query.IDLE_AFTER), statuses=statuses,
                                           agent=agent, role=role, model=d.session_model)  # fmt: skip
-        return [listing_query.Listed(r, d.parse_ts(r[5]).isoformat()) for r in self._read(sql, params)]
+        return [listing_query.Listed(r) for r in self._read(sql, params)]
 
     def delete_session(self, session_id: str) -> bool:
         return self._execute(f"DELETE FROM sessions WHERE id = {self.dialect.mark}", (session_id,)) > 0
