@@ -70,11 +70,12 @@ def _from_host(which: dict[str, Any]) -> list[list[Any]] | None:
 
 
 def _read_only(which: dict[str, Any]) -> list[list[Any]] | None:
-    """The rows, from the store opened read-only here; None when it cannot be read that way."""
+    """The rows, from the store opened read-only here; None when it cannot be read that way.
+    The config is loaded as every command loads it: a bad value is an error here too."""
     from ai_session.core import listing
-    from ai_session.core.location import locate
+    from ai_session.core.config import Config
 
-    listed = listing.read_only(locate()[1], statuses=listing.wanted(which["statuses"], which["includePool"]),
+    listed = listing.read_only(Config.load().store_url, statuses=listing.wanted(which["statuses"], which["includePool"]),
                                agent=which["agent"], role=which["role"])  # fmt: skip
     return None if listed is None else [s.table_row() for s in listed]
 
