@@ -308,7 +308,7 @@ def command_split(m: Message, cost: int, runs_get: Callable[[str], CommandRun | 
 
 def assemble(
     session: Session,
-    messages: Sequence[Message],
+    messages: Sequence[Message] | History,
     runs: Mapping[str, CommandRun] | None = None,
     *,
     max_tokens: int | None = None,
@@ -317,28 +317,15 @@ def assemble(
     prompt: str | None = None,
     prompt_tokens: int | None = None,
 ) -> AssembledContext:
-    """The context for `session` from its stored `messages` (oldest first); see `assemble_from`."""
-    return assemble_from(session, History.of(session, messages, runs), max_tokens=max_tokens, strategy=strategy,
-                         window=window, prompt=prompt, prompt_tokens=prompt_tokens)
-
-
-def assemble_from(
-    session: Session,
-    history: History,
-    *,
-    max_tokens: int | None = None,
-    strategy: str = DEFAULT_STRATEGY,
-    window: int | None = None,
-    prompt: str | None = None,
-    prompt_tokens: int | None = None,
-) -> AssembledContext:
-    """The context for `session` from its `history` (see History).
+    """The context for `session` from its stored `messages` (oldest first) and the `runs` they
+    name, or from its `History` already gathered (which holds both).
 
     `window`: keep only the last N user turns (and what followed them) in the recent part.
     `prompt`: the new user turn, always included; pass `prompt_tokens` when already counted.
     In a shared session (several agents write it) each turn an agent wrote is sent as
     `[agent] text`, so the model knows who said what; the labels are counted in the budget.
     """
+    history = messages if isinstance(messages, History) else History.of(session, messages, runs)
     check_strategy(strategy)
     budget = max_tokens if max_tokens is not None else session.max_tokens
     if budget <= 0:

@@ -1007,11 +1007,11 @@ class SessionManager:
         """The exact context the model would receive next (with `prompt` as the new turn).
         `history`: the session's `context_history`, when the caller has it up to date."""
         from ai_session.core import ask as ask_flow
-        from ai_session.core.context import assemble_from
+        from ai_session.core.context import assemble as assemble_context
 
         session = ref if isinstance(ref, Session) else self.resolve(ref)
         default_strategy = ask_flow.context_settings(self.sessions)
-        return assemble_from(
+        return assemble_context(
             session, self.context_history(session) if history is None else history, max_tokens=max_tokens,
             strategy=strategy or default_strategy, window=window, prompt=prompt,
         )  # fmt: skip
