@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from ai_session.core import listing as listing_query
 from ai_session.core.errors import Conflict, StoreError
 from ai_session.core.models import (
     Change,
@@ -28,7 +29,6 @@ from ai_session.core.models import (
     utcnow,
 )
 from ai_session.core.store import kept_totals, quarantine
-from ai_session.core import listing as listing_query
 from ai_session.core.store.base import CopyRow, Damage, Quarantined, SessionFilter, SessionStore, Totals
 from ai_session.core.store.codec import (
     MESSAGE_COLS,
