@@ -204,7 +204,7 @@ def check_strategy(strategy: str) -> str:
     return strategy
 
 
-def message_cost(message: Message) -> int:
+def message_cost(message: Message | Turn) -> int:
     tokens = message.tokens if message.tokens is not None else _count(message.content)
     return tokens + MESSAGE_OVERHEAD
 
@@ -222,6 +222,29 @@ def active_summaries(messages: Sequence[Message]) -> list[Message]:
     return chosen
 
 
+class Turn:
+    """What assembly reads of a stored message, without the rest of its record: a history kept
+    across requests holds these (100,000 turns in some 30 MB instead of 200 MB of models)."""
+
+    __slots__ = ("agent", "content", "covers", "kind", "pinned", "role", "run_id", "seq", "tokens")
+    seq: int
+    role: Role
+    kind: MessageKind
+    tokens: int | None
+    pinned: bool
+    agent: str | None
+    content: str
+    run_id: str | None
+    covers: tuple[int, int] | None
+
+    def __init__(self, m: Message) -> None:
+        self.seq, self.role, self.kind, self.tokens, self.pinned = m.seq, m.role, m.kind, m.tokens, m.pinned
+        self.agent, self.content, self.run_id, self.covers = m.agent, m.content, m.run_id, m.covers
+
+
+Said = Message | Turn  # a turn as assembly reads it
+
+
 @dataclass(eq=False)
 class History:
     """What `assemble` needs from a session's stored messages, gathered in one pass over them:
@@ -232,20 +255,22 @@ class History:
 
     session_id: str
     share_terminal: bool  # whether typed commands count (see hidden_from_model)
+    kept: bool = False  # kept across requests: turns are held as `Turn`s, not whole messages
     runs: dict[str, CommandRun] = field(default_factory=dict)
     last_seq: int = 0  # the newest message it has seen
-    system: list[Message] = field(default_factory=list)  # system-role messages
-    live: list[Message] = field(default_factory=list)  # every other turn that may be sent, in seq order
+    system: list[Said] = field(default_factory=list)  # system-role messages
+    live: list[Said] = field(default_factory=list)  # every other turn that may be sent, in seq order
     live_seqs: list[int] = field(default_factory=list)  # their seqs
-    important: list[Message] = field(default_factory=list)  # of live: pinned items and decisions
+    important: list[Said] = field(default_factory=list)  # of live: pinned items and decisions
     summaries: list[Message] = field(default_factory=list)
     unreadable: list[int] = field(default_factory=list)  # seqs whose text did not read back: left out, and said so
     raw_history: int = 0
     raw_commands: int = 0
 
     @classmethod
-    def of(cls, session: Session, messages: Sequence[Message], runs: Mapping[str, CommandRun] | None = None) -> History:
-        history = cls(session.id, session.share_terminal)
+    def of(cls, session: Session, messages: Sequence[Message], runs: Mapping[str, CommandRun] | None = None, *,
+           kept: bool = False) -> History:  # fmt: skip
+        history = cls(session.id, session.share_terminal, kept)
         history.extend(messages, runs)
         return history
 
@@ -260,7 +285,7 @@ class History:
         # This loop is the hot path of a fresh pass: cached counts, enum identity checks, no
         # per-message function calls except for command runs.
         SUMMARY, COMMAND, DECISION, SYSTEM = MessageKind.SUMMARY, MessageKind.COMMAND, MessageKind.DECISION, Role.SYSTEM
-        overhead, runs_get, typed_hidden = MESSAGE_OVERHEAD, self.runs.get, not self.share_terminal
+        overhead, runs_get, typed_hidden, kept = MESSAGE_OVERHEAD, self.runs.get, not self.share_terminal, self.kept
         live, live_seqs, important, system = self.live, self.live_seqs, self.important, self.system
         raw_history = raw_commands = 0
         for m in messages:
@@ -282,20 +307,21 @@ class History:
                 raw_history += framing
             else:
                 raw_history += t + overhead
+            turn = Turn(m) if kept else m
             if m.role is SYSTEM:
-                system.append(m)
+                system.append(turn)
             else:
-                live.append(m)
+                live.append(turn)
                 live_seqs.append(m.seq)
                 if m.pinned or kind is DECISION:
-                    important.append(m)
+                    important.append(turn)
         self.raw_history += raw_history
         self.raw_commands += raw_commands
         if messages:
             self.last_seq = max(self.last_seq, messages[-1].seq)
 
 
-def command_split(m: Message, cost: int, runs_get: Callable[[str], CommandRun | None]) -> tuple[int, int, int]:
+def command_split(m: Said, cost: int, runs_get: Callable[[str], CommandRun | None]) -> tuple[int, int, int]:
     """(raw, context, framing) of a command message: its run's own figures (the one
     definition, core/accounting.py) and the rest of the message's cost (its `$ cmd` header,
     the message overhead), which is the same with or without ai-session."""
@@ -343,10 +369,10 @@ def assemble(
     live = history.live
     important = history.important if preserve else []
 
-    def label(m: Message) -> str:
+    def label(m: Said) -> str:
         return f"[{m.agent}] " if shared and m.agent and m.role is not Role.SYSTEM else ""
 
-    def take(part: str, m: Message, cost: int) -> None:
+    def take(part: str, m: Said, cost: int) -> None:
         is_command = m.kind is COMMAND
         raw = cost
         if is_command:
@@ -392,7 +418,7 @@ def assemble(
     ranges = [m.covers for m in summaries if m.covers]
 
     if preserve:
-        kept: list[tuple[Message, int]] = []
+        kept: list[tuple[Said, int]] = []
         for m in reversed(important):
             cost = message_cost(m) + (_count(label(m)) if shared else 0)
             if cost <= remaining:
@@ -427,7 +453,7 @@ def assemble(
         a = bisect_left(live_seqs, lo)
         b = bisect_right(live_seqs, hi)
         spans_out = [piece for s0, s1 in spans_out for piece in ((s0, min(s1, a)), (max(s0, b), s1)) if piece[0] < piece[1]]
-    candidates: list[Message] = []
+    candidates: list[Said] = []
     candidate_seqs: list[int] = []
     for s0, s1 in spans_out:
         candidates += live[s0:s1]
@@ -446,7 +472,7 @@ def assemble(
                 if users == window:
                     start = i
                     break
-    recent: list[tuple[Message, int]] = []
+    recent: list[tuple[Said, int]] = []
     index = len(candidates) - 1
     while index >= start:
         m = candidates[index]

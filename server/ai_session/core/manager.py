@@ -1031,7 +1031,7 @@ class SessionManager:
             kept.extend(new, {r.id: r for r in runs})
             return kept
         runs_by_id = {r.id: r for r in self._store.list_runs(session.id)}
-        return History.of(session, self._store.list_messages(session.id), runs_by_id)
+        return History.of(session, self._store.list_messages(session.id), runs_by_id, kept=True)
 
     async def acompact(
         self,
