@@ -148,9 +148,10 @@ def _add(row: StatsRow, t: Totals | Listed | Figures, per_token: float, history:
 
 def _own(s: Listed) -> Figures:
     """A session's kept totals without what its copies add."""
-    return Figures._make(whole - copied for whole, copied in zip((
-        s.messages, s.message_tokens, s.cost_usd, s.history_raw_tokens, s.history_context_tokens, s.runs, s.raw_tokens,
-        s.context_tokens), s.copied, strict=True))  # fmt: skip
+    c = s.copied
+    return Figures(s.messages - c.messages, s.message_tokens - c.message_tokens, s.cost_usd - c.cost_usd,
+                   s.history_raw_tokens - c.history_raw_tokens, s.history_context_tokens - c.history_context_tokens,
+                   s.runs - c.runs, s.raw_tokens - c.raw_tokens, s.context_tokens - c.context_tokens)
 
 
 def _kept_total(service: Sessions, sessions: dict[str, Listed], per_token: Callable[[Listed], float],
