@@ -16,10 +16,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ai_session.core.errors import InvalidInput
 from ai_session.core.location import APP, config_path, data_home, read_config, store_url
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`list` loads the config)
+if TYPE_CHECKING:
+    from typing import Any
 
 # The context budget of a new session, unless configured. (Defined here, not with the models:
 # loading the config imports no pydantic, for the commands that never build a model.)
