@@ -159,6 +159,11 @@ def test_list_is_answered_by_a_running_host_and_never_starts_one(cli: CLI, home:
         cli(*argv)
     with pytest.raises(HostUnavailable):
         connect(start=False)  # listing started no host
+    # Without a host, the table is read from the store opened read-only: no models, no store classes.
+    loaded = modules_after(home, "list")
+    assert "ai_session.core.listing" in loaded
+    assert not [m for m in loaded for heavy in ("pydantic", "tiktoken", "asyncio", "ai_session.core.manager",
+                                                "ai_session.core.store", "ai_session.core.models") if m == heavy or m.startswith(heavy + ".")]  # fmt: skip
     cli("exec", "a", "echo hi")  # now one runs
     for argv in lines:
         via_host, here = cli(*argv).stdout, cli(*argv, env={"AI_SESSION_HOST": "off"}).stdout

@@ -99,6 +99,32 @@ def test_an_imported_backup_counts_as_active_for_clearing(manager, tmp_path):
     assert kept.last_active > weeks_ago + timedelta(days=19)
 
 
+def test_stats_over_all_time_from_kept_totals_are_the_figures_summed_from_the_rows(manager, tmp_path):
+    """All-time stats read the kept totals with the sessions in one query; a period that
+    covers everything sums the same figures from the stored rows (merges, forks, imports and
+    their copies, answers' history figures, summaries, priced and unpriced models)."""
+    a = _with_history(manager, "a", commands=3)
+    _with_history(manager, "b", commands=2)
+    manager.add_messages(a, [Message(role="assistant", content="sent less", metadata={"context": {
+        "rawHistory": 900, "contextHistory": 300}}), Message(role="system", kind="summary", content="older turns",
+                                                            covers=(1, 2))])  # fmt: skip
+    manager.create("empty", agent="claude")  # nothing counted: in neither
+    manager.create("local", model="llama3", agent="codex")
+    manager.add_message("local", "user", "unpriced")
+    manager.merge(["a", "b"], "ab")
+    manager.fork("a", name="a-fork")
+    manager.import_file(manager.export("b", tmp_path / "b.json"))
+    for options in ({"savings": True, "efficiency": True}, {"group_by": "agent", "savings": True}, {"agent": "codex"}):
+        kept, summed = manager.stats(**options), manager.stats(period=timedelta(days=3650), **options)
+        assert [r.as_dict() for r in kept.rows] == [r.as_dict() for r in summed.rows], options
+        # (dollar figures are rounded to 6 places: float sums in another order may round apart)
+        assert kept.total.as_dict() == pytest.approx(summed.total.as_dict(), abs=1.1e-6), options
+        assert kept.copies == summed.copies and kept.compactions == summed.compactions
+    report = manager.stats(savings=True, efficiency=True)
+    assert "empty" not in {r.key for r in report.rows} and report.compactions["a"] == 1
+    assert report.total.history_raw_tokens == 900 and report.copies > 0
+
+
 def test_stats_count_each_run_and_message_once_however_many_copies(manager, tmp_path):
     a = _with_history(manager, "a", commands=3)
     b = _with_history(manager, "b", commands=2)

@@ -10,7 +10,7 @@ from pathlib import Path
 from ai_session.core.config import Config
 from ai_session.core.manager import SessionManager
 from ai_session.core.models import CommandRun, Diagnostic, Message, PoolConfig, RunStatus, Session, Template
-from ai_session.core.redact import RULES_VERSION
+from ai_session.core.versions import REDACTION_RULES
 from ai_session.core.store.schema import META_TABLE, MIGRATIONS
 from tests.security.fakes import found, plant
 from tests.security.probe import _zstd_bodies
@@ -91,7 +91,7 @@ def test_opening_a_store_kept_under_older_rules_redacts_it_and_vacuums(home: Pat
 
     m = SessionManager(Config.load())  # the upgrade step runs on open
     try:
-        assert m.sessions.store.redaction_level() == RULES_VERSION
+        assert m.sessions.store.redaction_level() == REDACTION_RULES
         assert m.sessions.store._read("PRAGMA user_version")[0][0] == len(MIGRATIONS)
         view = m.show("old", history=True, limit=0)
         assert "[REDACTED" in view.messages[0].content

@@ -449,7 +449,7 @@ export interface Session {
 
 export interface SessionChange {
   sessionId: string | null;
-  /** created | updated | deleted | message | run | template | pool | restored (the whole store) */
+  /** created | updated | deleted | message (appended) | edited (messages changed or removed) | run | template | pool | restored (the whole store) */
   kind: string;
 }
 

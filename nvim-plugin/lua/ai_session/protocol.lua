@@ -343,7 +343,7 @@
 
 ---@class ai_session.SessionChange
 ---@field sessionId string|nil
----@field kind string created | updated | deleted | message | run | template | pool | restored (the whole store)
+---@field kind string created | updated | deleted | message (appended) | edited (messages changed or removed) | run | template | pool | restored (the whole store)
 
 ---@class ai_session.SessionDetail
 ---@field summary ai_session.SessionSummary

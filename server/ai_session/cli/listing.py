@@ -1,11 +1,12 @@
 """`ai-session list`: the sessions, newest activity first.
 
-The table is answered by the session host when one is running: its store is open and its
-models built, so this process imports the standard library and the socket client only
-(importing pydantic and building the models cost more than the whole listing). A host is
-never started only to list; without one, and for `--format json` and `--detailed` (every
-field of every session), the store is read in this process. Either way the table is built
-here, by `table`, from rows of the same shape (`_row`).
+The table is answered by the session host when one is running (its store is open); without
+one, by reading an SQLite store read-only here (core/listing.py). Either way this process
+imports the standard library only: importing pydantic and building a model per session cost
+more than the whole listing. A host is never started only to list. `--format json` and
+`--detailed` (every field of every session), and a store the read-only path cannot read as
+it is (a team store, one to upgrade first), open the store as every command does. The table
+is built here, by `table`, from rows of one shape (core/listing.py `Listed.table_row`).
 """
 
 from __future__ import annotations
@@ -42,8 +43,12 @@ def list_sessions(_: None, a: argparse.Namespace) -> Result:
     the table, as it has the store open."""
     which = {"statuses": [flag for flag in STATUS_FLAGS if getattr(a, flag)], "agent": a.agent, "role": a.role,
              "includePool": a.pool or a.all}  # fmt: skip
-    if a.format == "table" and not a.detailed and (listed := _from_host(which)) is not None:
-        return Result(view=table(listed))
+    if a.format == "table" and not a.detailed:
+        listed = _from_host(which)
+        if listed is None:
+            listed = _read_only(which)
+        if listed is not None:
+            return Result(view=table(listed))
     from ai_session.core.manager import SessionManager
 
     m = SessionManager()
@@ -64,10 +69,23 @@ def _from_host(which: dict[str, Any]) -> list[list[Any]] | None:
         return None  # no host (or one that cannot list): read the store here
 
 
+def _read_only(which: dict[str, Any]) -> list[list[Any]] | None:
+    """The rows, from the store opened read-only here; None when it cannot be read that way.
+    The config is loaded as every command loads it: a bad value is an error here too."""
+    from ai_session.core import listing
+    from ai_session.core.config import Config
+
+    listed = listing.read_only(Config.load().store_url, statuses=listing.wanted(which["statuses"], which["includePool"]),
+                               agent=which["agent"], role=which["role"])  # fmt: skip
+    return None if listed is None else [s.table_row() for s in listed]
+
+
 def _listed_here(m: SessionManager, a: argparse.Namespace, which: dict[str, Any]) -> Result:
     from ai_session.cli.views import detail_fields, details_json, session_json
     from ai_session.core.store import Totals
 
+    if a.format == "table" and not a.detailed:
+        return Result(view=table(rows(m, which)))
     sessions = m.list(**_filters(which))
     totals = m.totals(sessions)
     data = [session_json(s, totals.get(s.id, Totals())) for s in sessions]
@@ -78,17 +96,13 @@ def _listed_here(m: SessionManager, a: argparse.Namespace, which: dict[str, Any]
             entry["details"] = details_json(details)
             blocks += [f"{s.name}", detail_fields(s, totals.get(s.id, Totals()), details), ""]
         return Result(data=data, view=blocks[:-1] or EMPTY)
-    return Result(data=data, view=table([_row(s, totals.get(s.id, Totals())) for s in sessions]))
+    return Result(data=data)
 
 
 def rows(m: SessionManager, which: dict[str, Any]) -> list[list[Any]]:
     """What the table shows of each session `which` selects (statuses, agent, role,
     includePool), as the session host sends it: plain JSON values, no session record parsed."""
-    from ai_session.core.store import Totals
-
-    listed = m.list_rows(**_filters(which))
-    totals = m.totals(listed)
-    return [_row(s, totals.get(s.id, Totals())) for s in listed]
+    return [s.table_row() for s in m.listing(**_filters(which))]
 
 
 def _filters(which: dict[str, Any]) -> dict[str, Any]:
@@ -96,13 +110,6 @@ def _filters(which: dict[str, Any]) -> dict[str, Any]:
 
     return {"statuses": [SessionStatus(s) for s in which.get("statuses") or ()] or None, "agent": which.get("agent"),
             "role": which.get("role"), "include_pool": bool(which.get("includePool"))}  # fmt: skip
-
-
-def _row(s: Any, t: Any) -> list[Any]:
-    """A session (or a listing's row of one) and its totals, as the table reads them: a list, not
-    an object, so the host's reply is small and its redaction has no keys to scan."""
-    return [s.name, s.status.value, s.agent, s.role, t.messages, t.message_tokens, t.raw_tokens, t.context_tokens,
-            s.last_active.isoformat()]  # fmt: skip
 
 
 def table(listed: Sequence[Sequence[Any]]) -> Table:

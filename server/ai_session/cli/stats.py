@@ -84,7 +84,7 @@ def stats(m: SessionManager, a: argparse.Namespace) -> Result:
             headers += ["TOK/MSG", "CTX/CMD", "CMD SAVED", "$/TASK", "COMPACTIONS"]
             extra.append(EFFICIENCY_LEGEND)
         table = []
-        for r in rows:
+        for r in rows if a.format == "table" else ():  # each view only when shown (10,000 rows cost)
             row = [r.key, r.sessions, r.messages, human_tokens(r.message_tokens), r.commands, f"{r.cost_usd:.4f}"]
             if a.show_savings:
                 row += [human_tokens(r.raw_tokens), human_tokens(r.context_tokens), percent(r.raw_tokens, r.context_tokens, 1),
@@ -95,9 +95,12 @@ def stats(m: SessionManager, a: argparse.Namespace) -> Result:
                         percent(r.raw_tokens, r.context_tokens, 1), _ratio(r.cost_usd, r.sessions, 4),
                         report.compactions.get(r.key, 0)]
             table.append(row)
-        data = report.as_dict()
-        records = [_record(r) for r in rows]
-        if a.show_efficiency:
+        data: dict[str, Any] | None = None
+        records: list[dict[str, Any]] | None = None
+        if a.format != "table" or a.export:
+            data = report.as_dict()
+            records = [_record(r) for r in rows]
+        if a.show_efficiency and data is not None and records is not None:
             data["compactions"] = report.compactions
             for record in records:
                 record["compactions"] = report.compactions.get(str(record["key"]), 0)

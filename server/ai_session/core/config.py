@@ -16,13 +16,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import platformdirs
 
 from ai_session.core.errors import InvalidInput
 from ai_session.core.location import APP, config_path, data_home, read_config, store_url
-from ai_session.core.models import DEFAULT_MAX_TOKENS
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`list` loads the config)
+if TYPE_CHECKING:
+    from typing import Any
+
+# The context budget of a new session, unless configured. (Defined here, not with the models:
+# loading the config imports no pydantic, for the commands that never build a model.)
+DEFAULT_MAX_TOKENS = 4096
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -154,6 +158,8 @@ class Config:
         """The user log dir, or <home>/logs when AI_SESSION_HOME moves everything."""
         if os.environ.get("AI_SESSION_HOME"):
             return self.home / "logs"
+        import platformdirs
+
         return Path(platformdirs.user_log_dir(APP))
 
     @property

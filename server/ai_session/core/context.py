@@ -38,10 +38,10 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import attrgetter
+from itertools import compress
 from typing import Any
 
 from ai_session.core.accounting import MESSAGE_OVERHEAD, saving, saving_text
@@ -54,7 +54,6 @@ STRATEGIES = ("sliding", "summarize", "preserve_important")
 DEFAULT_STRATEGY = "preserve_important"
 PARTS = ("system", "summary", "pinned", "recent", "prompt")
 TYPED = "typed"  # origin of a run a person typed in an attached terminal
-_seq = attrgetter("seq")
 
 
 @lru_cache(maxsize=512)
@@ -188,10 +187,15 @@ class AssembledContext:
         return data
 
 
+def typed_by_a_person(m: Message) -> bool:
+    """A command a person typed in an attached terminal (not one an agent ran)."""
+    return m.kind is MessageKind.COMMAND and m.metadata.get("origin") == TYPED
+
+
 def hidden_from_model(session: Session, m: Message) -> bool:
-    """A command a person typed in an attached terminal: it stays in the session's history but
-    out of the model's context unless the session shares its terminal with the agent."""
-    return not session.share_terminal and m.kind is MessageKind.COMMAND and m.metadata.get("origin") == TYPED
+    """A typed command stays in the session's history but out of the model's context unless
+    the session shares its terminal with the agent."""
+    return not session.share_terminal and typed_by_a_person(m)
 
 
 def check_strategy(strategy: str) -> str:
@@ -200,11 +204,9 @@ def check_strategy(strategy: str) -> str:
     return strategy
 
 
-def message_cost(message: Message) -> int:
+def message_cost(message: Message | Turn) -> int:
     tokens = message.tokens if message.tokens is not None else _count(message.content)
     return tokens + MESSAGE_OVERHEAD
-
-
 
 
 def active_summaries(messages: Sequence[Message]) -> list[Message]:
@@ -220,9 +222,119 @@ def active_summaries(messages: Sequence[Message]) -> list[Message]:
     return chosen
 
 
+class Turn:
+    """What assembly reads of a stored message, without the rest of its record: a history kept
+    across requests holds these (100,000 turns in some 30 MB instead of 200 MB of models)."""
+
+    __slots__ = ("agent", "content", "covers", "kind", "pinned", "role", "run_id", "seq", "tokens")
+    seq: int
+    role: Role
+    kind: MessageKind
+    tokens: int | None
+    pinned: bool
+    agent: str | None
+    content: str
+    run_id: str | None
+    covers: tuple[int, int] | None
+
+    def __init__(self, m: Message) -> None:
+        self.seq, self.role, self.kind, self.tokens, self.pinned = m.seq, m.role, m.kind, m.tokens, m.pinned
+        self.agent, self.content, self.run_id, self.covers = m.agent, m.content, m.run_id, m.covers
+
+
+Said = Message | Turn  # a turn as assembly reads it
+
+
+@dataclass(eq=False)
+class History:
+    """What `assemble` needs from a session's stored messages, gathered in one pass over them:
+    the raw totals and the turns that may be sent. Messages appended later extend it (`extend`)
+    with the same result as a fresh pass, so a language server keeps it across appends instead
+    of reading a long history again on every write. An edit, a delete or a prune needs a fresh one.
+    """
+
+    session_id: str
+    share_terminal: bool  # whether typed commands count (see hidden_from_model)
+    kept: bool = False  # kept across requests: turns are held as `Turn`s, not whole messages
+    runs: dict[str, CommandRun] = field(default_factory=dict)
+    last_seq: int = 0  # the newest message it has seen
+    system: list[Said] = field(default_factory=list)  # system-role messages
+    live: list[Said] = field(default_factory=list)  # every other turn that may be sent, in seq order
+    live_seqs: list[int] = field(default_factory=list)  # their seqs
+    important: list[Said] = field(default_factory=list)  # of live: pinned items and decisions
+    summaries: list[Message] = field(default_factory=list)
+    unreadable: list[int] = field(default_factory=list)  # seqs whose text did not read back: left out, and said so
+    raw_history: int = 0
+    raw_commands: int = 0
+
+    @classmethod
+    def of(cls, session: Session, messages: Sequence[Message], runs: Mapping[str, CommandRun] | None = None, *,
+           kept: bool = False) -> History:  # fmt: skip
+        history = cls(session.id, session.share_terminal, kept)
+        history.extend(messages, runs)
+        return history
+
+    def fits(self, session: Session) -> bool:
+        """Whether it was made for this session as it is now (a setting it depends on may have changed)."""
+        return self.session_id == session.id and self.share_terminal == session.share_terminal
+
+    def extend(self, messages: Sequence[Message], runs: Mapping[str, CommandRun] | None = None) -> None:
+        """Take in `messages`, newer than every one seen (oldest first), and the runs they name."""
+        if runs:
+            self.runs.update(runs)
+        # This loop is the hot path of a fresh pass: cached counts, enum identity checks, no
+        # per-message function calls except for command runs.
+        SUMMARY, COMMAND, DECISION, SYSTEM = MessageKind.SUMMARY, MessageKind.COMMAND, MessageKind.DECISION, Role.SYSTEM
+        overhead, runs_get, typed_hidden, kept = MESSAGE_OVERHEAD, self.runs.get, not self.share_terminal, self.kept
+        live, live_seqs, important, system = self.live, self.live_seqs, self.important, self.system
+        raw_history = raw_commands = 0
+        for m in messages:
+            if m.damage is not None:
+                self.unreadable.append(m.seq)
+                continue
+            kind = m.kind
+            if kind is SUMMARY:
+                self.summaries.append(m)
+                continue
+            if kind is COMMAND and typed_hidden and typed_by_a_person(m):
+                continue  # the person's own typing: neither sent nor counted (an agent never saw it)
+            t = m.tokens
+            if t is None:
+                t = _count(m.content)
+            if kind is COMMAND:
+                raw_run, _, framing = command_split(m, t + overhead, runs_get)
+                raw_commands += raw_run
+                raw_history += framing
+            else:
+                raw_history += t + overhead
+            turn = Turn(m) if kept else m
+            if m.role is SYSTEM:
+                system.append(turn)
+            else:
+                live.append(turn)
+                live_seqs.append(m.seq)
+                if m.pinned or kind is DECISION:
+                    important.append(turn)
+        self.raw_history += raw_history
+        self.raw_commands += raw_commands
+        if messages:
+            self.last_seq = max(self.last_seq, messages[-1].seq)
+
+
+def command_split(m: Said, cost: int, runs_get: Callable[[str], CommandRun | None]) -> tuple[int, int, int]:
+    """(raw, context, framing) of a command message: its run's own figures (the one
+    definition, core/accounting.py) and the rest of the message's cost (its `$ cmd` header,
+    the message overhead), which is the same with or without ai-session."""
+    run = runs_get(m.run_id) if m.run_id else None
+    if run is not None and (run.raw_tokens or run.context_tokens):
+        framing = max(0, cost - run.context_tokens)
+        return run.raw_tokens, cost - framing, framing
+    return cost, cost, 0
+
+
 def assemble(
     session: Session,
-    messages: Sequence[Message],
+    messages: Sequence[Message] | History,
     runs: Mapping[str, CommandRun] | None = None,
     *,
     max_tokens: int | None = None,
@@ -231,84 +343,40 @@ def assemble(
     prompt: str | None = None,
     prompt_tokens: int | None = None,
 ) -> AssembledContext:
-    """The context for `session` from its stored `messages` (oldest first).
+    """The context for `session` from its stored `messages` (oldest first) and the `runs` they
+    name, or from its `History` already gathered (which holds both).
 
     `window`: keep only the last N user turns (and what followed them) in the recent part.
     `prompt`: the new user turn, always included; pass `prompt_tokens` when already counted.
     In a shared session (several agents write it) each turn an agent wrote is sent as
     `[agent] text`, so the model knows who said what; the labels are counted in the budget.
     """
+    history = messages if isinstance(messages, History) else History.of(session, messages, runs)
     check_strategy(strategy)
     budget = max_tokens if max_tokens is not None else session.max_tokens
     if budget <= 0:
         raise InvalidInput(f"the token budget must be positive (got {budget})")
     if window is not None and window <= 0:
         raise InvalidInput(f"--context-window must be a positive number of message pairs (got {window})")
-    runs = runs or {}
     parts = {name: ContextPart(name) for name in PARTS}
-    acct = Accounting()
+    acct = Accounting(raw_history=history.raw_history, raw_commands=history.raw_commands)
     items: dict[str, list[ContextItem]] = {name: [] for name in PARTS}
-    SUMMARY, COMMAND, DECISION = MessageKind.SUMMARY, MessageKind.COMMAND, MessageKind.DECISION
+    SUMMARY, COMMAND = MessageKind.SUMMARY, MessageKind.COMMAND
     overhead = MESSAGE_OVERHEAD
-    runs_get = runs.get
-
+    runs_get = history.runs.get
     shared = bool(session.metadata.get("shared"))
+    preserve = strategy == "preserve_important"
+    live = history.live
+    important = history.important if preserve else []
 
-    def label(m: Message) -> str:
+    def label(m: Said) -> str:
         return f"[{m.agent}] " if shared and m.agent and m.role is not Role.SYSTEM else ""
 
-    def command_split(m: Message, cost: int) -> tuple[int, int, int]:
-        """(raw, context, framing) of a command message: the run's own figures (the one
-        definition, core/accounting.py) and the rest of the message's cost (its `$ cmd`
-        header, the message overhead), which is the same with or without ai-session."""
-        run = runs_get(m.run_id) if m.run_id else None
-        if run is not None and (run.raw_tokens or run.context_tokens):
-            framing = max(0, cost - run.context_tokens)
-            return run.raw_tokens, cost - framing, framing
-        return cost, cost, 0
-
-    # One pass over the history for the raw totals and the live turns. This loop and the
-    # recent-window loop are the hot path of the 1 ms budget: cached counts, enum identity
-    # checks, no per-message function calls except for command runs.
-    preserve = strategy == "preserve_important"
-    live: list[Message] = []
-    important: list[Message] = []
-    system_msgs: list[Message] = []
-    summaries_seen = False
-    raw_history = raw_commands = 0
-    unreadable: list[int] = []  # a message whose text did not read back is left out, and said so
-    for m in messages:
-        if m.damage is not None:
-            unreadable.append(m.seq)
-            continue
-        kind = m.kind
-        if kind is SUMMARY:
-            summaries_seen = True
-            continue
-        if kind is COMMAND and hidden_from_model(session, m):
-            continue  # the person's own typing: neither sent nor counted (an agent never saw it)
-        t = m.tokens
-        if t is None:
-            t = _count(m.content)
-        if kind is COMMAND:
-            raw_run, _, framing = command_split(m, t + overhead)
-            raw_commands += raw_run
-            raw_history += framing
-        else:
-            raw_history += t + overhead
-        if m.role is Role.SYSTEM:
-            system_msgs.append(m)
-        else:
-            live.append(m)
-            if preserve and (m.pinned or kind is DECISION):
-                important.append(m)
-    acct.raw_history, acct.raw_commands = raw_history, raw_commands
-
-    def take(part: str, m: Message, cost: int) -> None:
+    def take(part: str, m: Said, cost: int) -> None:
         is_command = m.kind is COMMAND
         raw = cost
         if is_command:
-            raw_run, context_run, framing = command_split(m, cost)
+            raw_run, context_run, framing = command_split(m, cost, runs_get)
             raw = raw_run + framing
             acct.context_commands += context_run
             acct.context_history += framing
@@ -331,7 +399,7 @@ def assemble(
         parts["system"].raw_tokens += cost
         acct.context_history += cost
         acct.raw_history += cost
-    for m in system_msgs:
+    for m in history.system:
         take("system", m, message_cost(m))
     if prompt is not None:
         cost = (prompt_tokens if prompt_tokens is not None else _count(prompt)) + overhead
@@ -346,11 +414,11 @@ def assemble(
             f"{budget - remaining}; raise --max-tokens"
         )
 
-    summaries = active_summaries(messages) if strategy != "sliding" and summaries_seen else []
+    summaries = active_summaries(history.summaries) if strategy != "sliding" else []
     ranges = [m.covers for m in summaries if m.covers]
 
     if preserve:
-        kept: list[tuple[Message, int]] = []
+        kept: list[tuple[Said, int]] = []
         for m in reversed(important):
             cost = message_cost(m) + (_count(label(m)) if shared else 0)
             if cost <= remaining:
@@ -377,23 +445,34 @@ def assemble(
 
     # Candidates for the recent window: live turns outside every summary's range (found by
     # bisection, live is in seq order) and, with preserve_important, not pinned/decisions.
+    # Only the newest few are looked at one by one: the rest is list slices and their seqs
+    # (a long history's older turns cost no per-message work here).
+    live_seqs = history.live_seqs
     spans_out = [(0, len(live))]
     for lo, hi in ranges:
-        a = bisect_left(live, lo, key=_seq)
-        b = bisect_right(live, hi, key=_seq)
+        a = bisect_left(live_seqs, lo)
+        b = bisect_right(live_seqs, hi)
         spans_out = [piece for s0, s1 in spans_out for piece in ((s0, min(s1, a)), (max(s0, b), s1)) if piece[0] < piece[1]]
-    candidates: list[Message] = []
+    candidates: list[Said] = []
+    candidate_seqs: list[int] = []
     for s0, s1 in spans_out:
         candidates += live[s0:s1]
+        candidate_seqs += live_seqs[s0:s1]
     if preserve and important:
-        candidates = [m for m in candidates if not (m.pinned or m.kind is DECISION)]
+        sent_anyway = {m.seq for m in important}
+        keep = [seq not in sent_anyway for seq in candidate_seqs]
+        candidates, candidate_seqs = list(compress(candidates, keep)), list(compress(candidate_seqs, keep))
 
     start = 0
-    if window is not None:
-        users = [i for i, m in enumerate(candidates) if m.role is Role.USER]
-        if len(users) >= window:
-            start = users[-window]
-    recent: list[tuple[Message, int]] = []
+    if window is not None:  # at the window-th user turn from the end, if there are that many
+        users = 0
+        for i in range(len(candidates) - 1, -1, -1):
+            if candidates[i].role is Role.USER:
+                users += 1
+                if users == window:
+                    start = i
+                    break
+    recent: list[tuple[Said, int]] = []
     index = len(candidates) - 1
     while index >= start:
         m = candidates[index]
@@ -408,7 +487,7 @@ def assemble(
         index -= 1
     for m, cost in reversed(recent):
         take("recent", m, cost)
-    dropped = [m.seq for m in candidates[: index + 1]]
+    dropped = candidate_seqs[: index + 1]
     parts["recent"].dropped = dropped
     over_budget = index + 1 - start
     needs_compaction = strategy != "sliding" and over_budget > 0
@@ -434,7 +513,7 @@ def assemble(
         accounting=acct,
         needs_compaction=needs_compaction,
         window=window,
-        unreadable=unreadable,
+        unreadable=list(history.unreadable),
     )
 
 

@@ -23,7 +23,8 @@ from ai_session.core.models import (
     SessionStatus,
     utcnow,
 )
-from ai_session.core.redact import RULES_VERSION, redact
+from ai_session.core.redact import redact
+from ai_session.core.versions import REDACTION_RULES
 from ai_session.core.store import Damage, Quarantined, SessionFilter, SessionStore
 from ai_session.core.store.codec import scrubbed
 from ai_session.core.tokens import count_tokens
@@ -256,13 +257,13 @@ def redact_and_compact(store: SessionStore) -> RedactReport:
     """`redact_stored`, then free the space the old rows took, so no old copy stays on disk."""
     rows = redact_stored(store)
     before, after = store.compact()
-    store.set_redaction_level(RULES_VERSION)
+    store.set_redaction_level(REDACTION_RULES)
     return RedactReport(rows, before, after)
 
 
 def upgrade_redaction(store: SessionStore) -> RedactReport | None:
     """On opening a store kept under older redaction rules: redact it again, once."""
     level = store.redaction_level()
-    if level is None or level >= RULES_VERSION:
+    if level is None or level >= REDACTION_RULES:
         return None
     return redact_and_compact(store)

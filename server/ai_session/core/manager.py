@@ -17,13 +17,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from ai_session.core import maintenance, overview, pool, retention, stats, transcripts, trash
+from ai_session.core import listing, maintenance, overview, pool, retention, stats, transcripts, trash
 from ai_session.core import worktree as git_worktree
 from ai_session.core.accounting import RAW_SCAN_FACTOR, agent_output_cap, output_raw_tokens, pipe_text
 from ai_session.core.config import Config
 from ai_session.core.errors import Ambiguous, Conflict, Damaged, InvalidInput, NotFound
 from ai_session.core.ids import new_id
 from ai_session.core.interop import ImportBundle, channelcoder, claude_code, limits, native
+from ai_session.core.listing import Listed
 from ai_session.core.models import (
     Change,
     CommandRun,
@@ -46,7 +47,6 @@ from ai_session.core.store import (
     Quarantined,
     SessionAccess,
     SessionFilter,
-    SessionRow,
     SessionStore,
     StorageStats,
     Totals,
@@ -60,15 +60,13 @@ if TYPE_CHECKING:
     # start-up of what is imported here (the compressor, context assembly, providers, shells).
     from ai_session.core import ask as ask_flow
     from ai_session.core.compaction import CompactionResult
-    from ai_session.core.context import AssembledContext
+    from ai_session.core.context import AssembledContext, History
     from ai_session.core.providers import Provider
     from ai_session.core.shell.sessions import SessionShells
 
 _Copyable = TypeVar("_Copyable", Message, CommandRun)
 _Row = TypeVar("_Row")
 
-# Sessions untouched this long are reported (and stored) as idle.
-IDLE_AFTER = timedelta(hours=1)
 IMPORT_FORMATS = ("auto", "native", "channelcoder", "claude-code")
 
 
@@ -329,12 +327,12 @@ class SessionManager:
         return self._store.list_sessions(self._listing(statuses, agent, role, worktree, include_pool),
                                          offset=offset, limit=limit)  # fmt: skip
 
-    def list_rows(self, *, statuses: Iterable[SessionStatus] | None = None, agent: str | None = None,
-                  role: str | None = None, include_pool: bool = False) -> builtins.list[SessionRow]:  # fmt: skip
-        """The sessions `list` selects, as rows for a listing (name, status, agent, role, last
-        activity): no record parsed, for `ai-session list` of many sessions."""
-        self.refresh_idle()
-        return self._store.list_session_rows(self._listing(statuses, agent, role, None, include_pool))
+    def listing(self, *, statuses: Iterable[SessionStatus | str] | None = None, agent: str | None = None,
+                role: str | None = None, include_pool: bool = False) -> builtins.list[Listed]:  # fmt: skip
+        """The sessions `list` selects with their kept totals, as plain rows (core/listing.py):
+        no record parsed, no model built, for listings of many sessions."""
+        wanted = listing.wanted([SessionStatus(s).value for s in statuses or ()], include_pool)
+        return self._store.listing(statuses=wanted, agent=agent, role=role)
 
     def page(self, *, offset: int = 0, limit: int | None = None, **filters: Any) -> tuple[builtins.list[Session], int]:
         """One page of `list` (same filters) and how many sessions the whole listing holds."""
@@ -346,15 +344,14 @@ class SessionManager:
     @staticmethod
     def _listing(statuses: Iterable[SessionStatus] | None = None, agent: str | None = None, role: str | None = None,
                  worktree: str | None = None, include_pool: bool = False) -> SessionFilter:  # fmt: skip
-        wanted = set(statuses) if statuses else None
-        if wanted is None and not include_pool:
-            wanted = {s for s in SessionStatus if s is not SessionStatus.POOL}
-        return SessionFilter(statuses=wanted, agent=agent, role=role, worktree=worktree)
+        wanted = listing.wanted([s.value for s in statuses or ()], include_pool)
+        return SessionFilter(statuses=None if wanted is None else {SessionStatus(s) for s in wanted}, agent=agent,
+                             role=role, worktree=worktree)  # fmt: skip
 
     def refresh_idle(self) -> int:
         """Active sessions untouched for IDLE_AFTER become idle (what `list --idle` shows)."""
         stale = self._store.list_sessions(
-            SessionFilter(statuses={SessionStatus.ACTIVE}, inactive_before=utcnow() - IDLE_AFTER)
+            SessionFilter(statuses={SessionStatus.ACTIVE}, inactive_before=utcnow() - listing.IDLE_AFTER)
         )
         stale = [s for s in stale if not s.damage]  # a damaged record is written by `repair` only
         for s in stale:
@@ -384,7 +381,7 @@ class SessionManager:
             summaries=sum(1 for m in messages if m.kind is MessageKind.SUMMARY), usage=summarize_usage(messages),
         )  # fmt: skip
 
-    def totals(self, sessions: Sequence[Session | SessionRow]) -> dict[str, Totals]:
+    def totals(self, sessions: Sequence[Session]) -> dict[str, Totals]:
         return self._store.totals([s.id for s in sessions])
 
 
@@ -1005,18 +1002,36 @@ class SessionManager:
         strategy: str | None = None,
         window: int | None = None,
         prompt: str | None = None,
+        history: History | None = None,
     ) -> AssembledContext:
-        """The exact context the model would receive next (with `prompt` as the new turn)."""
+        """The exact context the model would receive next (with `prompt` as the new turn).
+        `history`: the session's `context_history`, when the caller has it up to date."""
         from ai_session.core import ask as ask_flow
         from ai_session.core.context import assemble as assemble_context
 
         session = ref if isinstance(ref, Session) else self.resolve(ref)
         default_strategy = ask_flow.context_settings(self.sessions)
-        runs = {r.id: r for r in self._store.list_runs(session.id)}
         return assemble_context(
-            session, self._store.list_messages(session.id), runs, max_tokens=max_tokens,
+            session, self.context_history(session) if history is None else history, max_tokens=max_tokens,
             strategy=strategy or default_strategy, window=window, prompt=prompt,
         )  # fmt: skip
+
+    def context_history(self, session: Session, kept: History | None = None) -> History:
+        """What contexts of `session` are assembled from: `kept` (made earlier for it) extended
+        by the messages appended since, else a fresh pass over its whole history. Only appends
+        may have happened since `kept` was made (a cache that follows the change log knows):
+        an edit or a delete needs a fresh one. The run a new command message names is final
+        when the message is appended (core/runs.py), so the runs read before it stay right."""
+        from ai_session.core.context import History
+
+        if kept is not None and kept.fits(session):
+            new = self._store.list_messages(session.id, after_seq=kept.last_seq)
+            named = {m.run_id for m in new if m.run_id and m.run_id not in kept.runs}
+            runs = [r for run_id in named if (r := self._store.get_run(run_id)) and r.session_id == session.id]
+            kept.extend(new, {r.id: r for r in runs})
+            return kept
+        runs_by_id = {r.id: r for r in self._store.list_runs(session.id)}
+        return History.of(session, self._store.list_messages(session.id), runs_by_id, kept=True)
 
     async def acompact(
         self,

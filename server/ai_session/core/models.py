@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 from pydantic.alias_generators import to_camel
 
 from ai_session.core.accounting import saving
+from ai_session.core.config import DEFAULT_MAX_TOKENS as DEFAULT_MAX_TOKENS
 from ai_session.core.ids import new_id
 
-DEFAULT_MAX_TOKENS = 4096
 # The AI providers core/providers implements: the one list the CLI's choices, the protocol's
 # payloads and the editors' pickers (generated from the protocol) are made from.
 ProviderName = Literal["claude", "openai", "anthropic"]
@@ -259,5 +259,5 @@ class Change(Model):
 
     id: int
     session_id: str | None
-    kind: str  # created | updated | deleted | message | run | template | pool
+    kind: str  # created | updated | deleted | message (appended) | edited (messages changed or removed) | run | template | pool | restored
     at: datetime

@@ -39,9 +39,6 @@ from typing import Any
 
 import re2
 
-# Raised whenever the rules find more than before: stores rewrite rows kept under older rules.
-RULES_VERSION = 2
-
 LABEL = "[REDACTED"  # every replacement starts with this and names what it hid: [REDACTED:kind]
 _LABEL_B = LABEL.encode()
 

@@ -19,13 +19,14 @@ counts what that session holds, copies included. `copies` says how many were set
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from ai_session.core.accounting import saving
-from ai_session.core.models import MessageKind, Role, Session, utcnow
+from ai_session.core.listing import Figures, Listed
+from ai_session.core.models import MessageKind, Role, utcnow
 from ai_session.core.providers.pricing import PER, PriceTable
 from ai_session.core.store.base import Totals
 
@@ -103,7 +104,7 @@ class SessionSavings:
 
 
 def session_savings(
-    service: Sessions, session: Session, *, since: datetime | None, history: bool, prices: PriceTable
+    service: Sessions, session: Listed, *, since: datetime | None, history: bool, prices: PriceTable
 ) -> SessionSavings:
     """The stored figures behind one session's savings in the period (see the module doc)."""
     out = SessionSavings()
@@ -131,51 +132,45 @@ def session_savings(
     return out
 
 
-def _row(key: str, t: Totals, per_token: float, history: bool) -> StatsRow:
-    """A row of one session's (or one copied row's) figures; history ones only when asked."""
+def _add(row: StatsRow, t: Totals | Listed | Figures, per_token: float, history: bool) -> None:
+    """Add one session's (or one copied row's) figures to `row`; history ones only when asked."""
     raw_h, ctx_h = (t.history_raw_tokens, t.history_context_tokens) if history else (0, 0)
-    return StatsRow(key, messages=t.messages, message_tokens=t.message_tokens, commands=t.runs, cost_usd=t.cost_usd,
-                    raw_tokens=t.raw_tokens, context_tokens=t.context_tokens, history_raw_tokens=raw_h,
-                    history_context_tokens=ctx_h, cost_avoided_usd=(t.raw_tokens - t.context_tokens + raw_h - ctx_h) * per_token)  # fmt: skip
+    row.messages += t.messages
+    row.message_tokens += t.message_tokens
+    row.commands += t.runs
+    row.cost_usd += t.cost_usd
+    row.raw_tokens += t.raw_tokens
+    row.context_tokens += t.context_tokens
+    row.history_raw_tokens += raw_h
+    row.history_context_tokens += ctx_h
+    row.cost_avoided_usd += (t.raw_tokens - t.context_tokens + raw_h - ctx_h) * per_token
 
 
-def _add(row: StatsRow, other: StatsRow) -> None:
-    row.messages += other.messages
-    row.message_tokens += other.message_tokens
-    row.commands += other.commands
-    row.cost_usd += other.cost_usd
-    row.raw_tokens += other.raw_tokens
-    row.context_tokens += other.context_tokens
-    row.history_raw_tokens += other.history_raw_tokens
-    row.history_context_tokens += other.history_context_tokens
-    row.cost_avoided_usd += other.cost_avoided_usd
-
-
-def _own(t: Totals) -> Totals:
+def _own(s: Listed) -> Figures:
     """A session's kept totals without what its copies add."""
-    c = t.copied or Totals()
-    return Totals(messages=t.messages - c.messages, message_tokens=t.message_tokens - c.message_tokens,
-                  runs=t.runs - c.runs, raw_tokens=t.raw_tokens - c.raw_tokens, context_tokens=t.context_tokens - c.context_tokens,
-                  cost_usd=t.cost_usd - c.cost_usd, history_raw_tokens=t.history_raw_tokens - c.history_raw_tokens,
-                  history_context_tokens=t.history_context_tokens - c.history_context_tokens)  # fmt: skip
+    c = s.copied
+    return Figures(s.messages - c.messages, s.message_tokens - c.message_tokens, s.cost_usd - c.cost_usd,
+                   s.history_raw_tokens - c.history_raw_tokens, s.history_context_tokens - c.history_context_tokens,
+                   s.runs - c.runs, s.raw_tokens - c.raw_tokens, s.context_tokens - c.context_tokens)
 
 
-def _kept_total(service: Sessions, sessions: dict[str, Session], totals: dict[str, Totals],
-                per_token: Callable[[Session], float], history: bool) -> StatsRow:  # fmt: skip
+def _kept_total(service: Sessions, sessions: dict[str, Listed], per_token: Callable[[Listed], float],
+                history: bool) -> StatsRow:  # fmt: skip
     """The total from kept totals: each session's own rows, plus each copy whose original is
     not among these sessions (once, however many of them hold it)."""
     total = StatsRow("total")
-    for sid, t in totals.items():
-        _add(total, _row("", _own(t), per_token(sessions[sid]), history))
+    for s in sessions.values():
+        if s.counted:
+            _add(total, _own(s), per_token(s), history)
     counted: set[str] = set()
     for c in service.store.copy_rows():
         if c.session_id in sessions and c.origin_session not in sessions and c.origin not in counted:
             counted.add(c.origin)
-            _add(total, _row("", c.figures, per_token(sessions[c.session_id]), history))
+            _add(total, c.figures, per_token(sessions[c.session_id]), history)
     return total
 
 
-def _summed_total(service: Sessions, sessions: dict[str, Session], totals: dict[str, Totals], since: datetime,
+def _summed_total(service: Sessions, sessions: dict[str, Listed], totals: Collection[str], since: datetime,
                   prices: PriceTable, history: bool) -> StatsRow:  # fmt: skip
     """The total over a period, summed from its rows (each message and run once)."""
     originals: dict[str, tuple[int, int, int, int, float]] = {}
@@ -194,36 +189,44 @@ def _summed_total(service: Sessions, sessions: dict[str, Session], totals: dict[
 
 def compute(service: Sessions, *, period: timedelta | None = None, group_by: GroupBy = "session",
             savings: bool = False, agent: str | None = None, efficiency: bool = False) -> StatsReport:  # fmt: skip
-    """Over all time, from the totals the store keeps (no history is read); over a period,
-    summed from that period's rows."""
-    sessions = {s.id: s for s in service.store.list_sessions() if agent is None or s.agent == agent}
+    """Over all time, from the totals the store keeps, read with the sessions in one query of
+    plain rows (core/listing.py: no history read, no record parsed); over a period, summed
+    from that period's rows."""
+    sessions = {s.id: s for s in service.store.listing(agent=agent)}
     since = utcnow() - period if period else None
-    totals = service.store.totals(list(sessions), since=since)
+    # Sessions with something counted: over all time, their kept totals as listed.
+    totals: dict[str, Totals | Listed] = (
+        {sid: s for sid, s in sessions.items() if s.counted} if since is None
+        else dict(service.store.totals(list(sessions), since=since)))  # fmt: skip
     prices = PriceTable(service.config.sections.get("prices"))
+    per_model: dict[str | None, float] = {}
 
-    def per_token(session: Session) -> float:
-        price = prices.lookup(session.model)
-        return price.input / PER if price is not None else 0.0
+    def per_token(session: Listed) -> float:
+        if session.model not in per_model:
+            price = prices.lookup(session.model)
+            per_model[session.model] = price.input / PER if price is not None else 0.0
+        return per_model[session.model]
 
     rows: dict[str, StatsRow] = {}
     compactions: dict[str, int] = {}
+    keyed_by = {"session": "name", "agent": "agent", "role": "role"}[group_by]
     for sid, t in totals.items():
         session = sessions[sid]
-        key = {"session": session.name, "agent": session.agent, "role": session.role}[group_by] or "(none)"
+        key = getattr(session, keyed_by) or "(none)"
         row = rows.setdefault(key, StatsRow(key))
         row.sessions += 1
-        if since is not None:  # the period's runs and answers, from their rows
+        if isinstance(t, Totals):  # a period's: its runs and answers, from their rows
             measured = session_savings(service, session, since=since, history=savings, prices=prices)
             t = replace(t, raw_tokens=measured.raw_commands, context_tokens=measured.context_commands,
                         history_raw_tokens=measured.raw_history, history_context_tokens=measured.context_history)  # fmt: skip
-        _add(row, _row(key, t, per_token(session), savings))
+        _add(row, t, per_token(session), savings)
         if efficiency:
             compactions[key] = compactions.get(key, 0) + (
-                t.kind_counts.get(MessageKind.SUMMARY.value, 0) if since is None else sum(
+                session.summaries if since is None else sum(
                     1 for m in service.store.list_messages(sid)
                     if m.kind is MessageKind.SUMMARY and m.created_at >= since))  # fmt: skip
     if since is None:
-        total = _kept_total(service, sessions, totals, per_token, savings)
+        total = _kept_total(service, sessions, per_token, savings)
     else:
         total = _summed_total(service, sessions, totals, since, prices, savings)
     total.sessions = sum(r.sessions for r in rows.values())

@@ -12,6 +12,7 @@ from ai_session.lsp.wire import Dumped, dump, request
 from ai_session.protocol import payloads as p
 
 if TYPE_CHECKING:
+    from ai_session.core.context import History
     from ai_session.lsp.server import AiSessionServer
 
 log = logging.getLogger(__name__)
@@ -27,10 +28,18 @@ def session_of(server: AiSessionServer, params: p.SessionRef) -> Session:
     raise NotFound("no session given and this workspace has no current session (attach one first)")
 
 
+def history_of(server: AiSessionServer, session: Session) -> History:
+    """What the session's contexts are assembled from, read once and kept: an append to the
+    session extends it by the new messages, any other write to it makes it be read again."""
+    key = f"history|{session.id}"
+    history = server.manager.context_history(session, server.cache.lookup(key))
+    return server.cache.put(key, history, session=session.id, grows=True)
+
+
 def send_stats(server: AiSessionServer, session: Session) -> None:
     """Figures for a status bar: what the model would get next against the budget, and the
     session's saving on command output (the figure `list`, `show` and `stats` show too)."""
-    ctx = server.manager.context(session)
+    ctx = server.manager.context(session, history=history_of(server, session))
     totals = server.manager.totals([session]).get(session.id, Totals())
     server.send("aiSession/statsChanged", p.StatsChanged(
         session_id=session.id, session_name=session.name, context_tokens=ctx.tokens, budget=ctx.budget,
@@ -46,7 +55,7 @@ def register(server: AiSessionServer) -> None:
 
         def build() -> Dumped:
             ctx = server.manager.context(session, max_tokens=params.max_tokens, strategy=params.strategy,
-                                         window=params.window)
+                                         window=params.window, history=history_of(server, session))
             return dump(p.ContextResult.model_validate({**ctx.as_dict(with_items=params.with_items), "sessionName": session.name}))
 
         return server.cache.get(f"context|{session.id}|{params.model_dump_json(exclude={'session'})}", build,

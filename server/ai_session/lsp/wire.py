@@ -107,16 +107,22 @@ class StoreCache:
     """Answers that depend only on what is stored, each kept until a write touches what it
     depends on: the entries of one session (its context, its row in a listing) go when that
     session is written, listings when any is. The store's change log says which sessions a
-    write touched, whichever process wrote; a write it cannot attribute empties the cache."""
+    write touched, and how, whichever process wrote; a write it cannot attribute empties the
+    cache. An entry put with `grows=True` (what was read of a session's history, which its
+    owner brings up to date) stays through appends to its session and goes on any other write."""
 
     CHANGES_READ = 1000  # more changes than this since the last look: start afresh
     MAX_ENTRIES = 20_000  # about one per session of a large store, and a few listings
+    # Change kinds that only add to a session: messages appended, a run recorded. (A run is
+    # final before the command message naming it is appended: see core/runs.py.)
+    GROWTH = frozenset({"message", "run"})
 
     def __init__(self, manager: SessionManager) -> None:
         self._manager = manager
         self._version = manager.store_version()  # first: a write after it empties the cache, is never missed
         self._last_change = manager.last_change_id()
-        self._entries: dict[str, tuple[str | None, Any]] = {}  # key -> (session it depends on, answer)
+        # key -> (session it depends on, kept through appends to it, answer)
+        self._entries: dict[str, tuple[str | None, bool, Any]] = {}
 
     def get(self, key: str, build: Callable[[], T], session: str | None = None) -> T:
         """The answer under `key`, built when missing. `session`: the one session it depends
@@ -129,12 +135,12 @@ class StoreCache:
     def lookup(self, key: str) -> Any:
         self._follow_store()
         entry = self._entries.get(key)
-        return None if entry is None else entry[1]
+        return None if entry is None else entry[2]
 
-    def put(self, key: str, answer: T, session: str | None = None) -> T:
+    def put(self, key: str, answer: T, session: str | None = None, *, grows: bool = False) -> T:
         if len(self._entries) >= self.MAX_ENTRIES:
             self._entries.clear()
-        self._entries[key] = (session, answer)
+        self._entries[key] = (session, grows and session is not None, answer)
         return answer
 
     def _follow_store(self) -> None:
@@ -146,7 +152,9 @@ class StoreCache:
         if changes and len(changes) < self.CHANGES_READ and all(c.session_id for c in changes):
             self._last_change = changes[-1].id
             touched = {c.session_id for c in changes}
-            self._entries = {k: e for k, e in self._entries.items() if e[0] is not None and e[0] not in touched}
+            edited = {c.session_id for c in changes if c.kind not in self.GROWTH}
+            self._entries = {k: e for k, e in self._entries.items()
+                             if e[0] is not None and e[0] not in edited and (e[1] or e[0] not in touched)}  # fmt: skip
         else:  # a write the log does not attribute to a session, or too many to go through
             self._entries.clear()
             self._last_change = self._manager.last_change_id()

@@ -289,7 +289,7 @@ class ValidateResult(Model):
 
 class SessionChange(Model):
     session_id: str | None
-    kind: str = Field(description="created | updated | deleted | message | run | template | pool | restored (the whole store)")
+    kind: str = Field(description="created | updated | deleted | message (appended) | edited (messages changed or removed) | run | template | pool | restored (the whole store)")
 
 
 class SessionsChanged(Model):

@@ -10,13 +10,12 @@ from ai_session.core.store.base import (
     Quarantined,
     SessionAccess,
     SessionFilter,
-    SessionRow,
     SessionStore,
     StorageStats,
     Totals,
 )
 
-__all__ = ["Damage", "Quarantined", "SessionAccess", "SessionFilter", "SessionRow", "SessionStore", "StorageStats", "Totals",
+__all__ = ["Damage", "Quarantined", "SessionAccess", "SessionFilter", "SessionStore", "StorageStats", "Totals",
            "is_postgres_url", "open_store"]  # fmt: skip
 
 

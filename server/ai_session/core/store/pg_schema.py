@@ -133,6 +133,19 @@ def _v4(conn: Any) -> None:
     kept_totals.refresh_all(conn.execute, "%s", "raw_tokens", "context_tokens")
 
 
+# v5: an edit, a delete or a prune of messages is logged as `edited`, no longer as an append
+# (`message`): a follower that keeps what it read of a session extends it after an append and
+# reads it again after anything else. Edits bump a counter of their own, as appends do theirs.
+# It runs again on a store set back to an earlier version (which keeps what v5 added).
+_V5 = [
+    "ALTER TABLE sessions ADD COLUMN IF NOT EXISTS edits bigint NOT NULL DEFAULT 0",
+    "DROP TRIGGER IF EXISTS sessions_edit ON sessions",
+    "CREATE CONSTRAINT TRIGGER sessions_edit AFTER UPDATE OF edits ON sessions"
+    " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sessions_changed('edited')",
+    f"GRANT UPDATE (edits) ON sessions TO {USERS_ROLE}",
+]
+
+
 MIGRATIONS: list[Migration] = [
     [
         """CREATE TABLE sessions (
@@ -289,4 +302,5 @@ MIGRATIONS: list[Migration] = [
     _v2,
     _v3,
     _v4,
+    _V5,
 ]

@@ -245,9 +245,9 @@ class PostgresStore(SQLStore):
         return self._write(work)
 
     def _log_edits(self, conn: psycopg.Connection, session_ids: Sequence[str]) -> None:
-        # Only the change log's own functions write it: bumping `appends` has its trigger log it.
+        # Only the change log's own functions write it: bumping `edits` has its trigger log it.
         if session_ids:
-            conn.execute("UPDATE sessions SET appends = appends + 1 WHERE id = ANY(%s)", (list(session_ids),))
+            conn.execute("UPDATE sessions SET edits = edits + 1 WHERE id = ANY(%s)", (list(session_ids),))
 
     # ------------------------------------------------------------------ backups
 
@@ -503,4 +503,5 @@ DIALECT = Dialect(
     message_derived=lambda m: {"cost_usd": _cost(m)},
     run_derived=lambda run: {"raw_tokens": run.raw_tokens, "context_tokens": run.context_tokens},
     for_update=" FOR UPDATE",
+    session_model="(s.data::json ->> 'model')",
 )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from ai_session.core import listing as listing_query
 from ai_session.core.errors import Conflict, StoreError
 from ai_session.core.models import (
     Change,
@@ -28,9 +29,8 @@ from ai_session.core.models import (
     utcnow,
 )
 from ai_session.core.store import kept_totals, quarantine
-from ai_session.core.store.base import CopyRow, Damage, Quarantined, SessionFilter, SessionRow, SessionStore, Totals
+from ai_session.core.store.base import CopyRow, Damage, Quarantined, SessionFilter, SessionStore, Totals
 from ai_session.core.store.codec import (
-    _enum,
     MESSAGE_COLS,
     MESSAGE_UPDATE_COLS,
     RUN_COLS,
@@ -72,6 +72,7 @@ class Dialect:
     # Columns a backend derives from a record on every write, so its queries need not parse JSON.
     message_derived: Callable[[Message], dict[str, Any]] = lambda m: {}
     run_derived: Callable[[CommandRun], dict[str, Any]] = lambda r: {}
+    session_model: str = "NULL"  # the model a session's record names, as an SQL expression on `s`
     # Appended to a SELECT of a session row to hold its lock until commit (PostgreSQL: the
     # writers of one session's totals take turns, as its appends do on the same row).
     for_update: str = ""
@@ -95,8 +96,9 @@ class SQLStore(SessionStore):
 
     @abstractmethod
     def _log_edits(self, conn: Any, session_ids: Sequence[str]) -> None:
-        """Log edited or removed messages as an append is logged (one entry per session), in
-        the writing transaction: followers (editors, caches) hear of a pin or a prune."""
+        """Log edited or removed messages (one `edited` entry per session), in the writing
+        transaction: followers (editors, caches) hear of a pin or a prune, and tell it from an
+        append (`message`), after which what they read of the session still holds."""
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One statement in its own write transaction; returns the rows it changed."""
@@ -203,11 +205,12 @@ class SQLStore(SessionStore):
         clause, params = session_filter_sql(filter or SessionFilter(), self.dialect.mark, self.dialect.ts)
         return int(self._read(f"SELECT COUNT(*) FROM sessions{clause}", params)[0][0])
 
-    def list_session_rows(self, filter: SessionFilter | None = None) -> list[SessionRow]:
-        clause, params = session_filter_sql(filter or SessionFilter(), self.dialect.mark, self.dialect.ts)
-        sql = f"SELECT id, name, status, agent, role, last_active FROM sessions{clause} ORDER BY last_active DESC, id DESC"  # as list_sessions
-        return [SessionRow(r[0], r[1], _enum(SessionStatus, r[2], SessionStatus.IDLE, [], "status"), r[3], r[4],
-                           self.dialect.parse_ts(r[5])) for r in self._read(sql, params)]  # fmt: skip
+    def listing(self, *, statuses: Sequence[str] | None = None, agent: str | None = None,
+                role: str | None = None) -> list[listing_query.Listed]:  # fmt: skip
+        d = self.dialect
+        sql, params = listing_query.query(d.mark, d.ts(utcnow() - listing_query.IDLE_AFTER), statuses=statuses,
+                                          agent=agent, role=role, model=d.session_model)  # fmt: skip
+        return [listing_query.Listed(r) for r in self._read(sql, params)]
 
     def delete_session(self, session_id: str) -> bool:
         return self._execute(f"DELETE FROM sessions WHERE id = {self.dialect.mark}", (session_id,)) > 0

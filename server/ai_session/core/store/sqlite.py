@@ -153,7 +153,7 @@ class SQLiteStore(SQLStore):
         return self._write(work)
 
     def _log_edits(self, conn: sqlite3.Connection, session_ids: Sequence[str]) -> None:
-        conn.executemany("INSERT INTO changes (session_id, kind) VALUES (?, 'message')", [(s,) for s in session_ids])
+        conn.executemany("INSERT INTO changes (session_id, kind) VALUES (?, 'edited')", [(s,) for s in session_ids])
 
     # ------------------------------------------------------------------ change log
 
@@ -368,4 +368,5 @@ DIALECT = Dialect(
     message_cost=_MESSAGE_COST,
     run_raw=_RUN_RAW,
     run_context=_RUN_CONTEXT,
+    session_model="json_extract(s.data, '$.model')",
 )
