@@ -688,10 +688,23 @@ async function runE2e(page, { project, store, serverEnv, home, pyBin, serverPath
 
   // The trash is its own group: a deleted session waits there and comes back.
   await step('Trash', async () => {
-    const cafe = treeRow(page, 'café');
-    await cafe.click({ button: 'right' });
-    await page.locator('.monaco-menu .action-label', { hasText: 'Delete Session' }).first().click();
-    await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Delete' }).first().click();
+    // Delete café from its context menu. The tree may still be redrawing after the restarts
+    // before it (a row can move under the pointer): the dialog names the session it is about to
+    // delete, so any other name is cancelled and the right-click done again.
+    const dialog = page.locator('.monaco-dialog-box');
+    let named = '';
+    for (let attempt = 0; attempt < 3 && !named.includes('café'); attempt++) {
+      if (attempt > 0) {
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(1000);
+      }
+      await treeRow(page, 'café').click({ button: 'right' });
+      await page.locator('.monaco-menu .action-label', { hasText: 'Delete Session' }).first().click();
+      named = await dialog.waitFor({ timeout: 10_000 }).then(() => dialog.innerText(), () => '');
+    }
+    check('trash: the delete dialog names the session right-clicked', named.includes('café'), named.split('\n')[0]);
+    if (named.includes('café')) await dialog.locator('.monaco-button', { hasText: 'Delete' }).first().click();
+    else await page.keyboard.press('Escape');
     const trash = treeRow(page, 'Trash');
     const grouped = await trash.waitFor({ timeout: 20_000 }).then(() => true, () => false);
     const entry = page.locator('.part.sidebar .monaco-list-row', { hasText: /café.*removed for good/ }).first();
