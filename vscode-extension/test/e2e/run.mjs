@@ -702,7 +702,8 @@ async function runE2e(page, { project, store, serverEnv, home, pyBin, serverPath
       await page.locator('.monaco-menu .action-label', { hasText: 'Delete Session' }).first().click();
       named = await dialog.waitFor({ timeout: 10_000 }).then(() => dialog.innerText(), () => '');
     }
-    check('trash: the delete dialog names the session right-clicked', named.includes('café'), named.split('\n')[0]);
+    check('trash: the delete dialog names the session right-clicked', named.includes('café'),
+      named.split('\n').find((l) => l.startsWith('Delete ')) ?? named.split('\n')[0]);
     if (named.includes('café')) await dialog.locator('.monaco-button', { hasText: 'Delete' }).first().click();
     else await page.keyboard.press('Escape');
     const trash = treeRow(page, 'Trash');
