@@ -222,7 +222,8 @@ _SPACED = re.compile(
 )
 # A lone ambiguous word (auth, key, pwd) before an operator: a secret's name only when the value is
 # random (not "pass": `--- PASS: TestSIWithDigits` is a test result).
-_LONE_WORD = r"(?i:auth|key|pwd|pat|cred|token)\\?[\"'`]?[ \t]*[:=]"
+_LONE_WORDS = r"(?i:auth|key|pwd|pat|cred|token)"
+_LONE_WORD = _LONE_WORDS + r"\\?[\"'`]?[ \t]*[:=]"
 _COOKIE = re.compile(rb"(?i)(?:set-)?cookie[ \t]*:[ \t]*(?P<pairs>[^\r\n\"']+)")
 _COOKIE_VALUE = re.compile(rb"(?:^|;)[ \t]*[^=;\s]{1,128}=(?P<value>[^;\s]{8,4096})")
 # One scan for the finders of values without a fixed shape; the group that matched says which.
@@ -251,7 +252,7 @@ _JSON_SUSPECTS = _re2("|".join([
 # with the above makes RE2's automaton three times slower than the two scans together.
 _JSON_UNSHAPED = _re2("|".join([
     _PREFIXED_ANCHOR, _SPACED_NAME.replace(r"[ \t]+", r"(?:[ \t]|\\t)+"), r"(?i:cookie)",
-    r"(?i:auth|key|pass|pwd|pat|cred|token)(?:\\[\\\"t]|['` \t])*[:=]",
+    _LONE_WORDS + r"(?:\\[\\\"t]|['` \t])*[:=]",
 ]))  # fmt: skip
 
 
@@ -346,8 +347,7 @@ def _assignment_matches(data: bytes) -> list[tuple[bytes, int, int]]:
             continue
         group = "quoted" if m.start("quoted") >= 0 else "bare"
         start, end = m.span(group)
-        if end - start < MIN_SECRET_VALUE_LEN or data.startswith(_NOT_VALUES, start) or _PLACEHOLDER.fullmatch(
-                data, start, end):
+        if _no_value(data[start:end]):
             continue
         head = data[max(0, hit.start() - _MAX_NAME) : hit.start()]
         name = (head[len(head.rstrip(_IDENT)) :] + m.group("rest")).strip(b"-.")
@@ -362,6 +362,11 @@ def _assignment_matches(data: bytes) -> list[tuple[bytes, int, int]]:
             continue  # a template (`key = \`animation-${mode}\``): made from other values, not one
         found.append((name, start, end))
     return found
+
+
+def _no_value(value: bytes) -> bool:
+    """Too short for a secret, a reference (`$X`), a placeholder (`xxxx`) or no value at all."""
+    return len(value) < MIN_SECRET_VALUE_LEN or value.startswith(_NOT_VALUES) or bool(_PLACEHOLDER.fullmatch(value))
 
 
 @lru_cache(maxsize=4096)
@@ -435,7 +440,7 @@ def _spaced_at(data: bytes, at: int) -> list[_Span]:
         return []
     start, end = m.span("quoted" if m.start("quoted") >= 0 else "bare")
     value = data[start:end]
-    if len(value) < MIN_SECRET_VALUE_LEN or value.startswith(_NOT_VALUES) or _PLACEHOLDER.fullmatch(value):
+    if _no_value(value):
         return []
     if option and (_path(value) or value.startswith((b"@", b"-")) or b"${" in value):
         return []  # a file to read it from, or no value
